@@ -1,0 +1,391 @@
+//! Writing tables out: aligned text tables, CSV, NDJSON, and Arrow IPC ([`arrow`], through
+//! arrow-rs).
+//!
+//! Cells are rendered the same way everywhere: timestamps as RFC 3339 with nine fraction digits
+//! in UTC, categoricals and enums as their text, `fields` as a JSON object.
+
+pub mod arrow;
+
+use std::io::{self, Write};
+
+use polars::prelude::*;
+
+use crate::time::write_rfc3339_nanos;
+
+/// Renders the cells of one column.
+enum Cells<'a> {
+    Datetime(&'a Int64Chunked, TimeUnit),
+    Str(&'a StringChunked),
+    Cat(Vec<Option<&'a str>>),
+    Bool(&'a BooleanChunked),
+    /// A `list[struct{key, value}]` column.
+    KeyValues(&'a ListChunked),
+    Other(&'a Series),
+}
+
+/// A column ready to render.
+struct RenderColumn<'a> {
+    cells: Cells<'a>,
+    numeric: bool,
+}
+
+/// What a cell is, for the writers that care (JSON wants numbers, bools and objects unquoted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CellKind {
+    Null,
+    Text,
+    Raw,
+}
+
+fn is_key_value_list(dtype: &DataType) -> bool {
+    matches!(dtype, DataType::List(inner) if matches!(&**inner, DataType::Struct(f)
+        if f.len() == 2 && f[0].name() == "key" && f[1].name() == "value"))
+}
+
+impl<'a> RenderColumn<'a> {
+    fn new(s: &'a Series) -> PolarsResult<Self> {
+        let numeric = s.dtype().is_primitive_numeric();
+        let cells = match s.dtype() {
+            DataType::Datetime(unit, _) => Cells::Datetime(s.datetime()?.physical(), *unit),
+            DataType::String => Cells::Str(s.str()?),
+            DataType::Categorical(..) | DataType::Enum(..) => {
+                let v: Vec<Option<&str>> = match s.dtype().cat_physical()? {
+                    CategoricalPhysical::U8 => s.cat8()?.iter_str().collect(),
+                    CategoricalPhysical::U16 => s.cat16()?.iter_str().collect(),
+                    CategoricalPhysical::U32 => s.cat32()?.iter_str().collect(),
+                };
+                Cells::Cat(v)
+            }
+            DataType::Boolean => Cells::Bool(s.bool()?),
+            dt if is_key_value_list(dt) => Cells::KeyValues(s.list()?),
+            _ => Cells::Other(s),
+        };
+        Ok(RenderColumn { cells, numeric })
+    }
+
+    /// Appends the cell of `row` to `out` and says what kind it is.
+    fn render(&self, row: usize, out: &mut String) -> CellKind {
+        match &self.cells {
+            Cells::Datetime(ca, unit) => match ca.get(row) {
+                Some(v) => {
+                    let nanos = match unit {
+                        TimeUnit::Nanoseconds => v,
+                        TimeUnit::Microseconds => v.saturating_mul(1_000),
+                        TimeUnit::Milliseconds => v.saturating_mul(1_000_000),
+                    };
+                    write_rfc3339_nanos(out, nanos);
+                    CellKind::Text
+                }
+                None => CellKind::Null,
+            },
+            Cells::Str(ca) => match ca.get(row) {
+                Some(v) => {
+                    out.push_str(v);
+                    CellKind::Text
+                }
+                None => CellKind::Null,
+            },
+            Cells::Cat(v) => match v[row] {
+                Some(v) => {
+                    out.push_str(v);
+                    CellKind::Text
+                }
+                None => CellKind::Null,
+            },
+            Cells::Bool(ca) => match ca.get(row) {
+                Some(v) => {
+                    out.push_str(if v { "true" } else { "false" });
+                    CellKind::Raw
+                }
+                None => CellKind::Null,
+            },
+            Cells::KeyValues(ca) => match ca.get_as_series(row) {
+                Some(s) => {
+                    write_key_values(&s, out);
+                    CellKind::Raw
+                }
+                None => CellKind::Null,
+            },
+            Cells::Other(s) => match s.get(row) {
+                Ok(AnyValue::Null) | Err(_) => CellKind::Null,
+                Ok(AnyValue::String(v)) => {
+                    out.push_str(v);
+                    CellKind::Text
+                }
+                Ok(AnyValue::StringOwned(v)) => {
+                    out.push_str(&v);
+                    CellKind::Text
+                }
+                Ok(v) => {
+                    use std::fmt::Write as _;
+                    let _ = write!(out, "{v}");
+                    if self.numeric || matches!(v, AnyValue::Boolean(_)) {
+                        CellKind::Raw
+                    } else {
+                        CellKind::Text
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// Writes a `list[struct{key, value}]` cell as a JSON object (later duplicates win).
+fn write_key_values(s: &Series, out: &mut String) {
+    out.push('{');
+    if let Ok(st) = s.struct_() {
+        let fields = st.fields_as_series();
+        if let (Some(k), Some(v)) = (fields.first(), fields.get(1)) {
+            if let (Ok(k), Ok(v)) = (k.str(), v.str()) {
+                for (i, (k, v)) in k.iter().zip(v.iter()).enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    json_string(k.unwrap_or(""), out);
+                    out.push(':');
+                    match v {
+                        Some(v) => json_string(v, out),
+                        None => out.push_str("null"),
+                    }
+                }
+            }
+        }
+    }
+    out.push('}');
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn render_columns(df: &DataFrame) -> PolarsResult<(Vec<Series>, Vec<String>)> {
+    let series: Vec<Series> = df
+        .get_columns()
+        .iter()
+        .map(|c| c.as_materialized_series().rechunk())
+        .collect();
+    let names = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    Ok((series, names))
+}
+
+fn io_err(e: PolarsError) -> io::Error {
+    io::Error::other(e)
+}
+
+/// Writes `df` as NDJSON: one object per row with every column; nulls as `null`.
+pub fn write_ndjson(df: &DataFrame, w: &mut dyn Write) -> io::Result<()> {
+    let (series, names) = render_columns(df).map_err(io_err)?;
+    let cols: Vec<RenderColumn<'_>> = series.iter().map(RenderColumn::new).collect::<PolarsResult<_>>().map_err(io_err)?;
+    let mut keys = Vec::with_capacity(names.len());
+    for n in &names {
+        let mut k = String::new();
+        json_string(n, &mut k);
+        keys.push(k);
+    }
+    let mut line = String::new();
+    let mut cell = String::new();
+    for row in 0..df.height() {
+        line.clear();
+        line.push('{');
+        for (i, c) in cols.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            line.push_str(&keys[i]);
+            line.push(':');
+            cell.clear();
+            match c.render(row, &mut cell) {
+                CellKind::Null => line.push_str("null"),
+                CellKind::Raw => line.push_str(&cell),
+                CellKind::Text => json_string(&cell, &mut line),
+            }
+        }
+        line.push_str("}\n");
+        w.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn csv_field(s: &str, out: &mut String) {
+    if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// Writes `df` as CSV (RFC 4180) with a header row; nulls are empty cells.
+pub fn write_csv(df: &DataFrame, w: &mut dyn Write) -> io::Result<()> {
+    let (series, names) = render_columns(df).map_err(io_err)?;
+    let cols: Vec<RenderColumn<'_>> = series.iter().map(RenderColumn::new).collect::<PolarsResult<_>>().map_err(io_err)?;
+    let mut line = String::new();
+    for (i, n) in names.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        csv_field(n, &mut line);
+    }
+    line.push_str("\r\n");
+    w.write_all(line.as_bytes())?;
+    let mut cell = String::new();
+    for row in 0..df.height() {
+        line.clear();
+        for (i, c) in cols.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            cell.clear();
+            if c.render(row, &mut cell) != CellKind::Null {
+                csv_field(&cell, &mut line);
+            }
+        }
+        line.push_str("\r\n");
+        w.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Writes `df` as an aligned text table: a header, then one line per row. Numbers are right
+/// aligned; newlines and tabs inside cells are shown as `⏎` and spaces; cells longer than
+/// `max_cell` characters are cut with `…`.
+pub fn write_table(df: &DataFrame, w: &mut dyn Write, max_cell: usize) -> io::Result<()> {
+    let (series, names) = render_columns(df).map_err(io_err)?;
+    let cols: Vec<RenderColumn<'_>> = series.iter().map(RenderColumn::new).collect::<PolarsResult<_>>().map_err(io_err)?;
+    let mut cells: Vec<Vec<String>> = Vec::with_capacity(df.height());
+    let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
+    let mut buf = String::new();
+    for row in 0..df.height() {
+        let mut r = Vec::with_capacity(cols.len());
+        for (i, c) in cols.iter().enumerate() {
+            buf.clear();
+            let text = match c.render(row, &mut buf) {
+                CellKind::Null => String::new(),
+                _ => display_cell(&buf, max_cell),
+            };
+            widths[i] = widths[i].max(text.chars().count());
+            r.push(text);
+        }
+        cells.push(r);
+    }
+    let mut line = String::new();
+    let pad = |line: &mut String, text: &str, width: usize, right: bool, last: bool| {
+        let n = text.chars().count();
+        if right {
+            line.extend(std::iter::repeat_n(' ', width - n));
+            line.push_str(text);
+        } else {
+            line.push_str(text);
+            if !last {
+                line.extend(std::iter::repeat_n(' ', width - n));
+            }
+        }
+    };
+    let last = names.len().saturating_sub(1);
+    for (i, n) in names.iter().enumerate() {
+        if i > 0 {
+            line.push_str("  ");
+        }
+        pad(&mut line, n, widths[i], cols[i].numeric, i == last);
+    }
+    line.push('\n');
+    w.write_all(line.as_bytes())?;
+    for r in cells {
+        line.clear();
+        for (i, text) in r.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            pad(&mut line, text, widths[i], cols[i].numeric, i == last);
+        }
+        line.push('\n');
+        w.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn display_cell(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max * 4));
+    for (n, c) in s.chars().enumerate() {
+        if n == max {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push('⏎'),
+            '\t' | '\r' => out.push(' '),
+            c if c.is_control() => out.push('�'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame() -> DataFrame {
+        df!(
+            "name" => ["a,b", "plain", "quote\"d"],
+            "n" => [1u64, 22, 333],
+            "opt" => [Some("x"), None, Some("line\nbreak")],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        let mut out = Vec::new();
+        write_csv(&frame(), &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "name,n,opt\r\n\"a,b\",1,x\r\nplain,22,\r\n\"quote\"\"d\",333,\"line\nbreak\"\r\n"
+        );
+    }
+
+    #[test]
+    fn ndjson_types() {
+        let mut out = Vec::new();
+        write_ndjson(&frame(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(rows[0], serde_json::json!({"name": "a,b", "n": 1, "opt": "x"}));
+        assert_eq!(rows[1]["opt"], serde_json::Value::Null);
+        assert_eq!(rows[2]["opt"], "line\nbreak");
+    }
+
+    #[test]
+    fn table_aligns() {
+        let mut out = Vec::new();
+        write_table(&frame(), &mut out, 7).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "name       n  opt\na,b        1  x\nplain     22  \nquote\"d  333  line⏎br…\n"
+        );
+    }
+
+    #[test]
+    fn json_strings_escape_controls() {
+        let mut s = String::new();
+        json_string("a\"\\\u{1}\u{2028}", &mut s);
+        assert_eq!(s, r#""a\"\\\u0001\u2028""#);
+    }
+}

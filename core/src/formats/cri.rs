@@ -1,0 +1,149 @@
+//! CRI container log lines, as containerd and CRI-O write them under `/var/log/pods`.
+//!
+//! `<RFC 3339 time> <stdout|stderr> <P|F>[:tags] <message>`
+//!
+//! The hand-written parser is equivalent to the regex
+//! `^(\S+) (stdout|stderr) ([PF])(:\S*)?(?: (.*))?$` with the first group parsed by
+//! [`crate::time::parse_rfc3339_nanos`]. `P` marks a partial line: the runtime split a long line
+//! (16 KiB by default) and the next line of the same stream continues it, up to an `F`.
+
+use super::Stream;
+use crate::time::parse_rfc3339_nanos;
+
+/// One parsed CRI line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CriLine<'a> {
+    /// The runtime's timestamp, nanoseconds since the epoch.
+    pub ts_nanos: i64,
+    /// stdout or stderr.
+    pub stream: Stream,
+    /// The `P` tag: the next line of this stream continues this one.
+    pub partial: bool,
+    /// The text after the tag and its space (may be empty).
+    pub message: &'a [u8],
+}
+
+/// Why a line is not a CRI line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CriError {
+    /// The first field is not an RFC 3339 time.
+    Timestamp,
+    /// The second field is not `stdout` or `stderr`.
+    Stream,
+    /// The third field is not `P` or `F` (with optional `:tags`).
+    Tag,
+}
+
+impl std::fmt::Display for CriError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CriError::Timestamp => "not a CRI line: no RFC 3339 time at the start",
+            CriError::Stream => "not a CRI line: stream is not stdout or stderr",
+            CriError::Tag => "not a CRI line: tag is not P or F",
+        })
+    }
+}
+
+/// Parses one line (without its `\n`).
+pub fn parse_cri_line(line: &[u8]) -> Result<CriLine<'_>, CriError> {
+    let sp = memchr::memchr(b' ', line).ok_or(CriError::Timestamp)?;
+    let ts_nanos = parse_rfc3339_nanos(&line[..sp]).ok_or(CriError::Timestamp)?;
+    let rest = &line[sp + 1..];
+    let (stream, rest) = if let Some(r) = rest.strip_prefix(b"stdout ") {
+        (Stream::Stdout, r)
+    } else if let Some(r) = rest.strip_prefix(b"stderr ") {
+        (Stream::Stderr, r)
+    } else {
+        return Err(CriError::Stream);
+    };
+    let (tag, message) = match memchr::memchr(b' ', rest) {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, &rest[rest.len()..]),
+    };
+    let partial = match tag.first() {
+        Some(b'P') => true,
+        Some(b'F') => false,
+        _ => return Err(CriError::Tag),
+    };
+    if tag.len() > 1 && tag[1] != b':' {
+        return Err(CriError::Tag);
+    }
+    Ok(CriLine {
+        ts_nanos,
+        stream,
+        partial,
+        message,
+    })
+}
+
+/// Table-driven cases: a line and what it must parse to (`None`: rejected).
+/// Shared with the format picker's tests.
+pub fn cases() -> Vec<(&'static str, Option<(i64, Stream, bool, &'static str)>)> {
+    const T: i64 = 1_475_713_029_669_794_202; // 2016-10-06T00:17:09.669794202Z
+    vec![
+        (
+            "2016-10-06T00:17:09.669794202Z stdout F The content",
+            Some((T, Stream::Stdout, false, "The content")),
+        ),
+        (
+            "2016-10-06T00:17:09.669794202Z stderr P part one ",
+            Some((T, Stream::Stderr, true, "part one ")),
+        ),
+        (
+            "2016-10-06T00:17:09.669794202Z stdout P:TAG1:TAG2 tagged",
+            Some((T, Stream::Stdout, true, "tagged")),
+        ),
+        (
+            "2016-10-06T02:17:09.669794202+02:00 stdout F offset",
+            Some((T, Stream::Stdout, false, "offset")),
+        ),
+        (
+            "2016-10-06T00:17:09.66979420Z stdout F eight digits",
+            Some((T - 2, Stream::Stdout, false, "eight digits")),
+        ),
+        (
+            "2016-10-06T00:17:09.669794202Z stdout F ",
+            Some((T, Stream::Stdout, false, "")),
+        ),
+        (
+            "2016-10-06T00:17:09.669794202Z stdout F",
+            Some((T, Stream::Stdout, false, "")),
+        ),
+        (
+            "2016-10-06T00:17:09.669794202Z stdout F  two  spaces ",
+            Some((T, Stream::Stdout, false, " two  spaces ")),
+        ),
+        (
+            "2016-10-06T00:17:09.669794202Z stdout F {\"a\":1}",
+            Some((T, Stream::Stdout, false, "{\"a\":1}")),
+        ),
+        ("2016-10-06T00:17:09.669794202Z stdin F x", None),
+        ("2016-10-06T00:17:09.669794202Z stdout X x", None),
+        ("2016-10-06T00:17:09.669794202Z stdout FP x", None),
+        ("2016-10-06T00:17:09.669794202Z stdout", None),
+        ("2016-10-06 stdout F x", None),
+        ("unsupported log format test log", None),
+        ("{\"log\":\"x\"}", None),
+        ("", None),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        for (input, want) in cases() {
+            let got = parse_cri_line(input.as_bytes()).ok().map(|l| {
+                (
+                    l.ts_nanos,
+                    l.stream,
+                    l.partial,
+                    std::str::from_utf8(l.message).unwrap(),
+                )
+            });
+            assert_eq!(got, want, "{input:?}");
+        }
+    }
+}

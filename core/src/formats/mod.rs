@@ -1,0 +1,303 @@
+//! How bytes become entries: the runtime framings (CRI, docker json-file) and the payload formats
+//! inside them (JSON, logfmt, klog, text with a level word).
+//!
+//! Every parser here takes bytes and has table-driven `cases()`, which the picker's tests run
+//! too. The picker ([`PayloadParser`]) tries the formats in a fixed order per entry: JSON when
+//! the payload starts with `{`, klog when it starts with a klog header, logfmt when every token
+//! is `key=value`, otherwise text with a level word.
+
+pub mod cri;
+pub mod docker;
+pub mod json;
+pub mod klog;
+pub mod logfmt;
+pub mod payload_json;
+pub mod text;
+
+use crate::level::Level;
+
+/// The output stream of a container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+impl Stream {
+    /// `stdout` or `stderr`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
+/// The format of an entry's payload: the `format` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntryFormat {
+    /// A JSON object (zap, logrus, slog, bunyan, pino, ...).
+    Json,
+    /// `key=value` pairs.
+    Logfmt,
+    /// A klog/glog header (`I0102 15:04:05.000000 1 file.go:12] msg`).
+    Klog,
+    /// Anything else; the level comes from a level word when there is one.
+    Text,
+    /// The line did not parse as the runtime's framing (CRI or json-file); kept verbatim.
+    Unparsed,
+}
+
+impl EntryFormat {
+    /// All formats, in the order of their ids.
+    pub const ALL: [EntryFormat; 5] = [
+        EntryFormat::Json,
+        EntryFormat::Logfmt,
+        EntryFormat::Klog,
+        EntryFormat::Text,
+        EntryFormat::Unparsed,
+    ];
+
+    /// The name in the `format` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryFormat::Json => "json",
+            EntryFormat::Logfmt => "logfmt",
+            EntryFormat::Klog => "klog",
+            EntryFormat::Text => "text",
+            EntryFormat::Unparsed => "unparsed",
+        }
+    }
+}
+
+/// Structured fields of one entry, kept in one string buffer so that parsing allocates nothing
+/// per field.
+#[derive(Debug, Default, Clone)]
+pub struct FieldBuf {
+    text: String,
+    spans: Vec<[u32; 3]>, // key start, value start, value end; key ends where value starts
+}
+
+impl FieldBuf {
+    /// Removes all fields, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.spans.clear();
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Adds a field.
+    pub fn push(&mut self, key: &str, value: &str) {
+        self.push_key(&[key]);
+        self.push_value(value);
+    }
+
+    /// Starts a field whose key is the parts joined with `.` (for nested objects); finish it with
+    /// [`FieldBuf::push_value`] or the `value_*` methods.
+    pub fn push_key(&mut self, parts: &[&str]) {
+        let start = self.text.len() as u32;
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                self.text.push('.');
+            }
+            self.text.push_str(p);
+        }
+        let value_start = self.text.len() as u32;
+        self.spans.push([start, value_start, value_start]);
+    }
+
+    /// Sets the value of the field started last.
+    pub fn push_value(&mut self, value: &str) {
+        self.text.push_str(value);
+        self.end_value();
+    }
+
+    /// Appends bytes (lossily decoded) to the value of the field started last.
+    pub fn push_value_bytes(&mut self, value: &[u8]) {
+        match std::str::from_utf8(value) {
+            Ok(s) => self.text.push_str(s),
+            Err(_) => self.text.push_str(&String::from_utf8_lossy(value)),
+        }
+        self.end_value();
+    }
+
+    fn end_value(&mut self) {
+        if let Some(last) = self.spans.last_mut() {
+            last[2] = self.text.len() as u32;
+        }
+    }
+
+    /// The fields in the order they were found.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.spans.iter().map(|&[k, v, e]| {
+            (
+                &self.text[k as usize..v as usize],
+                &self.text[v as usize..e as usize],
+            )
+        })
+    }
+
+    /// The value of the first field named `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+}
+
+/// What the payload parser found in one entry; the fields and raw level are in the parser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PayloadInfo {
+    /// The payload's format.
+    pub format: EntryFormat,
+    /// The normalized level.
+    pub level: Level,
+    /// The application's own timestamp, when it wrote one that podsift understands.
+    pub app_ts_nanos: Option<i64>,
+}
+
+/// What a payload parser needs to know beyond the bytes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PayloadContext {
+    /// The runtime's timestamp of the entry: klog omits the year and takes it from here.
+    pub runtime_ts_nanos: Option<i64>,
+    /// Collect structured fields (costs time; stats without field filters skip it).
+    pub want_fields: bool,
+}
+
+/// Detects an entry's payload format and extracts its level, raw level, app timestamp and fields.
+/// Holds scratch buffers reused across entries.
+#[derive(Debug, Default)]
+pub struct PayloadParser {
+    /// Fields of the entry parsed last.
+    pub fields: FieldBuf,
+    /// The level as the application wrote it, for the entry parsed last (empty: none).
+    pub level_raw: String,
+    scratch: Vec<u8>,
+    pairs: Vec<logfmt::Pair>,
+}
+
+impl PayloadParser {
+    /// Parses one payload (the message after runtime framing, trailing newline removed).
+    pub fn parse(&mut self, message: &[u8], ctx: PayloadContext) -> PayloadInfo {
+        self.fields.clear();
+        self.level_raw.clear();
+        let trimmed = trim_ascii_start(message);
+        match trimmed.first() {
+            Some(b'{') => {
+                if let Some(info) = payload_json::parse(trimmed, ctx, self) {
+                    return info;
+                }
+                self.fields.clear();
+                self.level_raw.clear();
+            }
+            Some(b'I' | b'W' | b'E' | b'F') => {
+                if let Some(info) = klog::parse(message, ctx, self) {
+                    return info;
+                }
+                self.fields.clear();
+            }
+            _ => {}
+        }
+        if let Some(info) = logfmt::parse(message, ctx, self) {
+            return info;
+        }
+        self.fields.clear();
+        self.level_raw.clear();
+        text::parse(message, self)
+    }
+
+    /// Sets the raw level.
+    fn set_level_raw(&mut self, raw: &str) {
+        self.level_raw.clear();
+        self.level_raw.push_str(raw);
+    }
+}
+
+fn trim_ascii_start(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    &b[n..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The picker gives each format's own cases the same result as the format's parser.
+    #[test]
+    fn picker_agrees_with_each_format() {
+        let mut p = PayloadParser::default();
+        let ctx = PayloadContext {
+            runtime_ts_nanos: Some(klog::CASES_RUNTIME_TS),
+            want_fields: true,
+        };
+        for (format, cases) in [
+            (EntryFormat::Json, payload_json::cases()),
+            (EntryFormat::Logfmt, logfmt::cases()),
+            (EntryFormat::Klog, klog::cases()),
+            (EntryFormat::Text, text::cases()),
+        ] {
+            for case in cases {
+                let info = p.parse(case.input.as_bytes(), ctx);
+                let want_format = case.format.unwrap_or(format);
+                assert_eq!(info.format, want_format, "format of {:?}", case.input);
+                assert_eq!(info.level, case.level, "level of {:?}", case.input);
+                assert_eq!(p.level_raw, case.level_raw, "raw level of {:?}", case.input);
+                assert_eq!(
+                    info.app_ts_nanos, case.app_ts_nanos,
+                    "app ts of {:?}",
+                    case.input
+                );
+                let fields: Vec<(String, String)> =
+                    p.fields.iter().map(|(k, v)| (k.into(), v.into())).collect();
+                let want: Vec<(String, String)> = case
+                    .fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                assert_eq!(fields, want, "fields of {:?}", case.input);
+            }
+        }
+    }
+
+    #[test]
+    fn field_buf() {
+        let mut f = FieldBuf::default();
+        f.push("a", "1");
+        f.push_key(&["b", "c"]);
+        f.push_value_bytes(b"x\xffy");
+        assert_eq!(
+            f.iter().collect::<Vec<_>>(),
+            vec![("a", "1"), ("b.c", "x\u{FFFD}y")]
+        );
+        assert_eq!(f.get("b.c"), Some("x\u{FFFD}y"));
+        f.clear();
+        assert!(f.is_empty());
+    }
+}
+
+/// One table-driven payload case: the input and everything the picker must find in it.
+#[derive(Debug, Clone)]
+pub struct PayloadCase {
+    /// The payload.
+    pub input: &'static str,
+    /// The format, when it is not the format whose `cases()` this is (a near miss).
+    pub format: Option<EntryFormat>,
+    /// Normalized level.
+    pub level: Level,
+    /// Raw level (empty: none).
+    pub level_raw: &'static str,
+    /// Application timestamp.
+    pub app_ts_nanos: Option<i64>,
+    /// Fields, in order.
+    pub fields: Vec<(&'static str, &'static str)>,
+}

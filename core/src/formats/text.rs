@@ -1,0 +1,167 @@
+//! Text payloads: anything that is not JSON, klog or logfmt.
+//!
+//! The level is the first level word near the start of the line (within [`LEVEL_WINDOW`] bytes
+//! after a leading timestamp): an upper-case word (`ERROR`, `WARN`, `INFO`, `CRIT`, ...) standing
+//! alone, or a lower/capitalised one that is bracketed (`[warn]`, `<error>`) or followed by a
+//! colon (`error:`, `panic:`, `Warning:`). Go's `fatal error:` is fatal. Words in prose ("no error
+//! occurred") do not count. A timestamp at the very start (optionally in `[...]`) is the
+//! application's time.
+
+use super::{EntryFormat, PayloadCase, PayloadInfo, PayloadParser};
+use crate::level::Level;
+use crate::time::parse_leading_timestamp;
+
+/// How far past the leading timestamp a level word is looked for.
+pub const LEVEL_WINDOW: usize = 96;
+
+fn word_level(word: &[u8]) -> Option<Level> {
+    Some(match word.len() {
+        3 if word.eq_ignore_ascii_case(b"err") => Level::Error,
+        3 if word.eq_ignore_ascii_case(b"dbg") => Level::Debug,
+        3 if word.eq_ignore_ascii_case(b"inf") => Level::Info,
+        3 if word.eq_ignore_ascii_case(b"wrn") => Level::Warn,
+        3 if word.eq_ignore_ascii_case(b"ftl") => Level::Fatal,
+        4 if word.eq_ignore_ascii_case(b"info") => Level::Info,
+        4 if word.eq_ignore_ascii_case(b"warn") => Level::Warn,
+        4 if word.eq_ignore_ascii_case(b"crit") => Level::Fatal,
+        5 if word.eq_ignore_ascii_case(b"error") => Level::Error,
+        5 if word.eq_ignore_ascii_case(b"debug") => Level::Debug,
+        5 if word.eq_ignore_ascii_case(b"trace") => Level::Trace,
+        5 if word.eq_ignore_ascii_case(b"fatal") => Level::Fatal,
+        5 if word.eq_ignore_ascii_case(b"panic") => Level::Fatal,
+        5 if word.eq_ignore_ascii_case(b"alert") => Level::Fatal,
+        5 if word.eq_ignore_ascii_case(b"emerg") => Level::Fatal,
+        6 if word.eq_ignore_ascii_case(b"severe") => Level::Error,
+        6 if word.eq_ignore_ascii_case(b"notice") => Level::Info,
+        7 if word.eq_ignore_ascii_case(b"warning") => Level::Warn,
+        8 if word.eq_ignore_ascii_case(b"critical") => Level::Fatal,
+        _ => return None,
+    })
+}
+
+/// Finds the level word in `b`; returns the level and the word's range.
+pub fn find_level_word(b: &[u8]) -> Option<(Level, usize, usize)> {
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let end = i;
+        let before = start.checked_sub(1).map(|j| b[j]);
+        let after = b.get(end).copied();
+        if before.is_some_and(|c| c.is_ascii_digit() || c == b'_')
+            || after.is_some_and(|c| c.is_ascii_digit() || c == b'_')
+        {
+            continue;
+        }
+        let word = &b[start..end];
+        let Some(level) = word_level(word) else {
+            continue;
+        };
+        let upper = word.iter().all(u8::is_ascii_uppercase);
+        let bracketed = matches!(
+            (before, after),
+            (Some(b'['), Some(b']')) | (Some(b'<'), Some(b'>'))
+        );
+        let colon = after == Some(b':');
+        if word.eq_ignore_ascii_case(b"fatal") && b[end..].starts_with(b" error:") {
+            return Some((Level::Fatal, start, end));
+        }
+        if upper || bracketed || colon {
+            return Some((level, start, end));
+        }
+    }
+    None
+}
+
+/// Parses a text payload; always succeeds.
+pub(crate) fn parse(msg: &[u8], p: &mut PayloadParser) -> PayloadInfo {
+    let (app_ts, after_ts) = match msg.first() {
+        Some(b'[') => parse_leading_timestamp(&msg[1..]).map(|(t, n)| (Some(t), n + 1)),
+        _ => parse_leading_timestamp(msg).map(|(t, n)| (Some(t), n)),
+    }
+    .unwrap_or((None, 0));
+    let window = &msg[after_ts..msg.len().min(after_ts + LEVEL_WINDOW)];
+    let level = match find_level_word(window) {
+        Some((level, s, e)) => {
+            p.set_level_raw(std::str::from_utf8(&window[s..e]).unwrap_or_default());
+            level
+        }
+        None => Level::Unknown,
+    };
+    PayloadInfo {
+        format: EntryFormat::Text,
+        level,
+        app_ts_nanos: app_ts,
+    }
+}
+
+/// Table-driven cases.
+pub fn cases() -> Vec<PayloadCase> {
+    const T: i64 = 1_704_110_400_000_000_000; // 2024-01-01T12:00:00Z
+    let case = |input, level, level_raw, app_ts_nanos| PayloadCase {
+        input,
+        format: None,
+        level,
+        level_raw,
+        app_ts_nanos,
+        fields: vec![],
+    };
+    vec![
+        case(
+            "2024-01-01 12:00:00.123 ERROR 1 --- [main] o.s.Boot : failed",
+            Level::Error,
+            "ERROR",
+            Some(T + 123_000_000),
+        ),
+        case(
+            "2024-01-01 12:00:00,000 - app - WARNING - low disk",
+            Level::Warn,
+            "WARNING",
+            Some(T),
+        ),
+        case("WARNING:root:deprecated call", Level::Warn, "WARNING", None),
+        case(
+            "2024/01/01 12:00:00 [error] 29#29: *1 open() failed",
+            Level::Error,
+            "error",
+            Some(T),
+        ),
+        case(
+            "[2024-01-01T12:00:00Z INFO  app] listening",
+            Level::Info,
+            "INFO",
+            Some(T),
+        ),
+        case(
+            "panic: runtime error: index out of range",
+            Level::Fatal,
+            "panic",
+            None,
+        ),
+        case(
+            "fatal error: all goroutines are asleep - deadlock!",
+            Level::Fatal,
+            "fatal",
+            None,
+        ),
+        case("error: unable to connect", Level::Error, "error", None),
+        case("Warning: something", Level::Warn, "Warning", None),
+        case("<debug> details", Level::Debug, "debug", None),
+        case("no error occurred, info is fine", Level::Unknown, "", None),
+        case("INFO_FLAG=1 ERROR2 set", Level::Unknown, "", None),
+        case(
+            "Exception in thread \"main\" java.lang.IllegalStateException",
+            Level::Unknown,
+            "",
+            None,
+        ),
+        case("", Level::Unknown, "", None),
+        case("plain text", Level::Unknown, "", None),
+    ]
+}

@@ -1,0 +1,492 @@
+//! Reads one container instance: its files in rotation order as one stream per output stream,
+//! with CRI `P` lines and json-file pieces without a newline joined up to the line that ends
+//! them, across file boundaries too.
+//!
+//! Accounting: every physical line is the first line of an entry (unparsed lines are entries of
+//! format `unparsed`) or a continuation joined into one, so per file `lines = entries + joined`.
+
+use std::io;
+
+use super::lines::{Line, LineReader};
+use super::{Entry, EntryFilter, EntrySink, FileStats, MAX_ENTRY_BYTES, Needs, Progress};
+use crate::diag::{Diagnostic, Severity};
+use crate::formats::cri::{CriLine, parse_cri_line};
+use crate::formats::docker::{DockerLine, parse_docker_line};
+use crate::formats::json::JsonStr;
+use crate::formats::{EntryFormat, FieldBuf, PayloadContext, PayloadInfo, PayloadParser, Stream};
+use crate::level::Level;
+use crate::sources::FileSet;
+use crate::sources::plan::{ContainerMeta, Plan};
+
+/// Line-level problems reported one by one per file; the rest are counted in one summary.
+const MAX_LINE_DIAGNOSTICS_PER_FILE: u64 = 10;
+
+pub(super) struct InstanceOutput {
+    /// (file index in the set, stats) for each file of the instance.
+    pub files: Vec<(usize, FileStats)>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A partial entry waiting for its end.
+#[derive(Default)]
+struct Pending {
+    active: bool,
+    bytes: Vec<u8>,
+    ts: Option<i64>,
+    stream: Option<Stream>,
+    file_pos: usize,
+    line: u64,
+    joined: u32,
+    truncated: bool,
+}
+
+impl Pending {
+    fn start(&mut self, ts: Option<i64>, stream: Option<Stream>, file_pos: usize, line: u64) {
+        self.active = true;
+        self.bytes.clear();
+        self.ts = ts;
+        self.stream = stream;
+        self.file_pos = file_pos;
+        self.line = line;
+        self.joined = 0;
+        self.truncated = false;
+    }
+
+    fn append(&mut self, piece: &[u8]) {
+        let room = MAX_ENTRY_BYTES.saturating_sub(self.bytes.len());
+        if piece.len() > room {
+            self.truncated = true;
+        }
+        self.bytes
+            .extend_from_slice(&piece[..piece.len().min(room)]);
+    }
+
+    fn append_json(&mut self, s: JsonStr<'_>) {
+        let before = self.bytes.len();
+        s.decode_into(&mut self.bytes);
+        if self.bytes.len() > MAX_ENTRY_BYTES {
+            self.bytes.truncate(MAX_ENTRY_BYTES.max(before));
+            self.truncated = true;
+        }
+    }
+}
+
+/// Where an entry comes from, and how it was put together.
+struct Origin {
+    ts: Option<i64>,
+    stream: Option<Stream>,
+    file_pos: usize,
+    line: u64,
+    joined: u32,
+    partial: bool,
+    truncated: bool,
+    unparsed: bool,
+}
+
+struct Assembler<'a, S> {
+    set: &'a FileSet,
+    files: &'a [usize],
+    meta: &'a ContainerMeta,
+    instance: usize,
+    filter: &'a dyn EntryFilter,
+    sink: &'a mut S,
+    needs: Needs,
+    payload: PayloadParser,
+    no_fields: FieldBuf,
+    /// stdout, stderr, and json-file lines without a stream.
+    pending: [Pending; 3],
+    last_ts: Option<i64>,
+    stats: Vec<FileStats>,
+    line_diagnostics: Vec<u64>,
+    diagnostics: Vec<Diagnostic>,
+    scratch: Vec<u8>,
+}
+
+fn slot(stream: Option<Stream>) -> usize {
+    match stream {
+        Some(Stream::Stdout) => 0,
+        Some(Stream::Stderr) => 1,
+        None => 2,
+    }
+}
+
+impl<S: EntrySink> Assembler<'_, S> {
+    fn path(&self, file_pos: usize) -> &str {
+        &self.set.entries()[self.files[file_pos]].path
+    }
+
+    /// Records a problem on a line, up to the per-file limit.
+    fn line_problem(&mut self, file_pos: usize, line: u64, severity: Severity, message: String) {
+        self.line_diagnostics[file_pos] += 1;
+        if self.line_diagnostics[file_pos] <= MAX_LINE_DIAGNOSTICS_PER_FILE {
+            let path = self.path(file_pos).to_string();
+            self.diagnostics
+                .push(Diagnostic::line(path, line, severity, message));
+        }
+    }
+
+    fn emit(&mut self, message: &[u8], o: Origin) {
+        let info = if o.unparsed {
+            PayloadInfo {
+                format: EntryFormat::Unparsed,
+                level: Level::Unknown,
+                app_ts_nanos: None,
+            }
+        } else if self.needs.payload {
+            let ctx = PayloadContext {
+                runtime_ts_nanos: o.ts,
+                want_fields: self.needs.fields,
+            };
+            self.payload.parse(message, ctx)
+        } else {
+            PayloadInfo {
+                format: EntryFormat::Text,
+                level: Level::Unknown,
+                app_ts_nanos: None,
+            }
+        };
+        let stats = &mut self.stats[o.file_pos];
+        stats.entries += 1;
+        if let Some(ts) = o.ts {
+            stats.first_ts = Some(stats.first_ts.map_or(ts, |f| f.min(ts)));
+            stats.last_ts = Some(stats.last_ts.map_or(ts, |l| l.max(ts)));
+        }
+        if o.truncated {
+            let line = o.line;
+            self.line_problem(
+                o.file_pos,
+                line,
+                Severity::Warning,
+                format!(
+                    "entry longer than {} MiB: cut to that length",
+                    MAX_ENTRY_BYTES >> 20
+                ),
+            );
+            self.stats[o.file_pos].errors += 1;
+        }
+        let with_payload = self.needs.payload && !o.unparsed;
+        let entry = Entry {
+            instance: self.instance,
+            file: self.files[o.file_pos],
+            line: o.line,
+            ts_nanos: o.ts,
+            stream: o.stream,
+            message,
+            format: info.format,
+            level: info.level,
+            level_raw: if with_payload {
+                &self.payload.level_raw
+            } else {
+                ""
+            },
+            app_ts_nanos: info.app_ts_nanos,
+            fields: if with_payload {
+                &self.payload.fields
+            } else {
+                &self.no_fields
+            },
+            joined: o.joined,
+            partial: o.partial,
+            truncated: o.truncated,
+        };
+        if self.filter.entry(self.meta, &entry) {
+            self.sink.entry(&entry);
+        }
+    }
+
+    fn emit_pending(&mut self, slot: usize, partial: bool) {
+        let mut p = std::mem::take(&mut self.pending[slot]);
+        p.active = false;
+        let origin = Origin {
+            ts: p.ts,
+            stream: p.stream,
+            file_pos: p.file_pos,
+            line: p.line,
+            joined: p.joined,
+            partial,
+            truncated: p.truncated,
+            unparsed: false,
+        };
+        self.emit(&p.bytes, origin);
+        self.pending[slot] = p;
+    }
+
+    fn line(&mut self, file_pos: usize, line: &Line<'_>) {
+        self.stats[file_pos].lines += 1;
+        if let Some(full) = line.full_len {
+            self.line_problem(
+                file_pos,
+                line.number,
+                Severity::Warning,
+                format!(
+                    "line is {full} bytes long: kept its first {} MiB",
+                    MAX_ENTRY_BYTES >> 20
+                ),
+            );
+            self.stats[file_pos].errors += 1;
+        }
+        let cut = line.full_len.is_some();
+        let b = line.bytes;
+        if b.first() == Some(&b'{') {
+            match parse_docker_line(b) {
+                Ok(d) => self.docker(file_pos, line.number, d, cut),
+                Err(e) => match parse_cri_line(b) {
+                    Ok(c) => self.cri(file_pos, line.number, c, cut),
+                    Err(_) => self.unparsed(file_pos, line.number, b, e.to_string(), cut),
+                },
+            }
+        } else {
+            match parse_cri_line(b) {
+                Ok(c) => self.cri(file_pos, line.number, c, cut),
+                Err(e) => match parse_docker_line(b) {
+                    Ok(d) => self.docker(file_pos, line.number, d, cut),
+                    Err(_) => self.unparsed(file_pos, line.number, b, e.to_string(), cut),
+                },
+            }
+        }
+    }
+
+    fn cri(&mut self, file_pos: usize, number: u64, c: CriLine<'_>, cut: bool) {
+        self.last_ts = Some(c.ts_nanos);
+        let k = slot(Some(c.stream));
+        if self.pending[k].active {
+            self.pending[k].joined += 1;
+            self.pending[k].truncated |= cut;
+            self.stats[file_pos].joined += 1;
+            self.pending[k].append(c.message);
+            if !c.partial {
+                self.emit_pending(k, false);
+            }
+        } else if c.partial {
+            let p = &mut self.pending[k];
+            p.start(Some(c.ts_nanos), Some(c.stream), file_pos, number);
+            p.truncated = cut;
+            p.append(c.message);
+        } else {
+            let origin = Origin {
+                ts: Some(c.ts_nanos),
+                stream: Some(c.stream),
+                file_pos,
+                line: number,
+                joined: 0,
+                partial: false,
+                truncated: cut,
+                unparsed: false,
+            };
+            self.emit(c.message, origin);
+        }
+    }
+
+    fn docker(&mut self, file_pos: usize, number: u64, d: DockerLine<'_>, cut: bool) {
+        let ts = match d.ts_nanos {
+            Some(t) => {
+                self.last_ts = Some(t);
+                Some(t)
+            }
+            None => {
+                let what = if d.bad_time { "an invalid" } else { "no" };
+                self.line_problem(
+                    file_pos,
+                    number,
+                    Severity::Warning,
+                    format!("json-file line has {what} \"time\": it takes the time of the line before it"),
+                );
+                self.stats[file_pos].errors += 1;
+                self.last_ts
+            }
+        };
+        let k = slot(d.stream);
+        if self.pending[k].active {
+            self.pending[k].joined += 1;
+            self.pending[k].truncated |= cut;
+            self.stats[file_pos].joined += 1;
+            self.pending[k].append_json(d.log);
+            if !d.partial {
+                strip_newline(&mut self.pending[k].bytes);
+                self.emit_pending(k, false);
+            }
+        } else if d.partial {
+            let p = &mut self.pending[k];
+            p.start(ts, d.stream, file_pos, number);
+            p.truncated = cut;
+            p.append_json(d.log);
+        } else {
+            let mut scratch = std::mem::take(&mut self.scratch);
+            let message = json_message(d.log, &mut scratch);
+            let origin = Origin {
+                ts,
+                stream: d.stream,
+                file_pos,
+                line: number,
+                joined: 0,
+                partial: false,
+                truncated: cut,
+                unparsed: false,
+            };
+            self.emit(message, origin);
+            self.scratch = scratch;
+        }
+    }
+
+    fn unparsed(&mut self, file_pos: usize, number: u64, bytes: &[u8], why: String, cut: bool) {
+        self.stats[file_pos].unparsed += 1;
+        self.line_problem(
+            file_pos,
+            number,
+            Severity::Error,
+            format!("unparsed line kept as is: {why}"),
+        );
+        let origin = Origin {
+            ts: self.last_ts,
+            stream: None,
+            file_pos,
+            line: number,
+            joined: 0,
+            partial: false,
+            truncated: cut,
+            unparsed: true,
+        };
+        self.emit(bytes, origin);
+    }
+
+    fn read_file(&mut self, file_pos: usize, progress: &Progress) {
+        let index = self.files[file_pos];
+        self.stats[file_pos].read = true;
+        let reader = match self.set.open_counting(index, &progress.bytes_done) {
+            Ok(r) => r,
+            Err(e) => {
+                let path = self.path(file_pos).to_string();
+                self.diagnostics.push(Diagnostic::file(
+                    path,
+                    Severity::Error,
+                    format!("cannot open: {e}"),
+                ));
+                self.stats[file_pos].errors += 1;
+                return;
+            }
+        };
+        let mut lines = LineReader::new(reader, MAX_ENTRY_BYTES);
+        loop {
+            match lines.next_line() {
+                Ok(Some(line)) => {
+                    self.line(file_pos, &line);
+                    if line.number % 65_536 == 0 && progress.cancelled() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let n = lines.line_count();
+                    let path = self.path(file_pos).to_string();
+                    let what = if e.kind() == io::ErrorKind::UnexpectedEof {
+                        "the file is cut short".to_string()
+                    } else {
+                        format!("read error: {e}")
+                    };
+                    self.diagnostics.push(Diagnostic::file(
+                        path,
+                        Severity::Error,
+                        format!(
+                            "{what} after line {n} ({} bytes decompressed); the {n} lines before it were kept",
+                            lines.bytes_read()
+                        ),
+                    ));
+                    self.stats[file_pos].errors += 1;
+                    break;
+                }
+            }
+        }
+        self.stats[file_pos].bytes = lines.bytes_read();
+        let extra = self.line_diagnostics[file_pos].saturating_sub(MAX_LINE_DIAGNOSTICS_PER_FILE);
+        if extra > 0 {
+            let path = self.path(file_pos).to_string();
+            self.diagnostics.push(Diagnostic::file(
+                path,
+                Severity::Error,
+                format!(
+                    "{extra} more problems in this file not shown (`podsift sources` counts them)"
+                ),
+            ));
+        }
+    }
+}
+
+/// The message of a complete json-file line: `log` decoded, its newline removed. Borrows the
+/// input when the only escape is that newline (the common case).
+fn json_message<'a>(log: JsonStr<'a>, scratch: &'a mut Vec<u8>) -> &'a [u8] {
+    let raw = log.raw;
+    if !log.escaped {
+        return raw;
+    }
+    if raw.len() >= 2 && memchr::memchr(b'\\', raw) == Some(raw.len() - 2) && raw.ends_with(b"\\n")
+    {
+        return &raw[..raw.len() - 2];
+    }
+    scratch.clear();
+    log.decode_into(scratch);
+    strip_newline(scratch);
+    scratch
+}
+
+fn strip_newline(b: &mut Vec<u8>) {
+    if b.last() == Some(&b'\n') {
+        b.pop();
+        if b.last() == Some(&b'\r') {
+            b.pop();
+        }
+    }
+}
+
+/// Reads instance `instance` of `plan` into `sink`.
+pub(super) fn read_instance<S: EntrySink>(
+    set: &FileSet,
+    plan: &Plan,
+    instance: usize,
+    filter: &dyn EntryFilter,
+    sink: &mut S,
+    progress: &Progress,
+) -> InstanceOutput {
+    let inst = &plan.instances[instance];
+    sink.begin_instance(instance, &inst.meta, set, &inst.files);
+    let needs = sink.needs().union(filter.needs());
+    let mut a = Assembler {
+        set,
+        files: &inst.files,
+        meta: &inst.meta,
+        instance,
+        filter,
+        sink,
+        needs,
+        payload: PayloadParser::default(),
+        no_fields: FieldBuf::default(),
+        pending: Default::default(),
+        last_ts: None,
+        stats: vec![FileStats::default(); inst.files.len()],
+        line_diagnostics: vec![0; inst.files.len()],
+        diagnostics: Vec::new(),
+        scratch: Vec::new(),
+    };
+    for file_pos in 0..inst.files.len() {
+        if progress.cancelled() {
+            break;
+        }
+        a.read_file(file_pos, progress);
+    }
+    // Partial lines whose end never came stay entries, flagged partial, in line order.
+    let mut open: Vec<usize> = (0..3).filter(|&k| a.pending[k].active).collect();
+    open.sort_by_key(|&k| (a.pending[k].file_pos, a.pending[k].line));
+    for k in open {
+        let (file_pos, line) = (a.pending[k].file_pos, a.pending[k].line);
+        a.line_problem(
+            file_pos,
+            line,
+            Severity::Warning,
+            "partial line never completed: kept as a partial entry".into(),
+        );
+        a.emit_pending(k, true);
+    }
+    InstanceOutput {
+        files: inst.files.iter().copied().zip(a.stats).collect(),
+        diagnostics: a.diagnostics,
+    }
+}

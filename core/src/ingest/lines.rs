@@ -1,0 +1,306 @@
+//! Splits a byte stream into physical lines with bounded memory.
+//!
+//! Lines end at `\n` (a `\r` before it is dropped); the last line may lack its newline. A line
+//! longer than the limit is cut: its first `max_line` bytes are returned with the length it
+//! really had, and the rest is skipped without being held in memory.
+
+use std::io::{self, Read};
+
+/// One physical line.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Line<'a> {
+    /// The bytes, without the newline (cut to the limit when `full_len` is set).
+    pub bytes: &'a [u8],
+    /// 1-based line number.
+    pub number: u64,
+    /// For a cut line: its full length in bytes.
+    pub full_len: Option<u64>,
+}
+
+/// Reads lines from `R`.
+#[derive(Debug)]
+pub struct LineReader<R> {
+    reader: R,
+    buf: Vec<u8>,
+    pos: usize,
+    filled: usize,
+    eof: bool,
+    number: u64,
+    max_line: usize,
+    bytes_read: u64,
+    /// A read error met with data still buffered: returned once that data is out.
+    pending_error: Option<io::Error>,
+}
+
+/// The initial buffer size; it grows up to `max_line` for long lines.
+const INITIAL_BUFFER: usize = 256 * 1024;
+
+impl<R: Read> LineReader<R> {
+    /// A reader that cuts lines longer than `max_line` bytes.
+    pub fn new(reader: R, max_line: usize) -> Self {
+        LineReader {
+            reader,
+            buf: vec![0; INITIAL_BUFFER.min(max_line.max(1) + 1)],
+            pos: 0,
+            filled: 0,
+            eof: false,
+            number: 0,
+            max_line: max_line.max(1),
+            bytes_read: 0,
+            pending_error: None,
+        }
+    }
+
+    /// Bytes taken from the underlying reader so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    /// Lines returned so far.
+    pub fn line_count(&self) -> u64 {
+        self.number
+    }
+
+    fn fill(&mut self) -> io::Result<usize> {
+        loop {
+            match self.reader.read(&mut self.buf[self.filled..]) {
+                Ok(n) => {
+                    self.filled += n;
+                    self.bytes_read += n as u64;
+                    if n == 0 {
+                        self.eof = true;
+                    }
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The next line; `Ok(None)` at the end. A read error comes after the lines read before it
+    /// (the last one possibly without its newline); after it the reader is at its end.
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        let mut scanned = self.pos;
+        loop {
+            if let Some(off) = memchr::memchr(b'\n', &self.buf[scanned..self.filled]) {
+                let end = scanned + off;
+                let start = self.pos;
+                self.pos = end + 1;
+                self.number += 1;
+                let mut bytes = &self.buf[start..end];
+                if let [rest @ .., b'\r'] = bytes {
+                    bytes = rest;
+                }
+                return Ok(Some(Line {
+                    bytes,
+                    number: self.number,
+                    full_len: None,
+                }));
+            }
+            scanned = self.filled;
+            if self.eof {
+                if self.pos < self.filled {
+                    let start = self.pos;
+                    self.pos = self.filled;
+                    self.number += 1;
+                    return Ok(Some(Line {
+                        bytes: &self.buf[start..self.filled],
+                        number: self.number,
+                        full_len: None,
+                    }));
+                }
+                return match self.pending_error.take() {
+                    Some(e) => Err(e),
+                    None => Ok(None),
+                };
+            }
+            if self.filled - self.pos >= self.max_line {
+                return self.cut_line();
+            }
+            if self.pos > 0 {
+                self.buf.copy_within(self.pos..self.filled, 0);
+                self.filled -= self.pos;
+                scanned -= self.pos;
+                self.pos = 0;
+            }
+            if self.filled == self.buf.len() {
+                let grown = (self.buf.len() * 2).min(self.max_line + 1);
+                self.buf.resize(grown, 0);
+            }
+            if let Err(e) = self.fill() {
+                self.eof = true;
+                self.pending_error = Some(e);
+            }
+        }
+    }
+
+    /// Returns the first `max_line` bytes of an overlong line and skips the rest of it.
+    fn cut_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        let start = self.pos;
+        let keep_end = start + self.max_line;
+        let mut full_len = (self.filled - start) as u64;
+        // Skip to the newline, reading into the space after the kept part.
+        let mut skip_from = keep_end;
+        loop {
+            if let Some(off) = memchr::memchr(b'\n', &self.buf[skip_from..self.filled]) {
+                let nl = skip_from + off;
+                full_len = full_len - (self.filled - nl) as u64;
+                // Keep what follows the newline right after the kept part.
+                self.buf.copy_within(nl + 1..self.filled, keep_end);
+                self.filled = keep_end + (self.filled - nl - 1);
+                self.pos = keep_end;
+                break;
+            }
+            self.filled = keep_end;
+            skip_from = keep_end;
+            match self.fill() {
+                Ok(0) => {
+                    self.pos = keep_end;
+                    break;
+                }
+                Ok(n) => full_len += n as u64,
+                Err(e) => {
+                    self.eof = true;
+                    self.pending_error = Some(e);
+                    self.pos = keep_end;
+                    break;
+                }
+            }
+        }
+        self.number += 1;
+        let mut bytes = &self.buf[start..keep_end];
+        if let [rest @ .., b'\r'] = bytes {
+            bytes = rest;
+        }
+        Ok(Some(Line {
+            bytes,
+            number: self.number,
+            full_len: Some(full_len),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most `step` bytes per call, to cross buffer edges.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn collect(data: &[u8], step: usize, max: usize) -> Vec<(String, u64, Option<u64>)> {
+        let mut r = LineReader::new(Trickle { data, step }, max);
+        let mut out = Vec::new();
+        while let Some(l) = r.next_line().unwrap() {
+            out.push((
+                String::from_utf8_lossy(l.bytes).into_owned(),
+                l.number,
+                l.full_len,
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn splits_lines() {
+        for step in [1, 2, 3, 7, 1000] {
+            assert_eq!(
+                collect(b"a\nbb\r\n\nlast", step, 100),
+                vec![
+                    ("a".into(), 1, None),
+                    ("bb".into(), 2, None),
+                    ("".into(), 3, None),
+                    ("last".into(), 4, None)
+                ]
+            );
+            assert_eq!(collect(b"x\n", step, 100), vec![("x".into(), 1, None)]);
+            assert!(collect(b"", step, 100).is_empty());
+        }
+    }
+
+    #[test]
+    fn cuts_overlong_lines_and_goes_on() {
+        for step in [1, 3, 64, 10_000] {
+            let mut data = vec![b'a'; 50];
+            data.extend_from_slice(b"\nok\n");
+            data.extend(vec![b'b'; 30]);
+            assert_eq!(
+                collect(&data, step, 10),
+                vec![
+                    ("a".repeat(10), 1, Some(50)),
+                    ("ok".into(), 2, None),
+                    ("b".repeat(10), 3, Some(30))
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn long_lines_grow_the_buffer_up_to_the_limit() {
+        let line = vec![b'z'; INITIAL_BUFFER * 3];
+        let mut data = line.clone();
+        data.push(b'\n');
+        let got = collect(&data, 100_000, INITIAL_BUFFER * 4);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0.len(), line.len());
+        assert_eq!(got[0].2, None);
+    }
+
+    #[test]
+    fn data_before_a_read_error_is_kept() {
+        struct HalfLine(bool);
+        impl Read for HalfLine {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                if self.0 {
+                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "truncated"));
+                }
+                self.0 = true;
+                out[..7].copy_from_slice(
+                    b"one
+two",
+                );
+                Ok(7)
+            }
+        }
+        let mut r = LineReader::new(HalfLine(false), 100);
+        assert_eq!(r.next_line().unwrap().unwrap().bytes, b"one");
+        assert_eq!(r.next_line().unwrap().unwrap().bytes, b"two");
+        assert_eq!(
+            r.next_line().unwrap_err().kind(),
+            io::ErrorKind::UnexpectedEof
+        );
+        assert!(r.next_line().unwrap().is_none());
+    }
+
+    #[test]
+    fn read_errors_end_the_stream() {
+        struct Failing(u8);
+        impl Read for Failing {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, "corrupt"));
+                }
+                self.0 -= 1;
+                out[..2].copy_from_slice(b"a\n");
+                Ok(2)
+            }
+        }
+        let mut r = LineReader::new(Failing(2), 100);
+        assert_eq!(r.next_line().unwrap().unwrap().bytes, b"a");
+        assert_eq!(r.next_line().unwrap().unwrap().bytes, b"a");
+        assert!(r.next_line().is_err());
+        assert!(r.next_line().unwrap().is_none());
+    }
+}

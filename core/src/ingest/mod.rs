@@ -1,0 +1,236 @@
+//! Lines into entries: reads each container instance of a [`Plan`], splits lines, undoes the
+//! runtime framing, joins partial lines, detects the payload, and pushes each entry to a sink.
+//!
+//! Instances are read in parallel (rayon, natively; one after another in the browser). Each
+//! instance gets its own sink from a factory, and the sinks come back in instance order, so
+//! results never depend on thread scheduling. Sinks decide what is kept: the logs table builder
+//! keeps everything, the stats aggregator keeps only counts (so memory stays flat however large
+//! the input).
+
+mod assemble;
+pub mod lines;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::diag::Diagnostic;
+use crate::formats::{EntryFormat, FieldBuf, Stream};
+use crate::level::Level;
+use crate::sources::FileSet;
+use crate::sources::plan::{ContainerMeta, Plan};
+
+/// The longest physical line or joined entry kept; longer ones are cut, with a warning.
+pub const MAX_ENTRY_BYTES: usize = 16 * 1024 * 1024;
+
+/// One log entry, as handed to a sink. Borrowed: copy what you keep.
+#[derive(Debug)]
+pub struct Entry<'a> {
+    /// Index of the instance in [`Plan::instances`].
+    pub instance: usize,
+    /// Index in the [`FileSet`] of the file holding the entry's first line.
+    pub file: usize,
+    /// 1-based number of the entry's first line in that file.
+    pub line: u64,
+    /// The runtime's timestamp (nanoseconds, UTC). An unparsed line or a json-file line without
+    /// a valid time takes the time of the entry before it in the same instance.
+    pub ts_nanos: Option<i64>,
+    /// The stream, when the framing gives one.
+    pub stream: Option<Stream>,
+    /// The message: the payload after the framing, partial lines joined, trailing newline
+    /// removed. For unparsed lines, the whole line. Not always valid UTF-8.
+    pub message: &'a [u8],
+    /// The payload's format.
+    pub format: EntryFormat,
+    /// The normalized level.
+    pub level: Level,
+    /// The level as written (empty: none).
+    pub level_raw: &'a str,
+    /// The application's own timestamp.
+    pub app_ts_nanos: Option<i64>,
+    /// Structured fields (empty unless a sink or filter asked for them).
+    pub fields: &'a FieldBuf,
+    /// Physical lines joined into this entry after its first.
+    pub joined: u32,
+    /// A partial line whose end never came (the input stops before the `F` line).
+    pub partial: bool,
+    /// The message was cut at [`MAX_ENTRY_BYTES`].
+    pub truncated: bool,
+}
+
+/// What a sink or filter needs from the parser; what nobody needs is not computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// Payload detection: level, raw level, format, app timestamp.
+    pub payload: bool,
+    /// Structured fields.
+    pub fields: bool,
+}
+
+impl Needs {
+    /// Everything.
+    pub const ALL: Needs = Needs {
+        payload: true,
+        fields: true,
+    };
+
+    /// What either needs.
+    pub fn union(self, other: Needs) -> Needs {
+        Needs {
+            payload: self.payload || other.payload || other.fields || self.fields,
+            fields: self.fields || other.fields,
+        }
+    }
+}
+
+/// Receives the entries of one instance.
+pub trait EntrySink: Send {
+    /// What this sink reads from entries.
+    fn needs(&self) -> Needs;
+    /// Called once, before the instance's entries, with the instance's files (indices into
+    /// `set`) in read order.
+    fn begin_instance(
+        &mut self,
+        instance: usize,
+        meta: &ContainerMeta,
+        set: &FileSet,
+        files: &[usize],
+    );
+    /// One entry that passed the filter.
+    fn entry(&mut self, entry: &Entry<'_>);
+}
+
+/// Decides which instances are read and which entries reach the sink.
+pub trait EntryFilter: Sync {
+    /// What the filter reads from entries.
+    fn needs(&self) -> Needs;
+    /// Whether any entry of an instance with this metadata can pass (else it is not read).
+    fn instance(&self, meta: &ContainerMeta) -> bool;
+    /// Whether an entry passes.
+    fn entry(&self, meta: &ContainerMeta, entry: &Entry<'_>) -> bool;
+}
+
+/// A filter that lets everything through.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoFilter;
+
+impl EntryFilter for NoFilter {
+    fn needs(&self) -> Needs {
+        Needs::default()
+    }
+    fn instance(&self, _: &ContainerMeta) -> bool {
+        true
+    }
+    fn entry(&self, _: &ContainerMeta, _: &Entry<'_>) -> bool {
+        true
+    }
+}
+
+/// What happened to one file while reading it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileStats {
+    /// The file was read (its instance was not filtered out).
+    pub read: bool,
+    /// Decompressed bytes read.
+    pub bytes: u64,
+    /// Physical lines.
+    pub lines: u64,
+    /// Entries whose first line is in this file (unparsed lines included).
+    pub entries: u64,
+    /// Lines of this file joined into an entry as a continuation (`lines = entries + joined`).
+    pub joined: u64,
+    /// Lines that did not parse as the runtime's framing, kept as `unparsed` entries.
+    pub unparsed: u64,
+    /// Problems other than unparsed lines (read errors, bad times, cut lines).
+    pub errors: u64,
+    /// Earliest entry time.
+    pub first_ts: Option<i64>,
+    /// Latest entry time.
+    pub last_ts: Option<i64>,
+}
+
+/// Progress of an ingest, shared with a front end's progress bar; also how to cancel it.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Stored bytes of the files to read.
+    pub bytes_total: AtomicU64,
+    /// Stored bytes read so far.
+    pub bytes_done: AtomicU64,
+    /// Set to stop reading; instances not yet started are skipped.
+    pub cancel: AtomicBool,
+}
+
+impl Progress {
+    /// Whether the ingest was asked to stop.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// The result of [`ingest`] besides the sinks.
+#[derive(Debug, Default)]
+pub struct IngestReport {
+    /// One per file of the set, same order.
+    pub files: Vec<FileStats>,
+    /// Problems, in instance order then line order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The ingest was cancelled before the end.
+    pub cancelled: bool,
+}
+
+impl IngestReport {
+    /// Lines kept as `unparsed`.
+    pub fn unparsed_lines(&self) -> u64 {
+        self.files.iter().map(|f| f.unparsed).sum()
+    }
+}
+
+/// Reads every instance of `plan` that `filter` lets through, one sink per instance (returned
+/// in instance order; filtered-out instances get none).
+pub fn ingest<S, F>(
+    set: &FileSet,
+    plan: &Plan,
+    filter: &dyn EntryFilter,
+    make_sink: F,
+    progress: &Progress,
+) -> (Vec<S>, IngestReport)
+where
+    S: EntrySink,
+    F: Fn() -> S + Sync,
+{
+    let selected: Vec<usize> = (0..plan.instances.len())
+        .filter(|&i| filter.instance(&plan.instances[i].meta))
+        .collect();
+    let total: u64 = selected
+        .iter()
+        .flat_map(|&i| &plan.instances[i].files)
+        .map(|&f| set.entries()[f].size)
+        .sum();
+    progress.bytes_total.fetch_add(total, Ordering::Relaxed);
+
+    let read_one = |&i: &usize| {
+        let mut sink = make_sink();
+        let out = assemble::read_instance(set, plan, i, filter, &mut sink, progress);
+        (sink, out)
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    let results: Vec<_> = {
+        use rayon::prelude::*;
+        selected.par_iter().map(read_one).collect()
+    };
+    #[cfg(target_arch = "wasm32")]
+    let results: Vec<_> = selected.iter().map(read_one).collect();
+
+    let mut report = IngestReport {
+        files: vec![FileStats::default(); set.entries().len()],
+        diagnostics: Vec::new(),
+        cancelled: progress.cancelled(),
+    };
+    let mut sinks = Vec::with_capacity(results.len());
+    for (sink, out) in results {
+        for (file, stats) in out.files {
+            report.files[file] = stats;
+        }
+        report.diagnostics.extend(out.diagnostics);
+        sinks.push(sink);
+    }
+    (sinks, report)
+}

@@ -1,0 +1,28 @@
+//! podsift-core: Kubernetes logs copied off a cluster, into columnar tables.
+//!
+//! The data's path, one module per stage:
+//!
+//! 1. [`sources`]: files with paths and bytes ([`sources::FileSet`]), from memory or (natively)
+//!    from disk; [`sources::plan`] classifies them by the node log layout and groups them into
+//!    container instances.
+//! 2. [`formats`]: how bytes become entries: CRI and docker json-file framing, then the payload
+//!    (JSON, logfmt, klog, text), each a parser over bytes with table-driven cases.
+//! 3. [`ingest`]: reads instances in parallel, joins partial lines, and pushes entries to sinks.
+//! 4. [`table`]: sinks that build the `logs` and `sources` tables ([`schema`]) as polars frames.
+//! 5. [`query`]: filters, stats, time order and SQL over those tables; [`export`] writes them
+//!    out (text, CSV, NDJSON, Arrow IPC through arrow-rs).
+//!
+//! Nothing here draws UI or, outside `sources::native`, touches the filesystem; the crate
+//! builds for `wasm32-unknown-unknown`.
+#![deny(missing_docs)]
+
+pub mod diag;
+pub mod export;
+pub mod formats;
+pub mod ingest;
+pub mod level;
+pub mod query;
+pub mod schema;
+pub mod sources;
+pub mod table;
+pub mod time;

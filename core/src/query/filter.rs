@@ -1,0 +1,224 @@
+//! Entry filters, as stern and `kubectl logs` users know them: regexes on namespace, pod and
+//! container (with excludes), levels, regexes on the message, a time range and field equality.
+//!
+//! A [`LogFilter`] is pushed down into ingest: instances whose metadata cannot match are not
+//! read at all, and entries are dropped before any sink sees them.
+
+use regex::Regex;
+use regex::bytes::Regex as BytesRegex;
+
+use crate::ingest::{Entry, EntryFilter, Needs};
+use crate::level::Level;
+use crate::sources::plan::ContainerMeta;
+
+/// Which levels pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LevelSet(u8);
+
+impl LevelSet {
+    /// Every level.
+    pub const ALL: LevelSet = LevelSet(0x7f);
+
+    /// Whether `level` is in the set.
+    pub fn contains(self, level: Level) -> bool {
+        self.0 & (1 << level as u8) != 0
+    }
+
+    /// Parses `error`, `warn,error`, or `warn+` (warn and everything more severe).
+    pub fn parse(s: &str) -> Result<LevelSet, String> {
+        let mut bits = 0u8;
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, and_above) = match part.strip_suffix('+') {
+                Some(n) => (n, true),
+                None => (part, false),
+            };
+            let level = Level::parse_cli(name).ok_or_else(|| {
+                format!(
+                    "unknown level {name:?}: use trace, debug, info, warn, error, fatal or unknown, \
+                     a comma-separated list, or LEVEL+ for that level and above"
+                )
+            })?;
+            for l in Level::ALL {
+                if l == level || (and_above && l > level) {
+                    bits |= 1 << l as u8;
+                }
+            }
+        }
+        if bits == 0 {
+            return Err("empty level list".into());
+        }
+        Ok(LevelSet(bits))
+    }
+}
+
+/// A field condition: `key=value` (exact) or `key~regex`.
+#[derive(Clone, Debug)]
+pub enum FieldMatch {
+    /// The field equals this value.
+    Equals(String, String),
+    /// The field matches this regex.
+    Matches(String, Regex),
+}
+
+impl FieldMatch {
+    /// Parses `key=value` or `key~regex`.
+    pub fn parse(s: &str) -> Result<FieldMatch, String> {
+        let eq = s.find('=');
+        let re = s.find('~');
+        match (eq, re) {
+            (Some(i), r) if r.is_none_or(|r| i < r) && i > 0 => {
+                Ok(FieldMatch::Equals(s[..i].to_string(), s[i + 1..].to_string()))
+            }
+            (_, Some(i)) if i > 0 => Regex::new(&s[i + 1..])
+                .map(|r| FieldMatch::Matches(s[..i].to_string(), r))
+                .map_err(|e| format!("invalid regex in --field {s:?}: {e}")),
+            _ => Err(format!("invalid --field {s:?}: expected key=value or key~regex")),
+        }
+    }
+
+    fn matches(&self, fields: &crate::formats::FieldBuf) -> bool {
+        match self {
+            FieldMatch::Equals(k, v) => fields.iter().any(|(fk, fv)| fk == k && fv == v),
+            FieldMatch::Matches(k, r) => fields.iter().any(|(fk, fv)| fk == k && r.is_match(fv)),
+        }
+    }
+}
+
+/// The filters of `podsift logs`, `stats` and `sql`. Empty parts match everything.
+#[derive(Clone, Debug, Default)]
+pub struct LogFilter {
+    /// Namespace must match one of these.
+    pub namespace: Vec<Regex>,
+    /// Pod must match one of these.
+    pub pod: Vec<Regex>,
+    /// Container must match one of these.
+    pub container: Vec<Regex>,
+    /// Pod must match none of these.
+    pub exclude_pod: Vec<Regex>,
+    /// Container must match none of these.
+    pub exclude_container: Vec<Regex>,
+    /// Node must match one of these.
+    pub node: Vec<Regex>,
+    /// Levels that pass (`None`: all).
+    pub levels: Option<LevelSet>,
+    /// The message must match one of these.
+    pub include: Vec<BytesRegex>,
+    /// The message must match none of these.
+    pub exclude: Vec<BytesRegex>,
+    /// Entries at or after this time (ns) pass.
+    pub since_nanos: Option<i64>,
+    /// Entries at or before this time (ns) pass.
+    pub until_nanos: Option<i64>,
+    /// Every one of these must hold.
+    pub fields: Vec<FieldMatch>,
+}
+
+fn any_match(res: &[Regex], value: &Option<String>) -> bool {
+    let v = value.as_deref().unwrap_or("");
+    res.iter().any(|r| r.is_match(v))
+}
+
+impl LogFilter {
+    /// Whether the filter lets everything through.
+    pub fn is_empty(&self) -> bool {
+        self.namespace.is_empty()
+            && self.pod.is_empty()
+            && self.container.is_empty()
+            && self.exclude_pod.is_empty()
+            && self.exclude_container.is_empty()
+            && self.node.is_empty()
+            && self.levels.is_none()
+            && self.include.is_empty()
+            && self.exclude.is_empty()
+            && self.since_nanos.is_none()
+            && self.until_nanos.is_none()
+            && self.fields.is_empty()
+    }
+}
+
+impl EntryFilter for LogFilter {
+    fn needs(&self) -> Needs {
+        Needs {
+            payload: self.levels.is_some() || !self.fields.is_empty(),
+            fields: !self.fields.is_empty(),
+        }
+    }
+
+    fn instance(&self, m: &ContainerMeta) -> bool {
+        (self.namespace.is_empty() || any_match(&self.namespace, &m.namespace))
+            && (self.pod.is_empty() || any_match(&self.pod, &m.pod))
+            && (self.container.is_empty() || any_match(&self.container, &m.container))
+            && (self.node.is_empty() || any_match(&self.node, &m.node))
+            && !any_match(&self.exclude_pod, &m.pod)
+            && !any_match(&self.exclude_container, &m.container)
+    }
+
+    fn entry(&self, _meta: &ContainerMeta, e: &Entry<'_>) -> bool {
+        if let Some(levels) = self.levels {
+            if !levels.contains(e.level) {
+                return false;
+            }
+        }
+        if self.since_nanos.is_some() || self.until_nanos.is_some() {
+            let Some(ts) = e.ts_nanos else { return false };
+            if self.since_nanos.is_some_and(|s| ts < s) || self.until_nanos.is_some_and(|u| ts > u) {
+                return false;
+            }
+        }
+        if !self.include.is_empty() && !self.include.iter().any(|r| r.is_match(e.message)) {
+            return false;
+        }
+        if self.exclude.iter().any(|r| r.is_match(e.message)) {
+            return false;
+        }
+        self.fields.iter().all(|f| f.matches(e.fields))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_sets() {
+        let s = LevelSet::parse("warn+").unwrap();
+        assert!(s.contains(Level::Warn) && s.contains(Level::Fatal) && !s.contains(Level::Info));
+        let s = LevelSet::parse("info, error").unwrap();
+        assert!(s.contains(Level::Info) && s.contains(Level::Error) && !s.contains(Level::Warn));
+        assert!(LevelSet::parse("loud").is_err());
+        assert!(LevelSet::parse("").is_err());
+    }
+
+    #[test]
+    fn field_matches() {
+        assert!(matches!(FieldMatch::parse("user=bob").unwrap(), FieldMatch::Equals(k, v) if k == "user" && v == "bob"));
+        assert!(matches!(FieldMatch::parse("url=/a?b~c").unwrap(), FieldMatch::Equals(k, v) if k == "url" && v == "/a?b~c"));
+        assert!(matches!(FieldMatch::parse("code~^5").unwrap(), FieldMatch::Matches(k, _) if k == "code"));
+        assert!(FieldMatch::parse("=x").is_err());
+        assert!(FieldMatch::parse("nothing").is_err());
+        assert!(FieldMatch::parse("a~(").is_err());
+    }
+
+    #[test]
+    fn instance_filters() {
+        let meta = ContainerMeta {
+            namespace: Some("kube-system".into()),
+            pod: Some("coredns-abc".into()),
+            container: Some("coredns".into()),
+            ..ContainerMeta::default()
+        };
+        let mut f = LogFilter {
+            pod: vec![Regex::new("^coredns").unwrap()],
+            ..LogFilter::default()
+        };
+        assert!(f.instance(&meta));
+        f.exclude_container = vec![Regex::new("dns").unwrap()];
+        assert!(!f.instance(&meta));
+        let f = LogFilter {
+            namespace: vec![Regex::new("^default$").unwrap()],
+            ..LogFilter::default()
+        };
+        assert!(!f.instance(&meta));
+        assert!(LogFilter::default().is_empty());
+    }
+}

@@ -1,0 +1,391 @@
+//! `podsift stats`: entries and message bytes grouped by any columns, optionally per time bucket,
+//! computed while reading so that memory holds counts, never messages.
+//!
+//! Each instance's sink keeps a small map from an encoded key (the entry-level parts of the
+//! group: level, stream, format, field values, bucket) to counts; the instance-level parts
+//! (node, namespace, pod, ...) are constant per sink. [`stats_frame`] decodes every sink's map
+//! into rows and merges equal keys across instances with a polars group-by.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use polars::prelude::*;
+
+use crate::formats::{EntryFormat, Stream};
+use crate::ingest::{Entry, EntrySink, Needs};
+use crate::level::Level;
+use crate::schema::{self, logs as col};
+use crate::sources::FileSet;
+use crate::sources::plan::ContainerMeta;
+
+/// A column `stats` can group by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupKey {
+    /// Node.
+    Node,
+    /// Namespace.
+    Namespace,
+    /// Pod.
+    Pod,
+    /// Pod UID.
+    PodUid,
+    /// Container.
+    Container,
+    /// Restart count.
+    Restart,
+    /// stdout/stderr.
+    Stream,
+    /// Normalized level.
+    Level,
+    /// Level as written.
+    LevelRaw,
+    /// Payload format.
+    Format,
+    /// Source file.
+    Source,
+    /// Partial flag.
+    Partial,
+    /// The value of a structured field (`field.NAME`).
+    Field(String),
+}
+
+impl GroupKey {
+    /// Parses a `--by` name: a `logs` column or `field.NAME`.
+    pub fn parse(name: &str) -> Result<GroupKey, String> {
+        Ok(match name.trim() {
+            col::NODE => GroupKey::Node,
+            col::NAMESPACE | "ns" => GroupKey::Namespace,
+            col::POD => GroupKey::Pod,
+            col::POD_UID => GroupKey::PodUid,
+            col::CONTAINER => GroupKey::Container,
+            col::RESTART => GroupKey::Restart,
+            col::STREAM => GroupKey::Stream,
+            col::LEVEL => GroupKey::Level,
+            col::LEVEL_RAW => GroupKey::LevelRaw,
+            col::FORMAT => GroupKey::Format,
+            col::SOURCE => GroupKey::Source,
+            col::PARTIAL => GroupKey::Partial,
+            other => match other.strip_prefix("field.").or_else(|| other.strip_prefix("fields.")) {
+                Some(f) if !f.is_empty() => GroupKey::Field(f.to_string()),
+                _ => {
+                    return Err(format!(
+                        "cannot group by {other:?}: use node, namespace, pod, pod_uid, container, \
+                         restart, stream, level, level_raw, format, source, partial or field.NAME"
+                    ));
+                }
+            },
+        })
+    }
+
+    /// The output column's name.
+    pub fn column_name(&self) -> String {
+        match self {
+            GroupKey::Node => col::NODE.into(),
+            GroupKey::Namespace => col::NAMESPACE.into(),
+            GroupKey::Pod => col::POD.into(),
+            GroupKey::PodUid => col::POD_UID.into(),
+            GroupKey::Container => col::CONTAINER.into(),
+            GroupKey::Restart => col::RESTART.into(),
+            GroupKey::Stream => col::STREAM.into(),
+            GroupKey::Level => col::LEVEL.into(),
+            GroupKey::LevelRaw => col::LEVEL_RAW.into(),
+            GroupKey::Format => col::FORMAT.into(),
+            GroupKey::Source => col::SOURCE.into(),
+            GroupKey::Partial => col::PARTIAL.into(),
+            GroupKey::Field(f) => format!("field.{f}"),
+        }
+    }
+
+    fn per_instance(&self) -> bool {
+        matches!(
+            self,
+            GroupKey::Node
+                | GroupKey::Namespace
+                | GroupKey::Pod
+                | GroupKey::PodUid
+                | GroupKey::Container
+                | GroupKey::Restart
+        )
+    }
+}
+
+/// What to count by.
+#[derive(Clone, Debug, Default)]
+pub struct StatsSpec {
+    /// Group columns, in output order.
+    pub by: Vec<GroupKey>,
+    /// Bucket width in nanoseconds (`--every`).
+    pub every_nanos: Option<i64>,
+}
+
+/// Name of the time bucket column.
+pub const BUCKET: &str = "bucket";
+/// Name of the entry count column.
+pub const ENTRIES: &str = "entries";
+/// Name of the message bytes column.
+pub const BYTES: &str = "bytes";
+
+/// A decoded key part. Ordered as output rows sort: levels and formats by their rank, text
+/// with nulls last.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Value {
+    Text(Option<String>),
+    /// A level, format or stream: its rank and name.
+    Ranked(u8, &'static str),
+    Count(Option<u32>),
+    Flag(bool),
+}
+
+impl Value {
+    fn sort_key(&self) -> (u8, u64, &str) {
+        match self {
+            Value::Text(Some(s)) => (0, 0, s),
+            Value::Ranked(r, s) => (0, u64::from(*r), s),
+            Value::Count(Some(c)) => (0, u64::from(*c), ""),
+            Value::Flag(b) => (0, u64::from(*b), ""),
+            Value::Text(None) | Value::Count(None) => (1, 0, ""),
+        }
+    }
+
+    fn text(&self) -> Option<&str> {
+        match self {
+            Value::Text(t) => t.as_deref(),
+            Value::Ranked(_, s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Counts entries of one instance by key.
+#[derive(Debug)]
+pub struct StatsSink {
+    spec: Arc<StatsSpec>,
+    /// Instance-level key parts, `None` at entry-level positions.
+    prefix: Vec<Option<Value>>,
+    /// The instance's files and their paths (for `source`).
+    sources: Vec<(usize, String)>,
+    counts: HashMap<Vec<u8>, [u64; 2]>,
+    scratch: Vec<u8>,
+    /// Rows of earlier instances, when a sink is reused.
+    done: Vec<(Vec<Value>, Option<i64>, [u64; 2])>,
+}
+
+impl StatsSink {
+    /// A sink counting by `spec`.
+    pub fn new(spec: Arc<StatsSpec>) -> Self {
+        StatsSink {
+            spec,
+            prefix: Vec::new(),
+            sources: Vec::new(),
+            counts: HashMap::new(),
+            scratch: Vec::new(),
+            done: Vec::new(),
+        }
+    }
+
+    fn flush(&mut self) {
+        let counts = std::mem::take(&mut self.counts);
+        for (key, c) in counts {
+            let (values, bucket) = self.decode(&key);
+            self.done.push((values, bucket, c));
+        }
+    }
+
+    fn decode(&self, key: &[u8]) -> (Vec<Value>, Option<i64>) {
+        let mut at = 0;
+        let mut take = |n: usize| {
+            let s = &key[at..at + n];
+            at += n;
+            s
+        };
+        let mut values = Vec::with_capacity(self.spec.by.len());
+        for (k, pre) in self.spec.by.iter().zip(&self.prefix) {
+            if let Some(v) = pre {
+                values.push(v.clone());
+                continue;
+            }
+            values.push(match k {
+                GroupKey::Stream => match take(1)[0] {
+                    0 => Value::Ranked(0, Stream::Stdout.as_str()),
+                    1 => Value::Ranked(1, Stream::Stderr.as_str()),
+                    _ => Value::Text(None),
+                },
+                GroupKey::Level => {
+                    let l = Level::ALL[take(1)[0] as usize];
+                    Value::Ranked(l as u8, l.as_str())
+                }
+                GroupKey::Format => {
+                    let f = EntryFormat::ALL[take(1)[0] as usize];
+                    Value::Ranked(f as u8, f.as_str())
+                }
+                GroupKey::Partial => Value::Flag(take(1)[0] == 1),
+                GroupKey::Source => {
+                    let file = u32::from_le_bytes(take(4).try_into().expect("4 bytes")) as usize;
+                    Value::Text(self.sources.iter().find(|(f, _)| *f == file).map(|(_, p)| p.clone()))
+                }
+                GroupKey::LevelRaw | GroupKey::Field(_) => {
+                    let len = u32::from_le_bytes(take(4).try_into().expect("4 bytes"));
+                    if len == u32::MAX {
+                        Value::Text(None)
+                    } else {
+                        Value::Text(Some(String::from_utf8_lossy(take(len as usize)).into_owned()))
+                    }
+                }
+                _ => unreachable!("instance-level keys are in the prefix"),
+            });
+        }
+        let b = i64::from_le_bytes(take(8).try_into().expect("8 bytes"));
+        (values, (b != i64::MIN).then_some(b))
+    }
+}
+
+fn push_text(key: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => {
+            key.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            key.extend_from_slice(s.as_bytes());
+        }
+        None => key.extend_from_slice(&u32::MAX.to_le_bytes()),
+    }
+}
+
+impl EntrySink for StatsSink {
+    fn needs(&self) -> Needs {
+        let by = &self.spec.by;
+        Needs {
+            payload: by.iter().any(|k| matches!(k, GroupKey::Level | GroupKey::LevelRaw | GroupKey::Format)),
+            fields: by.iter().any(|k| matches!(k, GroupKey::Field(_))),
+        }
+    }
+
+    fn begin_instance(&mut self, _instance: usize, meta: &ContainerMeta, set: &FileSet, files: &[usize]) {
+        self.flush();
+        self.prefix = self
+            .spec
+            .by
+            .iter()
+            .map(|k| {
+                Some(match k {
+                    GroupKey::Node => Value::Text(meta.node.clone()),
+                    GroupKey::Namespace => Value::Text(meta.namespace.clone()),
+                    GroupKey::Pod => Value::Text(meta.pod.clone()),
+                    GroupKey::PodUid => Value::Text(meta.pod_uid.clone()),
+                    GroupKey::Container => Value::Text(meta.container.clone()),
+                    GroupKey::Restart => Value::Count(meta.restart),
+                    _ => return None,
+                })
+            })
+            .collect();
+        if self.spec.by.contains(&GroupKey::Source) {
+            self.sources = files.iter().map(|&f| (f, set.entries()[f].path.clone())).collect();
+        }
+    }
+
+    fn entry(&mut self, e: &Entry<'_>) {
+        let key = &mut self.scratch;
+        key.clear();
+        for k in self.spec.by.iter().filter(|k| !k.per_instance()) {
+            match k {
+                GroupKey::Stream => key.push(e.stream.map_or(2, |s| s as u8)),
+                GroupKey::Level => key.push(e.level as u8),
+                GroupKey::Format => key.push(e.format as u8),
+                GroupKey::Partial => key.push(u8::from(e.partial)),
+                GroupKey::Source => key.extend_from_slice(&(e.file as u32).to_le_bytes()),
+                GroupKey::LevelRaw => push_text(key, (!e.level_raw.is_empty()).then_some(e.level_raw)),
+                GroupKey::Field(f) => push_text(key, e.fields.get(f)),
+                _ => {}
+            }
+        }
+        let bucket = match (self.spec.every_nanos, e.ts_nanos) {
+            (Some(every), Some(ts)) => ts.div_euclid(every) * every,
+            (None, Some(_)) => 0,
+            (_, None) => i64::MIN,
+        };
+        key.extend_from_slice(&bucket.to_le_bytes());
+        let bytes = e.message.len() as u64;
+        if let Some(c) = self.counts.get_mut(key.as_slice()) {
+            c[0] += 1;
+            c[1] += bytes;
+        } else {
+            self.counts.insert(key.clone(), [1, bytes]);
+        }
+    }
+}
+
+/// Merges the sinks into the stats frame: the group columns (and `bucket` first with `--every`),
+/// then `entries` and `bytes`. Without `--every`, rows come most entries first; with it, in time
+/// order. Ties are broken by the group columns (levels by severity), so output is deterministic.
+pub fn stats_frame(spec: &StatsSpec, sinks: Vec<StatsSink>) -> PolarsResult<DataFrame> {
+    let mut merged: HashMap<(Vec<Value>, Option<i64>), [u64; 2]> = HashMap::new();
+    for mut s in sinks {
+        s.flush();
+        for (values, bucket, c) in s.done {
+            let m = merged.entry((values, bucket)).or_default();
+            m[0] += c[0];
+            m[1] += c[1];
+        }
+    }
+    let mut rows: Vec<((Vec<Value>, Option<i64>), [u64; 2])> = merged.into_iter().collect();
+    let by_keys = |a: &Vec<Value>, b: &Vec<Value>| {
+        a.iter().map(Value::sort_key).cmp(b.iter().map(Value::sort_key))
+    };
+    if spec.every_nanos.is_some() {
+        rows.sort_by(|((ka, ba), _), ((kb, bb), _)| {
+            (ba.is_none(), ba).cmp(&(bb.is_none(), bb)).then_with(|| by_keys(ka, kb))
+        });
+    } else {
+        rows.sort_by(|((ka, _), ca), ((kb, _), cb)| cb[0].cmp(&ca[0]).then_with(|| by_keys(ka, kb)));
+    }
+
+    let mut columns = Vec::with_capacity(spec.by.len() + 3);
+    if spec.every_nanos.is_some() {
+        columns.push(
+            Int64Chunked::from_iter_options(BUCKET.into(), rows.iter().map(|((_, b), _)| *b))
+                .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
+                .into_series()
+                .into_column(),
+        );
+    }
+    for (i, key) in spec.by.iter().enumerate() {
+        let name = PlSmallStr::from(key.column_name());
+        let column = match key {
+            GroupKey::Restart => Column::new(
+                name,
+                rows.iter()
+                    .map(|((v, _), _)| match &v[i] {
+                        Value::Count(c) => *c,
+                        _ => None,
+                    })
+                    .collect::<Vec<Option<u32>>>(),
+            ),
+            GroupKey::Partial => Column::new(
+                name,
+                rows.iter().map(|((v, _), _)| matches!(v[i], Value::Flag(true))).collect::<Vec<bool>>(),
+            ),
+            GroupKey::Level | GroupKey::Format => {
+                let text: Vec<Option<&str>> = rows.iter().map(|((v, _), _)| v[i].text()).collect();
+                let dtype = if *key == GroupKey::Level { schema::level_dtype() } else { schema::format_dtype() };
+                Column::new(name, text).cast(&dtype)?
+            }
+            _ => Column::new(name, rows.iter().map(|((v, _), _)| v[i].text()).collect::<Vec<Option<&str>>>()),
+        };
+        columns.push(column);
+    }
+    columns.push(Column::new(ENTRIES.into(), rows.iter().map(|(_, c)| c[0]).collect::<Vec<u64>>()));
+    columns.push(Column::new(BYTES.into(), rows.iter().map(|(_, c)| c[1]).collect::<Vec<u64>>()));
+    DataFrame::new_with_height(rows.len(), columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_keys() {
+        assert_eq!(GroupKey::parse("ns").unwrap(), GroupKey::Namespace);
+        assert_eq!(GroupKey::parse("field.user").unwrap(), GroupKey::Field("user".into()));
+        assert_eq!(GroupKey::parse("level").unwrap().column_name(), "level");
+        assert!(GroupKey::parse("bogus").is_err());
+        assert!(GroupKey::parse("field.").is_err());
+    }
+}

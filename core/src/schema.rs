@@ -1,0 +1,161 @@
+//! The tables podsift builds, column by column. Every front end, query and export reads these
+//! names from here.
+//!
+//! ## `logs`: one row per log entry
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `ts` | datetime[ns, UTC] | the runtime's time of the entry (CRI or json-file); an unparsed line takes the time of the entry before it |
+//! | `node` | categorical | node name, from the tree (`<node>/pods/...`) or `--node` |
+//! | `namespace` | categorical | namespace |
+//! | `pod` | categorical | pod name |
+//! | `pod_uid` | categorical | pod UID, or a static pod's config hash |
+//! | `container` | categorical | container name |
+//! | `restart` | u32 | restart count of the container instance (`<restart>.log`) |
+//! | `stream` | categorical | `stdout` or `stderr` |
+//! | `level` | enum | `unknown`, `trace`, `debug`, `info`, `warn`, `error`, `fatal` (ordered by severity) |
+//! | `level_raw` | categorical | the level as the application wrote it (`I`, `WARNING`, `50`) |
+//! | `format` | enum | payload format: `json`, `logfmt`, `klog`, `text`, or `unparsed` for lines that were not CRI or json-file lines |
+//! | `message` | string | the payload: partial lines joined, trailing newline removed (invalid UTF-8 replaced by U+FFFD) |
+//! | `app_ts` | datetime[ns, UTC] | the application's own timestamp, when it wrote one podsift reads |
+//! | `fields` | list[struct{key, value}] | structured fields (JSON members flattened to dotted keys, logfmt and klog pairs), values as text |
+//! | `source` | categorical | the file holding the entry's first line |
+//! | `source_id` | u32 | that file's `id` in `sources` |
+//! | `line` | u64 | 1-based line number of the entry's first line in `source` |
+//! | `joined` | u32 | continuation lines joined into the entry (CRI `P` lines, json-file pieces) |
+//! | `partial` | bool | a partial line whose end never came |
+//! | `truncated` | bool | the entry was longer than 16 MiB and was cut |
+//!
+//! Rows of a table built for viewing are in time order: by `ts`, then `source_id`, then `line`.
+//!
+//! ## `sources`: one row per file found
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `id` | u32 | index of the file (discovery order) |
+//! | `file` | string | the path as shown |
+//! | `kind` | string | `pods`, `containers`, `docker`, `docker-config`, `log` (a container log found by content), `other` |
+//! | `status` | string | `read`, `duplicate`, `metadata`, `skipped` |
+//! | `note` | string | why it was skipped, what it duplicates |
+//! | `node`, `namespace`, `pod`, `pod_uid`, `container` | string | metadata |
+//! | `restart` | u32 | restart count |
+//! | `container_id` | string | container ID, when known |
+//! | `bytes` | u64 | stored size |
+//! | `bytes_read` | u64 | bytes after decompression |
+//! | `lines` | u64 | physical lines |
+//! | `entries` | u64 | entries starting in this file (`lines = entries + joined`) |
+//! | `joined` | u64 | continuation lines joined into entries |
+//! | `unparsed` | u64 | lines kept as `unparsed` entries |
+//! | `errors` | u64 | other problems: read errors, invalid times, cut lines |
+//! | `first_ts`, `last_ts` | datetime[ns, UTC] | time range of its entries |
+//!
+//! ## `fields` (SQL only): one row per structured field
+//!
+//! `logs` exploded on `fields`: `ts`, `namespace`, `pod`, `container`, `source_id`, `line`, `key`,
+//! `value`. Join back to `logs` on (`source_id`, `line`).
+
+use std::sync::{Arc, LazyLock};
+
+use polars::prelude::*;
+
+use crate::formats::EntryFormat;
+use crate::level::Level;
+
+/// Column names of the `logs` table.
+pub mod logs {
+    #![allow(missing_docs)]
+    pub const TS: &str = "ts";
+    pub const NODE: &str = "node";
+    pub const NAMESPACE: &str = "namespace";
+    pub const POD: &str = "pod";
+    pub const POD_UID: &str = "pod_uid";
+    pub const CONTAINER: &str = "container";
+    pub const RESTART: &str = "restart";
+    pub const STREAM: &str = "stream";
+    pub const LEVEL: &str = "level";
+    pub const LEVEL_RAW: &str = "level_raw";
+    pub const FORMAT: &str = "format";
+    pub const MESSAGE: &str = "message";
+    pub const APP_TS: &str = "app_ts";
+    pub const FIELDS: &str = "fields";
+    pub const SOURCE: &str = "source";
+    pub const SOURCE_ID: &str = "source_id";
+    pub const LINE: &str = "line";
+    pub const JOINED: &str = "joined";
+    pub const PARTIAL: &str = "partial";
+    pub const TRUNCATED: &str = "truncated";
+
+    /// All columns, in table order.
+    pub const ALL: [&str; 20] = [
+        TS, NODE, NAMESPACE, POD, POD_UID, CONTAINER, RESTART, STREAM, LEVEL, LEVEL_RAW, FORMAT,
+        MESSAGE, APP_TS, FIELDS, SOURCE, SOURCE_ID, LINE, JOINED, PARTIAL, TRUNCATED,
+    ];
+
+    /// Field names inside the `fields` structs.
+    pub const FIELD_KEY: &str = "key";
+    /// See [`FIELD_KEY`].
+    pub const FIELD_VALUE: &str = "value";
+}
+
+/// Column names of the `sources` table.
+pub mod sources {
+    #![allow(missing_docs)]
+    pub const ID: &str = "id";
+    pub const FILE: &str = "file";
+    pub const KIND: &str = "kind";
+    pub const STATUS: &str = "status";
+    pub const NOTE: &str = "note";
+    pub const NODE: &str = "node";
+    pub const NAMESPACE: &str = "namespace";
+    pub const POD: &str = "pod";
+    pub const POD_UID: &str = "pod_uid";
+    pub const CONTAINER: &str = "container";
+    pub const RESTART: &str = "restart";
+    pub const CONTAINER_ID: &str = "container_id";
+    pub const BYTES: &str = "bytes";
+    pub const BYTES_READ: &str = "bytes_read";
+    pub const LINES: &str = "lines";
+    pub const ENTRIES: &str = "entries";
+    pub const JOINED: &str = "joined";
+    pub const UNPARSED: &str = "unparsed";
+    pub const ERRORS: &str = "errors";
+    pub const FIRST_TS: &str = "first_ts";
+    pub const LAST_TS: &str = "last_ts";
+}
+
+/// The type of every timestamp column: nanoseconds, UTC.
+pub fn ts_dtype() -> DataType {
+    DataType::Datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
+}
+
+/// The type of the low-cardinality text columns (node, pod, ...): categorical over polars'
+/// global categories, so frames built apart share one mapping and concatenate.
+pub fn categorical_dtype() -> DataType {
+    DataType::from_categories(Categories::global())
+}
+
+static LEVEL_CATEGORIES: LazyLock<Arc<FrozenCategories>> = LazyLock::new(|| {
+    FrozenCategories::new(Level::ALL.iter().map(|l| l.as_str())).expect("seven distinct names")
+});
+
+static FORMAT_CATEGORIES: LazyLock<Arc<FrozenCategories>> = LazyLock::new(|| {
+    FrozenCategories::new(EntryFormat::ALL.iter().map(|f| f.as_str())).expect("distinct names")
+});
+
+/// The `level` column's type: an enum in severity order (physical value = `Level as u8`).
+pub fn level_dtype() -> DataType {
+    DataType::from_frozen_categories(LEVEL_CATEGORIES.clone())
+}
+
+/// The `format` column's type: an enum of [`EntryFormat::ALL`] (physical value = position).
+pub fn format_dtype() -> DataType {
+    DataType::from_frozen_categories(FORMAT_CATEGORIES.clone())
+}
+
+/// The `fields` column's type.
+pub fn fields_dtype() -> DataType {
+    DataType::List(Box::new(DataType::Struct(vec![
+        Field::new(logs::FIELD_KEY.into(), DataType::String),
+        Field::new(logs::FIELD_VALUE.into(), DataType::String),
+    ])))
+}

@@ -1,0 +1,176 @@
+//! Native only: walks files and folders on disk into a [`FileSet`].
+//!
+//! This is the one module of podsift-core that touches the filesystem (CI checks that). Folders
+//! are walked in name order, so results do not depend on the order the OS lists them in.
+//! Symbolic links to files are kept as links (with their target), so the planner can tell a
+//! `/var/log/containers` link from a copy; links to folders are not followed (they could loop)
+//! and are reported.
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use super::{ByteSource, FileSet, LinkTarget, NewFile};
+use crate::diag::{Diagnostic, Severity};
+
+/// Files on disk, opened by path.
+#[derive(Debug)]
+struct DiskFiles {
+    paths: Vec<PathBuf>,
+}
+
+impl ByteSource for DiskFiles {
+    fn open(&self, key: usize) -> io::Result<Box<dyn Read + Send + '_>> {
+        Ok(Box::new(fs::File::open(&self.paths[key])?))
+    }
+}
+
+fn slash_path(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+        .replacen("//", "/", 1)
+}
+
+struct Walk {
+    paths: Vec<PathBuf>,
+    files: Vec<NewFile>,
+    problems: Vec<Diagnostic>,
+}
+
+impl Walk {
+    fn add_file(
+        &mut self,
+        disk: PathBuf,
+        path: String,
+        layout_path: String,
+        size: u64,
+        link: Option<LinkTarget>,
+    ) {
+        self.files.push(NewFile {
+            path,
+            layout_path,
+            size,
+            link,
+            key: self.paths.len(),
+        });
+        self.paths.push(disk);
+    }
+
+    fn walk_dir(&mut self, disk: &Path, display: &str, layout: &str) {
+        let mut children: Vec<fs::DirEntry> = match fs::read_dir(disk) {
+            Ok(rd) => rd
+                .filter_map(|e| match e {
+                    Ok(e) => Some(e),
+                    Err(err) => {
+                        self.problems.push(Diagnostic::file(
+                            display,
+                            Severity::Error,
+                            format!("cannot list folder: {err}"),
+                        ));
+                        None
+                    }
+                })
+                .collect(),
+            Err(err) => {
+                self.problems.push(Diagnostic::file(
+                    display,
+                    Severity::Error,
+                    format!("cannot list folder: {err}"),
+                ));
+                return;
+            }
+        };
+        children.sort_by_key(fs::DirEntry::file_name);
+        for child in children {
+            let name = child.file_name().to_string_lossy().into_owned();
+            let child_disk = child.path();
+            let child_display = format!("{display}/{name}");
+            let child_layout = format!("{layout}/{name}");
+            let meta = match fs::symlink_metadata(&child_disk) {
+                Ok(m) => m,
+                Err(err) => {
+                    self.problems.push(Diagnostic::file(
+                        child_display,
+                        Severity::Error,
+                        format!("cannot read: {err}"),
+                    ));
+                    continue;
+                }
+            };
+            let ft = meta.file_type();
+            if ft.is_symlink() {
+                self.add_link(child_disk, child_display, child_layout);
+            } else if ft.is_dir() {
+                self.walk_dir(&child_disk, &child_display, &child_layout);
+            } else if ft.is_file() {
+                self.add_file(child_disk, child_display, child_layout, meta.len(), None);
+            } else {
+                self.problems.push(Diagnostic::file(
+                    child_display,
+                    Severity::Warning,
+                    "skipped: not a regular file (a socket, pipe or device)",
+                ));
+            }
+        }
+    }
+
+    fn add_link(&mut self, disk: PathBuf, display: String, layout: String) {
+        let target = fs::read_link(&disk)
+            .map(|t| t.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match fs::metadata(&disk) {
+            Ok(m) if m.is_dir() => self.problems.push(Diagnostic::file(
+                display,
+                Severity::Warning,
+                format!("skipped: symbolic link to a folder ({target}); links to folders are not followed"),
+            )),
+            Ok(m) => {
+                let resolved = fs::canonicalize(&disk).ok().map(|p| slash_path(&p));
+                self.add_file(disk, display, layout, m.len(), Some(LinkTarget { target, resolved, readable: true }));
+            }
+            Err(_) => {
+                self.add_file(disk, display, layout, 0, Some(LinkTarget { target, resolved: None, readable: false }));
+            }
+        }
+    }
+}
+
+/// Adds a file or a folder (recursively) to `set`. Fails only when `input` itself cannot be
+/// read; problems below it are added to [`FileSet::problems`].
+pub fn add_path(set: &mut FileSet, input: &Path) -> io::Result<()> {
+    let meta = fs::metadata(input)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", input.display())))?;
+    let display = input.to_string_lossy().trim_end_matches('/').to_string();
+    let display = if display.is_empty() {
+        "/".to_string()
+    } else {
+        display
+    };
+    let mut walk = Walk {
+        paths: Vec::new(),
+        files: Vec::new(),
+        problems: Vec::new(),
+    };
+    if meta.is_dir() {
+        let layout = slash_path(&fs::canonicalize(input)?);
+        walk.walk_dir(input, &display, &layout);
+    } else {
+        // Keep the file's own name (a /var/log/containers link's name carries metadata) but
+        // resolve the folders above it.
+        let parent = match input.parent() {
+            Some(p) if !p.as_os_str().is_empty() => fs::canonicalize(p)?,
+            _ => std::env::current_dir()?,
+        };
+        let name = input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let layout = format!("{}/{name}", slash_path(&parent));
+        walk.add_file(input.to_path_buf(), display, layout, meta.len(), None);
+    }
+    set.problems.append(&mut walk.problems);
+    set.add_source(Box::new(DiskFiles { paths: walk.paths }), walk.files);
+    Ok(())
+}

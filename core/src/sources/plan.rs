@@ -1,0 +1,837 @@
+//! From a [`FileSet`] to what to read: every file classified, duplicates found, and the rest
+//! grouped into container instances whose files are in rotation order.
+//!
+//! A container instance is one run of one container (one restart): its stream continues across
+//! rotated files, so CRI partial lines can join across a rotation boundary. The steps:
+//!
+//! 1. Classify each path by its shape ([`super::path`]).
+//! 2. Links: a link whose target is in the input is a duplicate of it (its name still lends
+//!    metadata: `/var/log/containers` names give the namespace and pod to the pre-1.14
+//!    `pods/<uid>/` layout). Absolute targets such as `/var/log/pods/...` that point off the
+//!    copied tree are looked up under the same node's `pods/` folder.
+//! 3. Copies: a regular file in `containers/` (kind export and `tar` without `-h` dereference
+//!    the links) whose content starts like a `pods/` file of the same container is the same
+//!    stream; the longer of the two is read.
+//! 4. Files of unknown shape are classified by their first lines: CRI or json-file lines make
+//!    them container logs of their own; anything else is listed as skipped, with the reason.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::FileSet;
+use super::path::{PathShape, Rotation, classify_path};
+use crate::diag::{Diagnostic, Severity};
+use crate::formats::cri::parse_cri_line;
+use crate::formats::docker::parse_docker_line;
+
+/// How much of a file's start is compared to tell copies apart, and read to sniff its format.
+pub const HEAD_BYTES: usize = 64 * 1024;
+
+/// Options for [`plan`].
+#[derive(Clone, Debug, Default)]
+pub struct PlanOptions {
+    /// The node name to use for every file (`--node`), instead of the one in the tree.
+    pub node: Option<String>,
+}
+
+/// Kubernetes metadata of a file or container instance; `None` where the input does not say.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContainerMeta {
+    /// Node name.
+    pub node: Option<String>,
+    /// Namespace.
+    pub namespace: Option<String>,
+    /// Pod name.
+    pub pod: Option<String>,
+    /// Pod UID (or a static pod's config hash).
+    pub pod_uid: Option<String>,
+    /// Container name.
+    pub container: Option<String>,
+    /// Restart count of this instance.
+    pub restart: Option<u32>,
+    /// Container ID, when a `containers/` name or docker config gives it.
+    pub container_id: Option<String>,
+}
+
+impl ContainerMeta {
+    /// Fills fields that are `None` here from `other`.
+    pub fn fill_from(&mut self, other: &ContainerMeta) {
+        fn fill<T: Clone>(a: &mut Option<T>, b: &Option<T>) {
+            if a.is_none() {
+                a.clone_from(b);
+            }
+        }
+        fill(&mut self.node, &other.node);
+        fill(&mut self.namespace, &other.namespace);
+        fill(&mut self.pod, &other.pod);
+        fill(&mut self.pod_uid, &other.pod_uid);
+        fill(&mut self.container, &other.container);
+        fill(&mut self.restart, &other.restart);
+        fill(&mut self.container_id, &other.container_id);
+    }
+}
+
+/// What kind of file this is, by its place in the layout (the `kind` column of `sources`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FileRole {
+    /// A container log under `pods/`.
+    Pods,
+    /// A file under `containers/` (a link or a copy).
+    Containers,
+    /// A docker json-file log under `containers/<id>/`.
+    Docker,
+    /// A docker container config (`config.v2.json`), read for pod labels.
+    DockerConfig,
+    /// A file elsewhere whose lines are CRI or json-file lines.
+    Log,
+    /// Anything else.
+    Other,
+}
+
+impl FileRole {
+    /// The name in the `kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileRole::Pods => "pods",
+            FileRole::Containers => "containers",
+            FileRole::Docker => "docker",
+            FileRole::DockerConfig => "docker-config",
+            FileRole::Log => "log",
+            FileRole::Other => "other",
+        }
+    }
+}
+
+/// What podsift does with a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileStatus {
+    /// Read as part of a container instance.
+    Read,
+    /// The same stream as another file (by index), which is read instead.
+    Duplicate(usize),
+    /// Read for metadata only.
+    Metadata,
+    /// Not read; the reason.
+    Skipped(String),
+}
+
+impl FileStatus {
+    /// The name in the `status` column.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FileStatus::Read => "read",
+            FileStatus::Duplicate(_) => "duplicate",
+            FileStatus::Metadata => "metadata",
+            FileStatus::Skipped(_) => "skipped",
+        }
+    }
+}
+
+/// One file of the plan.
+#[derive(Clone, Debug)]
+pub struct PlannedFile {
+    /// Its role in the layout.
+    pub role: FileRole,
+    /// What is done with it.
+    pub status: FileStatus,
+    /// Metadata known for it.
+    pub meta: ContainerMeta,
+    /// The instance it is read in.
+    pub instance: Option<usize>,
+    /// A note for users: why it was skipped, what it duplicates, how metadata was found.
+    pub note: Option<String>,
+}
+
+/// One container instance: the files of one restart of one container, oldest first.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    /// Its metadata.
+    pub meta: ContainerMeta,
+    /// Indices into the file set, in read order.
+    pub files: Vec<usize>,
+}
+
+/// The result of [`plan`].
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// One entry per file of the set, same order.
+    pub files: Vec<PlannedFile>,
+    /// The instances to read, sorted by node, namespace, pod, container and restart.
+    pub instances: Vec<Instance>,
+    /// Problems found while planning (unreadable files, a bad docker config).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Plan {
+    /// Files not read and not duplicates or metadata: listed for the user.
+    pub fn skipped(&self) -> impl Iterator<Item = (usize, &PlannedFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| matches!(f.status, FileStatus::Skipped(_)))
+    }
+}
+
+/// Per-file facts used while planning.
+#[derive(Clone, Debug, Default)]
+struct Facts {
+    /// The layout path up to the `pods`/`containers` folder: files under one root are one node.
+    root: String,
+    /// Grouping key for files of one instance.
+    group: Option<String>,
+    rotation: Option<Rotation>,
+    gz: bool,
+    tmp: bool,
+}
+
+fn root_of(layout: &str, marker: &str) -> String {
+    layout
+        .rfind(marker)
+        .map_or_else(String::new, |i| layout[..i].to_string())
+}
+
+/// Classifies every file of `set` and groups the readable ones into instances.
+pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
+    let entries = set.entries();
+    let mut files = Vec::with_capacity(entries.len());
+    let mut facts = vec![Facts::default(); entries.len()];
+    let mut diagnostics = Vec::new();
+    let mut docker_configs: HashMap<(String, String), usize> = HashMap::new();
+
+    // 1. Shapes.
+    for (i, e) in entries.iter().enumerate() {
+        let c = classify_path(&e.layout_path);
+        let mut meta = ContainerMeta {
+            node: options.node.clone().or(c.node),
+            ..ContainerMeta::default()
+        };
+        let f = &mut facts[i];
+        let role = match c.shape {
+            PathShape::PodLog {
+                pod_dir,
+                container,
+                file,
+            } => {
+                meta.namespace = pod_dir.namespace.map(str::to_string);
+                meta.pod = pod_dir.pod.map(str::to_string);
+                meta.pod_uid = Some(pod_dir.uid.to_string());
+                meta.container = Some(container.to_string());
+                meta.restart = Some(file.restart);
+                let (pod_dir_path, _) = e.layout_path.rsplit_once('/').unwrap_or_default();
+                f.root = root_of(&e.layout_path, "/pods/");
+                f.group = Some(format!("pods:{pod_dir_path}:{}", file.restart));
+                f.rotation = Some(file.rotation);
+                f.gz = file.gz;
+                f.tmp = file.tmp;
+                FileRole::Pods
+            }
+            PathShape::PodOtherFile { pod_dir, container } => {
+                meta.namespace = pod_dir.namespace.map(str::to_string);
+                meta.pod = pod_dir.pod.map(str::to_string);
+                meta.pod_uid = Some(pod_dir.uid.to_string());
+                meta.container = Some(container.to_string());
+                FileRole::Other
+            }
+            PathShape::ContainerLog { name } => {
+                meta.namespace = Some(name.namespace.to_string());
+                meta.pod = Some(name.pod.to_string());
+                meta.container = Some(name.container.to_string());
+                meta.container_id = name.container_id.map(str::to_string);
+                f.root = root_of(&e.layout_path, "/containers/");
+                FileRole::Containers
+            }
+            PathShape::DockerLog { id, rotation, gz } => {
+                meta.container_id = Some(id.to_string());
+                f.root = root_of(&e.layout_path, "/containers/");
+                f.group = Some(format!("docker:{}:{id}", f.root));
+                f.rotation = Some(rotation);
+                f.gz = gz;
+                FileRole::Docker
+            }
+            PathShape::DockerConfig { id } => {
+                meta.container_id = Some(id.to_string());
+                f.root = root_of(&e.layout_path, "/containers/");
+                docker_configs.insert((f.root.clone(), id.to_string()), i);
+                FileRole::DockerConfig
+            }
+            PathShape::Other => FileRole::Other,
+        };
+        files.push(PlannedFile {
+            role,
+            status: FileStatus::Read,
+            meta,
+            instance: None,
+            note: None,
+        });
+    }
+
+    // Docker configs lend pod metadata to their container's log files.
+    for (i, f) in files.iter_mut().enumerate() {
+        if f.role != FileRole::DockerConfig {
+            continue;
+        }
+        f.status = FileStatus::Metadata;
+        match read_docker_config(set, i) {
+            Ok(meta) => f.meta.fill_from(&meta),
+            Err(err) => {
+                f.status = FileStatus::Skipped(err.clone());
+                diagnostics.push(Diagnostic::file(&entries[i].path, Severity::Warning, err));
+            }
+        }
+    }
+    for i in 0..files.len() {
+        if files[i].role == FileRole::Docker {
+            let key = (
+                facts[i].root.clone(),
+                files[i].meta.container_id.clone().unwrap_or_default(),
+            );
+            if let Some(&cfg) = docker_configs.get(&key) {
+                let cfg_meta = files[cfg].meta.clone();
+                files[i].meta.fill_from(&cfg_meta);
+            }
+        }
+    }
+
+    // 2. Links.
+    let by_layout: HashMap<&str, usize> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.link.is_none())
+        .map(|(i, e)| (e.layout_path.as_str(), i))
+        .collect();
+    for i in 0..entries.len() {
+        let Some(link) = &entries[i].link else {
+            continue;
+        };
+        let target = link
+            .resolved
+            .as_deref()
+            .and_then(|r| by_layout.get(r).copied())
+            .or_else(|| {
+                // An absolute /var/log/pods/... target off the copied tree: look under this
+                // node's own pods/ folder.
+                let suffix = &link.target[link.target.find("pods/")?..];
+                let root = facts[i].root.as_str();
+                entries.iter().enumerate().find_map(|(j, e)| {
+                    (e.link.is_none()
+                        && e.layout_path.ends_with(suffix)
+                        && e.layout_path.starts_with(root)
+                        && e.layout_path[..e.layout_path.len() - suffix.len()].ends_with('/'))
+                    .then_some(j)
+                })
+            });
+        match target {
+            Some(t) if t != i => {
+                files[i].status = FileStatus::Duplicate(t);
+                files[i].note = Some(format!("link to {}", entries[t].path));
+                let link_meta = files[i].meta.clone();
+                files[t].meta.fill_from(&link_meta);
+            }
+            _ if link.readable => {
+                // Points at a readable file outside the input: read through the link.
+                files[i].note = Some(format!("link to {}", link.target));
+            }
+            _ => {
+                files[i].status = FileStatus::Skipped(format!(
+                    "dangling symbolic link to {} (not in the input)",
+                    link.target
+                ));
+            }
+        }
+    }
+
+    // 3. Copies of pods/ files in containers/.
+    for i in 0..files.len() {
+        if files[i].role != FileRole::Containers || files[i].status != FileStatus::Read {
+            continue;
+        }
+        let candidates: Vec<usize> = (0..files.len())
+            .filter(|&j| {
+                files[j].role == FileRole::Pods
+                    && files[j].status == FileStatus::Read
+                    && facts[j].root == facts[i].root
+                    && files[j].meta.container == files[i].meta.container
+                    && (files[j].meta.namespace.is_none()
+                        || (files[j].meta.namespace == files[i].meta.namespace
+                            && files[j].meta.pod == files[i].meta.pod))
+            })
+            .collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        let Ok(head) = set.read_head(i, HEAD_BYTES) else {
+            continue;
+        };
+        for j in candidates {
+            let Ok(other) = set.read_head(j, HEAD_BYTES) else {
+                continue;
+            };
+            let n = head.len().min(other.len());
+            if head[..n] != other[..n] || (n == 0 && head.len() != other.len()) {
+                continue;
+            }
+            let link_meta = files[i].meta.clone();
+            let copy_is_longer = entries[i].size > entries[j].size && !facts[j].gz;
+            if copy_is_longer && facts[j].rotation == Some(Rotation::Current) {
+                // The copy was taken later and holds more: read it in the pods file's place.
+                let pods_meta = files[j].meta.clone();
+                files[i].meta.fill_from(&pods_meta);
+                facts[i].group = facts[j].group.clone();
+                facts[i].rotation = facts[j].rotation;
+                files[j].status = FileStatus::Duplicate(i);
+                files[j].note = Some(format!(
+                    "same stream as {}, which is longer",
+                    entries[i].path
+                ));
+                files[i].note = Some(format!("copy of {}, read instead of it", entries[j].path));
+            } else {
+                files[i].status = FileStatus::Duplicate(j);
+                files[i].note = Some(format!("copy of {}", entries[j].path));
+                files[j].meta.fill_from(&link_meta);
+            }
+            break;
+        }
+    }
+
+    // 4. Unknown shapes, by content.
+    for i in 0..files.len() {
+        if files[i].role != FileRole::Other || files[i].status != FileStatus::Read {
+            continue;
+        }
+        match set.read_head(i, HEAD_BYTES) {
+            Ok(head) => match sniff(&head) {
+                Sniff::ContainerLog => files[i].role = FileRole::Log,
+                Sniff::Empty => files[i].status = FileStatus::Skipped("empty file".into()),
+                Sniff::Binary => {
+                    files[i].status = FileStatus::Skipped("binary data, not a log".into());
+                }
+                Sniff::Text => {
+                    files[i].status = FileStatus::Skipped(
+                        "not a container log: its first lines are neither CRI nor docker json-file lines".into(),
+                    );
+                }
+            },
+            Err(err) => {
+                files[i].status = FileStatus::Skipped(format!("cannot read: {err}"));
+            }
+        }
+    }
+
+    // 5. Instances.
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, f) in files.iter().enumerate() {
+        if f.status != FileStatus::Read || f.role == FileRole::DockerConfig {
+            continue;
+        }
+        let key = facts[i]
+            .group
+            .clone()
+            .unwrap_or_else(|| format!("file:{i}"));
+        groups.entry(key).or_default().push(i);
+    }
+    let mut instances = Vec::with_capacity(groups.len());
+    for (_, mut members) in groups {
+        // One rotation may exist as plain, .gz and .tmp while kubelet compresses it: read one.
+        members.sort_by_key(|&i| {
+            let f = &facts[i];
+            (
+                f.rotation.unwrap_or(Rotation::Current).read_order(),
+                f.tmp,
+                f.gz,
+                entries[i].path.clone(),
+            )
+        });
+        let mut kept: Vec<usize> = Vec::with_capacity(members.len());
+        for i in members {
+            if let Some(&prev) = kept.last() {
+                if facts[prev].rotation.is_some() && facts[prev].rotation == facts[i].rotation {
+                    files[i].status = FileStatus::Duplicate(prev);
+                    files[i].note = Some(format!("same rotation as {}", entries[prev].path));
+                    continue;
+                }
+            }
+            kept.push(i);
+        }
+        let mut meta = ContainerMeta::default();
+        for &i in &kept {
+            meta.fill_from(&files[i].meta);
+        }
+        instances.push(Instance { meta, files: kept });
+    }
+    instances.sort_by(|a, b| {
+        (
+            &a.meta.node,
+            &a.meta.namespace,
+            &a.meta.pod,
+            &a.meta.container,
+            a.meta.restart,
+            &a.meta.pod_uid,
+        )
+            .cmp(&(
+                &b.meta.node,
+                &b.meta.namespace,
+                &b.meta.pod,
+                &b.meta.container,
+                b.meta.restart,
+                &b.meta.pod_uid,
+            ))
+            .then_with(|| entries[a.files[0]].path.cmp(&entries[b.files[0]].path))
+    });
+    for (n, inst) in instances.iter().enumerate() {
+        for &i in &inst.files {
+            files[i].instance = Some(n);
+            files[i].meta.fill_from(&inst.meta);
+        }
+    }
+    Plan {
+        files,
+        instances,
+        diagnostics,
+    }
+}
+
+/// What a file's first lines look like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sniff {
+    /// No bytes.
+    Empty,
+    /// One of the first non-empty lines is a CRI or json-file line.
+    ContainerLog,
+    /// NUL bytes or mostly invalid UTF-8.
+    Binary,
+    /// Text of another kind.
+    Text,
+}
+
+/// Looks at the first lines of `head` (the start of a decompressed file).
+pub fn sniff(head: &[u8]) -> Sniff {
+    if head.is_empty() {
+        return Sniff::Empty;
+    }
+    let sample = &head[..head.len().min(4096)];
+    let invalid = String::from_utf8_lossy(sample).matches('\u{FFFD}').count();
+    if sample.contains(&0) || invalid * 10 > sample.len() {
+        return Sniff::Binary;
+    }
+    let container_line = head
+        .split(|&c| c == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.is_empty())
+        .take(8)
+        .any(|l| parse_cri_line(l).is_ok() || parse_docker_line(l).is_ok());
+    if container_line {
+        Sniff::ContainerLog
+    } else if head.iter().all(u8::is_ascii_whitespace) {
+        Sniff::Empty
+    } else {
+        Sniff::Text
+    }
+}
+
+/// Pod metadata from a docker `config.v2.json`: the kubelet labels, and the restart count from
+/// the dockershim container name `/k8s_<container>_<pod>_<ns>_<uid>_<attempt>`.
+fn read_docker_config(set: &FileSet, index: usize) -> Result<ContainerMeta, String> {
+    let bytes = set
+        .read_head(index, 4 * 1024 * 1024)
+        .map_err(|e| format!("cannot read docker config: {e}"))?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("docker config is not valid JSON: {e}"))?;
+    let label = |k: &str| {
+        v.pointer("/Config/Labels")
+            .and_then(|l| l.get(k))
+            .and_then(|s| s.as_str())
+            .map(str::to_string)
+    };
+    let mut meta = ContainerMeta {
+        namespace: label("io.kubernetes.pod.namespace"),
+        pod: label("io.kubernetes.pod.name"),
+        pod_uid: label("io.kubernetes.pod.uid"),
+        container: label("io.kubernetes.container.name"),
+        restart: label("annotation.io.kubernetes.container.restartCount")
+            .and_then(|s| s.parse().ok()),
+        container_id: v.get("ID").and_then(|s| s.as_str()).map(str::to_string),
+        node: None,
+    };
+    if let Some(name) = v.get("Name").and_then(|s| s.as_str()) {
+        let parts: Vec<&str> = name.trim_start_matches('/').split('_').collect();
+        if parts.len() == 6 && parts[0] == "k8s" {
+            meta.fill_from(&ContainerMeta {
+                container: Some(parts[1].to_string()),
+                pod: Some(parts[2].to_string()),
+                namespace: Some(parts[3].to_string()),
+                pod_uid: Some(parts[4].to_string()),
+                restart: parts[5].parse().ok(),
+                ..ContainerMeta::default()
+            });
+        }
+    }
+    Ok(meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UID: &str = "005f3b90-4b9d-12f8-acf0-31020a840133";
+    const ID: &str = "169fdd862df8b8c312648ea6e279ce4ce2cb287cf1365d3982f0db06c26b2419";
+
+    fn cri(n: usize) -> Vec<u8> {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "2024-01-01T00:00:{:02}.000000000Z stdout F line {i}\n",
+                    i % 60
+                )
+            })
+            .collect::<String>()
+            .into_bytes()
+    }
+
+    fn statuses(set: &FileSet, p: &Plan) -> Vec<(String, &'static str, Option<usize>)> {
+        set.entries()
+            .iter()
+            .zip(&p.files)
+            .map(|(e, f)| (e.path.clone(), f.status.as_str(), f.instance))
+            .collect()
+    }
+
+    #[test]
+    fn rotation_order_and_same_rotation_duplicates() {
+        let mut set = FileSet::new();
+        let dir = format!("n1/pods/ns_web_{UID}/app");
+        set.add_bytes(format!("{dir}/0.log"), cri(1));
+        set.add_bytes(format!("{dir}/0.log.20240101-000002"), cri(2));
+        set.add_bytes(format!("{dir}/0.log.20240101-000001.gz"), cri(3));
+        set.add_bytes(format!("{dir}/0.log.20240101-000002.gz.tmp"), cri(2));
+        set.add_bytes(format!("{dir}/1.log"), cri(4));
+        let p = plan(&set, &PlanOptions::default());
+        assert_eq!(p.instances.len(), 2);
+        let order: Vec<&str> = p.instances[0]
+            .files
+            .iter()
+            .map(|&i| set.entries()[i].path.as_str())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                format!("{dir}/0.log.20240101-000001.gz"),
+                format!("{dir}/0.log.20240101-000002"),
+                format!("{dir}/0.log"),
+            ]
+        );
+        assert_eq!(p.files[3].status, FileStatus::Duplicate(1));
+        let m = &p.instances[0].meta;
+        assert_eq!(
+            (
+                m.node.as_deref(),
+                m.namespace.as_deref(),
+                m.pod.as_deref(),
+                m.container.as_deref(),
+                m.restart
+            ),
+            (Some("n1"), Some("ns"), Some("web"), Some("app"), Some(0))
+        );
+        assert_eq!(p.instances[1].meta.restart, Some(1));
+    }
+
+    #[test]
+    fn containers_links_and_copies_are_not_read_twice() {
+        let mut set = FileSet::new();
+        let pods = format!("n1/pods/kube-system_coredns-1_{UID}/coredns/0.log");
+        set.add_bytes(pods.clone(), cri(3));
+        // A relative link, an absolute link into /var/log/pods, a dereferenced copy, a copy
+        // that holds more than the pods/ file, an orphan copy and a dangling link.
+        set.add_link(
+            format!("n1/containers/coredns-1_kube-system_coredns-{ID}.log"),
+            format!("../pods/kube-system_coredns-1_{UID}/coredns/0.log"),
+        );
+        set.add_bytes(
+            format!("n2/pods/kube-system_coredns-2_{UID}/coredns/0.log"),
+            cri(2),
+        );
+        set.add_link(
+            format!("n2/containers/coredns-2_kube-system_coredns-{ID}.log"),
+            format!("/var/log/pods/kube-system_coredns-2_{UID}/coredns/0.log"),
+        );
+        set.add_bytes(
+            format!("n3/pods/kube-system_coredns-3_{UID}/coredns/0.log"),
+            cri(2),
+        );
+        set.add_bytes(
+            format!("n3/containers/coredns-3_kube-system_coredns-{ID}.log"),
+            cri(2),
+        );
+        set.add_bytes(
+            format!("n4/pods/kube-system_coredns-4_{UID}/coredns/0.log"),
+            cri(2),
+        );
+        set.add_bytes(
+            format!("n4/containers/coredns-4_kube-system_coredns-{ID}.log"),
+            cri(5),
+        );
+        set.add_bytes(format!("n5/containers/orphan_default_app-{ID}.log"), cri(1));
+        set.add_link(
+            format!("n6/containers/gone_default_app-{ID}.log"),
+            "/var/log/pods/default_gone_x/app/0.log",
+        );
+        let p = plan(&set, &PlanOptions::default());
+        let s = statuses(&set, &p);
+        let st: Vec<&str> = s.iter().map(|x| x.1).collect();
+        assert_eq!(
+            st,
+            [
+                "read",
+                "duplicate",
+                "read",
+                "duplicate",
+                "read",
+                "duplicate",
+                "duplicate",
+                "read",
+                "read",
+                "skipped"
+            ]
+        );
+        assert_eq!(p.files[1].status, FileStatus::Duplicate(0));
+        assert_eq!(p.files[3].status, FileStatus::Duplicate(2));
+        assert_eq!(p.files[5].status, FileStatus::Duplicate(4));
+        assert_eq!(p.files[6].status, FileStatus::Duplicate(7));
+        assert_eq!(p.instances.len(), 5);
+        // The longer copy stands in for the pods file and keeps its restart and uid.
+        let n4 = p
+            .instances
+            .iter()
+            .find(|i| i.meta.node.as_deref() == Some("n4"))
+            .unwrap();
+        assert_eq!(n4.files, [7]);
+        assert_eq!(
+            (n4.meta.restart, n4.meta.pod_uid.as_deref()),
+            (Some(0), Some(UID))
+        );
+        assert_eq!(n4.meta.container_id.as_deref(), Some(ID));
+        let orphan = p
+            .instances
+            .iter()
+            .find(|i| i.meta.node.as_deref() == Some("n5"))
+            .unwrap();
+        assert_eq!(
+            (
+                orphan.meta.pod.as_deref(),
+                orphan.meta.container.as_deref(),
+                orphan.meta.restart
+            ),
+            (Some("orphan"), Some("app"), None)
+        );
+    }
+
+    #[test]
+    fn old_layout_takes_names_from_containers_links() {
+        let mut set = FileSet::new();
+        let uid = "9a431a77-ea0e-11e8-97ab-0242209cd992";
+        set.add_bytes(format!("kind-1/pods/{uid}/coredns/0.log"), cri(1));
+        set.add_link(
+            format!("kind-1/containers/coredns-576cbf47c7-pd2kx_kube-system_coredns-{ID}.log"),
+            format!("/var/log/pods/{uid}/coredns/0.log"),
+        );
+        let p = plan(&set, &PlanOptions::default());
+        assert_eq!(p.instances.len(), 1);
+        let m = &p.instances[0].meta;
+        assert_eq!(
+            (
+                m.namespace.as_deref(),
+                m.pod.as_deref(),
+                m.pod_uid.as_deref()
+            ),
+            (
+                Some("kube-system"),
+                Some("coredns-576cbf47c7-pd2kx"),
+                Some(uid)
+            )
+        );
+    }
+
+    #[test]
+    fn unknown_files_are_sniffed_or_listed() {
+        let mut set = FileSet::new();
+        set.add_bytes("x/app.cri.log", cri(2));
+        set.add_bytes(
+            "x/docker.log",
+            br#"{"log":"hi\n","stream":"stdout","time":"2024-01-01T00:00:00Z"}"#.to_vec(),
+        );
+        set.add_bytes(
+            "x/kubelet.log",
+            b"I0101 00:00:00.000000 1 a.go:1] hi\n".to_vec(),
+        );
+        set.add_bytes("x/empty", vec![]);
+        set.add_bytes("x/blob.bin", vec![0, 1, 2, 0xff, 0xfe]);
+        let p = plan(
+            &set,
+            &PlanOptions {
+                node: Some("forced".into()),
+            },
+        );
+        let s: Vec<(&str, FileRole)> = p
+            .files
+            .iter()
+            .map(|f| (f.status.as_str(), f.role))
+            .collect();
+        assert_eq!(
+            s,
+            [
+                ("read", FileRole::Log),
+                ("read", FileRole::Log),
+                ("skipped", FileRole::Other),
+                ("skipped", FileRole::Other),
+                ("skipped", FileRole::Other)
+            ]
+        );
+        assert_eq!(p.skipped().count(), 3);
+        assert!(
+            p.instances
+                .iter()
+                .all(|i| i.meta.node.as_deref() == Some("forced"))
+        );
+        assert!(matches!(&p.files[4].status, FileStatus::Skipped(r) if r.contains("binary")));
+    }
+
+    #[test]
+    fn docker_json_file_layout() {
+        let mut set = FileSet::new();
+        let dir = format!("w1/var/lib/docker/containers/{ID}");
+        let line = |s: &str| {
+            format!(
+                "{{\"log\":\"{s}\\n\",\"stream\":\"stdout\",\"time\":\"2024-01-01T00:00:00Z\"}}\n"
+            )
+            .into_bytes()
+        };
+        set.add_bytes(format!("{dir}/{ID}-json.log"), line("c"));
+        set.add_bytes(format!("{dir}/{ID}-json.log.1"), line("b"));
+        set.add_bytes(format!("{dir}/{ID}-json.log.2.gz"), line("a"));
+        set.add_bytes(
+            format!("{dir}/config.v2.json"),
+            format!(r#"{{"ID":"{ID}","Name":"/k8s_web_web-7d4b9_prod_{UID}_3","Config":{{"Labels":{{"io.kubernetes.pod.namespace":"prod","io.kubernetes.pod.name":"web-7d4b9","io.kubernetes.container.name":"web"}}}}}}"#).into_bytes(),
+        );
+        let p = plan(&set, &PlanOptions::default());
+        assert_eq!(p.instances.len(), 1);
+        let i = &p.instances[0];
+        assert_eq!(i.files, [2, 1, 0]);
+        assert_eq!(
+            (
+                i.meta.node.as_deref(),
+                i.meta.namespace.as_deref(),
+                i.meta.pod.as_deref(),
+                i.meta.container.as_deref(),
+                i.meta.restart,
+                i.meta.pod_uid.as_deref()
+            ),
+            (
+                Some("w1"),
+                Some("prod"),
+                Some("web-7d4b9"),
+                Some("web"),
+                Some(3),
+                Some(UID)
+            )
+        );
+        assert_eq!(p.files[3].status, FileStatus::Metadata);
+    }
+}

@@ -1,0 +1,294 @@
+//! Builds the `logs` table ([`crate::schema`]) from entries.
+//!
+//! One builder per container instance appends to arrow builders; per-instance metadata is
+//! interned once into the global categorical mapping, so a row costs a few integers plus its
+//! message. [`concat_sorted`] stacks the per-instance frames and sorts them into time order.
+
+use std::sync::Arc;
+
+use polars::prelude::*;
+use polars_arrow::array::{
+    BooleanArray, ListArray, MutableBinaryViewArray, MutableBooleanArray,
+    MutablePrimitiveArray, PrimitiveArray, StructArray, Utf8ViewArray,
+};
+use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField};
+use polars_arrow::offset::OffsetsBuffer;
+
+use crate::ingest::{Entry, EntrySink, Needs};
+use crate::schema::{self, logs as col};
+use crate::sources::FileSet;
+use crate::sources::plan::ContainerMeta;
+
+/// Builds the rows of one instance (or any run of entries) of the `logs` table.
+#[derive(Debug)]
+pub struct LogsBuilder {
+    mapping: Arc<CategoricalMapping>,
+    cat_dtype: DataType,
+    /// This instance's node, namespace, pod, pod_uid, container as category ids.
+    instance_cats: [Option<u32>; 5],
+    instance_restart: Option<u32>,
+    /// (file index, category id of its path) for this instance's files.
+    instance_sources: Vec<(usize, u32)>,
+    ts: MutablePrimitiveArray<i64>,
+    meta: [MutablePrimitiveArray<u32>; 5],
+    restart: MutablePrimitiveArray<u32>,
+    stream: MutablePrimitiveArray<u32>,
+    level: Vec<u8>,
+    level_raw: MutablePrimitiveArray<u32>,
+    format: Vec<u8>,
+    message: MutableBinaryViewArray<str>,
+    app_ts: MutablePrimitiveArray<i64>,
+    field_offsets: Vec<i64>,
+    field_keys: MutableBinaryViewArray<str>,
+    field_values: MutableBinaryViewArray<str>,
+    source: MutablePrimitiveArray<u32>,
+    source_id: Vec<u32>,
+    line: Vec<u64>,
+    joined: Vec<u32>,
+    partial: MutableBooleanArray,
+    truncated: MutableBooleanArray,
+    stream_cats: [u32; 2],
+    last_level_raw: Option<(String, u32)>,
+}
+
+impl Default for LogsBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LogsBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        let cat_dtype = schema::categorical_dtype();
+        let DataType::Categorical(_, mapping) = &cat_dtype else {
+            unreachable!("categorical_dtype is categorical")
+        };
+        let mapping = mapping.clone();
+        let intern = |s: &str| {
+            mapping
+                .insert_cat(s)
+                .expect("the global mapping takes u32 ids")
+        };
+        let stream_cats = [intern("stdout"), intern("stderr")];
+        LogsBuilder {
+            cat_dtype: cat_dtype.clone(),
+            instance_cats: [None; 5],
+            instance_restart: None,
+            instance_sources: Vec::new(),
+            ts: MutablePrimitiveArray::new(),
+            meta: Default::default(),
+            restart: MutablePrimitiveArray::new(),
+            stream: MutablePrimitiveArray::new(),
+            level: Vec::new(),
+            level_raw: MutablePrimitiveArray::new(),
+            format: Vec::new(),
+            message: MutableBinaryViewArray::new(),
+            app_ts: MutablePrimitiveArray::new(),
+            field_offsets: vec![0],
+            field_keys: MutableBinaryViewArray::new(),
+            field_values: MutableBinaryViewArray::new(),
+            source: MutablePrimitiveArray::new(),
+            source_id: Vec::new(),
+            line: Vec::new(),
+            joined: Vec::new(),
+            partial: MutableBooleanArray::new(),
+            truncated: MutableBooleanArray::new(),
+            stream_cats,
+            last_level_raw: None,
+            mapping,
+        }
+    }
+
+    fn intern(&self, s: &str) -> u32 {
+        self.mapping
+            .insert_cat(s)
+            .expect("the global mapping takes u32 ids")
+    }
+
+    /// Rows so far.
+    pub fn len(&self) -> usize {
+        self.line.len()
+    }
+
+    /// Whether no row was added.
+    pub fn is_empty(&self) -> bool {
+        self.line.is_empty()
+    }
+
+    /// The rows as a `logs` frame, in the order they were added.
+    pub fn finish(self) -> PolarsResult<DataFrame> {
+        let n = self.len();
+        let LogsBuilder {
+            cat_dtype,
+            ts,
+            meta: [node, namespace, pod, pod_uid, container],
+            restart,
+            stream,
+            level,
+            level_raw,
+            format,
+            message,
+            app_ts,
+            field_offsets,
+            field_keys,
+            field_values,
+            source,
+            source_id,
+            line,
+            joined,
+            partial,
+            truncated,
+            ..
+        } = self;
+        let cat = |name: &str, ids: MutablePrimitiveArray<u32>| -> Column {
+            let arr: PrimitiveArray<u32> = ids.into();
+            let phys = UInt32Chunked::with_chunk(name.into(), arr);
+            CategoricalChunked::<Categorical32Type>::from_cats_and_dtype(phys, cat_dtype.clone())
+                .into_series()
+                .into_column()
+        };
+        let ts_col = |name: &str, a: MutablePrimitiveArray<i64>| -> Column {
+            let arr: PrimitiveArray<i64> = a.into();
+            Int64Chunked::with_chunk(name.into(), arr)
+                .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
+                .into_series()
+                .into_column()
+        };
+        let enum_col = |name: &str, phys: Vec<u8>, dtype: DataType| -> Column {
+            let phys = UInt8Chunked::from_vec(name.into(), phys);
+            CategoricalChunked::<Categorical8Type>::from_cats_and_dtype(phys, dtype)
+                .into_series()
+                .into_column()
+        };
+        let bool_col = |name: &str, b: MutableBooleanArray| -> Column {
+            let arr: BooleanArray = b.into();
+            BooleanChunked::with_chunk(name.into(), arr)
+                .into_series()
+                .into_column()
+        };
+        let fields = {
+            let keys: Utf8ViewArray = field_keys.into();
+            let values: Utf8ViewArray = field_values.into();
+            let struct_dtype = ArrowDataType::Struct(vec![
+                ArrowField::new(col::FIELD_KEY.into(), ArrowDataType::Utf8View, true),
+                ArrowField::new(col::FIELD_VALUE.into(), ArrowDataType::Utf8View, true),
+            ]);
+            let len = keys.len();
+            let structs = StructArray::try_new(
+                struct_dtype.clone(),
+                len,
+                vec![keys.boxed(), values.boxed()],
+                None,
+            )?;
+            let offsets: OffsetsBuffer<i64> = field_offsets.try_into()?;
+            let list = ListArray::<i64>::try_new(
+                ListArray::<i64>::default_datatype(struct_dtype),
+                offsets,
+                structs.boxed(),
+                None,
+            )?;
+            Series::from_arrow(col::FIELDS.into(), list.boxed())?.into_column()
+        };
+        let message: Utf8ViewArray = message.into();
+        let restart: PrimitiveArray<u32> = restart.into();
+        let columns = vec![
+            ts_col(col::TS, ts),
+            cat(col::NODE, node),
+            cat(col::NAMESPACE, namespace),
+            cat(col::POD, pod),
+            cat(col::POD_UID, pod_uid),
+            cat(col::CONTAINER, container),
+            UInt32Chunked::with_chunk(col::RESTART.into(), restart)
+                .into_series()
+                .into_column(),
+            cat(col::STREAM, stream),
+            enum_col(col::LEVEL, level, schema::level_dtype()),
+            cat(col::LEVEL_RAW, level_raw),
+            enum_col(col::FORMAT, format, schema::format_dtype()),
+            StringChunked::with_chunk(col::MESSAGE.into(), message)
+                .into_series()
+                .into_column(),
+            ts_col(col::APP_TS, app_ts),
+            fields,
+            cat(col::SOURCE, source),
+            Column::new(col::SOURCE_ID.into(), source_id),
+            Column::new(col::LINE.into(), line),
+            Column::new(col::JOINED.into(), joined),
+            bool_col(col::PARTIAL, partial),
+            bool_col(col::TRUNCATED, truncated),
+        ];
+        DataFrame::new_with_height(n, columns)
+    }
+}
+
+impl EntrySink for LogsBuilder {
+    fn needs(&self) -> Needs {
+        Needs::ALL
+    }
+
+    fn begin_instance(
+        &mut self,
+        _instance: usize,
+        meta: &ContainerMeta,
+        set: &FileSet,
+        files: &[usize],
+    ) {
+        let parts = [
+            &meta.node,
+            &meta.namespace,
+            &meta.pod,
+            &meta.pod_uid,
+            &meta.container,
+        ];
+        self.instance_cats = parts.map(|p| p.as_deref().map(|s| self.intern(s)));
+        self.instance_restart = meta.restart;
+        self.instance_sources = files
+            .iter()
+            .map(|&f| (f, self.intern(&set.entries()[f].path)))
+            .collect();
+    }
+
+    fn entry(&mut self, e: &Entry<'_>) {
+        self.ts.push(e.ts_nanos);
+        for (column, cat) in self.meta.iter_mut().zip(self.instance_cats) {
+            column.push(cat);
+        }
+        self.restart.push(self.instance_restart);
+        self.stream
+            .push(e.stream.map(|s| self.stream_cats[s as usize]));
+        self.level.push(e.level as u8);
+        let raw = if e.level_raw.is_empty() {
+            None
+        } else {
+            match &self.last_level_raw {
+                Some((s, id)) if s == e.level_raw => Some(*id),
+                _ => {
+                    let id = self.intern(e.level_raw);
+                    self.last_level_raw = Some((e.level_raw.to_string(), id));
+                    Some(id)
+                }
+            }
+        };
+        self.level_raw.push(raw);
+        self.format.push(e.format as u8);
+        self.message.push_value(String::from_utf8_lossy(e.message));
+        self.app_ts.push(e.app_ts_nanos);
+        for (k, v) in e.fields.iter() {
+            self.field_keys.push_value(k);
+            self.field_values.push_value(v);
+        }
+        self.field_offsets.push(self.field_keys.len() as i64);
+        let source = self
+            .instance_sources
+            .iter()
+            .find(|(f, _)| *f == e.file)
+            .map(|&(_, id)| id);
+        self.source.push(source);
+        self.source_id.push(e.file as u32);
+        self.line.push(e.line);
+        self.joined.push(e.joined);
+        self.partial.push(Some(e.partial));
+        self.truncated.push(Some(e.truncated));
+    }
+}

@@ -1,0 +1,49 @@
+//! The tables: builders that turn entries and file accounting into polars frames with the
+//! columns of [`crate::schema`].
+
+pub mod logs;
+pub mod sources;
+
+use polars::prelude::*;
+
+use crate::ingest::{EntryFilter, IngestReport, Progress, ingest};
+use crate::schema::logs as col;
+use crate::sources::FileSet;
+use crate::sources::plan::Plan;
+
+pub use logs::LogsBuilder;
+
+/// Stacks per-instance `logs` frames and sorts them into time order: by `ts` (entries without a
+/// time first), then `source_id`, then `line`, so equal times keep their input order.
+pub fn concat_sorted(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let mut iter = frames.into_iter();
+    let Some(mut all) = iter.next() else {
+        return LogsBuilder::new().finish();
+    };
+    for frame in iter {
+        all.vstack_mut_owned(frame)?;
+    }
+    all.rechunk_mut();
+    all.sort(
+        [col::TS, col::SOURCE_ID, col::LINE],
+        SortMultipleOptions::default()
+            .with_maintain_order(true)
+            .with_nulls_last(false),
+    )
+}
+
+/// Reads every instance of `plan` that `filter` passes into one `logs` frame in time order.
+pub fn read_logs(
+    set: &FileSet,
+    plan: &Plan,
+    filter: &dyn EntryFilter,
+    progress: &Progress,
+) -> PolarsResult<(DataFrame, IngestReport)> {
+    let (builders, report) = ingest(set, plan, filter, LogsBuilder::new, progress);
+    let frames = builders
+        .into_iter()
+        .filter(|b| !b.is_empty())
+        .map(LogsBuilder::finish)
+        .collect::<PolarsResult<Vec<_>>>()?;
+    Ok((concat_sorted(frames)?, report))
+}

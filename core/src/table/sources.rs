@@ -1,0 +1,88 @@
+//! Builds the `sources` table ([`crate::schema`]): one row per file found, what was done with it,
+//! and what it held.
+
+use polars::prelude::*;
+
+use crate::ingest::IngestReport;
+use crate::schema::sources as col;
+use crate::sources::FileSet;
+use crate::sources::plan::{FileStatus, Plan};
+
+/// The `sources` frame of a planned (and possibly ingested) file set. Without a report, the
+/// counting columns are null.
+pub fn sources_frame(
+    set: &FileSet,
+    plan: &Plan,
+    report: Option<&IngestReport>,
+) -> PolarsResult<DataFrame> {
+    let entries = set.entries();
+    let n = entries.len();
+    let text =
+        |f: &dyn Fn(usize) -> Option<String>| -> Vec<Option<String>> { (0..n).map(f).collect() };
+    let stat = |f: &dyn Fn(&crate::ingest::FileStats) -> u64| -> Vec<Option<u64>> {
+        (0..n)
+            .map(|i| report.filter(|r| r.files[i].read).map(|r| f(&r.files[i])))
+            .collect()
+    };
+    let ts = |name: &str,
+              f: &dyn Fn(&crate::ingest::FileStats) -> Option<i64>|
+     -> PolarsResult<Column> {
+        let v: Vec<Option<i64>> = (0..n)
+            .map(|i| report.and_then(|r| f(&r.files[i])))
+            .collect();
+        Ok(Int64Chunked::from_iter_options(name.into(), v.into_iter())
+            .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
+            .into_series()
+            .into_column())
+    };
+    let meta = |f: fn(&crate::sources::plan::ContainerMeta) -> &Option<String>| {
+        text(&|i| f(&plan.files[i].meta).clone())
+    };
+    let note = |i: usize| -> Option<String> {
+        let f = &plan.files[i];
+        match (&f.status, &f.note) {
+            (FileStatus::Skipped(why), _) => Some(why.clone()),
+            (_, Some(note)) => Some(note.clone()),
+            (FileStatus::Duplicate(of), None) => Some(format!("same as {}", entries[*of].path)),
+            _ => None,
+        }
+    };
+    let columns = vec![
+        Column::new(col::ID.into(), (0..n as u32).collect::<Vec<u32>>()),
+        Column::new(col::FILE.into(), text(&|i| Some(entries[i].path.clone()))),
+        Column::new(
+            col::KIND.into(),
+            text(&|i| Some(plan.files[i].role.as_str().to_string())),
+        ),
+        Column::new(
+            col::STATUS.into(),
+            text(&|i| Some(plan.files[i].status.as_str().to_string())),
+        ),
+        Column::new(col::NOTE.into(), text(&note)),
+        Column::new(col::NODE.into(), meta(|m| &m.node)),
+        Column::new(col::NAMESPACE.into(), meta(|m| &m.namespace)),
+        Column::new(col::POD.into(), meta(|m| &m.pod)),
+        Column::new(col::POD_UID.into(), meta(|m| &m.pod_uid)),
+        Column::new(col::CONTAINER.into(), meta(|m| &m.container)),
+        Column::new(
+            col::RESTART.into(),
+            (0..n)
+                .map(|i| plan.files[i].meta.restart)
+                .collect::<Vec<Option<u32>>>(),
+        ),
+        Column::new(col::CONTAINER_ID.into(), meta(|m| &m.container_id)),
+        Column::new(
+            col::BYTES.into(),
+            entries.iter().map(|e| e.size).collect::<Vec<u64>>(),
+        ),
+        Column::new(col::BYTES_READ.into(), stat(&|s| s.bytes)),
+        Column::new(col::LINES.into(), stat(&|s| s.lines)),
+        Column::new(col::ENTRIES.into(), stat(&|s| s.entries)),
+        Column::new(col::JOINED.into(), stat(&|s| s.joined)),
+        Column::new(col::UNPARSED.into(), stat(&|s| s.unparsed)),
+        Column::new(col::ERRORS.into(), stat(&|s| s.errors)),
+        ts(col::FIRST_TS, &|s| s.first_ts)?,
+        ts(col::LAST_TS, &|s| s.last_ts)?,
+    ];
+    DataFrame::new_with_height(n, columns)
+}
