@@ -1,1 +1,174 @@
-fn main() {}
+//! `podsift`: the command-line front end. Glue only: arguments, inputs, output formats and exit
+//! codes; everything else is in podsift-core.
+
+mod args;
+mod input;
+mod render;
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use podsift_core::export::{self, arrow::write_ipc_file};
+use podsift_core::ingest::{Entry, EntrySink, Needs, NoFilter, ingest};
+use podsift_core::query::sql::run_sql;
+use podsift_core::query::stats::{GroupKey, StatsSink, StatsSpec, stats_frame};
+use podsift_core::query::tail_per_container;
+use podsift_core::sources::FileSet;
+use podsift_core::sources::plan::ContainerMeta;
+use podsift_core::table::read_logs;
+use podsift_core::table::sources::sources_frame;
+use podsift_core::time::parse_duration_nanos;
+use polars::prelude::DataFrame;
+
+use args::{Cli, Command, LogsArgs, LogsFormat, SourcesArgs, SqlArgs, SqlFormat, StatsArgs, TableFormat, When};
+use input::{build_filter, load, report_problems, split_pod_query, with_progress};
+
+/// Exit code: everything was read.
+const EXIT_OK: u8 = 0;
+/// Exit code: something was skipped or did not parse.
+const EXIT_PROBLEMS: u8 = 1;
+/// Exit code: usage or fatal error.
+const EXIT_FATAL: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sources(a) => cmd_sources(&a),
+        Command::Logs(a) => cmd_logs(&a),
+        Command::Stats(a) => cmd_stats(&a),
+        Command::Sql(a) => cmd_sql(&a),
+    };
+    match result {
+        Ok(problems) => ExitCode::from(if problems { EXIT_PROBLEMS } else { EXIT_OK }),
+        Err(e) => {
+            if e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)) {
+                return ExitCode::from(EXIT_OK);
+            }
+            eprintln!("podsift: {e:#}");
+            ExitCode::from(EXIT_FATAL)
+        }
+    }
+}
+
+/// Buffered stdout; refuses binary output to a terminal.
+fn stdout(binary: bool) -> Result<BufWriter<io::StdoutLock<'static>>> {
+    let out = io::stdout();
+    if binary && out.is_terminal() {
+        bail!("Arrow output is binary: redirect it to a file (podsift ... -o arrow > out.arrow)");
+    }
+    Ok(BufWriter::with_capacity(256 * 1024, out.lock()))
+}
+
+fn write_table_format(df: &DataFrame, format: TableFormat, max_cell: usize) -> Result<()> {
+    let mut out = stdout(false)?;
+    match format {
+        TableFormat::Table => export::write_table(df, &mut out, max_cell)?,
+        TableFormat::Json => export::write_ndjson(df, &mut out)?,
+        TableFormat::Csv => export::write_csv(df, &mut out)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Counts nothing: used to read every file for the `sources` counts.
+struct Discard;
+
+impl EntrySink for Discard {
+    fn needs(&self) -> Needs {
+        Needs::default()
+    }
+    fn begin_instance(&mut self, _: usize, _: &ContainerMeta, _: &FileSet, _: &[usize]) {}
+    fn entry(&mut self, _: &Entry<'_>) {}
+}
+
+fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
+    let loaded = load(&a.paths, &a.input)?;
+    let (_, report) = with_progress(loaded.progress_when, "reading", |p| ingest(&loaded.set, &loaded.plan, &NoFilter, || Discard, p));
+    let df = sources_frame(&loaded.set, &loaded.plan, Some(&report))?;
+    let df = match a.output {
+        TableFormat::Table => df.select([
+            "file", "kind", "status", "node", "namespace", "pod", "container", "restart", "lines", "entries", "unparsed", "errors",
+            "note",
+        ])?,
+        _ => df,
+    };
+    write_table_format(&df, a.output, 100)?;
+    Ok(report_problems(&loaded, Some(&report), false))
+}
+
+fn cmd_logs(a: &LogsArgs) -> Result<bool> {
+    let (paths, query) = split_pod_query(&a.paths)?;
+    let loaded = load(&paths, &a.input)?;
+    let filter = build_filter(&a.filter, query.as_deref(), &loaded)?;
+    let (df, report) = with_progress(loaded.progress_when, "reading", |p| read_logs(&loaded.set, &loaded.plan, &filter, p))?;
+    let df = match a.tail {
+        Some(n) => tail_per_container(df, n)?,
+        None => df,
+    };
+    let mut out = stdout(a.output == LogsFormat::Arrow)?;
+    match a.output {
+        LogsFormat::Text => {
+            let color = match a.color {
+                When::Always => true,
+                When::Never => false,
+                When::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            };
+            render::write_text(&df, &mut out, render::TextStyle { color, timestamps: a.timestamps })?;
+        }
+        LogsFormat::Json => export::write_ndjson(&df, &mut out)?,
+        LogsFormat::Csv => export::write_csv(&df, &mut out)?,
+        LogsFormat::Arrow => write_ipc_file(&df, &mut out)?,
+    }
+    out.flush()?;
+    Ok(report_problems(&loaded, Some(&report), true))
+}
+
+fn cmd_stats(a: &StatsArgs) -> Result<bool> {
+    let loaded = load(&a.paths, &a.input)?;
+    let filter = build_filter(&a.filter, None, &loaded)?;
+    let by = a
+        .by
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| GroupKey::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let every_nanos = match &a.every {
+        Some(e) => match parse_duration_nanos(e) {
+            Some(n) if n > 0 => Some(n),
+            _ => bail!("invalid --every {e:?}: expected a duration such as 30s, 1m, 1h"),
+        },
+        None => None,
+    };
+    let spec = Arc::new(StatsSpec { by, every_nanos });
+    let (sinks, report) = with_progress(loaded.progress_when, "reading", |p| {
+        ingest(&loaded.set, &loaded.plan, &filter, || StatsSink::new(spec.clone()), p)
+    });
+    let df = stats_frame(&spec, sinks)?;
+    write_table_format(&df, a.output, 100)?;
+    Ok(report_problems(&loaded, Some(&report), true))
+}
+
+fn cmd_sql(a: &SqlArgs) -> Result<bool> {
+    let (query, paths) = a.args.split_last().context("a query is needed after the paths")?;
+    if let Some(missing) = paths.iter().find(|p| !std::path::Path::new(p).exists()) {
+        bail!("{missing}: no such file or folder (the query goes last)");
+    }
+    let loaded = load(paths, &a.input)?;
+    let filter = build_filter(&a.filter, None, &loaded)?;
+    let (logs, report) = with_progress(loaded.progress_when, "reading", |p| read_logs(&loaded.set, &loaded.plan, &filter, p))?;
+    let sources = sources_frame(&loaded.set, &loaded.plan, Some(&report))?;
+    let df = run_sql(logs, sources, query).context("SQL query failed")?;
+    let mut out = stdout(a.output == SqlFormat::Arrow)?;
+    match a.output {
+        SqlFormat::Table => export::write_table(&df, &mut out, a.max_width)?,
+        SqlFormat::Json => export::write_ndjson(&df, &mut out)?,
+        SqlFormat::Csv => export::write_csv(&df, &mut out)?,
+        SqlFormat::Arrow => write_ipc_file(&df, &mut out)?,
+    }
+    out.flush()?;
+    Ok(report_problems(&loaded, Some(&report), true))
+}

@@ -323,6 +323,13 @@ pub fn write_table(df: &DataFrame, w: &mut dyn Write, max_cell: usize) -> io::Re
 
 fn display_cell(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max * 4));
+    let len = s.chars().count();
+    // Paths say the most at their end: cut those at the start.
+    if len > max && max > 1 && s.contains('/') && !s.contains(char::is_whitespace) {
+        out.push('…');
+        out.extend(s.chars().skip(len - (max - 1)));
+        return out;
+    }
     for (n, c) in s.chars().enumerate() {
         if n == max {
             out.push('…');
@@ -380,6 +387,12 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "name       n  opt\na,b        1  x\nplain     22  \nquote\"d  333  line⏎br…\n"
         );
+    }
+
+    #[test]
+    fn long_paths_keep_their_end() {
+        assert_eq!(display_cell("/var/log/pods/ns_pod_uid/app/0.log", 12), "…/app/0.log");
+        assert_eq!(display_cell("a b/c d e f g", 5), "a b/…");
     }
 
     #[test]

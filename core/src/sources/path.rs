@@ -290,7 +290,12 @@ pub fn classify_path(path: &str) -> ClassifiedPath<'_> {
         if let Some(pod_dir) = parse_pod_dir(c[n - 3]) {
             let container = c[n - 2];
             let in_pods = n >= 4 && c[n - 4] == "pods";
-            if in_pods || pod_dir.namespace.is_some() && looks_like_uid(pod_dir.uid) {
+            // Outside a `pods/` folder (a pod folder given directly, a copy renamed), the
+            // `<ns>_<pod>_<uid>/<container>/<restart>.log` shape itself is the evidence.
+            let shaped = pod_dir.namespace.is_some()
+                && looks_like_uid(pod_dir.uid)
+                && parse_pod_log_file_name(file).is_some();
+            if in_pods || shaped {
                 let node = if in_pods { node_above(&c, n - 4) } else { None };
                 let shape = match parse_pod_log_file_name(file) {
                     Some(file) => PathShape::PodLog {
@@ -304,11 +309,14 @@ pub fn classify_path(path: &str) -> ClassifiedPath<'_> {
             }
         }
     }
-    if c[n - 2] == "containers" {
-        if let Some(name) = parse_container_log_name(file) {
+    if let Some(name) = parse_container_log_name(file) {
+        // In a `containers/` folder, or anywhere with a full 64-hex container ID (a copy of
+        // /var/log/containers under another name).
+        let in_containers = c[n - 2] == "containers";
+        if in_containers || name.container_id.is_some_and(|id| id.len() == 64) {
             return ClassifiedPath {
                 shape: PathShape::ContainerLog { name },
-                node: node_above(&c, n - 2),
+                node: if in_containers { node_above(&c, n - 2) } else { None },
             };
         }
     }
@@ -336,8 +344,10 @@ pub fn classify_path(path: &str) -> ClassifiedPath<'_> {
     other
 }
 
+/// A UID, a config hash, or anything of hex digits and dashes at least 8 long (test trees use
+/// made-up UIDs).
 fn looks_like_uid(uid: &str) -> bool {
-    is_uuid(uid) || is_hex(uid, 32)
+    uid.len() >= 8 && uid.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-')
 }
 
 #[cfg(test)]
@@ -584,6 +594,10 @@ mod tests {
         let p = classify_path(&config);
         assert!(matches!(p.shape, PathShape::DockerConfig { .. }));
         assert_eq!(classify_path("n1/kubelet.log").shape, PathShape::Other);
+        let p = classify_path("data/kubernetes/json-logs_default_json-logs-c053db7370be9c33d64677f9759863d850ebe35104069bec241cd1bb4674bd19.log");
+        assert_eq!(p.node, None);
+        assert!(matches!(p.shape, PathShape::ContainerLog { name: ContainerLogName { pod: "json-logs", namespace: "default", .. } }));
+        assert_eq!(classify_path("data/a_b_c.log").shape, PathShape::Other);
         assert_eq!(
             classify_path("/var/log/pods/sandbox0-ns_sandbox0-name_sandbox0-config-hashsum").shape,
             PathShape::Other

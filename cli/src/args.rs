@@ -1,0 +1,226 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// podsift: Kubernetes logs copied off a cluster, as tables you can filter, count and query.
+#[derive(Debug, Parser)]
+#[command(
+    name = "podsift",
+    version,
+    about,
+    after_help = "Exit codes: 0 everything was read; 1 something was skipped or did not parse \
+                  (warnings name the file and line); 2 usage or fatal error."
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// List every file found, how it was classified, and what it held.
+    Sources(SourcesArgs),
+    /// Print entries of all containers as one stream in time order (stern-like).
+    Logs(LogsArgs),
+    /// Count entries and bytes by any columns, optionally per time bucket.
+    Stats(StatsArgs),
+    /// Run SQL over the tables `logs`, `sources` and `fields`.
+    Sql(SqlArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InputArgs {
+    /// Node name for every file, instead of the one read from the folder layout.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) node: Option<String>,
+
+    /// Progress bar on stderr for long reads: auto (when stderr is a terminal), never.
+    #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
+    pub(crate) progress: When,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FilterArgs {
+    /// Namespaces to show (regex; repeatable).
+    #[arg(short = 'n', long = "namespace", value_name = "RE")]
+    pub(crate) namespace: Vec<String>,
+
+    /// Pods to show (regex; repeatable).
+    #[arg(long = "pod", value_name = "RE")]
+    pub(crate) pod: Vec<String>,
+
+    /// Containers to show (regex; repeatable).
+    #[arg(short = 'c', long = "container", value_name = "RE")]
+    pub(crate) container: Vec<String>,
+
+    /// Pods to hide (regex; repeatable).
+    #[arg(short = 'E', long = "exclude-pod", value_name = "RE")]
+    pub(crate) exclude_pod: Vec<String>,
+
+    /// Containers to hide (regex; repeatable).
+    #[arg(long = "exclude-container", value_name = "RE")]
+    pub(crate) exclude_container: Vec<String>,
+
+    /// Nodes to show (regex; repeatable).
+    #[arg(long = "node-match", value_name = "RE")]
+    pub(crate) node_match: Vec<String>,
+
+    /// Levels to show: a level, a list (warn,error), or LEVEL+ for that level and above.
+    #[arg(short = 'l', long, value_name = "LEVELS")]
+    pub(crate) level: Option<String>,
+
+    /// Only entries whose message matches (regex; repeatable, any may match).
+    #[arg(short = 'i', long = "include", value_name = "RE")]
+    pub(crate) include: Vec<String>,
+
+    /// Hide entries whose message matches (regex; repeatable).
+    #[arg(short = 'e', long = "exclude", value_name = "RE")]
+    pub(crate) exclude: Vec<String>,
+
+    /// Entries at or after this time: RFC 3339, a date, `YYYY-MM-DD hh:mm`, @epoch, or a
+    /// duration back from the input's last entry (15m, 2h).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) since: Option<String>,
+
+    /// Entries at or before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) until: Option<String>,
+
+    /// Structured field condition: key=value, or key~regex (repeatable, all must hold).
+    #[arg(long = "field", value_name = "COND")]
+    pub(crate) field: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum When {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogsFormat {
+    /// stern-like lines: [time] pod container message.
+    Text,
+    /// NDJSON with every column.
+    Json,
+    /// CSV with every column.
+    Csv,
+    /// An Arrow IPC file with every column.
+    Arrow,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TableFormat {
+    /// Aligned text.
+    Table,
+    /// NDJSON.
+    Json,
+    /// CSV.
+    Csv,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SqlFormat {
+    /// Aligned text.
+    Table,
+    /// NDJSON.
+    Json,
+    /// CSV.
+    Csv,
+    /// An Arrow IPC file.
+    Arrow,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SourcesArgs {
+    /// Files or folders: a node's /var/log copy, a folder of nodes, a pods/ folder, a pod folder,
+    /// a log file.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = TableFormat::Table)]
+    pub(crate) output: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogsArgs {
+    /// Files or folders, then optionally a pod regex (an argument that is not a file or folder).
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) filter: FilterArgs,
+
+    /// Last N entries of each container.
+    #[arg(long, value_name = "N")]
+    pub(crate) tail: Option<usize>,
+
+    /// Show each entry's time.
+    #[arg(short = 't', long)]
+    pub(crate) timestamps: bool,
+
+    /// Colour: auto (terminal and NO_COLOR unset), always, never.
+    #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
+    pub(crate) color: When,
+
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = LogsFormat::Text)]
+    pub(crate) output: LogsFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatsArgs {
+    /// Files or folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) filter: FilterArgs,
+
+    /// Columns to group by (comma-separated): node, namespace, pod, pod_uid, container, restart,
+    /// stream, level, level_raw, format, source, partial, field.NAME.
+    #[arg(long, value_delimiter = ',', default_value = "namespace,pod,container", value_name = "COLS")]
+    pub(crate) by: Vec<String>,
+
+    /// Also group by time buckets of this width (30s, 1m, 1h, 1d).
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) every: Option<String>,
+
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = TableFormat::Table)]
+    pub(crate) output: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SqlArgs {
+    /// Files or folders, then the query (the last argument).
+    #[arg(required = true, num_args = 2.., value_name = "PATH... QUERY")]
+    pub(crate) args: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) filter: FilterArgs,
+
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = SqlFormat::Table)]
+    pub(crate) output: SqlFormat,
+
+    /// Cut table cells longer than this many characters (table output).
+    #[arg(long, default_value_t = 120, value_name = "CHARS")]
+    pub(crate) max_width: usize,
+}

@@ -1,0 +1,245 @@
+//! Inputs: paths into a planned file set, filter arguments into a [`LogFilter`], a progress bar,
+//! and the problems report that decides the exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use podsift_core::diag::{Diagnostic, Severity};
+use podsift_core::ingest::{IngestReport, Progress};
+use podsift_core::query::filter::{FieldMatch, LevelSet, LogFilter};
+use podsift_core::query::last_entry_ts;
+use podsift_core::sources::FileSet;
+use podsift_core::sources::native::add_path;
+use podsift_core::sources::plan::{Plan, PlanOptions, plan};
+use podsift_core::time::TimeBound;
+use regex::Regex;
+use regex::bytes::Regex as BytesRegex;
+
+use crate::args::{FilterArgs, InputArgs, When};
+
+/// A file set and its plan.
+pub(crate) struct Loaded {
+    pub(crate) set: FileSet,
+    pub(crate) plan: Plan,
+    pub(crate) progress_when: When,
+}
+
+/// Discovers and classifies every file under `paths`.
+pub(crate) fn load(paths: &[impl AsRef<Path>], input: &InputArgs) -> Result<Loaded> {
+    let mut set = FileSet::new();
+    for p in paths {
+        add_path(&mut set, p.as_ref()).context("cannot read input")?;
+    }
+    let options = PlanOptions {
+        node: input.node.clone(),
+    };
+    let plan = plan(&set, &options);
+    Ok(Loaded {
+        set,
+        plan,
+        progress_when: input.progress,
+    })
+}
+
+/// Splits `logs` arguments into paths and an optional pod query: the last argument is the query
+/// when it is not an existing file or folder.
+pub(crate) fn split_pod_query(args: &[String]) -> Result<(Vec<String>, Option<String>)> {
+    let mut paths = args.to_vec();
+    let mut query = None;
+    if paths.len() > 1 && !Path::new(paths.last().expect("non-empty")).exists() {
+        query = paths.pop();
+    }
+    if let Some(missing) = paths.iter().find(|p| !Path::new(p).exists()) {
+        bail!("{missing}: no such file or folder");
+    }
+    Ok((paths, query))
+}
+
+fn regexes(list: &[String], what: &str) -> Result<Vec<Regex>> {
+    list.iter()
+        .map(|r| Regex::new(r).with_context(|| format!("invalid {what} regex {r:?}")))
+        .collect()
+}
+
+fn byte_regexes(list: &[String], what: &str) -> Result<Vec<BytesRegex>> {
+    list.iter()
+        .map(|r| BytesRegex::new(r).with_context(|| format!("invalid {what} regex {r:?}")))
+        .collect()
+}
+
+/// Builds the filter; relative `--since`/`--until` count back from the input's last entry,
+/// which costs one extra pass over the files.
+pub(crate) fn build_filter(args: &FilterArgs, pod_query: Option<&str>, loaded: &Loaded) -> Result<LogFilter> {
+    let since = args.since.as_deref().map(TimeBound::parse).transpose().map_err(anyhow::Error::msg)?;
+    let until = args.until.as_deref().map(TimeBound::parse).transpose().map_err(anyhow::Error::msg)?;
+    let relative = [since, until].iter().any(|b| matches!(b, Some(TimeBound::BeforeEnd(_))));
+    let end = if relative {
+        with_progress(loaded.progress_when, "finding the last entry", |p| {
+            last_entry_ts(&loaded.set, &loaded.plan, p)
+        })
+    } else {
+        None
+    };
+    let mut pods = args.pod.clone();
+    pods.extend(pod_query.map(str::to_string));
+    Ok(LogFilter {
+        namespace: regexes(&args.namespace, "--namespace")?,
+        pod: regexes(&pods, "pod")?,
+        container: regexes(&args.container, "--container")?,
+        exclude_pod: regexes(&args.exclude_pod, "--exclude-pod")?,
+        exclude_container: regexes(&args.exclude_container, "--exclude-container")?,
+        node: regexes(&args.node_match, "--node-match")?,
+        levels: args.level.as_deref().map(LevelSet::parse).transpose().map_err(anyhow::Error::msg)?,
+        include: byte_regexes(&args.include, "--include")?,
+        exclude: byte_regexes(&args.exclude, "--exclude")?,
+        // With no entries at all, a relative bound has nothing to count back from: it passes
+        // nothing rather than everything.
+        since_nanos: since.map(|b| b.resolve(end).unwrap_or(i64::MAX)),
+        until_nanos: until.map(|b| b.resolve(end).unwrap_or(i64::MIN)),
+        fields: args
+            .field
+            .iter()
+            .map(|f| FieldMatch::parse(f))
+            .collect::<Result<_, _>>()
+            .map_err(anyhow::Error::msg)?,
+    })
+}
+
+/// Runs `work` with a progress bar on stderr that appears when it takes more than a second
+/// (and stderr is a terminal, unless `when` says otherwise).
+pub(crate) fn with_progress<T>(when: When, label: &str, work: impl FnOnce(&Progress) -> T) -> T {
+    let show = match when {
+        When::Never => false,
+        When::Always => true,
+        When::Auto => std::io::stderr().is_terminal(),
+    };
+    let progress = Progress::default();
+    if !show {
+        return work(&progress);
+    }
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| draw_progress(&progress, &done, label));
+        let out = work(&progress);
+        done.store(true, Ordering::Relaxed);
+        out
+    })
+}
+
+fn draw_progress(progress: &Progress, done: &AtomicBool, label: &str) {
+    let start = Instant::now();
+    let mut drawn = false;
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(100));
+        if start.elapsed() < Duration::from_secs(1) || done.load(Ordering::Relaxed) {
+            continue;
+        }
+        let total = progress.bytes_total.load(Ordering::Relaxed).max(1);
+        let read = progress.bytes_done.load(Ordering::Relaxed).min(total);
+        let width = 30;
+        let filled = (read as f64 / total as f64 * width as f64) as usize;
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2K{label} [{}{}] {:>3}% {} / {}",
+            "#".repeat(filled),
+            "-".repeat(width - filled),
+            read * 100 / total,
+            human_bytes(read),
+            human_bytes(total)
+        );
+        let _ = err.flush();
+        drawn = true;
+    }
+    if drawn {
+        let _ = write!(std::io::stderr(), "\r\x1b[2K");
+    }
+}
+
+/// `1.5 MB`, `312 KB`.
+pub(crate) fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < UNITS.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+}
+
+/// Most diagnostics printed before the rest are only counted.
+const MAX_PRINTED: usize = 40;
+
+/// Prints what went wrong to stderr and says whether anything was skipped or left unparsed
+/// (exit code 1).
+pub(crate) fn report_problems(loaded: &Loaded, ingest: Option<&IngestReport>, list_skipped: bool) -> bool {
+    let mut printed = 0usize;
+    let mut hidden = 0usize;
+    let mut err = std::io::stderr().lock();
+    let mut print = |d: &Diagnostic| {
+        if printed < MAX_PRINTED {
+            let _ = writeln!(err, "{d}");
+            printed += 1;
+        } else {
+            hidden += 1;
+        }
+    };
+    for d in loaded.set.problems.iter().chain(&loaded.plan.diagnostics) {
+        print(d);
+    }
+    let skipped: Vec<_> = loaded.plan.skipped().collect();
+    if list_skipped {
+        for (i, f) in &skipped {
+            if let podsift_core::sources::plan::FileStatus::Skipped(why) = &f.status {
+                print(&Diagnostic::file(
+                    loaded.set.entries()[*i].path.clone(),
+                    Severity::Warning,
+                    format!("skipped: {why}"),
+                ));
+            }
+        }
+    }
+    let mut unparsed = 0;
+    let mut errors = loaded.set.problems.iter().chain(&loaded.plan.diagnostics).filter(|d| d.severity == Severity::Error).count();
+    if let Some(r) = ingest {
+        for d in &r.diagnostics {
+            print(d);
+        }
+        unparsed = r.unparsed_lines();
+        errors += r
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error && !d.message.starts_with("unparsed line"))
+            .count();
+    }
+    if hidden > 0 {
+        let _ = writeln!(err, "podsift: {hidden} more messages not shown");
+    }
+    let mut parts = Vec::new();
+    if !skipped.is_empty() {
+        parts.push(format!("{} file{} skipped", skipped.len(), plural(skipped.len())));
+    }
+    if unparsed > 0 {
+        parts.push(format!("{unparsed} unparsed line{}", plural(unparsed as usize)));
+    }
+    if errors > 0 {
+        parts.push(format!("{errors} read error{}", plural(errors)));
+    }
+    if parts.is_empty() {
+        return false;
+    }
+    let _ = writeln!(
+        err,
+        "podsift: {} (`podsift sources` lists every file and what was done with it)",
+        parts.join(", ")
+    );
+    true
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
