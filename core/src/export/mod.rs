@@ -392,7 +392,7 @@ mod tests {
     #[test]
     fn long_paths_keep_their_end() {
         assert_eq!(display_cell("/var/log/pods/ns_pod_uid/app/0.log", 12), "…d/app/0.log");
-        assert_eq!(display_cell("a b/c d e f g", 5), "a b/…");
+        assert_eq!(display_cell("a b/c d e f g", 5), "a b/c…");
     }
 
     #[test]
