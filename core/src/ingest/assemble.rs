@@ -38,6 +38,9 @@ struct Pending {
     line: u64,
     joined: u32,
     truncated: bool,
+    /// Joining pieces went past [`MAX_ENTRY_BYTES`] (reported when the entry is emitted; a
+    /// cut physical line is reported where it is read).
+    overflowed: bool,
 }
 
 impl Pending {
@@ -50,12 +53,14 @@ impl Pending {
         self.line = line;
         self.joined = 0;
         self.truncated = false;
+        self.overflowed = false;
     }
 
     fn append(&mut self, piece: &[u8]) {
         let room = MAX_ENTRY_BYTES.saturating_sub(self.bytes.len());
         if piece.len() > room {
             self.truncated = true;
+            self.overflowed = true;
         }
         self.bytes
             .extend_from_slice(&piece[..piece.len().min(room)]);
@@ -67,6 +72,7 @@ impl Pending {
         if self.bytes.len() > MAX_ENTRY_BYTES {
             self.bytes.truncate(MAX_ENTRY_BYTES.max(before));
             self.truncated = true;
+            self.overflowed = true;
         }
     }
 }
@@ -80,6 +86,8 @@ struct Origin {
     joined: u32,
     partial: bool,
     truncated: bool,
+    /// Report the truncation (joins that overflowed; cut lines were reported when read).
+    report_overflow: bool,
     unparsed: bool,
 }
 
@@ -151,7 +159,7 @@ impl<S: EntrySink> Assembler<'_, S> {
             stats.first_ts = Some(stats.first_ts.map_or(ts, |f| f.min(ts)));
             stats.last_ts = Some(stats.last_ts.map_or(ts, |l| l.max(ts)));
         }
-        if o.truncated {
+        if o.report_overflow {
             let line = o.line;
             self.line_problem(
                 o.file_pos,
@@ -205,6 +213,7 @@ impl<S: EntrySink> Assembler<'_, S> {
             joined: p.joined,
             partial,
             truncated: p.truncated,
+            report_overflow: p.overflowed,
             unparsed: false,
         };
         self.emit(&p.bytes, origin);
@@ -271,6 +280,7 @@ impl<S: EntrySink> Assembler<'_, S> {
                 joined: 0,
                 partial: false,
                 truncated: cut,
+                report_overflow: false,
                 unparsed: false,
             };
             self.emit(c.message, origin);
@@ -321,6 +331,7 @@ impl<S: EntrySink> Assembler<'_, S> {
                 joined: 0,
                 partial: false,
                 truncated: cut,
+                report_overflow: false,
                 unparsed: false,
             };
             self.emit(message, origin);
@@ -344,6 +355,7 @@ impl<S: EntrySink> Assembler<'_, S> {
             joined: 0,
             partial: false,
             truncated: cut,
+            report_overflow: false,
             unparsed: true,
         };
         self.emit(bytes, origin);

@@ -135,39 +135,45 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    /// Returns the first `max_line` bytes of an overlong line and skips the rest of it.
+    /// Returns the first `max_line` bytes of an overlong line and skips the rest of it. The
+    /// caller found no newline in `buf[pos..filled]`, so all of it belongs to this line.
     fn cut_line(&mut self) -> io::Result<Option<Line<'_>>> {
         let start = self.pos;
         let keep_end = start + self.max_line;
         let mut full_len = (self.filled - start) as u64;
-        // Skip to the newline, reading into the space after the kept part.
-        let mut skip_from = keep_end;
+        let mut skip = vec![0u8; 64 * 1024];
+        let mut leftover = 0..0;
         loop {
-            if let Some(off) = memchr::memchr(b'\n', &self.buf[skip_from..self.filled]) {
-                let nl = skip_from + off;
-                full_len = full_len - (self.filled - nl) as u64;
-                // Keep what follows the newline right after the kept part.
-                self.buf.copy_within(nl + 1..self.filled, keep_end);
-                self.filled = keep_end + (self.filled - nl - 1);
-                self.pos = keep_end;
-                break;
-            }
-            self.filled = keep_end;
-            skip_from = keep_end;
-            match self.fill() {
+            match self.reader.read(&mut skip) {
                 Ok(0) => {
-                    self.pos = keep_end;
+                    self.eof = true;
                     break;
                 }
-                Ok(n) => full_len += n as u64,
+                Ok(n) => {
+                    self.bytes_read += n as u64;
+                    if let Some(nl) = memchr::memchr(b'\n', &skip[..n]) {
+                        full_len += nl as u64;
+                        leftover = nl + 1..n;
+                        break;
+                    }
+                    full_len += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     self.eof = true;
                     self.pending_error = Some(e);
-                    self.pos = keep_end;
                     break;
                 }
             }
         }
+        // Keep the line's first part, then what followed its newline.
+        let rest = &skip[leftover];
+        if self.buf.len() < keep_end + rest.len() {
+            self.buf.resize(keep_end + rest.len(), 0);
+        }
+        self.buf[keep_end..keep_end + rest.len()].copy_from_slice(rest);
+        self.filled = keep_end + rest.len();
+        self.pos = keep_end;
         self.number += 1;
         let mut bytes = &self.buf[start..keep_end];
         if let [rest @ .., b'\r'] = bytes {
@@ -244,6 +250,22 @@ mod tests {
                     ("b".repeat(10), 3, Some(30))
                 ]
             );
+        }
+    }
+
+    /// Regression: with a power-of-two limit the buffer grows to exactly the limit, and
+    /// skipping the rest of a cut line must not mistake a full buffer for the end of the file.
+    #[test]
+    fn lines_after_a_cut_line_are_read_with_power_of_two_limits() {
+        let max = INITIAL_BUFFER * 2;
+        let mut data = vec![b'a'; max * 3 + 5];
+        data.extend_from_slice(b"\nnext\nlast");
+        for step in [7, 4096, 1 << 20] {
+            let got = collect(&data, step, max);
+            assert_eq!(got.len(), 3, "step {step}");
+            assert_eq!((got[0].0.len(), got[0].2), (max, Some((max * 3 + 5) as u64)));
+            assert_eq!((got[1].0.as_str(), got[1].1), ("next", 2));
+            assert_eq!((got[2].0.as_str(), got[2].1), ("last", 3));
         }
     }
 
