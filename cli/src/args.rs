@@ -192,7 +192,12 @@ pub(crate) struct StatsArgs {
 
     /// Columns to group by (comma-separated): node, namespace, pod, pod_uid, container, restart,
     /// stream, level, level_raw, format, source, partial, field.NAME.
-    #[arg(long, value_delimiter = ',', default_value = "namespace,pod,container", value_name = "COLS")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "namespace,pod,container",
+        value_name = "COLS"
+    )]
     pub(crate) by: Vec<String>,
 
     /// Also group by time buckets of this width (30s, 1m, 1h, 1d).

@@ -72,10 +72,26 @@ fn byte_regexes(list: &[String], what: &str) -> Result<Vec<BytesRegex>> {
 
 /// Builds the filter; relative `--since`/`--until` count back from the input's last entry,
 /// which costs one extra pass over the files.
-pub(crate) fn build_filter(args: &FilterArgs, pod_query: Option<&str>, loaded: &Loaded) -> Result<LogFilter> {
-    let since = args.since.as_deref().map(TimeBound::parse).transpose().map_err(anyhow::Error::msg)?;
-    let until = args.until.as_deref().map(TimeBound::parse).transpose().map_err(anyhow::Error::msg)?;
-    let relative = [since, until].iter().any(|b| matches!(b, Some(TimeBound::BeforeEnd(_))));
+pub(crate) fn build_filter(
+    args: &FilterArgs,
+    pod_query: Option<&str>,
+    loaded: &Loaded,
+) -> Result<LogFilter> {
+    let since = args
+        .since
+        .as_deref()
+        .map(TimeBound::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let until = args
+        .until
+        .as_deref()
+        .map(TimeBound::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let relative = [since, until]
+        .iter()
+        .any(|b| matches!(b, Some(TimeBound::BeforeEnd(_))));
     let end = if relative {
         with_progress(loaded.progress_when, "finding the last entry", |p| {
             last_entry_ts(&loaded.set, &loaded.plan, p)
@@ -92,7 +108,12 @@ pub(crate) fn build_filter(args: &FilterArgs, pod_query: Option<&str>, loaded: &
         exclude_pod: regexes(&args.exclude_pod, "--exclude-pod")?,
         exclude_container: regexes(&args.exclude_container, "--exclude-container")?,
         node: regexes(&args.node_match, "--node-match")?,
-        levels: args.level.as_deref().map(LevelSet::parse).transpose().map_err(anyhow::Error::msg)?,
+        levels: args
+            .level
+            .as_deref()
+            .map(LevelSet::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
         include: byte_regexes(&args.include, "--include")?,
         exclude: byte_regexes(&args.exclude, "--exclude")?,
         // With no entries at all, a relative bound has nothing to count back from: it passes
@@ -168,7 +189,11 @@ pub(crate) fn human_bytes(n: u64) -> String {
         v /= 1000.0;
         u += 1;
     }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 /// Most diagnostics printed before the rest are only counted.
@@ -176,7 +201,11 @@ const MAX_PRINTED: usize = 40;
 
 /// Prints what went wrong to stderr and says whether anything was skipped or left unparsed
 /// (exit code 1).
-pub(crate) fn report_problems(loaded: &Loaded, ingest: Option<&IngestReport>, list_skipped: bool) -> bool {
+pub(crate) fn report_problems(
+    loaded: &Loaded,
+    ingest: Option<&IngestReport>,
+    list_skipped: bool,
+) -> bool {
     let mut printed = 0usize;
     let mut hidden = 0usize;
     let mut err = std::io::stderr().lock();
@@ -204,7 +233,13 @@ pub(crate) fn report_problems(loaded: &Loaded, ingest: Option<&IngestReport>, li
         }
     }
     let mut unparsed = 0;
-    let mut errors = loaded.set.problems.iter().chain(&loaded.plan.diagnostics).filter(|d| d.severity == Severity::Error).count();
+    let mut errors = loaded
+        .set
+        .problems
+        .iter()
+        .chain(&loaded.plan.diagnostics)
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     if let Some(r) = ingest {
         for d in &r.diagnostics {
             print(d);
@@ -221,10 +256,17 @@ pub(crate) fn report_problems(loaded: &Loaded, ingest: Option<&IngestReport>, li
     }
     let mut parts = Vec::new();
     if !skipped.is_empty() {
-        parts.push(format!("{} file{} skipped", skipped.len(), plural(skipped.len())));
+        parts.push(format!(
+            "{} file{} skipped",
+            skipped.len(),
+            plural(skipped.len())
+        ));
     }
     if unparsed > 0 {
-        parts.push(format!("{unparsed} unparsed line{}", plural(unparsed as usize)));
+        parts.push(format!(
+            "{unparsed} unparsed line{}",
+            plural(unparsed as usize)
+        ));
     }
     if errors > 0 {
         parts.push(format!("{errors} read error{}", plural(errors)));

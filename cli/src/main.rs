@@ -1,6 +1,9 @@
 //! `podsift`: the command-line front end. Glue only: arguments, inputs, output formats and exit
 //! codes; everything else is in podsift-core.
 
+// Fatal errors are printed by `main`, once.
+#![allow(clippy::print_stderr)]
+
 mod args;
 mod input;
 mod render;
@@ -23,7 +26,10 @@ use podsift_core::table::sources::sources_frame;
 use podsift_core::time::parse_duration_nanos;
 use polars::prelude::DataFrame;
 
-use args::{Cli, Command, LogsArgs, LogsFormat, SourcesArgs, SqlArgs, SqlFormat, StatsArgs, TableFormat, When};
+use args::{
+    Cli, Command, LogsArgs, LogsFormat, SourcesArgs, SqlArgs, SqlFormat, StatsArgs, TableFormat,
+    When,
+};
 use input::{build_filter, load, report_problems, split_pod_query, with_progress};
 
 /// Exit code: everything was read.
@@ -44,7 +50,10 @@ fn main() -> ExitCode {
     match result {
         Ok(problems) => ExitCode::from(if problems { EXIT_PROBLEMS } else { EXIT_OK }),
         Err(e) => {
-            if e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)) {
+            if e.chain().any(|c| {
+                c.downcast_ref::<io::Error>()
+                    .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            }) {
                 return ExitCode::from(EXIT_OK);
             }
             eprintln!("podsift: {e:#}");
@@ -86,11 +95,24 @@ impl EntrySink for Discard {
 
 fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
     let loaded = load(&a.paths, &a.input)?;
-    let (_, report) = with_progress(loaded.progress_when, "reading", |p| ingest(&loaded.set, &loaded.plan, &NoFilter, || Discard, p));
+    let (_, report) = with_progress(loaded.progress_when, "reading", |p| {
+        ingest(&loaded.set, &loaded.plan, &NoFilter, || Discard, p)
+    });
     let df = sources_frame(&loaded.set, &loaded.plan, Some(&report))?;
     let df = match a.output {
         TableFormat::Table => df.select([
-            "file", "kind", "status", "node", "namespace", "pod", "container", "restart", "lines", "entries", "unparsed", "errors",
+            "file",
+            "kind",
+            "status",
+            "node",
+            "namespace",
+            "pod",
+            "container",
+            "restart",
+            "lines",
+            "entries",
+            "unparsed",
+            "errors",
             "note",
         ])?,
         _ => df,
@@ -103,9 +125,11 @@ fn cmd_logs(a: &LogsArgs) -> Result<bool> {
     let (paths, query) = split_pod_query(&a.paths)?;
     let loaded = load(&paths, &a.input)?;
     let filter = build_filter(&a.filter, query.as_deref(), &loaded)?;
-    let (df, report) = with_progress(loaded.progress_when, "reading", |p| read_logs(&loaded.set, &loaded.plan, &filter, p))?;
+    let (df, report) = with_progress(loaded.progress_when, "reading", |p| {
+        read_logs(&loaded.set, &loaded.plan, &filter, p)
+    })?;
     let df = match a.tail {
-        Some(n) => tail_per_container(df, n)?,
+        Some(n) => tail_per_container(&df, n)?,
         None => df,
     };
     let mut out = stdout(a.output == LogsFormat::Arrow)?;
@@ -114,9 +138,19 @@ fn cmd_logs(a: &LogsArgs) -> Result<bool> {
             let color = match a.color {
                 When::Always => true,
                 When::Never => false,
-                When::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+                When::Auto => {
+                    io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
             };
-            render::write_text(&df, &mut out, render::TextStyle { color, timestamps: a.timestamps })?;
+            render::write_text(
+                &df,
+                &mut out,
+                render::TextStyle {
+                    color,
+                    timestamps: a.timestamps,
+                },
+            )?;
         }
         LogsFormat::Json => export::write_ndjson(&df, &mut out)?,
         LogsFormat::Csv => export::write_csv(&df, &mut out)?,
@@ -129,13 +163,12 @@ fn cmd_logs(a: &LogsArgs) -> Result<bool> {
 fn cmd_stats(a: &StatsArgs) -> Result<bool> {
     let loaded = load(&a.paths, &a.input)?;
     let filter = build_filter(&a.filter, None, &loaded)?;
-    let by = a
-        .by
-        .iter()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| GroupKey::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
+    let by =
+        a.by.iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| GroupKey::parse(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(anyhow::Error::msg)?;
     let every_nanos = match &a.every {
         Some(e) => match parse_duration_nanos(e) {
             Some(n) if n > 0 => Some(n),
@@ -145,7 +178,13 @@ fn cmd_stats(a: &StatsArgs) -> Result<bool> {
     };
     let spec = Arc::new(StatsSpec { by, every_nanos });
     let (sinks, report) = with_progress(loaded.progress_when, "reading", |p| {
-        ingest(&loaded.set, &loaded.plan, &filter, || StatsSink::new(spec.clone()), p)
+        ingest(
+            &loaded.set,
+            &loaded.plan,
+            &filter,
+            || StatsSink::new(spec.clone()),
+            p,
+        )
     });
     let df = stats_frame(&spec, sinks)?;
     write_table_format(&df, a.output, 100)?;
@@ -153,13 +192,18 @@ fn cmd_stats(a: &StatsArgs) -> Result<bool> {
 }
 
 fn cmd_sql(a: &SqlArgs) -> Result<bool> {
-    let (query, paths) = a.args.split_last().context("a query is needed after the paths")?;
+    let (query, paths) = a
+        .args
+        .split_last()
+        .context("a query is needed after the paths")?;
     if let Some(missing) = paths.iter().find(|p| !std::path::Path::new(p).exists()) {
         bail!("{missing}: no such file or folder (the query goes last)");
     }
     let loaded = load(paths, &a.input)?;
     let filter = build_filter(&a.filter, None, &loaded)?;
-    let (logs, report) = with_progress(loaded.progress_when, "reading", |p| read_logs(&loaded.set, &loaded.plan, &filter, p))?;
+    let (logs, report) = with_progress(loaded.progress_when, "reading", |p| {
+        read_logs(&loaded.set, &loaded.plan, &filter, p)
+    })?;
     let sources = sources_frame(&loaded.set, &loaded.plan, Some(&report))?;
     let df = run_sql(logs, sources, query).context("SQL query failed")?;
     let mut out = stdout(a.output == SqlFormat::Arrow)?;

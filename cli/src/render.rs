@@ -3,10 +3,10 @@
 
 use std::io::{self, Write};
 
-use polars::prelude::*;
 use podsift_core::level::Level;
 use podsift_core::schema::logs as col;
 use podsift_core::time::write_rfc3339_nanos;
+use polars::prelude::*;
 
 /// How to render.
 #[derive(Clone, Copy, Debug)]
@@ -20,7 +20,9 @@ const PALETTE: [&str; 10] = ["32", "33", "34", "35", "36", "92", "93", "94", "95
 
 fn color_of(name: &str) -> &'static str {
     // FNV-1a: stable across runs, so a pod keeps its colour.
-    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     PALETTE[(h % PALETTE.len() as u64) as usize]
 }
 
@@ -32,10 +34,25 @@ fn cat_strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> 
 /// Writes every row of `df` (a `logs` frame) as text.
 pub(crate) fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) -> io::Result<()> {
     let err = |e: PolarsError| io::Error::other(e);
-    let df = df.select([col::TS, col::NAMESPACE, col::POD, col::CONTAINER, col::LEVEL, col::MESSAGE]).map_err(err)?;
+    let df = df
+        .select([
+            col::TS,
+            col::NAMESPACE,
+            col::POD,
+            col::CONTAINER,
+            col::LEVEL,
+            col::MESSAGE,
+        ])
+        .map_err(err)?;
     let mut df = df;
     df.rechunk_mut();
-    let ts = df.column(col::TS).map_err(err)?.datetime().map_err(err)?.physical().clone();
+    let ts = df
+        .column(col::TS)
+        .map_err(err)?
+        .datetime()
+        .map_err(err)?
+        .physical()
+        .clone();
     let ns = cat_strings(&df, col::NAMESPACE).map_err(err)?;
     let pod = cat_strings(&df, col::POD).map_err(err)?;
     let container = cat_strings(&df, col::CONTAINER).map_err(err)?;
@@ -49,7 +66,12 @@ pub(crate) fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) ->
         .iter()
         .map(|v| v.unwrap_or(0))
         .collect();
-    let message = df.column(col::MESSAGE).map_err(err)?.str().map_err(err)?.clone();
+    let message = df
+        .column(col::MESSAGE)
+        .map_err(err)?
+        .str()
+        .map_err(err)?
+        .clone();
     let namespaces: std::collections::HashSet<&Option<String>> = ns.iter().collect();
     let show_namespace = namespaces.len() > 1;
 

@@ -54,7 +54,10 @@ fn stderr(o: &Output) -> String {
 }
 
 fn ndjson(o: &Output) -> Vec<Value> {
-    stdout(o).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
 }
 
 fn u(v: &Value) -> u64 {
@@ -64,24 +67,47 @@ fn u(v: &Value) -> u64 {
 const UID: &str = "0d5ad0a5-6b8a-4a3a-9c51-2f7e3c1b8a11";
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn realdata() -> PathBuf {
     let p = std::env::var_os("PODSIFT_REALDATA")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("../shared/realdata"));
-    assert!(p.is_dir(), "real data not found at {} (set PODSIFT_REALDATA)", p.display());
+    assert!(
+        p.is_dir(),
+        "real data not found at {} (set PODSIFT_REALDATA)",
+        p.display()
+    );
     p
 }
 
 /// Per instance and level, as `stats` reports them, keyed like the generator's truth.
 fn stats_by_instance(root: &Path) -> BTreeMap<String, BTreeMap<String, u64>> {
-    let out = podsift(&["stats", root.to_str().unwrap(), "--by", "node,namespace,pod,container,restart,level", "-o", "json"]);
+    let out = podsift(&[
+        "stats",
+        root.to_str().unwrap(),
+        "--by",
+        "node,namespace,pod,container,restart,level",
+        "-o",
+        "json",
+    ]);
     let mut got: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for r in ndjson(&out) {
-        let key = format!("{}/{}/{}/{}/{}", r["node"].as_str().unwrap(), r["namespace"].as_str().unwrap(), r["pod"].as_str().unwrap(), r["container"].as_str().unwrap(), r["restart"]);
-        got.entry(key).or_default().insert(r["level"].as_str().unwrap().to_string(), u(&r["entries"]));
+        let key = format!(
+            "{}/{}/{}/{}/{}",
+            r["node"].as_str().unwrap(),
+            r["namespace"].as_str().unwrap(),
+            r["pod"].as_str().unwrap(),
+            r["container"].as_str().unwrap(),
+            r["restart"]
+        );
+        got.entry(key)
+            .or_default()
+            .insert(r["level"].as_str().unwrap().to_string(), u(&r["entries"]));
     }
     got
 }
@@ -90,14 +116,24 @@ fn stats_by_instance(root: &Path) -> BTreeMap<String, BTreeMap<String, u64>> {
 fn generated_tree_matches_its_truth() {
     let dir = TempDir::new("truth");
     let truth = podsift_testgen::generate(dir.path(), &podsift_testgen::Spec::small(11)).unwrap();
-    assert!(truth.unparsed > 0 && truth.joined > 0 && truth.duplicates > 0, "the spec plants all cases");
-    let want: BTreeMap<String, BTreeMap<String, u64>> =
-        truth.instances.iter().map(|(k, v)| (k.clone(), v.levels.clone())).collect();
+    assert!(
+        truth.unparsed > 0 && truth.joined > 0 && truth.duplicates > 0,
+        "the spec plants all cases"
+    );
+    let want: BTreeMap<String, BTreeMap<String, u64>> = truth
+        .instances
+        .iter()
+        .map(|(k, v)| (k.clone(), v.levels.clone()))
+        .collect();
     assert_eq!(stats_by_instance(dir.path()), want);
 
     // sources: every line accounted for, duplicates not read, totals equal the truth.
     let out = podsift(&["sources", dir.path().to_str().unwrap(), "-o", "json"]);
-    assert_eq!(out.status.code(), Some(1), "planted unparsed lines give exit code 1");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "planted unparsed lines give exit code 1"
+    );
     let rows = ndjson(&out);
     let read: Vec<&Value> = rows.iter().filter(|r| r["status"] == "read").collect();
     let sum = |k: &str| read.iter().map(|r| u(&r[k])).sum::<u64>();
@@ -105,30 +141,62 @@ fn generated_tree_matches_its_truth() {
     assert_eq!(sum("entries"), truth.entries);
     assert_eq!(sum("joined"), truth.joined);
     assert_eq!(sum("unparsed"), truth.unparsed);
-    assert_eq!(rows.iter().filter(|r| r["status"] == "duplicate").count() as u64, truth.duplicates);
+    assert_eq!(
+        rows.iter().filter(|r| r["status"] == "duplicate").count() as u64,
+        truth.duplicates
+    );
     for r in &read {
-        assert_eq!(u(&r["lines"]), u(&r["entries"]) + u(&r["joined"]), "{}", r["file"]);
+        assert_eq!(
+            u(&r["lines"]),
+            u(&r["entries"]) + u(&r["joined"]),
+            "{}",
+            r["file"]
+        );
     }
     let files: u64 = truth.instances.values().map(|i| i.files).sum();
     assert_eq!(read.len() as u64, files);
     // Each unparsed line is reported with its file and line.
     let err = stderr(&out);
-    assert_eq!(err.matches("unparsed line kept as is").count() as u64, truth.unparsed);
-    assert!(err.contains(&format!("{} unparsed lines", truth.unparsed)), "{err}");
+    assert_eq!(
+        err.matches("unparsed line kept as is").count() as u64,
+        truth.unparsed
+    );
+    assert!(
+        err.contains(&format!("{} unparsed lines", truth.unparsed)),
+        "{err}"
+    );
 }
 
 #[test]
 fn shipped_sample_matches_its_truth_and_generator() {
     let sample = repo().join("testdata/sample");
-    let truth: Value = serde_json::from_str(&std::fs::read_to_string(repo().join("testdata/sample.truth.json")).unwrap()).unwrap();
+    let truth: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("testdata/sample.truth.json")).unwrap(),
+    )
+    .unwrap();
     let want: BTreeMap<String, BTreeMap<String, u64>> = truth["instances"]
         .as_object()
         .unwrap()
         .iter()
-        .map(|(k, v)| (k.clone(), v["levels"].as_object().unwrap().iter().map(|(l, n)| (l.clone(), u(n))).collect()))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v["levels"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(l, n)| (l.clone(), u(n)))
+                    .collect(),
+            )
+        })
         .collect();
     assert_eq!(stats_by_instance(&sample), want);
-    let out = podsift(&["stats", sample.to_str().unwrap(), "--by", "namespace,pod,level"]);
+    let out = podsift(&[
+        "stats",
+        sample.to_str().unwrap(),
+        "--by",
+        "namespace,pod,level",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     // The generator still writes exactly the shipped sample.
@@ -146,7 +214,14 @@ fn shipped_sample_matches_its_truth_and_generator() {
                 if meta.is_dir() {
                     stack.push(p);
                 } else if meta.file_type().is_symlink() {
-                    out.insert(rel, std::fs::read_link(&p).unwrap().to_string_lossy().into_owned().into_bytes());
+                    out.insert(
+                        rel,
+                        std::fs::read_link(&p)
+                            .unwrap()
+                            .to_string_lossy()
+                            .into_owned()
+                            .into_bytes(),
+                    );
                 } else {
                     out.insert(rel, std::fs::read(&p).unwrap());
                 }
@@ -154,7 +229,10 @@ fn shipped_sample_matches_its_truth_and_generator() {
         }
         out
     };
-    assert!(listing(dir.path()) == listing(&sample), "testdata/sample differs from `podsift-testgen testdata/sample --sample`");
+    assert!(
+        listing(dir.path()) == listing(&sample),
+        "testdata/sample differs from `podsift-testgen testdata/sample --sample`"
+    );
 }
 
 #[test]
@@ -167,21 +245,68 @@ fn logs_are_one_stream_in_time_order() {
     let ts: Vec<&str> = rows.iter().map(|r| r["ts"].as_str().unwrap()).collect();
     assert!(ts.windows(2).all(|w| w[0] <= w[1]), "not in time order");
     // Every column is there.
-    for c in ["ts", "node", "namespace", "pod", "pod_uid", "container", "restart", "stream", "level", "level_raw", "format", "message", "app_ts", "fields", "source", "source_id", "line", "joined", "partial", "truncated"] {
+    for c in [
+        "ts",
+        "node",
+        "namespace",
+        "pod",
+        "pod_uid",
+        "container",
+        "restart",
+        "stream",
+        "level",
+        "level_raw",
+        "format",
+        "message",
+        "app_ts",
+        "fields",
+        "source",
+        "source_id",
+        "line",
+        "joined",
+        "partial",
+        "truncated",
+    ] {
         assert!(rows[0].get(c).is_some(), "missing column {c}");
     }
     // The same query twice gives the same bytes.
-    assert_eq!(stdout(&podsift(&["logs", dir.path().to_str().unwrap(), "-o", "json"])), stdout(&out));
+    assert_eq!(
+        stdout(&podsift(&[
+            "logs",
+            dir.path().to_str().unwrap(),
+            "-o",
+            "json"
+        ])),
+        stdout(&out)
+    );
 
     // --tail keeps the last N per container.
-    let tail = ndjson(&podsift(&["logs", dir.path().to_str().unwrap(), "--tail", "2", "-o", "json"]));
+    let tail = ndjson(&podsift(&[
+        "logs",
+        dir.path().to_str().unwrap(),
+        "--tail",
+        "2",
+        "-o",
+        "json",
+    ]));
     let mut per: BTreeMap<String, usize> = BTreeMap::new();
     for r in &tail {
-        *per.entry(format!("{}/{}/{}", r["namespace"], r["pod"], r["container"])).or_default() += 1;
+        *per.entry(format!(
+            "{}/{}/{}",
+            r["namespace"], r["pod"], r["container"]
+        ))
+        .or_default() += 1;
     }
     assert!(per.values().all(|&n| n == 2), "{per:?}");
     let last_ts_per_container = |rows: &[Value]| -> BTreeMap<String, String> {
-        rows.iter().map(|r| (format!("{}/{}/{}", r["namespace"], r["pod"], r["container"]), r["ts"].as_str().unwrap().to_string())).collect()
+        rows.iter()
+            .map(|r| {
+                (
+                    format!("{}/{}/{}", r["namespace"], r["pod"], r["container"]),
+                    r["ts"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
     };
     assert_eq!(last_ts_per_container(&tail), last_ts_per_container(&rows));
 }
@@ -190,32 +315,84 @@ fn logs_are_one_stream_in_time_order() {
 fn filters_select_what_stern_would() {
     let dir = TempDir::new("filters");
     let line = |t: u32, l: &str| format!("2024-01-01T00:00:{t:02}Z stdout F {l}\n");
-    dir.write(&format!("n1/pods/prod_api-7_{UID}/app/0.log"), (line(1, "INFO start") + &line(2, "ERROR boom id=7") + &line(50, "WARN slow")).as_bytes());
-    dir.write(&format!("n1/pods/prod_api-7_{UID}/istio-proxy/0.log"), line(3, "ERROR envoy").as_bytes());
-    dir.write(&format!("n1/pods/dev_web-1_{UID}/app/0.log"), (line(4, r#"{"level":"error","user":"bob"}"#) + &line(5, r#"{"level":"info","user":"amy"}"#)).as_bytes());
+    dir.write(
+        &format!("n1/pods/prod_api-7_{UID}/app/0.log"),
+        (line(1, "INFO start") + &line(2, "ERROR boom id=7") + &line(50, "WARN slow")).as_bytes(),
+    );
+    dir.write(
+        &format!("n1/pods/prod_api-7_{UID}/istio-proxy/0.log"),
+        line(3, "ERROR envoy").as_bytes(),
+    );
+    dir.write(
+        &format!("n1/pods/dev_web-1_{UID}/app/0.log"),
+        (line(4, r#"{"level":"error","user":"bob"}"#)
+            + &line(5, r#"{"level":"info","user":"amy"}"#))
+            .as_bytes(),
+    );
     let root = dir.path().to_str().unwrap();
     let msgs = |args: &[&str]| -> Vec<String> {
         let mut a = vec!["logs", root];
         a.extend_from_slice(args);
         a.extend_from_slice(&["-o", "json"]);
-        ndjson(&podsift(&a)).iter().map(|r| r["message"].as_str().unwrap().to_string()).collect()
+        ndjson(&podsift(&a))
+            .iter()
+            .map(|r| r["message"].as_str().unwrap().to_string())
+            .collect()
     };
-    assert_eq!(msgs(&["api"]), ["INFO start", "ERROR boom id=7", "ERROR envoy", "WARN slow"]);
-    assert_eq!(msgs(&["--pod", "^api", "--exclude-container", "istio"]), ["INFO start", "ERROR boom id=7", "WARN slow"]);
+    assert_eq!(
+        msgs(&["api"]),
+        ["INFO start", "ERROR boom id=7", "ERROR envoy", "WARN slow"]
+    );
+    assert_eq!(
+        msgs(&["--pod", "^api", "--exclude-container", "istio"]),
+        ["INFO start", "ERROR boom id=7", "WARN slow"]
+    );
     assert_eq!(msgs(&["-n", "dev"]).len(), 2);
-    assert_eq!(msgs(&["--level", "error"]), ["ERROR boom id=7", "ERROR envoy", r#"{"level":"error","user":"bob"}"#]);
-    assert_eq!(msgs(&["--level", "warn+", "-e", "envoy"]), ["ERROR boom id=7", r#"{"level":"error","user":"bob"}"#, "WARN slow"]);
+    assert_eq!(
+        msgs(&["--level", "error"]),
+        [
+            "ERROR boom id=7",
+            "ERROR envoy",
+            r#"{"level":"error","user":"bob"}"#
+        ]
+    );
+    assert_eq!(
+        msgs(&["--level", "warn+", "-e", "envoy"]),
+        [
+            "ERROR boom id=7",
+            r#"{"level":"error","user":"bob"}"#,
+            "WARN slow"
+        ]
+    );
     assert_eq!(msgs(&["-i", "boom|slow"]), ["ERROR boom id=7", "WARN slow"]);
-    assert_eq!(msgs(&["--field", "user=amy"]), [r#"{"level":"info","user":"amy"}"#]);
+    assert_eq!(
+        msgs(&["--field", "user=amy"]),
+        [r#"{"level":"info","user":"amy"}"#]
+    );
     // Relative times count back from the last entry (00:00:50).
     assert_eq!(msgs(&["--since", "10s"]), ["WARN slow"]);
-    assert_eq!(msgs(&["--since", "2024-01-01T00:00:04Z", "--until", "2024-01-01T00:00:05Z"]).len(), 2);
+    assert_eq!(
+        msgs(&[
+            "--since",
+            "2024-01-01T00:00:04Z",
+            "--until",
+            "2024-01-01T00:00:05Z"
+        ])
+        .len(),
+        2
+    );
     // Text output: pod, container, message; timestamps on request; namespace shown when
     // there is more than one.
     let text = stdout(&podsift(&["logs", root, "--pod", "web", "-t"]));
-    assert_eq!(text.lines().next().unwrap(), r#"2024-01-01T00:00:04.000000000Z web-1 app {"level":"error","user":"bob"}"#);
+    assert_eq!(
+        text.lines().next().unwrap(),
+        r#"2024-01-01T00:00:04.000000000Z web-1 app {"level":"error","user":"bob"}"#
+    );
     let text = stdout(&podsift(&["logs", root, "-l", "warn"]));
-    assert_eq!(text, "api-7 app WARN slow\n", "one namespace in the output: no prefix");
+    assert_eq!(
+        text, "api-7 app WARN slow\n",
+        "one namespace in the output: no prefix"
+    );
     // Colour only when asked (stdout is not a terminal here).
     assert!(!stdout(&podsift(&["logs", root])).contains('\x1b'));
     assert!(stdout(&podsift(&["logs", root, "--color", "always"])).contains("\x1b["));
@@ -225,19 +402,61 @@ fn filters_select_what_stern_would() {
 fn stats_group_by_time_buckets_and_fields() {
     let dir = TempDir::new("stats");
     let body: String = (0..6)
-        .map(|i| format!("2024-01-01T00:0{i}:30Z stdout F {{\"level\":\"{}\",\"code\":\"{}\"}}\n", if i % 2 == 0 { "info" } else { "error" }, 200 + i % 3))
+        .map(|i| {
+            format!(
+                "2024-01-01T00:0{i}:30Z stdout F {{\"level\":\"{}\",\"code\":\"{}\"}}\n",
+                if i % 2 == 0 { "info" } else { "error" },
+                200 + i % 3
+            )
+        })
         .collect();
     dir.write(&format!("n/pods/a_b_{UID}/c/0.log"), body.as_bytes());
     let root = dir.path().to_str().unwrap();
-    let rows = ndjson(&podsift(&["stats", root, "--by", "level", "--every", "2m", "-o", "json"]));
-    let got: Vec<(String, String, u64)> = rows.iter().map(|r| (r["bucket"].as_str().unwrap()[11..16].to_string(), r["level"].as_str().unwrap().to_string(), u(&r["entries"]))).collect();
+    let rows = ndjson(&podsift(&[
+        "stats", root, "--by", "level", "--every", "2m", "-o", "json",
+    ]));
+    let got: Vec<(String, String, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["bucket"].as_str().unwrap()[11..16].to_string(),
+                r["level"].as_str().unwrap().to_string(),
+                u(&r["entries"]),
+            )
+        })
+        .collect();
     assert_eq!(
         got,
-        [("00:00".into(), "info".into(), 1), ("00:00".into(), "error".into(), 1), ("00:02".into(), "info".into(), 1), ("00:02".into(), "error".into(), 1), ("00:04".into(), "info".into(), 1), ("00:04".into(), "error".into(), 1)]
+        [
+            ("00:00".into(), "info".into(), 1),
+            ("00:00".into(), "error".into(), 1),
+            ("00:02".into(), "info".into(), 1),
+            ("00:02".into(), "error".into(), 1),
+            ("00:04".into(), "info".into(), 1),
+            ("00:04".into(), "error".into(), 1)
+        ]
     );
-    let rows = ndjson(&podsift(&["stats", root, "--by", "field.code", "-o", "json"]));
-    let got: Vec<(String, u64)> = rows.iter().map(|r| (r["field.code"].as_str().unwrap().to_string(), u(&r["entries"]))).collect();
-    assert_eq!(got, [("200".into(), 2), ("201".into(), 2), ("202".into(), 2)]);
+    let rows = ndjson(&podsift(&[
+        "stats",
+        root,
+        "--by",
+        "field.code",
+        "-o",
+        "json",
+    ]));
+    let got: Vec<(String, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["field.code"].as_str().unwrap().to_string(),
+                u(&r["entries"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [("200".into(), 2), ("201".into(), 2), ("202".into(), 2)]
+    );
     let csv = stdout(&podsift(&["stats", root, "--by", "pod", "-o", "csv"]));
     assert_eq!(csv, "pod,entries,bytes\r\nb,6,177\r\n");
 }
@@ -246,33 +465,71 @@ fn stats_group_by_time_buckets_and_fields() {
 fn sql_over_logs_sources_and_fields() {
     let sample = repo().join("testdata/sample");
     let s = sample.to_str().unwrap();
-    let out = podsift(&["sql", s, "SELECT level, count(*) AS n FROM logs GROUP BY level ORDER BY n DESC, level", "-o", "json"]);
+    let out = podsift(&[
+        "sql",
+        s,
+        "SELECT level, count(*) AS n FROM logs GROUP BY level ORDER BY n DESC, level",
+        "-o",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let rows = ndjson(&out);
-    let truth: Value = serde_json::from_str(&std::fs::read_to_string(repo().join("testdata/sample.truth.json")).unwrap()).unwrap();
+    let truth: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("testdata/sample.truth.json")).unwrap(),
+    )
+    .unwrap();
     for r in &rows {
         assert_eq!(r["n"], truth["levels"][r["level"].as_str().unwrap()], "{r}");
     }
-    let out = podsift(&["sql", s, "SELECT count(*) AS n FROM sources WHERE status = 'duplicate'", "-o", "csv"]);
+    let out = podsift(&[
+        "sql",
+        s,
+        "SELECT count(*) AS n FROM sources WHERE status = 'duplicate'",
+        "-o",
+        "csv",
+    ]);
     assert_eq!(stdout(&out), format!("n\r\n{}\r\n", truth["duplicates"]));
-    let out = podsift(&["sql", s, "SELECT count(DISTINCT key) AS keys FROM fields WHERE key = 'request_id'", "-o", "csv"]);
+    let out = podsift(&[
+        "sql",
+        s,
+        "SELECT count(DISTINCT key) AS keys FROM fields WHERE key = 'request_id'",
+        "-o",
+        "csv",
+    ]);
     assert_eq!(stdout(&out), "keys\r\n1\r\n", "{}", stderr(&out));
     let bad = podsift(&["sql", s, "SELECT nope FROM logs"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("SQL query failed"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("SQL query failed"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
 fn arrow_output_reads_back() {
     let sample = repo().join("testdata/sample");
-    let out = podsift(&["logs", sample.to_str().unwrap(), "--level", "error", "-o", "arrow"]);
+    let out = podsift(&[
+        "logs",
+        sample.to_str().unwrap(),
+        "--level",
+        "error",
+        "-o",
+        "arrow",
+    ]);
     assert_eq!(out.status.code(), Some(0));
-    let reader = arrow::ipc::reader::FileReader::try_new(std::io::Cursor::new(out.stdout), None).unwrap();
+    let reader =
+        arrow::ipc::reader::FileReader::try_new(std::io::Cursor::new(out.stdout), None).unwrap();
     let schema = reader.schema();
     assert_eq!(schema.fields().len(), 20);
-    assert!(matches!(schema.field_with_name("ts").unwrap().data_type(), arrow::datatypes::DataType::Timestamp(arrow::datatypes::TimeUnit::Nanosecond, Some(tz)) if tz.as_ref() == "UTC"));
+    assert!(
+        matches!(schema.field_with_name("ts").unwrap().data_type(), arrow::datatypes::DataType::Timestamp(arrow::datatypes::TimeUnit::Nanosecond, Some(tz)) if tz.as_ref() == "UTC")
+    );
     let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
-    let truth: Value = serde_json::from_str(&std::fs::read_to_string(repo().join("testdata/sample.truth.json")).unwrap()).unwrap();
+    let truth: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("testdata/sample.truth.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(rows as u64, u(&truth["levels"]["error"]));
 }
 
@@ -281,40 +538,88 @@ fn links_and_copies_in_containers_are_read_once() {
     let dir = TempDir::new("links");
     let body = b"2024-01-01T00:00:00Z stdout F one\n2024-01-01T00:00:01Z stdout F two\n";
     let id = "169fdd862df8b8c312648ea6e279ce4ce2cb287cf1365d3982f0db06c26b2419";
-    dir.write(&format!("node1/pods/kube-system_coredns-1_{UID}/coredns/0.log"), body);
-    dir.write(&format!("node2/pods/kube-system_coredns-2_{UID}/coredns/0.log"), body);
-    dir.write(&format!("node2/containers/coredns-2_kube-system_coredns-{id}.log"), body);
+    dir.write(
+        &format!("node1/pods/kube-system_coredns-1_{UID}/coredns/0.log"),
+        body,
+    );
+    dir.write(
+        &format!("node2/pods/kube-system_coredns-2_{UID}/coredns/0.log"),
+        body,
+    );
+    dir.write(
+        &format!("node2/containers/coredns-2_kube-system_coredns-{id}.log"),
+        body,
+    );
     std::fs::create_dir_all(dir.path().join("node1/containers")).unwrap();
     std::os::unix::fs::symlink(
         format!("../pods/kube-system_coredns-1_{UID}/coredns/0.log"),
-        dir.path().join(format!("node1/containers/coredns-1_kube-system_coredns-{id}.log")),
+        dir.path().join(format!(
+            "node1/containers/coredns-1_kube-system_coredns-{id}.log"
+        )),
     )
     .unwrap();
     // An absolute link to the node's own /var/log/pods, as copied with `cp -a`.
     std::fs::create_dir_all(dir.path().join("node3/containers")).unwrap();
-    dir.write(&format!("node3/pods/kube-system_coredns-3_{UID}/coredns/0.log"), body);
+    dir.write(
+        &format!("node3/pods/kube-system_coredns-3_{UID}/coredns/0.log"),
+        body,
+    );
     std::os::unix::fs::symlink(
         format!("/var/log/pods/kube-system_coredns-3_{UID}/coredns/0.log"),
-        dir.path().join(format!("node3/containers/coredns-3_kube-system_coredns-{id}.log")),
+        dir.path().join(format!(
+            "node3/containers/coredns-3_kube-system_coredns-{id}.log"
+        )),
     )
     .unwrap();
     // A link to a container whose pods/ folder was not copied.
-    std::os::unix::fs::symlink("/var/log/pods/default_gone_x/app/0.log", dir.path().join(format!("node3/containers/gone_default_app-{id}.log"))).unwrap();
+    std::os::unix::fs::symlink(
+        "/var/log/pods/default_gone_x/app/0.log",
+        dir.path()
+            .join(format!("node3/containers/gone_default_app-{id}.log")),
+    )
+    .unwrap();
     let root = dir.path().to_str().unwrap();
     let rows = ndjson(&podsift(&["stats", root, "--by", "node", "-o", "json"]));
-    let got: Vec<(String, u64)> = rows.iter().map(|r| (r["node"].as_str().unwrap().to_string(), u(&r["entries"]))).collect();
-    assert_eq!(got, [("node1".into(), 2), ("node2".into(), 2), ("node3".into(), 2)]);
+    let got: Vec<(String, u64)> = rows
+        .iter()
+        .map(|r| (r["node"].as_str().unwrap().to_string(), u(&r["entries"])))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("node1".into(), 2),
+            ("node2".into(), 2),
+            ("node3".into(), 2)
+        ]
+    );
     let out = podsift(&["sources", root, "-o", "json"]);
     let rows = ndjson(&out);
     let status: BTreeMap<String, String> = rows
         .iter()
-        .map(|r| (r["file"].as_str().unwrap().rsplit('/').next().unwrap().chars().take(12).collect(), r["status"].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r["file"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .chars()
+                    .take(12)
+                    .collect(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(status["coredns-1_ku"], "duplicate");
     assert_eq!(status["coredns-2_ku"], "duplicate");
     assert_eq!(status["coredns-3_ku"], "duplicate");
     assert_eq!(status["gone_default"], "skipped");
-    assert_eq!(out.status.code(), Some(1), "a dangling link is a skipped file");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a dangling link is a skipped file"
+    );
     assert!(stderr(&out).contains("1 file skipped"));
 }
 
@@ -324,17 +629,30 @@ fn damaged_and_odd_files_never_panic() {
     // A rotated .gz cut short: the lines that decompress are kept, the damage reported.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     for i in 0..5000 {
-        writeln!(gz, "2024-01-01T00:00:00.{i:09}Z stdout F line {i} {}", "x".repeat(i % 50)).unwrap();
+        writeln!(
+            gz,
+            "2024-01-01T00:00:00.{i:09}Z stdout F line {i} {}",
+            "x".repeat(i % 50)
+        )
+        .unwrap();
     }
     let full = gz.finish().unwrap();
     let pod = format!("n/pods/ns_pod_{UID}");
-    dir.write(&format!("{pod}/app/0.log.20240101-000000.gz"), &full[..full.len() / 2]);
-    dir.write(&format!("{pod}/app/0.log"), b"2024-01-01T00:00:01Z stdout F after rotation\n");
+    dir.write(
+        &format!("{pod}/app/0.log.20240101-000000.gz"),
+        &full[..full.len() / 2],
+    );
+    dir.write(
+        &format!("{pod}/app/0.log"),
+        b"2024-01-01T00:00:01Z stdout F after rotation\n",
+    );
     // Empty files: a container log (read, nothing in it) and another file (listed as skipped).
     dir.write(&format!("{pod}/empty/0.log"), b"");
     dir.write("n/notes.txt", b"");
     // Binary garbage where a container log should be.
-    let garbage: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..20_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     dir.write(&format!("{pod}/garbage/0.log"), &garbage);
     // A 100 MB line without a newline.
     let big = dir.write(&format!("{pod}/big/0.log"), b"");
@@ -350,25 +668,52 @@ fn damaged_and_odd_files_never_panic() {
     let out = podsift(&["sources", root, "-o", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let rows = ndjson(&out);
-    let by_name = |suffix: &str| rows.iter().find(|r| r["file"].as_str().unwrap().ends_with(suffix)).unwrap().clone();
+    let by_name = |suffix: &str| {
+        rows.iter()
+            .find(|r| r["file"].as_str().unwrap().ends_with(suffix))
+            .unwrap()
+            .clone()
+    };
     let gz_row = by_name(".gz");
     let kept = u(&gz_row["lines"]);
-    assert!(kept > 100 && kept < 5000, "kept {kept} lines of the damaged file");
+    assert!(
+        kept > 100 && kept < 5000,
+        "kept {kept} lines of the damaged file"
+    );
     assert_eq!(u(&gz_row["errors"]), 1);
     assert_eq!(u(&by_name("empty/0.log")["lines"]), 0);
     assert_eq!(by_name("empty/0.log")["status"], "read");
     assert_eq!(by_name("notes.txt")["status"], "skipped");
     let g = by_name("garbage/0.log");
     assert_eq!(u(&g["lines"]), u(&g["unparsed"]));
-    assert_eq!(u(&g["lines"]), garbage.iter().filter(|&&b| b == b'\n').count() as u64 + 1);
+    assert_eq!(
+        u(&g["lines"]),
+        garbage.iter().filter(|&&b| b == b'\n').count() as u64 + 1
+    );
     let b = by_name("big/0.log");
-    assert_eq!((u(&b["lines"]), u(&b["entries"]), u(&b["errors"])), (1, 1, 1));
+    assert_eq!(
+        (u(&b["lines"]), u(&b["entries"]), u(&b["errors"])),
+        (1, 1, 1)
+    );
     let err = stderr(&out);
     assert!(err.contains("the file is cut short after line"), "{err}");
-    assert!(err.contains("big/0.log:1: line is 104857630 bytes long: kept its first 16 MiB"), "{err}");
-    assert!(err.contains("garbage/0.log:1: unparsed line kept as is"), "{err}");
+    assert!(
+        err.contains("big/0.log:1: line is 104857630 bytes long: kept its first 16 MiB"),
+        "{err}"
+    );
+    assert!(
+        err.contains("garbage/0.log:1: unparsed line kept as is"),
+        "{err}"
+    );
     // The entry continues across the damaged file into 0.log, in order.
-    let last = ndjson(&podsift(&["logs", root, "--container", "app", "-o", "json"]));
+    let last = ndjson(&podsift(&[
+        "logs",
+        root,
+        "--container",
+        "app",
+        "-o",
+        "json",
+    ]));
     assert_eq!(last.last().unwrap()["message"], "after rotation");
     assert_eq!(last.len() as u64, kept + 1);
 }
@@ -377,11 +722,29 @@ fn damaged_and_odd_files_never_panic() {
 fn usage_errors_exit_2() {
     let out = podsift(&["logs", "/definitely/not/here"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no such file or folder"), "{}", stderr(&out));
-    assert_eq!(podsift(&["stats", "."]).status.code().map(|c| c != 2), Some(true));
-    assert_eq!(podsift(&["stats", ".", "--by", "bogus"]).status.code(), Some(2));
-    assert_eq!(podsift(&["logs", ".", "--level", "loud"]).status.code(), Some(2));
-    assert_eq!(podsift(&["logs", ".", "--since", "yesterday"]).status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no such file or folder"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        podsift(&["stats", "."]).status.code().map(|c| c != 2),
+        Some(true)
+    );
+    assert_eq!(
+        podsift(&["stats", ".", "--by", "bogus"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        podsift(&["logs", ".", "--level", "loud"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        podsift(&["logs", ".", "--since", "yesterday"])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(podsift(&["bogus"]).status.code(), Some(2));
 }
 
@@ -391,11 +754,21 @@ fn source_totals(dir: &Path) -> (usize, usize, usize, [u64; 4]) {
     let rows = ndjson(&out);
     let read: Vec<&Value> = rows.iter().filter(|r| r["status"] == "read").collect();
     for r in &read {
-        assert_eq!(u(&r["lines"]), u(&r["entries"]) + u(&r["joined"]), "{}", r["file"]);
+        assert_eq!(
+            u(&r["lines"]),
+            u(&r["entries"]) + u(&r["joined"]),
+            "{}",
+            r["file"]
+        );
     }
     let sum = |k: &str| read.iter().map(|r| u(&r[k])).sum::<u64>();
     let skipped = rows.iter().filter(|r| r["status"] == "skipped").count();
-    (rows.len(), read.len(), skipped, [sum("lines"), sum("entries"), sum("joined"), sum("unparsed")])
+    (
+        rows.len(),
+        read.len(),
+        skipped,
+        [sum("lines"), sum("entries"), sum("joined"), sum("unparsed")],
+    )
 }
 
 // Expected counts below were derived by an independent implementation of the CRI and
@@ -407,19 +780,48 @@ fn realdata_container_runtime_logs_are_accounted_for() {
     let file = |name: &str| dir.join("extracted_from_test_sources").join(name);
     // vector's CRI cases, one after another in one file: the stdout partials join across the
     // stderr line between them and, never completed, stay one entry flagged partial.
-    let rows = ndjson(&podsift(&["logs", file("vector__cri.rs__valid_cases.cri.log").to_str().unwrap(), "-o", "json"]));
-    let msgs: Vec<&str> = rows.iter().map(|r| r["message"].as_str().unwrap()).collect();
+    let rows = ndjson(&podsift(&[
+        "logs",
+        file("vector__cri.rs__valid_cases.cri.log")
+            .to_str()
+            .unwrap(),
+        "-o",
+        "json",
+    ]));
+    let msgs: Vec<&str> = rows
+        .iter()
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
     assert_eq!(rows.len(), 3);
     assert_eq!(msgs[0], "The content of the log entry 1");
-    assert!(msgs[1].starts_with("First line of log entry 2Second line of the log entry 2very long message very long message"));
-    assert_eq!((&rows[1]["joined"], &rows[1]["partial"], &rows[1]["stream"]), (&Value::from(2), &Value::from(true), &Value::from("stdout")));
+    assert!(msgs[1].starts_with(
+        "First line of log entry 2Second line of the log entry 2very long message very long message"
+    ));
+    assert_eq!(
+        (&rows[1]["joined"], &rows[1]["partial"], &rows[1]["stream"]),
+        (&Value::from(2), &Value::from(true), &Value::from("stdout"))
+    );
     assert_eq!(msgs[2], "Last line of the log entry 2");
     // A partial line split inside a UTF-8 sequence, at the end of the file: kept, flagged.
-    let rows = ndjson(&podsift(&["logs", file("vector__cri.rs__non_utf8_partial.cri.log").to_str().unwrap(), "-o", "json"]));
+    let rows = ndjson(&podsift(&[
+        "logs",
+        file("vector__cri.rs__non_utf8_partial.cri.log")
+            .to_str()
+            .unwrap(),
+        "-o",
+        "json",
+    ]));
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["partial"], true);
     // beats' corrupted json-file: the line missing its `{` is kept as unparsed, in place.
-    let out = podsift(&["logs", dir.join("beats/filebeat/tests/files/logs/docker_corrupted.log").to_str().unwrap(), "-o", "json"]);
+    let out = podsift(&[
+        "logs",
+        dir.join("beats/filebeat/tests/files/logs/docker_corrupted.log")
+            .to_str()
+            .unwrap(),
+        "-o",
+        "json",
+    ]);
     let rows = ndjson(&out);
     assert_eq!(rows.len(), 21);
     assert_eq!(rows[6]["format"], "unparsed");
@@ -434,9 +836,33 @@ fn realdata_node_log_layouts_are_accounted_for() {
     assert_eq!(source_totals(&dir), (45, 18, 27, [42, 40, 2, 0]));
     // /var/log/pods copies carry namespace, pod and container in their paths; the 2019
     // /var/log/containers names carry them in the file name.
-    let rows = ndjson(&podsift(&["stats", dir.to_str().unwrap(), "--by", "namespace,pod,container", "-o", "json"]));
-    let keys: Vec<String> = rows.iter().map(|r| format!("{}/{}/{}", r["namespace"].as_str().unwrap_or("-"), r["pod"].as_str().unwrap_or("-"), r["container"].as_str().unwrap_or("-"))).collect();
-    for k in ["containerd/logs-0/logs", "crio/logs-0/logs", "docker/logs-0/logs", "otel/otel/otel-collector", "socks/session-db-fdd649d68-cq5sp/istio-proxy", "default/json-logs/json-logs"] {
+    let rows = ndjson(&podsift(&[
+        "stats",
+        dir.to_str().unwrap(),
+        "--by",
+        "namespace,pod,container",
+        "-o",
+        "json",
+    ]));
+    let keys: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{}/{}/{}",
+                r["namespace"].as_str().unwrap_or("-"),
+                r["pod"].as_str().unwrap_or("-"),
+                r["container"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    for k in [
+        "containerd/logs-0/logs",
+        "crio/logs-0/logs",
+        "docker/logs-0/logs",
+        "otel/otel/otel-collector",
+        "socks/session-db-fdd649d68-cq5sp/istio-proxy",
+        "default/json-logs/json-logs",
+    ] {
         assert!(keys.contains(&k.to_string()), "{k} not in {keys:?}");
     }
     // Only fluent-bit's expected-output records (`*.out`, json-file shaped) have no metadata.

@@ -170,10 +170,8 @@ fn leading_offset(s: &[u8]) -> (i64, usize) {
     for len in [6, 5, 3] {
         if let Some(part) = s.get(..len) {
             let ends_token = s.get(len).is_none_or(|c| !c.is_ascii_alphanumeric());
-            if ends_token {
-                if let Some(off) = parse_offset(part) {
-                    return (off, len);
-                }
+            if ends_token && let Some(off) = parse_offset(part) {
+                return (off, len);
             }
         }
     }
@@ -458,11 +456,20 @@ mod tests {
             assert_eq!(parse_leading_timestamp(input.as_bytes()), *want, "{input}");
         }
         assert_eq!(epoch_to_nanos(1_704_110_400.5), Some(t + 500_000_000));
-        assert_eq!(parse_epoch_nanos(b"1704110400.123456789"), Some(t + 123_456_789));
+        assert_eq!(
+            parse_epoch_nanos(b"1704110400.123456789"),
+            Some(t + 123_456_789)
+        );
         assert_eq!(parse_epoch_nanos(b"1704110400123"), Some(t + 123_000_000));
         assert_eq!(parse_epoch_nanos(b"1704110400123.5"), Some(t + 123_500_000));
-        assert_eq!(parse_epoch_nanos(b"1704110400123456"), Some(t + 123_456_000));
-        assert_eq!(parse_epoch_nanos(b"1704110400123456789"), Some(t + 123_456_789));
+        assert_eq!(
+            parse_epoch_nanos(b"1704110400123456"),
+            Some(t + 123_456_000)
+        );
+        assert_eq!(
+            parse_epoch_nanos(b"1704110400123456789"),
+            Some(t + 123_456_789)
+        );
         assert_eq!(parse_epoch_nanos(b"1.7041104e9"), Some(t));
         assert_eq!(parse_epoch_nanos(b"abc"), None);
         assert_eq!(epoch_to_nanos(f64::NAN), None);

@@ -42,16 +42,30 @@ pub struct PodsiftApp {
 }
 
 /// Reads a file set into a [`Summary`] with podsift-core.
-pub fn summarize(set: &podsift_core::sources::FileSet, progress: &Progress) -> Result<Summary, String> {
+pub fn summarize(
+    set: &podsift_core::sources::FileSet,
+    progress: &Progress,
+) -> Result<Summary, String> {
     use podsift_core::ingest::{NoFilter, ingest};
     use podsift_core::query::stats::{GroupKey, StatsSink, StatsSpec, stats_frame};
     use podsift_core::sources::plan::{FileStatus, PlanOptions, plan};
     let plan = plan(set, &PlanOptions::default());
     let spec = Arc::new(StatsSpec {
-        by: vec![GroupKey::Namespace, GroupKey::Pod, GroupKey::Container, GroupKey::Level],
+        by: vec![
+            GroupKey::Namespace,
+            GroupKey::Pod,
+            GroupKey::Container,
+            GroupKey::Level,
+        ],
         every_nanos: None,
     });
-    let (sinks, _) = ingest(set, &plan, &NoFilter, || StatsSink::new(spec.clone()), progress);
+    let (sinks, _) = ingest(
+        set,
+        &plan,
+        &NoFilter,
+        || StatsSink::new(spec.clone()),
+        progress,
+    );
     let stats = stats_frame(&spec, sinks).map_err(|e| e.to_string())?;
     let skipped = plan
         .files
@@ -94,7 +108,9 @@ impl PodsiftApp {
                 Ok(Ok(summary)) => self.load = Load::Ready(summary),
                 Ok(Err(e)) => self.load = Load::Failed(e),
                 Err(mpsc::TryRecvError::Empty) => {}
-                Err(mpsc::TryRecvError::Disconnected) => self.load = Load::Failed("loading stopped".into()),
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    self.load = Load::Failed("loading stopped".into());
+                }
             }
         }
     }
@@ -129,14 +145,17 @@ impl eframe::App for PodsiftApp {
             ui.heading("podsift");
             match &self.load {
                 Load::Empty => {
-                    ui.label("Start podsift-gui with a bundle folder or files: podsift-gui PATH...");
+                    ui.label(
+                        "Start podsift-gui with a bundle folder or files: podsift-gui PATH...",
+                    );
                 }
                 Load::Loading { progress, .. } => {
                     use std::sync::atomic::Ordering;
                     let total = progress.bytes_total.load(Ordering::Relaxed).max(1) as f32;
                     let done = progress.bytes_done.load(Ordering::Relaxed) as f32;
                     ui.add(egui::ProgressBar::new((done / total).min(1.0)).text("reading"));
-                    ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+                    ui.ctx()
+                        .request_repaint_after(std::time::Duration::from_millis(100));
                 }
                 Load::Ready(s) => {
                     let entries: u64 = s
@@ -145,7 +164,11 @@ impl eframe::App for PodsiftApp {
                         .ok()
                         .and_then(|c| c.as_materialized_series().sum::<u64>().ok())
                         .unwrap_or(0);
-                    ui.label(format!("{} files, {} skipped, {entries} entries", s.files, s.skipped.len()));
+                    ui.label(format!(
+                        "{} files, {} skipped, {entries} entries",
+                        s.files,
+                        s.skipped.len()
+                    ));
                     ui.separator();
                     stats_grid(ui, &s.stats);
                 }

@@ -18,14 +18,20 @@ mod web {
         #[wasm_bindgen(constructor)]
         #[allow(clippy::new_without_default)]
         pub fn new() -> Self {
-            Self { runner: eframe::WebRunner::new() }
+            Self {
+                runner: eframe::WebRunner::new(),
+            }
         }
 
         /// Starts the app in `canvas`.
         #[wasm_bindgen]
         pub async fn start(&self, canvas: web_sys::HtmlCanvasElement) -> Result<(), JsValue> {
             self.runner
-                .start(canvas, eframe::WebOptions::default(), Box::new(|_cc| Ok(Box::new(podsift_gui::PodsiftApp::default()))))
+                .start(
+                    canvas,
+                    eframe::WebOptions::default(),
+                    Box::new(|_cc| Ok(Box::new(podsift_gui::PodsiftApp::default()))),
+                )
                 .await
         }
 

@@ -31,15 +31,22 @@ pub enum ExportError {
 
 /// Moves one polars column into an arrow-rs array through the C Data Interface.
 #[allow(unsafe_code)]
-fn to_arrow_rs(name: &str, array: Box<dyn polars_arrow::array::Array>) -> Result<(Field, ArrayRef), ExportError> {
+fn to_arrow_rs(
+    name: &str,
+    array: Box<dyn polars_arrow::array::Array>,
+) -> Result<(Field, ArrayRef), ExportError> {
     let field = polars_arrow::datatypes::Field::new(name.into(), array.dtype().clone(), true);
     let c_array = polars_arrow::ffi::export_array_to_c(array);
     let c_schema = polars_arrow::ffi::export_field_to_c(&field);
     // SAFETY: polars-arrow's `ArrowArray`/`ArrowSchema` and arrow-rs's `FFI_ArrowArray`/
     // `FFI_ArrowSchema` are both the C Data Interface's `#[repr(C)]` structs, field for field;
     // ownership (the `release` callbacks) moves with the values.
-    let (ffi_array, ffi_schema): (FFI_ArrowArray, FFI_ArrowSchema) =
-        unsafe { (std::mem::transmute(c_array), std::mem::transmute(c_schema)) };
+    let (ffi_array, ffi_schema): (FFI_ArrowArray, FFI_ArrowSchema) = unsafe {
+        (
+            std::mem::transmute::<polars_arrow::ffi::ArrowArray, FFI_ArrowArray>(c_array),
+            std::mem::transmute::<polars_arrow::ffi::ArrowSchema, FFI_ArrowSchema>(c_schema),
+        )
+    };
     // SAFETY: the array and schema come from the exporter above and match each other.
     let data = unsafe { from_ffi(ffi_array, &ffi_schema)? };
     let field = Field::try_from(&ffi_schema)?.with_nullable(true);

@@ -135,18 +135,18 @@ fn write_key_values(s: &Series, out: &mut String) {
     out.push('{');
     if let Ok(st) = s.struct_() {
         let fields = st.fields_as_series();
-        if let (Some(k), Some(v)) = (fields.first(), fields.get(1)) {
-            if let (Ok(k), Ok(v)) = (k.str(), v.str()) {
-                for (i, (k, v)) in k.iter().zip(v.iter()).enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    json_string(k.unwrap_or(""), out);
-                    out.push(':');
-                    match v {
-                        Some(v) => json_string(v, out),
-                        None => out.push_str("null"),
-                    }
+        if let (Some(k), Some(v)) = (fields.first(), fields.get(1))
+            && let (Ok(k), Ok(v)) = (k.str(), v.str())
+        {
+            for (i, (k, v)) in k.iter().zip(v.iter()).enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_string(k.unwrap_or(""), out);
+                out.push(':');
+                match v {
+                    Some(v) => json_string(v, out),
+                    None => out.push_str("null"),
                 }
             }
         }
@@ -180,7 +180,11 @@ fn render_columns(df: &DataFrame) -> PolarsResult<(Vec<Series>, Vec<String>)> {
         .iter()
         .map(|c| c.as_materialized_series().rechunk())
         .collect();
-    let names = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let names = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
     Ok((series, names))
 }
 
@@ -191,7 +195,11 @@ fn io_err(e: PolarsError) -> io::Error {
 /// Writes `df` as NDJSON: one object per row with every column; nulls as `null`.
 pub fn write_ndjson(df: &DataFrame, w: &mut dyn Write) -> io::Result<()> {
     let (series, names) = render_columns(df).map_err(io_err)?;
-    let cols: Vec<RenderColumn<'_>> = series.iter().map(RenderColumn::new).collect::<PolarsResult<_>>().map_err(io_err)?;
+    let cols: Vec<RenderColumn<'_>> = series
+        .iter()
+        .map(RenderColumn::new)
+        .collect::<PolarsResult<_>>()
+        .map_err(io_err)?;
     let mut keys = Vec::with_capacity(names.len());
     for n in &names {
         let mut k = String::new();
@@ -235,7 +243,11 @@ fn csv_field(s: &str, out: &mut String) {
 /// Writes `df` as CSV (RFC 4180) with a header row; nulls are empty cells.
 pub fn write_csv(df: &DataFrame, w: &mut dyn Write) -> io::Result<()> {
     let (series, names) = render_columns(df).map_err(io_err)?;
-    let cols: Vec<RenderColumn<'_>> = series.iter().map(RenderColumn::new).collect::<PolarsResult<_>>().map_err(io_err)?;
+    let cols: Vec<RenderColumn<'_>> = series
+        .iter()
+        .map(RenderColumn::new)
+        .collect::<PolarsResult<_>>()
+        .map_err(io_err)?;
     let mut line = String::new();
     for (i, n) in names.iter().enumerate() {
         if i > 0 {
@@ -268,7 +280,11 @@ pub fn write_csv(df: &DataFrame, w: &mut dyn Write) -> io::Result<()> {
 /// `max_cell` characters are cut with `…`.
 pub fn write_table(df: &DataFrame, w: &mut dyn Write, max_cell: usize) -> io::Result<()> {
     let (series, names) = render_columns(df).map_err(io_err)?;
-    let cols: Vec<RenderColumn<'_>> = series.iter().map(RenderColumn::new).collect::<PolarsResult<_>>().map_err(io_err)?;
+    let cols: Vec<RenderColumn<'_>> = series
+        .iter()
+        .map(RenderColumn::new)
+        .collect::<PolarsResult<_>>()
+        .map_err(io_err)?;
     let mut cells: Vec<Vec<String>> = Vec::with_capacity(df.height());
     let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
     let mut buf = String::new();
@@ -373,8 +389,14 @@ mod tests {
         let mut out = Vec::new();
         write_ndjson(&frame(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
-        let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        assert_eq!(rows[0], serde_json::json!({"name": "a,b", "n": 1, "opt": "x"}));
+        let rows: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            rows[0],
+            serde_json::json!({"name": "a,b", "n": 1, "opt": "x"})
+        );
         assert_eq!(rows[1]["opt"], serde_json::Value::Null);
         assert_eq!(rows[2]["opt"], "line\nbreak");
     }
@@ -391,7 +413,10 @@ mod tests {
 
     #[test]
     fn long_paths_keep_their_end() {
-        assert_eq!(display_cell("/var/log/pods/ns_pod_uid/app/0.log", 12), "…d/app/0.log");
+        assert_eq!(
+            display_cell("/var/log/pods/ns_pod_uid/app/0.log", 12),
+            "…d/app/0.log"
+        );
         assert_eq!(display_cell("a b/c d e f g", 5), "a b/c…");
     }
 

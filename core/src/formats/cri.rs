@@ -76,9 +76,11 @@ pub fn parse_cri_line(line: &[u8]) -> Result<CriLine<'_>, CriError> {
     })
 }
 
-/// Table-driven cases: a line and what it must parse to (`None`: rejected).
-/// Shared with the format picker's tests.
-pub fn cases() -> Vec<(&'static str, Option<(i64, Stream, bool, &'static str)>)> {
+/// One case: a line, and (time, stream, partial, message) or `None` when it must be rejected.
+pub type CriCase = (&'static str, Option<(i64, Stream, bool, &'static str)>);
+
+/// Table-driven cases, shared with the format picker's tests.
+pub fn cases() -> Vec<CriCase> {
     const T: i64 = 1_475_713_029_669_794_202; // 2016-10-06T00:17:09.669794202Z
     vec![
         (

@@ -105,13 +105,12 @@ fn decode_unicode_escape(s: &[u8]) -> (char, usize) {
         return (char::REPLACEMENT_CHARACTER, 0);
     };
     if (0xD800..0xDC00).contains(&hi) {
-        if s.get(4..6) == Some(b"\\u") {
-            if let Some(lo) = hex4(&s[6..]) {
-                if (0xDC00..0xE000).contains(&lo) {
-                    let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                    return (char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER), 10);
-                }
-            }
+        if s.get(4..6) == Some(b"\\u")
+            && let Some(lo) = hex4(&s[6..])
+            && (0xDC00..0xE000).contains(&lo)
+        {
+            let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+            return (char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER), 10);
         }
         return (char::REPLACEMENT_CHARACTER, 4);
     }

@@ -136,15 +136,13 @@ pub(crate) fn parse(msg: &[u8], ctx: PayloadContext, p: &mut PayloadParser) -> O
                 level = Level::from_name(&text).unwrap_or_default();
                 p.set_level_raw(&text);
             }
-        } else if let Some(r) = TIME_KEYS.iter().position(|k| k.eq_ignore_ascii_case(key)) {
-            if r < time_rank {
-                if let Some((t, used)) = parse_leading_timestamp(&value) {
-                    if used == value.len() {
-                        time_rank = r;
-                        app_ts = Some(t);
-                    }
-                }
-            }
+        } else if let Some(r) = TIME_KEYS.iter().position(|k| k.eq_ignore_ascii_case(key))
+            && r < time_rank
+            && let Some((t, used)) = parse_leading_timestamp(&value)
+            && used == value.len()
+        {
+            time_rank = r;
+            app_ts = Some(t);
         }
         if ctx.want_fields {
             p.fields.push_key(&[&String::from_utf8_lossy(key)]);

@@ -58,10 +58,10 @@ impl<'a> Found<'a> {
             if self.level.is_none_or(|(best, _)| r < best) && !matches!(value, JsonValue::Null) {
                 self.level = Some((r, value));
             }
-        } else if let Some(r) = rank(&TIME_KEYS, key) {
-            if self.time.is_none_or(|(best, _)| r < best) {
-                self.time = Some((r, value));
-            }
+        } else if let Some(r) = rank(&TIME_KEYS, key)
+            && self.time.is_none_or(|(best, _)| r < best)
+        {
+            self.time = Some((r, value));
         }
     }
 }
@@ -142,24 +142,24 @@ pub(crate) fn parse(
     scan_whole_object_with(payload, |key, value| {
         found.consider(&key, value);
         // ECS may nest the level: {"log": {"level": "info"}}.
-        if key.is("log") {
-            if let JsonValue::Object(raw) = value {
-                nested_log = Some(raw);
-            }
+        if key.is("log")
+            && let JsonValue::Object(raw) = value
+        {
+            nested_log = Some(raw);
         }
         if ctx.want_fields {
             flatten_into(p, &mut prefix, &key, value);
         }
     })
     .ok()?;
-    if found.level.is_none() {
-        if let Some(raw) = nested_log {
-            let _ = scan_object_with(raw, |k, v| {
-                if k.is("level") && found.level.is_none() {
-                    found.level = Some((3, v));
-                }
-            });
-        }
+    if found.level.is_none()
+        && let Some(raw) = nested_log
+    {
+        let _ = scan_object_with(raw, |k, v| {
+            if k.is("level") && found.level.is_none() {
+                found.level = Some((3, v));
+            }
+        });
     }
     let level = match found.level {
         Some((_, v)) => {

@@ -78,6 +78,7 @@ impl Pending {
 }
 
 /// Where an entry comes from, and how it was put together.
+#[derive(Clone, Copy)]
 struct Origin {
     ts: Option<i64>,
     stream: Option<Stream>,
@@ -241,7 +242,7 @@ impl<S: EntrySink> Assembler<'_, S> {
                 Ok(d) => self.docker(file_pos, line.number, d, cut),
                 Err(e) => match parse_cri_line(b) {
                     Ok(c) => self.cri(file_pos, line.number, c, cut),
-                    Err(_) => self.unparsed(file_pos, line.number, b, e.to_string(), cut),
+                    Err(_) => self.unparsed(file_pos, line.number, b, &e.to_string(), cut),
                 },
             }
         } else {
@@ -249,7 +250,7 @@ impl<S: EntrySink> Assembler<'_, S> {
                 Ok(c) => self.cri(file_pos, line.number, c, cut),
                 Err(e) => match parse_docker_line(b) {
                     Ok(d) => self.docker(file_pos, line.number, d, cut),
-                    Err(_) => self.unparsed(file_pos, line.number, b, e.to_string(), cut),
+                    Err(_) => self.unparsed(file_pos, line.number, b, &e.to_string(), cut),
                 },
             }
         }
@@ -339,7 +340,7 @@ impl<S: EntrySink> Assembler<'_, S> {
         }
     }
 
-    fn unparsed(&mut self, file_pos: usize, number: u64, bytes: &[u8], why: String, cut: bool) {
+    fn unparsed(&mut self, file_pos: usize, number: u64, bytes: &[u8], why: &str, cut: bool) {
         self.stats[file_pos].unparsed += 1;
         self.line_problem(
             file_pos,

@@ -263,7 +263,10 @@ mod tests {
         for step in [7, 4096, 1 << 20] {
             let got = collect(&data, step, max);
             assert_eq!(got.len(), 3, "step {step}");
-            assert_eq!((got[0].0.len(), got[0].2), (max, Some((max * 3 + 5) as u64)));
+            assert_eq!(
+                (got[0].0.len(), got[0].2),
+                (max, Some((max * 3 + 5) as u64))
+            );
             assert_eq!((got[1].0.as_str(), got[1].1), ("next", 2));
             assert_eq!((got[2].0.as_str(), got[2].1), ("last", 3));
         }

@@ -66,13 +66,16 @@ impl FieldMatch {
         let eq = s.find('=');
         let re = s.find('~');
         match (eq, re) {
-            (Some(i), r) if r.is_none_or(|r| i < r) && i > 0 => {
-                Ok(FieldMatch::Equals(s[..i].to_string(), s[i + 1..].to_string()))
-            }
+            (Some(i), r) if r.is_none_or(|r| i < r) && i > 0 => Ok(FieldMatch::Equals(
+                s[..i].to_string(),
+                s[i + 1..].to_string(),
+            )),
             (_, Some(i)) if i > 0 => Regex::new(&s[i + 1..])
                 .map(|r| FieldMatch::Matches(s[..i].to_string(), r))
                 .map_err(|e| format!("invalid regex in --field {s:?}: {e}")),
-            _ => Err(format!("invalid --field {s:?}: expected key=value or key~regex")),
+            _ => Err(format!(
+                "invalid --field {s:?}: expected key=value or key~regex"
+            )),
         }
     }
 
@@ -154,14 +157,15 @@ impl EntryFilter for LogFilter {
     }
 
     fn entry(&self, _meta: &ContainerMeta, e: &Entry<'_>) -> bool {
-        if let Some(levels) = self.levels {
-            if !levels.contains(e.level) {
-                return false;
-            }
+        if let Some(levels) = self.levels
+            && !levels.contains(e.level)
+        {
+            return false;
         }
         if self.since_nanos.is_some() || self.until_nanos.is_some() {
             let Some(ts) = e.ts_nanos else { return false };
-            if self.since_nanos.is_some_and(|s| ts < s) || self.until_nanos.is_some_and(|u| ts > u) {
+            if self.since_nanos.is_some_and(|s| ts < s) || self.until_nanos.is_some_and(|u| ts > u)
+            {
                 return false;
             }
         }
@@ -191,9 +195,15 @@ mod tests {
 
     #[test]
     fn field_matches() {
-        assert!(matches!(FieldMatch::parse("user=bob").unwrap(), FieldMatch::Equals(k, v) if k == "user" && v == "bob"));
-        assert!(matches!(FieldMatch::parse("url=/a?b~c").unwrap(), FieldMatch::Equals(k, v) if k == "url" && v == "/a?b~c"));
-        assert!(matches!(FieldMatch::parse("code~^5").unwrap(), FieldMatch::Matches(k, _) if k == "code"));
+        assert!(
+            matches!(FieldMatch::parse("user=bob").unwrap(), FieldMatch::Equals(k, v) if k == "user" && v == "bob")
+        );
+        assert!(
+            matches!(FieldMatch::parse("url=/a?b~c").unwrap(), FieldMatch::Equals(k, v) if k == "url" && v == "/a?b~c")
+        );
+        assert!(
+            matches!(FieldMatch::parse("code~^5").unwrap(), FieldMatch::Matches(k, _) if k == "code")
+        );
         assert!(FieldMatch::parse("=x").is_err());
         assert!(FieldMatch::parse("nothing").is_err());
         assert!(FieldMatch::parse("a~(").is_err());

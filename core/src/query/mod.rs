@@ -14,7 +14,7 @@ use crate::sources::plan::{ContainerMeta, Plan};
 
 /// Keeps the last `n` entries of each container (namespace, pod, container), as stern's and
 /// `kubectl logs`'s `--tail` do. `logs` must be in time order; so is the result.
-pub fn tail_per_container(logs: DataFrame, n: usize) -> PolarsResult<DataFrame> {
+pub fn tail_per_container(logs: &DataFrame, n: usize) -> PolarsResult<DataFrame> {
     let ids = |name: &str| -> PolarsResult<Vec<Option<u32>>> {
         Ok(logs
             .column(name)?
@@ -25,8 +25,8 @@ pub fn tail_per_container(logs: DataFrame, n: usize) -> PolarsResult<DataFrame> 
             .collect())
     };
     let (ns, pod, container) = (ids(col::NAMESPACE)?, ids(col::POD)?, ids(col::CONTAINER)?);
-    let mut seen: std::collections::HashMap<(Option<u32>, Option<u32>, Option<u32>), usize> =
-        std::collections::HashMap::new();
+    type Container = (Option<u32>, Option<u32>, Option<u32>);
+    let mut seen: std::collections::HashMap<Container, usize> = std::collections::HashMap::new();
     let mut keep = vec![false; logs.height()];
     for row in (0..logs.height()).rev() {
         let count = seen.entry((ns[row], pod[row], container[row])).or_default();

@@ -12,12 +12,20 @@ pub const FIELDS_TABLE: &str = "fields";
 /// `logs` with one row per structured field: `ts`, `namespace`, `pod`, `container`,
 /// `source_id`, `line`, `key`, `value`.
 pub fn fields_table(logs: &DataFrame) -> PolarsResult<DataFrame> {
-    logs.select([col::TS, col::NAMESPACE, col::POD, col::CONTAINER, col::SOURCE_ID, col::LINE, col::FIELDS])?
-        .explode([col::FIELDS])?
-        .unnest([col::FIELDS], None)?
-        .lazy()
-        .filter(polars::prelude::col(col::FIELD_KEY).is_not_null())
-        .collect()
+    logs.select([
+        col::TS,
+        col::NAMESPACE,
+        col::POD,
+        col::CONTAINER,
+        col::SOURCE_ID,
+        col::LINE,
+        col::FIELDS,
+    ])?
+    .explode([col::FIELDS])?
+    .unnest([col::FIELDS], None)?
+    .lazy()
+    .filter(polars::prelude::col(col::FIELD_KEY).is_not_null())
+    .collect()
 }
 
 /// Runs `query` over `logs` and `sources`.

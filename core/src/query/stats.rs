@@ -65,7 +65,10 @@ impl GroupKey {
             col::FORMAT => GroupKey::Format,
             col::SOURCE => GroupKey::Source,
             col::PARTIAL => GroupKey::Partial,
-            other => match other.strip_prefix("field.").or_else(|| other.strip_prefix("fields.")) {
+            other => match other
+                .strip_prefix("field.")
+                .or_else(|| other.strip_prefix("fields."))
+            {
                 Some(f) if !f.is_empty() => GroupKey::Field(f.to_string()),
                 _ => {
                     return Err(format!(
@@ -221,14 +224,21 @@ impl StatsSink {
                 GroupKey::Partial => Value::Flag(take(1)[0] == 1),
                 GroupKey::Source => {
                     let file = u32::from_le_bytes(take(4).try_into().expect("4 bytes")) as usize;
-                    Value::Text(self.sources.iter().find(|(f, _)| *f == file).map(|(_, p)| p.clone()))
+                    Value::Text(
+                        self.sources
+                            .iter()
+                            .find(|(f, _)| *f == file)
+                            .map(|(_, p)| p.clone()),
+                    )
                 }
                 GroupKey::LevelRaw | GroupKey::Field(_) => {
                     let len = u32::from_le_bytes(take(4).try_into().expect("4 bytes"));
                     if len == u32::MAX {
                         Value::Text(None)
                     } else {
-                        Value::Text(Some(String::from_utf8_lossy(take(len as usize)).into_owned()))
+                        Value::Text(Some(
+                            String::from_utf8_lossy(take(len as usize)).into_owned(),
+                        ))
                     }
                 }
                 _ => unreachable!("instance-level keys are in the prefix"),
@@ -253,12 +263,20 @@ impl EntrySink for StatsSink {
     fn needs(&self) -> Needs {
         let by = &self.spec.by;
         Needs {
-            payload: by.iter().any(|k| matches!(k, GroupKey::Level | GroupKey::LevelRaw | GroupKey::Format)),
+            payload: by
+                .iter()
+                .any(|k| matches!(k, GroupKey::Level | GroupKey::LevelRaw | GroupKey::Format)),
             fields: by.iter().any(|k| matches!(k, GroupKey::Field(_))),
         }
     }
 
-    fn begin_instance(&mut self, _instance: usize, meta: &ContainerMeta, set: &FileSet, files: &[usize]) {
+    fn begin_instance(
+        &mut self,
+        _instance: usize,
+        meta: &ContainerMeta,
+        set: &FileSet,
+        files: &[usize],
+    ) {
         self.flush();
         self.prefix = self
             .spec
@@ -277,7 +295,10 @@ impl EntrySink for StatsSink {
             })
             .collect();
         if self.spec.by.contains(&GroupKey::Source) {
-            self.sources = files.iter().map(|&f| (f, set.entries()[f].path.clone())).collect();
+            self.sources = files
+                .iter()
+                .map(|&f| (f, set.entries()[f].path.clone()))
+                .collect();
         }
     }
 
@@ -291,7 +312,9 @@ impl EntrySink for StatsSink {
                 GroupKey::Format => key.push(e.format as u8),
                 GroupKey::Partial => key.push(u8::from(e.partial)),
                 GroupKey::Source => key.extend_from_slice(&(e.file as u32).to_le_bytes()),
-                GroupKey::LevelRaw => push_text(key, (!e.level_raw.is_empty()).then_some(e.level_raw)),
+                GroupKey::LevelRaw => {
+                    push_text(key, (!e.level_raw.is_empty()).then_some(e.level_raw));
+                }
                 GroupKey::Field(f) => push_text(key, e.fields.get(f)),
                 _ => {}
             }
@@ -325,16 +348,23 @@ pub fn stats_frame(spec: &StatsSpec, sinks: Vec<StatsSink>) -> PolarsResult<Data
             m[1] += c[1];
         }
     }
-    let mut rows: Vec<((Vec<Value>, Option<i64>), [u64; 2])> = merged.into_iter().collect();
+    type Row = ((Vec<Value>, Option<i64>), [u64; 2]);
+    let mut rows: Vec<Row> = merged.into_iter().collect();
     let by_keys = |a: &Vec<Value>, b: &Vec<Value>| {
-        a.iter().map(Value::sort_key).cmp(b.iter().map(Value::sort_key))
+        a.iter()
+            .map(Value::sort_key)
+            .cmp(b.iter().map(Value::sort_key))
     };
     if spec.every_nanos.is_some() {
         rows.sort_by(|((ka, ba), _), ((kb, bb), _)| {
-            (ba.is_none(), ba).cmp(&(bb.is_none(), bb)).then_with(|| by_keys(ka, kb))
+            (ba.is_none(), ba)
+                .cmp(&(bb.is_none(), bb))
+                .then_with(|| by_keys(ka, kb))
         });
     } else {
-        rows.sort_by(|((ka, _), ca), ((kb, _), cb)| cb[0].cmp(&ca[0]).then_with(|| by_keys(ka, kb)));
+        rows.sort_by(|((ka, _), ca), ((kb, _), cb)| {
+            cb[0].cmp(&ca[0]).then_with(|| by_keys(ka, kb))
+        });
     }
 
     let mut columns = Vec::with_capacity(spec.by.len() + 3);
@@ -360,19 +390,36 @@ pub fn stats_frame(spec: &StatsSpec, sinks: Vec<StatsSink>) -> PolarsResult<Data
             ),
             GroupKey::Partial => Column::new(
                 name,
-                rows.iter().map(|((v, _), _)| matches!(v[i], Value::Flag(true))).collect::<Vec<bool>>(),
+                rows.iter()
+                    .map(|((v, _), _)| matches!(v[i], Value::Flag(true)))
+                    .collect::<Vec<bool>>(),
             ),
             GroupKey::Level | GroupKey::Format => {
                 let text: Vec<Option<&str>> = rows.iter().map(|((v, _), _)| v[i].text()).collect();
-                let dtype = if *key == GroupKey::Level { schema::level_dtype() } else { schema::format_dtype() };
+                let dtype = if *key == GroupKey::Level {
+                    schema::level_dtype()
+                } else {
+                    schema::format_dtype()
+                };
                 Column::new(name, text).cast(&dtype)?
             }
-            _ => Column::new(name, rows.iter().map(|((v, _), _)| v[i].text()).collect::<Vec<Option<&str>>>()),
+            _ => Column::new(
+                name,
+                rows.iter()
+                    .map(|((v, _), _)| v[i].text())
+                    .collect::<Vec<Option<&str>>>(),
+            ),
         };
         columns.push(column);
     }
-    columns.push(Column::new(ENTRIES.into(), rows.iter().map(|(_, c)| c[0]).collect::<Vec<u64>>()));
-    columns.push(Column::new(BYTES.into(), rows.iter().map(|(_, c)| c[1]).collect::<Vec<u64>>()));
+    columns.push(Column::new(
+        ENTRIES.into(),
+        rows.iter().map(|(_, c)| c[0]).collect::<Vec<u64>>(),
+    ));
+    columns.push(Column::new(
+        BYTES.into(),
+        rows.iter().map(|(_, c)| c[1]).collect::<Vec<u64>>(),
+    ));
     DataFrame::new_with_height(rows.len(), columns)
 }
 
@@ -383,7 +430,10 @@ mod tests {
     #[test]
     fn group_keys() {
         assert_eq!(GroupKey::parse("ns").unwrap(), GroupKey::Namespace);
-        assert_eq!(GroupKey::parse("field.user").unwrap(), GroupKey::Field("user".into()));
+        assert_eq!(
+            GroupKey::parse("field.user").unwrap(),
+            GroupKey::Field("user".into())
+        );
         assert_eq!(GroupKey::parse("level").unwrap().column_name(), "level");
         assert!(GroupKey::parse("bogus").is_err());
         assert!(GroupKey::parse("field.").is_err());

@@ -286,27 +286,27 @@ pub fn classify_path(path: &str) -> ClassifiedPath<'_> {
     }
     let file = c[n - 1];
     // pods/<pod dir>/<container>/<file>, or a pod folder given directly.
-    if n >= 3 {
-        if let Some(pod_dir) = parse_pod_dir(c[n - 3]) {
-            let container = c[n - 2];
-            let in_pods = n >= 4 && c[n - 4] == "pods";
-            // Outside a `pods/` folder (a pod folder given directly, a copy renamed), the
-            // `<ns>_<pod>_<uid>/<container>/<restart>.log` shape itself is the evidence.
-            let shaped = pod_dir.namespace.is_some()
-                && looks_like_uid(pod_dir.uid)
-                && parse_pod_log_file_name(file).is_some();
-            if in_pods || shaped {
-                let node = if in_pods { node_above(&c, n - 4) } else { None };
-                let shape = match parse_pod_log_file_name(file) {
-                    Some(file) => PathShape::PodLog {
-                        pod_dir,
-                        container,
-                        file,
-                    },
-                    None => PathShape::PodOtherFile { pod_dir, container },
-                };
-                return ClassifiedPath { shape, node };
-            }
+    if n >= 3
+        && let Some(pod_dir) = parse_pod_dir(c[n - 3])
+    {
+        let container = c[n - 2];
+        let in_pods = n >= 4 && c[n - 4] == "pods";
+        // Outside a `pods/` folder (a pod folder given directly, a copy renamed), the
+        // `<ns>_<pod>_<uid>/<container>/<restart>.log` shape itself is the evidence.
+        let shaped = pod_dir.namespace.is_some()
+            && looks_like_uid(pod_dir.uid)
+            && parse_pod_log_file_name(file).is_some();
+        if in_pods || shaped {
+            let node = if in_pods { node_above(&c, n - 4) } else { None };
+            let shape = match parse_pod_log_file_name(file) {
+                Some(file) => PathShape::PodLog {
+                    pod_dir,
+                    container,
+                    file,
+                },
+                None => PathShape::PodOtherFile { pod_dir, container },
+            };
+            return ClassifiedPath { shape, node };
         }
     }
     if let Some(name) = parse_container_log_name(file) {
@@ -316,7 +316,11 @@ pub fn classify_path(path: &str) -> ClassifiedPath<'_> {
         if in_containers || name.container_id.is_some_and(|id| id.len() == 64) {
             return ClassifiedPath {
                 shape: PathShape::ContainerLog { name },
-                node: if in_containers { node_above(&c, n - 2) } else { None },
+                node: if in_containers {
+                    node_above(&c, n - 2)
+                } else {
+                    None
+                },
             };
         }
     }
@@ -332,13 +336,12 @@ pub fn classify_path(path: &str) -> ClassifiedPath<'_> {
         if let Some(rest) = file
             .strip_prefix(id)
             .and_then(|r| r.strip_prefix("-json.log"))
+            && let Some((rotation, gz, _)) = parse_rotation_suffix(rest)
         {
-            if let Some((rotation, gz, _)) = parse_rotation_suffix(rest) {
-                return ClassifiedPath {
-                    shape: PathShape::DockerLog { id, rotation, gz },
-                    node,
-                };
-            }
+            return ClassifiedPath {
+                shape: PathShape::DockerLog { id, rotation, gz },
+                node,
+            };
         }
     }
     other
@@ -388,7 +391,8 @@ mod tests {
 
     #[test]
     fn log_file_names() {
-        let cases: &[(&str, Option<(u32, Rotation, bool, bool)>)] = &[
+        type Want = Option<(u32, Rotation, bool, bool)>;
+        let cases: &[(&str, Want)] = &[
             ("0.log", Some((0, Rotation::Current, false, false))),
             ("3.log", Some((3, Rotation::Current, false, false))),
             (
@@ -594,9 +598,20 @@ mod tests {
         let p = classify_path(&config);
         assert!(matches!(p.shape, PathShape::DockerConfig { .. }));
         assert_eq!(classify_path("n1/kubelet.log").shape, PathShape::Other);
-        let p = classify_path("data/kubernetes/json-logs_default_json-logs-c053db7370be9c33d64677f9759863d850ebe35104069bec241cd1bb4674bd19.log");
+        let p = classify_path(
+            "data/kubernetes/json-logs_default_json-logs-c053db7370be9c33d64677f9759863d850ebe35104069bec241cd1bb4674bd19.log",
+        );
         assert_eq!(p.node, None);
-        assert!(matches!(p.shape, PathShape::ContainerLog { name: ContainerLogName { pod: "json-logs", namespace: "default", .. } }));
+        assert!(matches!(
+            p.shape,
+            PathShape::ContainerLog {
+                name: ContainerLogName {
+                    pod: "json-logs",
+                    namespace: "default",
+                    ..
+                }
+            }
+        ));
         assert_eq!(classify_path("data/a_b_c.log").shape, PathShape::Other);
         assert_eq!(
             classify_path("/var/log/pods/sandbox0-ns_sandbox0-name_sandbox0-config-hashsum").shape,

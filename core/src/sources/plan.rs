@@ -393,25 +393,25 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
     }
 
     // 4. Unknown shapes, by content.
-    for i in 0..files.len() {
-        if files[i].role != FileRole::Other || files[i].status != FileStatus::Read {
+    for (i, file) in files.iter_mut().enumerate() {
+        if file.role != FileRole::Other || file.status != FileStatus::Read {
             continue;
         }
         match set.read_head(i, HEAD_BYTES) {
             Ok(head) => match sniff(&head) {
-                Sniff::ContainerLog => files[i].role = FileRole::Log,
-                Sniff::Empty => files[i].status = FileStatus::Skipped("empty file".into()),
+                Sniff::ContainerLog => file.role = FileRole::Log,
+                Sniff::Empty => file.status = FileStatus::Skipped("empty file".into()),
                 Sniff::Binary => {
-                    files[i].status = FileStatus::Skipped("binary data, not a log".into());
+                    file.status = FileStatus::Skipped("binary data, not a log".into());
                 }
                 Sniff::Text => {
-                    files[i].status = FileStatus::Skipped(
+                    file.status = FileStatus::Skipped(
                         "not a container log: its first lines are neither CRI nor docker json-file lines".into(),
                     );
                 }
             },
             Err(err) => {
-                files[i].status = FileStatus::Skipped(format!("cannot read: {err}"));
+                file.status = FileStatus::Skipped(format!("cannot read: {err}"));
             }
         }
     }
@@ -442,12 +442,13 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
         });
         let mut kept: Vec<usize> = Vec::with_capacity(members.len());
         for i in members {
-            if let Some(&prev) = kept.last() {
-                if facts[prev].rotation.is_some() && facts[prev].rotation == facts[i].rotation {
-                    files[i].status = FileStatus::Duplicate(prev);
-                    files[i].note = Some(format!("same rotation as {}", entries[prev].path));
-                    continue;
-                }
+            if let Some(&prev) = kept.last()
+                && facts[prev].rotation.is_some()
+                && facts[prev].rotation == facts[i].rotation
+            {
+                files[i].status = FileStatus::Duplicate(prev);
+                files[i].note = Some(format!("same rotation as {}", entries[prev].path));
+                continue;
             }
             kept.push(i);
         }

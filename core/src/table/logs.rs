@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 use polars_arrow::array::{
-    BooleanArray, ListArray, MutableBinaryViewArray, MutableBooleanArray,
-    MutablePrimitiveArray, PrimitiveArray, StructArray, Utf8ViewArray,
+    BooleanArray, ListArray, MutableBinaryViewArray, MutableBooleanArray, MutablePrimitiveArray,
+    PrimitiveArray, StructArray, Utf8ViewArray,
 };
 use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField};
 use polars_arrow::offset::OffsetsBuffer;

@@ -157,18 +157,49 @@ enum Style {
     Text,
 }
 
-const STYLES: [Style; 6] = [Style::Zap, Style::Logrus, Style::Bunyan, Style::Logfmt, Style::Klog, Style::Text];
+const STYLES: [Style; 6] = [
+    Style::Zap,
+    Style::Logrus,
+    Style::Bunyan,
+    Style::Logfmt,
+    Style::Klog,
+    Style::Text,
+];
 
 /// Level names as podsift normalizes them.
 const LEVELS: [&str; 6] = ["debug", "info", "warn", "error", "fatal", "unknown"];
 
 const WORDS: [&str; 16] = [
-    "request", "served", "connection", "reset", "by", "peer", "cache", "miss", "retrying", "upstream", "timeout",
-    "reconciled", "object", "queue", "depth", "flushed",
+    "request",
+    "served",
+    "connection",
+    "reset",
+    "by",
+    "peer",
+    "cache",
+    "miss",
+    "retrying",
+    "upstream",
+    "timeout",
+    "reconciled",
+    "object",
+    "queue",
+    "depth",
+    "flushed",
 ];
 
 const NAMESPACES: [&str; 5] = ["default", "kube-system", "shop", "payments", "monitoring"];
-const APPS: [&str; 9] = ["api", "web", "cart", "worker", "coredns", "ingress", "db-proxy", "exporter", "scheduler"];
+const APPS: [&str; 9] = [
+    "api",
+    "web",
+    "cart",
+    "worker",
+    "coredns",
+    "ingress",
+    "db-proxy",
+    "exporter",
+    "scheduler",
+];
 const CONTAINERS: [&str; 5] = ["app", "sidecar", "istio-proxy", "init-config", "server"];
 
 fn level_for(rng: &mut Rng, style: Style) -> usize {
@@ -279,7 +310,11 @@ fn payload(rng: &mut Rng, style: Style, level: usize, ts: i64, filler: usize, ou
             );
         }
         Style::Text => {
-            let _ = write!(out, "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{:03} ", n / 1_000_000);
+            let _ = write!(
+                out,
+                "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{:03} ",
+                n / 1_000_000
+            );
             if level < 5 {
                 out.push_str(["DEBUG", "INFO", "WARN", "ERROR", "FATAL"][level]);
                 out.push(' ');
@@ -313,7 +348,10 @@ impl StreamWriter<'_> {
         self.current.push(b'\n');
         if self.current.len() as u64 >= self.rotate_bytes {
             // Stamps are at least a second apart, like kubelet's (it names by the second).
-            let at = self.rotated.last().map_or(ts, |(prev, _)| ts.max(prev + 1_000_000_000));
+            let at = self
+                .rotated
+                .last()
+                .map_or(ts, |(prev, _)| ts.max(prev + 1_000_000_000));
             self.rotated.push((at, std::mem::take(&mut self.current)));
         }
     }
@@ -337,7 +375,10 @@ impl StreamWriter<'_> {
             };
             if i + 1 < n {
                 let f = fs::File::create(self.dir.join(format!("{name}.gz")))?;
-                let mut gz = flate2::write::GzEncoder::new(io::BufWriter::new(f), flate2::Compression::fast());
+                let mut gz = flate2::write::GzEncoder::new(
+                    io::BufWriter::new(f),
+                    flate2::Compression::fast(),
+                );
                 gz.write_all(bytes)?;
                 gz.finish()?.flush()?;
             } else {
@@ -384,18 +425,28 @@ fn container_id(rng: &mut Rng) -> String {
 const BASE_TS: i64 = 1_704_067_200_000_000_000; // 2024-01-01T00:00:00Z
 
 /// Writes one instance's stream; returns its truth, the current file, and the bytes written.
-fn write_instance(root: &Path, p: &InstancePlan, spec: &Spec) -> io::Result<(InstanceTruth, std::path::PathBuf, u64, u64)> {
+fn write_instance(
+    root: &Path,
+    p: &InstancePlan,
+    spec: &Spec,
+) -> io::Result<(InstanceTruth, std::path::PathBuf, u64, u64)> {
     let mut rng = Rng::new(p.seed);
     let mut truth = InstanceTruth::default();
     let dir = if p.docker {
-        root.join(&p.node).join("var/lib/docker/containers").join(&p.uid)
+        root.join(&p.node)
+            .join("var/lib/docker/containers")
+            .join(&p.uid)
     } else {
         root.join(&p.node)
             .join("pods")
             .join(format!("{}_{}_{}", p.namespace, p.pod, p.uid))
             .join(&p.container)
     };
-    let naming = if p.docker { Naming::Docker { id: p.uid.clone() } } else { Naming::Kubelet { restart: p.restart } };
+    let naming = if p.docker {
+        Naming::Docker { id: p.uid.clone() }
+    } else {
+        Naming::Kubelet { restart: p.restart }
+    };
     let mut w = StreamWriter {
         dir: &dir,
         naming,
@@ -403,7 +454,8 @@ fn write_instance(root: &Path, p: &InstancePlan, spec: &Spec) -> io::Result<(Ins
         current: Vec::new(),
         rotated: Vec::new(),
     };
-    let mut ts = BASE_TS + i64::from(p.restart) * 3_600_000_000_000 + rng.below(1_000_000_000) as i64;
+    let mut ts =
+        BASE_TS + i64::from(p.restart) * 3_600_000_000_000 + rng.below(1_000_000_000) as i64;
     let mut written = 0u64;
     let mut joined = 0u64;
     let mut text = String::new();
@@ -414,11 +466,22 @@ fn write_instance(root: &Path, p: &InstancePlan, spec: &Spec) -> io::Result<(Ins
         text.clear();
         // 1 in 400 entries is long (kubelet splits at 16 KiB); 1 in 60 was written in pieces.
         let long = rng.below(400) == 0;
-        let filler = if long { 17_000 + rng.below(20_000) as usize } else { 0 };
+        let filler = if long {
+            17_000 + rng.below(20_000) as usize
+        } else {
+            0
+        };
         payload(&mut rng, p.style, level, ts, filler, &mut text);
-        let stream = if rng.below(5) == 0 { "stderr" } else { "stdout" };
+        let stream = if rng.below(5) == 0 {
+            "stderr"
+        } else {
+            "stdout"
+        };
         let pieces: Vec<&str> = if long {
-            text.as_bytes().chunks(16 * 1024).map(|c| std::str::from_utf8(c).expect("ascii")).collect()
+            text.as_bytes()
+                .chunks(16 * 1024)
+                .map(|c| std::str::from_utf8(c).expect("ascii"))
+                .collect()
         } else if rng.below(60) == 0 && text.len() > 10 {
             let cut = 1 + rng.below(text.len() as u64 - 2) as usize;
             vec![&text[..cut], &text[cut..]]
@@ -431,7 +494,11 @@ fn write_instance(root: &Path, p: &InstancePlan, spec: &Spec) -> io::Result<(Ins
             if p.docker {
                 let escaped = piece.replace('\\', "\\\\").replace('"', "\\\"");
                 let nl = if last { "\\n" } else { "" };
-                let _ = write!(line, r#"{{"log":"{escaped}{nl}","stream":"{stream}","time":"{}"}}"#, rfc3339(ts));
+                let _ = write!(
+                    line,
+                    r#"{{"log":"{escaped}{nl}","stream":"{stream}","time":"{}"}}"#,
+                    rfc3339(ts)
+                );
             } else {
                 let tag = if last { 'F' } else { 'P' };
                 let _ = write!(line, "{} {stream} {tag} {piece}", rfc3339(ts));
@@ -467,24 +534,43 @@ pub fn generate(root: &Path, spec: &Spec) -> io::Result<Truth> {
     let mut plans = Vec::new();
     for node_i in 0..nodes {
         let docker = node_i >= spec.cri_nodes;
-        let node = if docker { format!("docker-worker-{}", node_i - spec.cri_nodes + 1) } else if node_i == 0 { "kind-control-plane".to_string() } else { format!("kind-worker{}", if node_i == 1 { String::new() } else { node_i.to_string() }) };
+        let node = if docker {
+            format!("docker-worker-{}", node_i - spec.cri_nodes + 1)
+        } else if node_i == 0 {
+            "kind-control-plane".to_string()
+        } else {
+            format!(
+                "kind-worker{}",
+                if node_i == 1 {
+                    String::new()
+                } else {
+                    node_i.to_string()
+                }
+            )
+        };
         for pod_i in 0..spec.pods_per_node {
             let namespace = NAMESPACES[pod_i % NAMESPACES.len()].to_string();
             let app = APPS[(pod_i + node_i) % APPS.len()];
             let pod = format!("{app}-{:x}-{:05x}", rng.below(0xffff), rng.below(0xfffff));
             let pod_uid = uid(&mut rng);
             let containers = 1 + rng.below(3) as usize;
-            for c in 0..containers {
-                let container = CONTAINERS[c].to_string();
+            for container in CONTAINERS.iter().take(containers) {
+                let container = container.to_string();
                 let style = *rng.pick(&STYLES);
                 let restarts = if rng.below(4) == 0 { 2 } else { 1 };
                 for restart in 0..restarts {
-                    let share = spec.target_bytes / (pods_total as u64 * 2) * if restart + 1 == restarts { 3 } else { 1 } / 2;
+                    let share = spec.target_bytes / (pods_total as u64 * 2)
+                        * if restart + 1 == restarts { 3 } else { 1 }
+                        / 2;
                     plans.push(InstancePlan {
                         node: node.clone(),
                         namespace: namespace.clone(),
                         pod: pod.clone(),
-                        uid: if docker { container_id(&mut rng) } else { pod_uid.clone() },
+                        uid: if docker {
+                            container_id(&mut rng)
+                        } else {
+                            pod_uid.clone()
+                        },
                         container: container.clone(),
                         restart,
                         style,
@@ -499,27 +585,45 @@ pub fn generate(root: &Path, spec: &Spec) -> io::Result<Truth> {
     fs::create_dir_all(root)?;
     let results: Vec<io::Result<(InstanceTruth, std::path::PathBuf, u64, u64)>> = {
         use rayon::prelude::*;
-        plans.par_iter().map(|p| write_instance(root, p, spec)).collect()
+        plans
+            .par_iter()
+            .map(|p| write_instance(root, p, spec))
+            .collect()
     };
     let mut truth = Truth::default();
     let mut link_toggle = false;
     for (p, r) in plans.iter().zip(results) {
         let (t, current, bytes, joined) = r?;
         if p.docker {
-            let name = format!("/k8s_{}_{}_{}_{}_{}", p.container, p.pod, p.namespace, uid(&mut Rng::new(p.seed)), p.restart);
+            let name = format!(
+                "/k8s_{}_{}_{}_{}_{}",
+                p.container,
+                p.pod,
+                p.namespace,
+                uid(&mut Rng::new(p.seed)),
+                p.restart
+            );
             let config = format!(
                 r#"{{"ID":"{}","Name":"{name}","Config":{{"Labels":{{"io.kubernetes.pod.namespace":"{}","io.kubernetes.pod.name":"{}","io.kubernetes.container.name":"{}"}}}}}}"#,
                 p.uid, p.namespace, p.pod, p.container
             );
-            fs::write(current.parent().expect("a folder").join("config.v2.json"), config)?;
+            fs::write(
+                current.parent().expect("a folder").join("config.v2.json"),
+                config,
+            )?;
         } else if spec.containers_entries && p.restart == 0 {
             // Kubelet keeps links for live containers; alternate links and copies (kind export).
             let cid = container_id(&mut Rng::new(p.seed ^ 1));
             let dir = root.join(&p.node).join("containers");
             fs::create_dir_all(&dir)?;
-            let name = dir.join(format!("{}_{}_{}-{cid}.log", p.pod, p.namespace, p.container));
+            let name = dir.join(format!(
+                "{}_{}_{}-{cid}.log",
+                p.pod, p.namespace, p.container
+            ));
             link_toggle = !link_toggle;
-            let rel = current.strip_prefix(root.join(&p.node)).expect("under the node");
+            let rel = current
+                .strip_prefix(root.join(&p.node))
+                .expect("under the node");
             if link_toggle {
                 symlink(&Path::new("..").join(rel), &name)?;
             } else {
@@ -527,7 +631,10 @@ pub fn generate(root: &Path, spec: &Spec) -> io::Result<Truth> {
             }
             truth.duplicates += 1;
         }
-        let key = format!("{}/{}/{}/{}/{}", p.node, p.namespace, p.pod, p.container, p.restart);
+        let key = format!(
+            "{}/{}/{}/{}/{}",
+            p.node, p.namespace, p.pod, p.container, p.restart
+        );
         truth.entries += t.entries;
         truth.lines += t.lines;
         truth.unparsed += t.unparsed;

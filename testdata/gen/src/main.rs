@@ -1,6 +1,9 @@
 //! `podsift-testgen OUT_DIR [--small SEED | --sample | --bench GB] [--truth FILE]`: writes a node log tree
 //! and the counts it holds.
 
+// A command-line tool: printing is its job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,12 +17,16 @@ fn main() -> ExitCode {
         match args[i].as_str() {
             "--small" => {
                 i += 1;
-                spec = podsift_testgen::Spec::small(args.get(i).and_then(|s| s.parse().ok()).unwrap_or(1));
+                spec = podsift_testgen::Spec::small(
+                    args.get(i).and_then(|s| s.parse().ok()).unwrap_or(1),
+                );
             }
             "--sample" => spec = podsift_testgen::Spec::sample(),
             "--bench" => {
                 i += 1;
-                spec = podsift_testgen::Spec::bench(args.get(i).and_then(|s| s.parse().ok()).unwrap_or(1.0));
+                spec = podsift_testgen::Spec::bench(
+                    args.get(i).and_then(|s| s.parse().ok()).unwrap_or(1.0),
+                );
             }
             "--truth" => {
                 i += 1;
@@ -34,7 +41,9 @@ fn main() -> ExitCode {
         i += 1;
     }
     let Some(out) = out else {
-        eprintln!("usage: podsift-testgen OUT_DIR [--small SEED | --sample | --bench GB] [--truth FILE]");
+        eprintln!(
+            "usage: podsift-testgen OUT_DIR [--small SEED | --sample | --bench GB] [--truth FILE]"
+        );
         return ExitCode::from(2);
     };
     match podsift_testgen::generate(&out, &spec) {
