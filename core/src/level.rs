@@ -54,6 +54,14 @@ impl Level {
     /// Normalizes a level name as loggers write it (`INFO`, `Warning`, `err`, `CRIT`, `dpanic`,
     /// `I`, `30`, ...). Returns `None` for text that is not a level.
     pub fn from_name(raw: &str) -> Option<Level> {
+        // The spellings most loggers use, without lower-casing.
+        match raw {
+            "info" | "INFO" | "I" => return Some(Level::Info),
+            "warn" | "WARN" | "warning" | "WARNING" | "W" => return Some(Level::Warn),
+            "error" | "ERROR" | "E" => return Some(Level::Error),
+            "debug" | "DEBUG" => return Some(Level::Debug),
+            _ => {}
+        }
         let raw = raw.trim();
         if raw.is_empty() || raw.len() > 16 {
             return None;

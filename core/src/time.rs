@@ -50,7 +50,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
     }
 }
 
-#[inline]
+#[inline(always)]
 fn digits2(b: &[u8], at: usize) -> Option<u32> {
     let hi = b.get(at)?.wrapping_sub(b'0');
     let lo = b.get(at + 1)?.wrapping_sub(b'0');
@@ -93,41 +93,158 @@ pub fn parse_rfc3339_nanos(s: &[u8]) -> Option<i64> {
     local.checked_sub(offset_secs * NANOS_PER_SEC)
 }
 
-/// Parses `YYYY-MM-DD[Tt ]hh:mm:ss[.fraction]` at the start of `s` into nanoseconds (as if UTC)
-/// and returns what follows it.
-pub fn parse_local_datetime(s: &[u8]) -> Option<(i64, &[u8])> {
-    if s.len() < 19 || s[4] != b'-' || s[7] != b'-' || s[13] != b':' || s[16] != b':' {
-        return None;
-    }
-    if !matches!(s[10], b'T' | b't' | b' ') {
+/// Days since the epoch of the `YYYY-MM-DD` in `s[..10]`, validated.
+fn parse_date_days(s: &[u8]) -> Option<i64> {
+    if s.len() < 10 || s[4] != b'-' || s[7] != b'-' {
         return None;
     }
     let year = i64::from(digits2(s, 0)? * 100 + digits2(s, 2)?);
     let month = digits2(s, 5)?;
     let day = digits2(s, 8)?;
-    let hour = digits2(s, 11)?;
-    let minute = digits2(s, 14)?;
-    let second = digits2(s, 17)?;
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day))
+}
+
+/// Nanoseconds since midnight of `[Tt ]hh:mm:ss[.fraction]` at `s[10..]`, and what follows it.
+fn parse_time_of_day(s: &[u8]) -> Option<(i64, &[u8])> {
+    let t: &[u8; 19] = s.get(..19)?.try_into().ok()?;
+    if t[13] != b':' || t[16] != b':' || !matches!(t[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let (hour, minute, second) = hh_mm_ss(&t[11..19])?;
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
     let mut i = 19;
     let mut nanos = 0u32;
-    if s.get(i) == Some(&b'.') || s.get(i) == Some(&b',') {
+    if matches!(s.get(i), Some(b'.' | b',')) {
         i += 1;
         let start = i;
-        let mut scale = 100_000_000u32;
+        let mut kept = 0;
+        // Runtimes write nine digits: take eight at once.
+        if let Some(v) = s.get(i..i + 8).and_then(eight_digits) {
+            nanos = v;
+            kept = 8;
+            i += 8;
+        }
         while let Some(&c) = s.get(i) {
-            if !c.is_ascii_digit() {
+            let v = c.wrapping_sub(b'0');
+            if v > 9 {
                 break;
             }
-            nanos += u32::from(c - b'0') * scale;
-            scale /= 10;
+            // Digits past the ninth are dropped.
+            if kept < 9 {
+                nanos = nanos * 10 + u32::from(v);
+                kept += 1;
+            }
             i += 1;
         }
         if i == start {
             return None;
         }
+        const SCALE: [u32; 10] = [
+            1_000_000_000,
+            100_000_000,
+            10_000_000,
+            1_000_000,
+            100_000,
+            10_000,
+            1_000,
+            100,
+            10,
+            1,
+        ];
+        nanos *= SCALE[kept];
     }
-    let local = nanos_from_civil(year, month, day, hour, minute, second, nanos)?;
-    Some((local, &s[i..]))
+    let secs = i64::from(hour * 3600 + minute * 60 + second);
+    Some((secs * NANOS_PER_SEC + i64::from(nanos), &s[i..]))
+}
+
+/// `hh:mm:ss` read as one 8-byte word: the six digits checked and converted together.
+#[inline(always)]
+fn hh_mm_ss(b: &[u8]) -> Option<(u32, u32, u32)> {
+    let w = u64::from_le_bytes(b.try_into().ok()?);
+    // Bytes 2 and 5 must be ':'; give them b'0' so that the digit test below covers all eight.
+    const COLONS: u64 = (b':' as u64) << 16 | (b':' as u64) << 40;
+    const COLON_MASK: u64 = 0xff << 16 | 0xff << 40;
+    if w & COLON_MASK != COLONS {
+        return None;
+    }
+    let v = (w & !COLON_MASK | 0x30 << 16 | 0x30 << 40) ^ 0x3030_3030_3030_3030;
+    // Each byte is now its digit value; a value of 10 or more (or a high byte) sets bit 7.
+    if (v.wrapping_add(0x7676_7676_7676_7676) | v) & 0x8080_8080_8080_8080 != 0 {
+        return None;
+    }
+    let d = |i: u32| ((v >> (8 * i)) & 0xff) as u32;
+    Some((d(0) * 10 + d(1), d(3) * 10 + d(4), d(6) * 10 + d(7)))
+}
+
+/// The value of eight ASCII digits, or `None` if one is not a digit (SWAR: one register).
+#[inline(always)]
+fn eight_digits(b: &[u8]) -> Option<u32> {
+    let v = u64::from_le_bytes(b.try_into().ok()?);
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    // Every byte in b'0'..=b'9': high nibble 3, and adding 6 does not carry out of the nibble.
+    let high_ok = v & 0xf0f0_f0f0_f0f0_f0f0 == ZEROS;
+    let low_ok = v.wrapping_add(0x0606_0606_0606_0606) & 0xf0f0_f0f0_f0f0_f0f0 == ZEROS;
+    if !(high_ok && low_ok) {
+        return None;
+    }
+    let mut x = v - ZEROS;
+    x = (x * 10 + (x >> 8)) & 0x00ff_00ff_00ff_00ff;
+    x = (x * 100 + (x >> 16)) & 0x0000_ffff_0000_ffff;
+    x = (x * 10_000 + (x >> 32)) & 0xffff_ffff;
+    Some(x as u32)
+}
+
+/// Parses `YYYY-MM-DD[Tt ]hh:mm:ss[.fraction]` at the start of `s` into nanoseconds (as if UTC)
+/// and returns what follows it.
+pub fn parse_local_datetime(s: &[u8]) -> Option<(i64, &[u8])> {
+    let days = parse_date_days(s)?;
+    let (tod, rest) = parse_time_of_day(s)?;
+    Some((days.checked_mul(NANOS_PER_DAY)?.checked_add(tod)?, rest))
+}
+
+/// Remembers the last date parsed, since consecutive log lines share it: the hot path then
+/// only parses the time of day.
+#[derive(Clone, Debug, Default)]
+pub struct DateCache {
+    /// `YYYY-MM-DD` as two integers (compared without a `memcmp` call).
+    key: (u64, u16),
+    days: Option<i64>,
+}
+
+#[inline(always)]
+fn date_key(s: &[u8]) -> Option<(u64, u16)> {
+    let k: &[u8; 10] = s.get(..10)?.try_into().ok()?;
+    Some((
+        u64::from_le_bytes([k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]]),
+        u16::from_le_bytes([k[8], k[9]]),
+    ))
+}
+
+impl DateCache {
+    /// [`parse_rfc3339_nanos`], reusing the last date when `s` starts with it.
+    #[inline]
+    pub fn parse_rfc3339_nanos(&mut self, s: &[u8]) -> Option<i64> {
+        let key = date_key(s)?;
+        let days = match self.days {
+            Some(d) if key == self.key => d,
+            _ => {
+                let d = parse_date_days(s)?;
+                self.key = key;
+                self.days = Some(d);
+                d
+            }
+        };
+        let (tod, rest) = parse_time_of_day(s)?;
+        let offset_secs = parse_offset(rest)?;
+        days.checked_mul(NANOS_PER_DAY)?
+            .checked_add(tod)?
+            .checked_sub(offset_secs * NANOS_PER_SEC)
+    }
 }
 
 /// Reads a timestamp at the start of `s` as applications write them: ISO 8601 with `T` or a
@@ -473,6 +590,56 @@ mod tests {
         assert_eq!(parse_epoch_nanos(b"1.7041104e9"), Some(t));
         assert_eq!(parse_epoch_nanos(b"abc"), None);
         assert_eq!(epoch_to_nanos(f64::NAN), None);
+    }
+
+    #[test]
+    fn hh_mm_ss_swar() {
+        assert_eq!(hh_mm_ss(b"23:59:60"), Some((23, 59, 60)));
+        assert_eq!(hh_mm_ss(b"00:00:00"), Some((0, 0, 0)));
+        assert_eq!(hh_mm_ss(b"12:34:56"), Some((12, 34, 56)));
+        for bad in [
+            b"12-34:56",
+            b"12:34-56",
+            b"1a:34:56",
+            b"12:3/:56",
+            b"12:34:5:",
+            b"\xff2:34:56",
+        ] {
+            assert_eq!(hh_mm_ss(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn eight_digit_swar() {
+        assert_eq!(eight_digits(b"12345678"), Some(12_345_678));
+        assert_eq!(eight_digits(b"00000009"), Some(9));
+        assert_eq!(eight_digits(b"99999999"), Some(99_999_999));
+        for bad in [b"1234567:", b"/2345678", b"1234a678", b"12345 78"] {
+            assert_eq!(eight_digits(bad), None);
+        }
+        assert_eq!(eight_digits(b"123"), None);
+    }
+
+    #[test]
+    fn date_cache_agrees_with_the_parser() {
+        let mut cache = DateCache::default();
+        for input in [
+            "2016-10-06T00:17:09.669794202Z",
+            "2016-10-06T00:17:10Z",
+            "2016-10-06T25:17:10Z",
+            "2016-10-06T00:17:10+02:00",
+            "2016-10-07T00:00:00Z",
+            "2016-02-30T00:00:00Z",
+            "2016-10-07",
+            "2016-10-07T00:00:00",
+            "",
+        ] {
+            assert_eq!(
+                cache.parse_rfc3339_nanos(input.as_bytes()),
+                parse_rfc3339_nanos(input.as_bytes()),
+                "{input}"
+            );
+        }
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct Summary {
 enum Load {
     #[default]
     Empty,
+    /// Only the desktop app loads in the background so far; the browser viewer reads dropped
+    /// files on the UI thread until its own issue moves that into chunks.
+    #[cfg_attr(target_arch = "wasm32", expect(dead_code))]
     Loading {
         progress: Arc<Progress>,
         done: mpsc::Receiver<Result<Summary, String>>,
@@ -102,6 +105,30 @@ impl PodsiftApp {
         self.load = Load::Loading { progress, done: rx };
     }
 
+    /// Loads files handed over as bytes (files dropped on the browser viewer), on this thread.
+    pub fn open_bytes(&mut self, files: Vec<(String, Vec<u8>)>) {
+        let mut set = podsift_core::sources::FileSet::new();
+        for (name, bytes) in files {
+            set.add_bytes(name, bytes);
+        }
+        self.load = match summarize(&set, &Progress::default()) {
+            Ok(s) => Load::Ready(s),
+            Err(e) => Load::Failed(e),
+        };
+    }
+
+    /// Takes files and folders dropped on the desktop app's window. (Browsers hand dropped files
+    /// over asynchronously; the browser viewer's issue reads them.)
+    #[cfg(not(target_arch = "wasm32"))]
+    fn take_dropped(&mut self, ctx: &egui::Context) {
+        let dropped = ctx.input_mut(|i| std::mem::take(&mut i.raw.dropped_files));
+        let paths: Vec<std::path::PathBuf> =
+            dropped.iter().map(|f| f.path().to_path_buf()).collect();
+        if !paths.is_empty() {
+            self.open_paths(paths);
+        }
+    }
+
     fn poll(&mut self) {
         if let Load::Loading { done, .. } = &self.load {
             match done.try_recv() {
@@ -140,13 +167,15 @@ fn stats_grid(ui: &mut egui::Ui, df: &DataFrame) {
 
 impl eframe::App for PodsiftApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        #[cfg(not(target_arch = "wasm32"))]
+        self.take_dropped(ui.ctx());
         self.poll();
         egui::CentralPanel::default().show(ui, |ui| {
             ui.heading("podsift");
             match &self.load {
                 Load::Empty => {
                     ui.label(
-                        "Start podsift-gui with a bundle folder or files: podsift-gui PATH...",
+                        "Drop a node log folder or log files here, or start podsift-gui PATH...",
                     );
                 }
                 Load::Loading { progress, .. } => {

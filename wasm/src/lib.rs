@@ -6,10 +6,16 @@ mod web {
     use eframe::wasm_bindgen::{self, prelude::*};
 
     /// The handle JavaScript holds.
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     #[wasm_bindgen]
     pub struct WebHandle {
         runner: eframe::WebRunner,
+    }
+
+    impl std::fmt::Debug for WebHandle {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("WebHandle").finish_non_exhaustive()
+        }
     }
 
     #[wasm_bindgen]

@@ -8,7 +8,7 @@
 //! (16 KiB by default) and the next line of the same stream continues it, up to an `F`.
 
 use super::Stream;
-use crate::time::parse_rfc3339_nanos;
+use crate::time::DateCache;
 
 /// One parsed CRI line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,19 +44,38 @@ impl std::fmt::Display for CriError {
     }
 }
 
+/// The first space: fields here are short (a time of about 30 bytes, a tag of one), so the
+/// first `inline` bytes are searched in a register and only the rest with memchr.
+#[inline(always)]
+fn first_space(b: &[u8], inline: usize) -> Option<usize> {
+    let head = b.len().min(inline);
+    super::scan::find_any(&b[..head], [b' '])
+        .or_else(|| memchr::memchr(b' ', &b[head..]).map(|i| head + i))
+}
+
 /// Parses one line (without its `\n`).
 pub fn parse_cri_line(line: &[u8]) -> Result<CriLine<'_>, CriError> {
-    let sp = memchr::memchr(b' ', line).ok_or(CriError::Timestamp)?;
-    let ts_nanos = parse_rfc3339_nanos(&line[..sp]).ok_or(CriError::Timestamp)?;
+    parse_cri_line_cached(line, &mut DateCache::default())
+}
+
+/// [`parse_cri_line`] with a date cache kept across the lines of a stream.
+#[inline]
+pub fn parse_cri_line_cached<'a>(
+    line: &'a [u8],
+    dates: &mut DateCache,
+) -> Result<CriLine<'a>, CriError> {
+    let sp = first_space(line, 48).ok_or(CriError::Timestamp)?;
+    let ts_nanos = dates
+        .parse_rfc3339_nanos(&line[..sp])
+        .ok_or(CriError::Timestamp)?;
     let rest = &line[sp + 1..];
-    let (stream, rest) = if let Some(r) = rest.strip_prefix(b"stdout ") {
-        (Stream::Stdout, r)
-    } else if let Some(r) = rest.strip_prefix(b"stderr ") {
-        (Stream::Stderr, r)
-    } else {
-        return Err(CriError::Stream);
+    let stream = match rest.get(..7).and_then(|s| <[u8; 7]>::try_from(s).ok()) {
+        Some(s) if s == *b"stdout " => Stream::Stdout,
+        Some(s) if s == *b"stderr " => Stream::Stderr,
+        _ => return Err(CriError::Stream),
     };
-    let (tag, message) = match memchr::memchr(b' ', rest) {
+    let rest = &rest[7..];
+    let (tag, message) = match first_space(rest, 16) {
         Some(i) => (&rest[..i], &rest[i + 1..]),
         None => (rest, &rest[rest.len()..]),
     };
@@ -118,6 +137,14 @@ pub fn cases() -> Vec<CriCase> {
         (
             "2016-10-06T00:17:09.669794202Z stdout F {\"a\":1}",
             Some((T, Stream::Stdout, false, "{\"a\":1}")),
+        ),
+        (
+            "2016-10-06T00:17:09.669794202Z stdout P:TAG1:TAG2:TAG3:TAG4 long tags",
+            Some((T, Stream::Stdout, true, "long tags")),
+        ),
+        (
+            "2016-10-06T00:17:09.6697942020000000000000000000000000Z stdout F long fraction",
+            Some((T, Stream::Stdout, false, "long fraction")),
         ),
         ("2016-10-06T00:17:09.669794202Z stdin F x", None),
         ("2016-10-06T00:17:09.669794202Z stdout X x", None),

@@ -90,7 +90,10 @@ impl<'a> JsonStr<'a> {
     /// Compares with an unescaped ASCII key (keys podsift looks for have no escapes).
     #[inline]
     pub fn is(&self, key: &str) -> bool {
-        !self.escaped && self.raw == key.as_bytes()
+        let key = key.as_bytes();
+        !self.escaped
+            && self.raw.len() == key.len()
+            && self.raw.iter().zip(key).all(|(a, b)| a == b)
     }
 }
 
@@ -161,10 +164,11 @@ impl JsonValue<'_> {
 /// One `"key": value` member of an object.
 pub type Member<'a> = (JsonStr<'a>, JsonValue<'a>);
 
-#[inline]
+#[inline(always)]
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while let Some(c) = b.get(i) {
-        if !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+    // Compact JSON has none: one comparison rules out every token byte.
+    while let Some(&c) = b.get(i) {
+        if c > b' ' || !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
             break;
         }
         i += 1;
@@ -174,17 +178,21 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 
 /// Scans the string that starts after the opening quote at `i`; returns the string and the offset
 /// after the closing quote.
-#[inline]
-fn scan_string(b: &[u8], mut i: usize) -> Result<(JsonStr<'_>, usize), JsonError> {
+#[inline(always)]
+fn scan_string(b: &[u8], mut i: usize, newlines: bool) -> Result<(JsonStr<'_>, usize), JsonError> {
     let start = i;
     let mut escaped = false;
     loop {
-        let Some(off) = memchr::memchr3(b'"', b'\\', b'\n', &b[i..]) else {
+        let Some(off) = super::scan::find2(&b[i..], b'"', b'\\') else {
             return Err(JsonError::Truncated);
         };
         i += off;
         match b[i] {
             b'"' => {
+                // JSON strings hold no raw newline (only checked when the input has one).
+                if newlines && let Some(nl) = memchr::memchr(b'\n', &b[start..i]) {
+                    return Err(JsonError::Unexpected(start + nl));
+                }
                 return Ok((
                     JsonStr {
                         raw: &b[start..i],
@@ -205,24 +213,18 @@ fn scan_string(b: &[u8], mut i: usize) -> Result<(JsonStr<'_>, usize), JsonError
     }
 }
 
+#[inline(always)]
 fn scan_number(b: &[u8], start: usize) -> Result<usize, JsonError> {
-    let mut i = start;
-    if b.get(i) == Some(&b'-') {
-        i += 1;
-    }
+    let digits = |i: usize| i + super::scan::digit_run(&b[i..]);
+    let mut i = start + usize::from(b.get(start) == Some(&b'-'));
     let int_start = i;
-    while b.get(i).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
+    i = digits(i);
     if i == int_start {
         return Err(JsonError::Unexpected(i));
     }
     if b.get(i) == Some(&b'.') {
-        i += 1;
-        let f = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
+        let f = i + 1;
+        i = digits(f.min(b.len()));
         if i == f {
             return Err(JsonError::Unexpected(i));
         }
@@ -233,9 +235,7 @@ fn scan_number(b: &[u8], start: usize) -> Result<usize, JsonError> {
             i += 1;
         }
         let e = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
+        i = digits(e.min(b.len()));
         if i == e {
             return Err(JsonError::Unexpected(i));
         }
@@ -245,7 +245,7 @@ fn scan_number(b: &[u8], start: usize) -> Result<usize, JsonError> {
 
 /// Skips a nested object or array starting at `i` (its opening bracket); returns the offset after
 /// its closing bracket.
-fn skip_nested(b: &[u8], mut i: usize) -> Result<usize, JsonError> {
+fn skip_nested(b: &[u8], mut i: usize, newlines: bool) -> Result<usize, JsonError> {
     let mut stack = [0u8; MAX_DEPTH];
     let mut depth = 0usize;
     loop {
@@ -271,27 +271,28 @@ fn skip_nested(b: &[u8], mut i: usize) -> Result<usize, JsonError> {
                     return Ok(i);
                 }
             }
-            b'"' => i = scan_string(b, i + 1)?.1,
+            b'"' => i = scan_string(b, i + 1, newlines)?.1,
             _ => i += 1,
         }
     }
 }
 
-fn scan_value(b: &[u8], i: usize) -> Result<(JsonValue<'_>, usize), JsonError> {
+#[inline(always)]
+fn scan_value(b: &[u8], i: usize, newlines: bool) -> Result<(JsonValue<'_>, usize), JsonError> {
     let Some(&c) = b.get(i) else {
         return Err(JsonError::Truncated);
     };
     Ok(match c {
         b'"' => {
-            let (s, end) = scan_string(b, i + 1)?;
+            let (s, end) = scan_string(b, i + 1, newlines)?;
             (JsonValue::Str(s), end)
         }
         b'{' => {
-            let end = skip_nested(b, i)?;
+            let end = skip_nested(b, i, newlines)?;
             (JsonValue::Object(&b[i..end]), end)
         }
         b'[' => {
-            let end = skip_nested(b, i)?;
+            let end = skip_nested(b, i, newlines)?;
             (JsonValue::Array(&b[i..end]), end)
         }
         b't' if b[i..].starts_with(b"true") => (JsonValue::Bool(true), i + 4),
@@ -309,6 +310,16 @@ fn scan_value(b: &[u8], i: usize) -> Result<(JsonValue<'_>, usize), JsonError> {
 /// each member in order, and returns the offset just after its closing brace.
 pub fn scan_object_with<'a>(
     bytes: &'a [u8],
+    member: impl FnMut(JsonStr<'a>, JsonValue<'a>),
+) -> Result<usize, JsonError> {
+    scan_object_inner(bytes, memchr::memchr(b'\n', bytes).is_some(), member)
+}
+
+/// [`scan_object_with`] when the caller knows whether `bytes` may hold a raw newline (a single
+/// physical line cannot), which saves a pass over it.
+pub fn scan_object_inner<'a>(
+    bytes: &'a [u8],
+    newlines: bool,
     mut member: impl FnMut(JsonStr<'a>, JsonValue<'a>),
 ) -> Result<usize, JsonError> {
     let b = bytes;
@@ -326,7 +337,7 @@ pub fn scan_object_with<'a>(
             Some(_) => return Err(JsonError::Unexpected(i)),
             None => return Err(JsonError::Truncated),
         }
-        let (key, after_key) = scan_string(b, i + 1)?;
+        let (key, after_key) = scan_string(b, i + 1, newlines)?;
         i = skip_ws(b, after_key);
         match b.get(i) {
             Some(b':') => {}
@@ -334,7 +345,7 @@ pub fn scan_object_with<'a>(
             None => return Err(JsonError::Truncated),
         }
         i = skip_ws(b, i + 1);
-        let (value, after_value) = scan_value(b, i)?;
+        let (value, after_value) = scan_value(b, i, newlines)?;
         member(key, value);
         i = skip_ws(b, after_value);
         match b.get(i) {
@@ -351,7 +362,16 @@ pub fn scan_whole_object_with<'a>(
     bytes: &'a [u8],
     member: impl FnMut(JsonStr<'a>, JsonValue<'a>),
 ) -> Result<(), JsonError> {
-    let end = scan_object_with(bytes, member)?;
+    scan_whole_object_inner(bytes, memchr::memchr(b'\n', bytes).is_some(), member)
+}
+
+/// [`scan_whole_object_with`], told whether `bytes` may hold a raw newline.
+pub fn scan_whole_object_inner<'a>(
+    bytes: &'a [u8],
+    newlines: bool,
+    member: impl FnMut(JsonStr<'a>, JsonValue<'a>),
+) -> Result<(), JsonError> {
+    let end = scan_object_inner(bytes, newlines, member)?;
     let rest = skip_ws(bytes, end);
     if rest != bytes.len() {
         return Err(JsonError::TrailingBytes(rest));

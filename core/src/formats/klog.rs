@@ -175,7 +175,10 @@ pub(crate) fn parse(msg: &[u8], ctx: PayloadContext, p: &mut PayloadParser) -> O
     Some(PayloadInfo {
         format: EntryFormat::Klog,
         level: h.level,
-        app_ts_nanos: ctx.runtime_ts_nanos.and_then(|t| h.timestamp_near(t)),
+        app_ts_nanos: ctx
+            .runtime_ts_nanos
+            .filter(|_| ctx.want_app_ts)
+            .and_then(|t| h.timestamp_near(t)),
     })
 }
 

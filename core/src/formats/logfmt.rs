@@ -5,6 +5,7 @@
 //! regex `^\s*([^\s="]+=("(?:[^"\\]|\\.)*"|[^\s"]*)\s+){1,}[^\s="]+=("(?:[^"\\]|\\.)*"|[^\s"]*)\s*$`.
 //! Lines with bare words (`Starting server on port=8080`) are text, not logfmt.
 
+use super::scan::find_any;
 use super::{EntryFormat, PayloadCase, PayloadContext, PayloadInfo, PayloadParser};
 use crate::level::Level;
 use crate::time::parse_leading_timestamp;
@@ -22,24 +23,33 @@ const TIME_KEYS: [&[u8]; 4] = [b"ts", b"time", b"timestamp", b"t"];
 /// One `key=value` token: key range, value range (inside the quotes when quoted), quoted.
 pub(crate) type Pair = (usize, usize, usize, usize, bool);
 
+/// Byte classes for the tokenizer: 0 plain, 1 whitespace, 2 `=`, 3 `"`.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b' ' as usize] = 1;
+    t[b'\t' as usize] = 1;
+    t[b'\n' as usize] = 1;
+    t[b'\r' as usize] = 1;
+    t[0x0c] = 1;
+    t[b'=' as usize] = 2;
+    t[b'"' as usize] = 3;
+    t
+};
+
 /// Splits `b` into pairs; `None` when a token is not a pair.
 fn tokenize(b: &[u8], pairs: &mut Vec<Pair>) -> Option<()> {
     pairs.clear();
     let mut i = 0;
     loop {
-        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+        while b.get(i).is_some_and(|&c| CLASS[c as usize] == 1) {
             i += 1;
         }
         if i >= b.len() {
             return Some(());
         }
         let key_start = i;
-        while let Some(&c) = b.get(i) {
-            if c == b'=' || c == b'"' || c.is_ascii_whitespace() {
-                break;
-            }
-            i += 1;
-        }
+        i +=
+            find_any(&b[i..], [b'=', b'"', b' ', b'\t', b'\n', b'\r', 0x0c]).unwrap_or(b.len() - i);
         if i == key_start || b.get(i) != Some(&b'=') {
             return None;
         }
@@ -49,15 +59,11 @@ fn tokenize(b: &[u8], pairs: &mut Vec<Pair>) -> Option<()> {
             i += 1;
             let start = i;
             loop {
-                match b.get(i) {
-                    Some(b'"') => break,
-                    Some(b'\\') => i += 2,
-                    Some(_) => i += 1,
-                    None => return None,
+                i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+                if b[i] == b'"' {
+                    break;
                 }
-            }
-            if i > b.len() {
-                return None;
+                i += 2;
             }
             pairs.push((key_start, key_end, start, i, true));
             i += 1;
@@ -66,14 +72,9 @@ fn tokenize(b: &[u8], pairs: &mut Vec<Pair>) -> Option<()> {
             }
         } else {
             let start = i;
-            while let Some(&c) = b.get(i) {
-                if c.is_ascii_whitespace() {
-                    break;
-                }
-                if c == b'"' {
-                    return None;
-                }
-                i += 1;
+            i += find_any(&b[i..], [b' ', b'"', b'\t', b'\n', b'\r', 0x0c]).unwrap_or(b.len() - i);
+            if b.get(i) == Some(&b'"') {
+                return None;
             }
             pairs.push((key_start, key_end, start, i, false));
         }
@@ -122,6 +123,28 @@ pub(crate) fn parse(msg: &[u8], ctx: PayloadContext, p: &mut PayloadParser) -> O
     let mut value = std::mem::take(&mut p.scratch);
     for &(ks, ke, vs, ve, quoted) in &pairs {
         let key = &msg[ks..ke];
+        let first = key.first().map(u8::to_ascii_lowercase);
+        // Level names start with `l` or `s`: most keys are ruled out by their first byte.
+        let level_rank_here = if matches!(first, Some(b'l' | b's')) {
+            LEVEL_KEYS
+                .iter()
+                .position(|k| k.eq_ignore_ascii_case(key))
+                .filter(|&r| r < level_rank)
+        } else {
+            None
+        };
+        let time_rank_here = if ctx.want_app_ts && level_rank_here.is_none() && first == Some(b't')
+        {
+            TIME_KEYS
+                .iter()
+                .position(|k| k.eq_ignore_ascii_case(key))
+                .filter(|&r| r < time_rank)
+        } else {
+            None
+        };
+        if level_rank_here.is_none() && time_rank_here.is_none() && !ctx.want_fields {
+            continue;
+        }
         let raw = &msg[vs..ve];
         if quoted {
             unquote_into(raw, &mut value);
@@ -129,15 +152,15 @@ pub(crate) fn parse(msg: &[u8], ctx: PayloadContext, p: &mut PayloadParser) -> O
             value.clear();
             value.extend_from_slice(raw);
         }
-        if let Some(r) = LEVEL_KEYS.iter().position(|k| k.eq_ignore_ascii_case(key)) {
-            if r < level_rank {
-                level_rank = r;
-                let text = String::from_utf8_lossy(&value);
-                level = Level::from_name(&text).unwrap_or_default();
-                p.set_level_raw(&text);
-            }
-        } else if let Some(r) = TIME_KEYS.iter().position(|k| k.eq_ignore_ascii_case(key))
-            && r < time_rank
+        if let Some(r) = level_rank_here {
+            level_rank = r;
+            let text = match std::str::from_utf8(&value) {
+                Ok(t) => std::borrow::Cow::Borrowed(t),
+                Err(_) => String::from_utf8_lossy(&value),
+            };
+            level = Level::from_name(&text).unwrap_or_default();
+            p.set_level_raw(&text);
+        } else if let Some(r) = time_rank_here
             && let Some((t, used)) = parse_leading_timestamp(&value)
             && used == value.len()
         {
@@ -197,6 +220,15 @@ pub fn cases() -> Vec<PayloadCase> {
                 ("empty", ""),
             ],
         },
+        PayloadCase {
+            input: "a=1 b=2\r\nc=3\x0cd=4",
+            format: None,
+            level: Level::Unknown,
+            level_raw: "",
+            app_ts_nanos: None,
+            fields: vec![("a", "1"), ("b", "2"), ("c", "3"), ("d", "4")],
+        },
+        text("a=1 b\nc=2"),
         PayloadCase {
             input: "a=1 b=2",
             format: None,

@@ -12,6 +12,7 @@ pub mod json;
 pub mod klog;
 pub mod logfmt;
 pub mod payload_json;
+pub mod scan;
 pub mod text;
 
 use crate::level::Level;
@@ -172,6 +173,11 @@ pub struct PayloadContext {
     pub runtime_ts_nanos: Option<i64>,
     /// Collect structured fields (costs time; stats without field filters skip it).
     pub want_fields: bool,
+    /// Read the application's timestamp.
+    pub want_app_ts: bool,
+    /// The payload may hold a raw newline (it was joined from pieces, or decoded from JSON);
+    /// a single physical line cannot.
+    pub may_have_newlines: bool,
 }
 
 /// Detects an entry's payload format and extracts its level, raw level, app timestamp and fields.
@@ -213,7 +219,7 @@ impl PayloadParser {
         }
         self.fields.clear();
         self.level_raw.clear();
-        text::parse(message, self)
+        text::parse(message, ctx, self)
     }
 
     /// Sets the raw level.
@@ -239,6 +245,8 @@ mod tests {
         let ctx = PayloadContext {
             runtime_ts_nanos: Some(klog::CASES_RUNTIME_TS),
             want_fields: true,
+            want_app_ts: true,
+            may_have_newlines: true,
         };
         for (format, cases) in [
             (EntryFormat::Json, payload_json::cases()),

@@ -5,7 +5,7 @@
 //! from `ts`/`time`/`timestamp`/`@timestamp`/`@t` (RFC 3339 text or epoch seconds, ms, µs, ns).
 //! Members become fields; nested objects are flattened into dotted keys and arrays kept as JSON.
 
-use super::json::{JsonStr, JsonValue, scan_object_with, scan_whole_object_with};
+use super::json::{JsonStr, JsonValue, scan_object_with, scan_whole_object_inner};
 use super::{EntryFormat, PayloadCase, PayloadContext, PayloadInfo, PayloadParser};
 use crate::level::Level;
 use crate::time::{parse_epoch_nanos, parse_leading_timestamp};
@@ -36,12 +36,41 @@ const TIME_KEYS: [&str; 7] = [
     "datetime",
 ];
 
-fn rank(keys: &[&str], key: &JsonStr<'_>) -> Option<usize> {
-    if key.escaped || key.raw.len() > 16 {
+/// Bit `n` is set when a name of length `n` is in `keys`.
+const fn length_mask(keys: &[&str]) -> u32 {
+    let mut mask = 0u32;
+    let mut i = 0;
+    while i < keys.len() {
+        mask |= 1 << keys[i].len();
+        i += 1;
+    }
+    mask
+}
+
+const LEVEL_KEY_LENGTHS: u32 = length_mask(&LEVEL_KEYS);
+const TIME_KEY_LENGTHS: u32 = length_mask(&TIME_KEYS);
+
+fn rank(keys: &[&str], lengths: u32, key: &JsonStr<'_>) -> Option<usize> {
+    let len = key.raw.len();
+    if len >= 32 || lengths & (1 << len) == 0 {
         return None;
     }
     keys.iter()
-        .position(|k| k.as_bytes().eq_ignore_ascii_case(key.raw))
+        .position(|k| k.len() == len && k.as_bytes().eq_ignore_ascii_case(key.raw))
+}
+
+/// What a member's name may be, by its first byte (any case): level names start with `l`, `s`
+/// or `@`, time names with `t`, `d` or `@`; most members (`msg`, `caller`, ...) are neither.
+fn key_class(key: &JsonStr<'_>) -> (bool, bool) {
+    if key.escaped || key.raw.len() > 16 {
+        return (false, false);
+    }
+    match key.raw.first().map(u8::to_ascii_lowercase) {
+        Some(b'l' | b's') => (true, false),
+        Some(b't' | b'd') => (false, true),
+        Some(b'@') => (true, true),
+        _ => (false, false),
+    }
 }
 
 /// Deepest nesting flattened into dotted keys; deeper objects are kept as JSON text.
@@ -50,15 +79,20 @@ const MAX_FLATTEN_DEPTH: usize = 8;
 struct Found<'a> {
     level: Option<(usize, JsonValue<'a>)>,
     time: Option<(usize, JsonValue<'a>)>,
+    want_time: bool,
 }
 
 impl<'a> Found<'a> {
+    #[inline]
     fn consider(&mut self, key: &JsonStr<'a>, value: JsonValue<'a>) {
-        if let Some(r) = rank(&LEVEL_KEYS, key) {
+        let (maybe_level, maybe_time) = key_class(key);
+        if maybe_level && let Some(r) = rank(&LEVEL_KEYS, LEVEL_KEY_LENGTHS, key) {
             if self.level.is_none_or(|(best, _)| r < best) && !matches!(value, JsonValue::Null) {
                 self.level = Some((r, value));
             }
-        } else if let Some(r) = rank(&TIME_KEYS, key)
+        } else if maybe_time
+            && self.want_time
+            && let Some(r) = rank(&TIME_KEYS, TIME_KEY_LENGTHS, key)
             && self.time.is_none_or(|(best, _)| r < best)
         {
             self.time = Some((r, value));
@@ -104,16 +138,26 @@ fn push_field(p: &mut PayloadParser, key: &[String], value: JsonValue<'_>) {
     }
 }
 
-fn level_of(value: JsonValue<'_>) -> (Level, String) {
-    let raw = value.to_text().into_owned();
-    let level = match value {
-        JsonValue::Num(_) => value
-            .as_f64()
-            .and_then(|n| Level::from_bunyan_number(n as i64))
+/// The level a member's value names; its text goes to `raw`.
+fn level_of(value: JsonValue<'_>, raw: &mut String) -> Level {
+    raw.clear();
+    match value {
+        JsonValue::Str(s) if !s.escaped => match std::str::from_utf8(s.raw) {
+            Ok(text) => raw.push_str(text),
+            Err(_) => raw.push_str(&s.decode()),
+        },
+        JsonValue::Num(n) => raw.push_str(std::str::from_utf8(n).unwrap_or_default()),
+        _ => raw.push_str(&value.to_text()),
+    }
+    match value {
+        JsonValue::Num(_) => raw
+            .parse::<i64>()
+            .ok()
+            .or_else(|| value.as_f64().map(|n| n as i64))
+            .and_then(Level::from_bunyan_number)
             .unwrap_or_default(),
-        _ => Level::from_name(&raw).unwrap_or_default(),
-    };
-    (level, raw)
+        _ => Level::from_name(raw).unwrap_or_default(),
+    }
 }
 
 fn time_of(value: JsonValue<'_>) -> Option<i64> {
@@ -128,30 +172,41 @@ fn time_of(value: JsonValue<'_>) -> Option<i64> {
 }
 
 /// Parses a JSON object payload; `None` when the payload is not exactly one object.
-pub(crate) fn parse(
-    payload: &[u8],
+pub(crate) fn parse<'a>(
+    payload: &'a [u8],
     ctx: PayloadContext,
     p: &mut PayloadParser,
 ) -> Option<PayloadInfo> {
     let mut found = Found {
         level: None,
         time: None,
+        want_time: ctx.want_app_ts,
     };
     let mut nested_log = None;
-    let mut prefix = Vec::new();
-    scan_whole_object_with(payload, |key, value| {
-        found.consider(&key, value);
-        // ECS may nest the level: {"log": {"level": "info"}}.
+    // ECS may nest the level: {"log": {"level": "info"}}.
+    let mut note_nested = |key: &JsonStr<'a>, value: JsonValue<'a>| {
         if key.is("log")
             && let JsonValue::Object(raw) = value
         {
             nested_log = Some(raw);
         }
-        if ctx.want_fields {
+    };
+    if ctx.want_fields {
+        let mut prefix = Vec::new();
+        scan_whole_object_inner(payload, ctx.may_have_newlines, |key, value| {
+            found.consider(&key, value);
+            note_nested(&key, value);
             flatten_into(p, &mut prefix, &key, value);
-        }
-    })
-    .ok()?;
+        })
+        .ok()?;
+    } else {
+        // Kept small so that it inlines into the scanner: this is the hot path of `stats`.
+        scan_whole_object_inner(payload, ctx.may_have_newlines, |key, value| {
+            found.consider(&key, value);
+            note_nested(&key, value);
+        })
+        .ok()?;
+    }
     if found.level.is_none()
         && let Some(raw) = nested_log
     {
@@ -162,11 +217,7 @@ pub(crate) fn parse(
         });
     }
     let level = match found.level {
-        Some((_, v)) => {
-            let (level, raw) = level_of(v);
-            p.set_level_raw(&raw);
-            level
-        }
+        Some((_, v)) => level_of(v, &mut p.level_raw),
         None => Level::Unknown,
     };
     Some(PayloadInfo {

@@ -7,7 +7,7 @@
 //! occurred") do not count. A timestamp at the very start (optionally in `[...]`) is the
 //! application's time.
 
-use super::{EntryFormat, PayloadCase, PayloadInfo, PayloadParser};
+use super::{EntryFormat, PayloadCase, PayloadContext, PayloadInfo, PayloadParser};
 use crate::level::Level;
 use crate::time::parse_leading_timestamp;
 
@@ -79,13 +79,53 @@ pub fn find_level_word(b: &[u8]) -> Option<(Level, usize, usize)> {
     None
 }
 
-/// Parses a text payload; always succeeds.
-pub(crate) fn parse(msg: &[u8], p: &mut PayloadParser) -> PayloadInfo {
-    let (app_ts, after_ts) = match msg.first() {
-        Some(b'[') => parse_leading_timestamp(&msg[1..]).map(|(t, n)| (Some(t), n + 1)),
-        _ => parse_leading_timestamp(msg).map(|(t, n)| (Some(t), n)),
+/// The length of what looks like a leading timestamp:
+/// `\d{4}[-/]\d\d[-/]\d\d[Tt ]\d\d:\d\d:\d\d([.,]\d+)?([Zz]|[+-]\d\d(:?\d\d)?)?`.
+fn timestamp_shape_len(s: &[u8]) -> Option<usize> {
+    let digit = |i: usize| s.get(i).is_some_and(u8::is_ascii_digit);
+    let at = |i: usize, c: &[u8]| s.get(i).is_some_and(|b| c.contains(b));
+    let shaped = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+        .iter()
+        .all(|&i| digit(i))
+        && at(4, b"-/")
+        && at(7, b"-/")
+        && at(10, b"Tt ")
+        && at(13, b":")
+        && at(16, b":");
+    if !shaped {
+        return None;
     }
-    .unwrap_or((None, 0));
+    let mut i = 19;
+    if at(i, b".,") && digit(i + 1) {
+        i += 1;
+        while digit(i) {
+            i += 1;
+        }
+    }
+    if at(i, b"Zz") {
+        i += 1;
+    } else if at(i, b"+-") && digit(i + 1) && digit(i + 2) {
+        i += 3;
+        if at(i, b":") && digit(i + 1) && digit(i + 2) {
+            i += 3;
+        } else if digit(i) && digit(i + 1) {
+            i += 2;
+        }
+    }
+    Some(i)
+}
+
+/// Parses a text payload; always succeeds.
+pub(crate) fn parse(msg: &[u8], ctx: PayloadContext, p: &mut PayloadParser) -> PayloadInfo {
+    let skip = usize::from(msg.first() == Some(&b'['));
+    // Where the level window starts depends on the timestamp's shape only, so that the level
+    // is the same whether or not the time itself is wanted.
+    let after_ts = timestamp_shape_len(&msg[skip..]).map_or(0, |n| n + skip);
+    let app_ts = if ctx.want_app_ts && after_ts > 0 {
+        parse_leading_timestamp(&msg[skip..]).map(|(t, _)| t)
+    } else {
+        None
+    };
     let window = &msg[after_ts..msg.len().min(after_ts + LEVEL_WINDOW)];
     let level = match find_level_word(window) {
         Some((level, s, e)) => {

@@ -10,13 +10,17 @@ use std::io;
 use super::lines::{Line, LineReader};
 use super::{Entry, EntryFilter, EntrySink, FileStats, MAX_ENTRY_BYTES, Needs, Progress};
 use crate::diag::{Diagnostic, Severity};
-use crate::formats::cri::{CriLine, parse_cri_line};
+use crate::formats::cri::{CriLine, parse_cri_line_cached};
 use crate::formats::docker::{DockerLine, parse_docker_line};
 use crate::formats::json::JsonStr;
 use crate::formats::{EntryFormat, FieldBuf, PayloadContext, PayloadInfo, PayloadParser, Stream};
 use crate::level::Level;
-use crate::sources::FileSet;
 use crate::sources::plan::{ContainerMeta, Plan};
+use crate::sources::{FileSet, Opened};
+use crate::time::DateCache;
+
+/// Line buffers up to this size are kept for the next file of the instance.
+const MAX_REUSED_LINE_BUFFER: usize = 1024 * 1024;
 
 /// Line-level problems reported one by one per file; the rest are counted in one summary.
 const MAX_LINE_DIAGNOSTICS_PER_FILE: u64 = 10;
@@ -41,6 +45,8 @@ struct Pending {
     /// Joining pieces went past [`MAX_ENTRY_BYTES`] (reported when the entry is emitted; a
     /// cut physical line is reported where it is read).
     overflowed: bool,
+    /// The pieces are decoded json-file strings.
+    from_json: bool,
 }
 
 impl Pending {
@@ -54,6 +60,7 @@ impl Pending {
         self.joined = 0;
         self.truncated = false;
         self.overflowed = false;
+        self.from_json = false;
     }
 
     fn append(&mut self, piece: &[u8]) {
@@ -89,6 +96,8 @@ struct Origin {
     truncated: bool,
     /// Report the truncation (joins that overflowed; cut lines were reported when read).
     report_overflow: bool,
+    /// The message was decoded from a json-file `log` string (it may hold newlines).
+    from_json: bool,
     unparsed: bool,
 }
 
@@ -109,6 +118,9 @@ struct Assembler<'a, S> {
     line_diagnostics: Vec<u64>,
     diagnostics: Vec<Diagnostic>,
     scratch: Vec<u8>,
+    dates: DateCache,
+    /// The line buffer, reused from file to file.
+    line_buf: Vec<u8>,
 }
 
 fn slot(stream: Option<Stream>) -> usize {
@@ -145,6 +157,8 @@ impl<S: EntrySink> Assembler<'_, S> {
             let ctx = PayloadContext {
                 runtime_ts_nanos: o.ts,
                 want_fields: self.needs.fields,
+                want_app_ts: self.needs.app_ts,
+                may_have_newlines: o.joined > 0 || o.from_json,
             };
             self.payload.parse(message, ctx)
         } else {
@@ -215,6 +229,7 @@ impl<S: EntrySink> Assembler<'_, S> {
             partial,
             truncated: p.truncated,
             report_overflow: p.overflowed,
+            from_json: p.from_json,
             unparsed: false,
         };
         self.emit(&p.bytes, origin);
@@ -240,13 +255,13 @@ impl<S: EntrySink> Assembler<'_, S> {
         if b.first() == Some(&b'{') {
             match parse_docker_line(b) {
                 Ok(d) => self.docker(file_pos, line.number, d, cut),
-                Err(e) => match parse_cri_line(b) {
+                Err(e) => match parse_cri_line_cached(b, &mut self.dates) {
                     Ok(c) => self.cri(file_pos, line.number, c, cut),
                     Err(_) => self.unparsed(file_pos, line.number, b, &e.to_string(), cut),
                 },
             }
         } else {
-            match parse_cri_line(b) {
+            match parse_cri_line_cached(b, &mut self.dates) {
                 Ok(c) => self.cri(file_pos, line.number, c, cut),
                 Err(e) => match parse_docker_line(b) {
                     Ok(d) => self.docker(file_pos, line.number, d, cut),
@@ -282,6 +297,7 @@ impl<S: EntrySink> Assembler<'_, S> {
                 partial: false,
                 truncated: cut,
                 report_overflow: false,
+                from_json: false,
                 unparsed: false,
             };
             self.emit(c.message, origin);
@@ -311,6 +327,7 @@ impl<S: EntrySink> Assembler<'_, S> {
             self.pending[k].joined += 1;
             self.pending[k].truncated |= cut;
             self.stats[file_pos].joined += 1;
+            self.pending[k].from_json = true;
             self.pending[k].append_json(d.log);
             if !d.partial {
                 strip_newline(&mut self.pending[k].bytes);
@@ -320,6 +337,7 @@ impl<S: EntrySink> Assembler<'_, S> {
             let p = &mut self.pending[k];
             p.start(ts, d.stream, file_pos, number);
             p.truncated = cut;
+            p.from_json = true;
             p.append_json(d.log);
         } else {
             let mut scratch = std::mem::take(&mut self.scratch);
@@ -333,6 +351,7 @@ impl<S: EntrySink> Assembler<'_, S> {
                 partial: false,
                 truncated: cut,
                 report_overflow: false,
+                from_json: true,
                 unparsed: false,
             };
             self.emit(message, origin);
@@ -357,6 +376,7 @@ impl<S: EntrySink> Assembler<'_, S> {
             partial: false,
             truncated: cut,
             report_overflow: false,
+            from_json: false,
             unparsed: true,
         };
         self.emit(bytes, origin);
@@ -365,8 +385,8 @@ impl<S: EntrySink> Assembler<'_, S> {
     fn read_file(&mut self, file_pos: usize, progress: &Progress) {
         let index = self.files[file_pos];
         self.stats[file_pos].read = true;
-        let reader = match self.set.open_counting(index, &progress.bytes_done) {
-            Ok(r) => r,
+        let opened = match self.set.open_counting(index, &progress.bytes_done) {
+            Ok(o) => o,
             Err(e) => {
                 let path = self.path(file_pos).to_string();
                 self.diagnostics.push(Diagnostic::file(
@@ -378,7 +398,15 @@ impl<S: EntrySink> Assembler<'_, S> {
                 return;
             }
         };
-        let mut lines = LineReader::new(reader, MAX_ENTRY_BYTES);
+        let mut lines = match opened {
+            Opened::Reader(r) => {
+                LineReader::with_buffer(r, MAX_ENTRY_BYTES, std::mem::take(&mut self.line_buf))
+            }
+            Opened::Bytes(b) => {
+                let none: Box<dyn io::Read + Send> = Box::new(io::empty());
+                LineReader::from_bytes(b, MAX_ENTRY_BYTES, none)
+            }
+        };
         loop {
             match lines.next_line() {
                 Ok(Some(line)) => {
@@ -410,6 +438,11 @@ impl<S: EntrySink> Assembler<'_, S> {
             }
         }
         self.stats[file_pos].bytes = lines.bytes_read();
+        let buf = lines.into_buffer();
+        // Keep a streaming buffer for the next file, not a whole decoded one.
+        if buf.len() <= MAX_REUSED_LINE_BUFFER {
+            self.line_buf = buf;
+        }
         let extra = self.line_diagnostics[file_pos].saturating_sub(MAX_LINE_DIAGNOSTICS_PER_FILE);
         if extra > 0 {
             let path = self.path(file_pos).to_string();
@@ -478,6 +511,8 @@ pub(super) fn read_instance<S: EntrySink>(
         line_diagnostics: vec![0; inst.files.len()],
         diagnostics: Vec::new(),
         scratch: Vec::new(),
+        dates: DateCache::default(),
+        line_buf: Vec::new(),
     };
     for file_pos in 0..inst.files.len() {
         if progress.cancelled() {

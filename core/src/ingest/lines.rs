@@ -32,15 +32,26 @@ pub struct LineReader<R> {
     pending_error: Option<io::Error>,
 }
 
-/// The initial buffer size; it grows up to `max_line` for long lines.
+/// The initial buffer size; it grows up to `max_line` for long lines. Large enough that reads
+/// go straight into it rather than through a reader's own (smaller) buffer.
 const INITIAL_BUFFER: usize = 256 * 1024;
 
 impl<R: Read> LineReader<R> {
     /// A reader that cuts lines longer than `max_line` bytes.
     pub fn new(reader: R, max_line: usize) -> Self {
+        Self::with_buffer(reader, max_line, Vec::new())
+    }
+
+    /// [`LineReader::new`], reusing `buf` (from [`LineReader::into_buffer`]) to save zeroing a
+    /// new one for every file.
+    pub fn with_buffer(reader: R, max_line: usize, mut buf: Vec<u8>) -> Self {
+        let initial = INITIAL_BUFFER.min(max_line.max(1) + 1);
+        if buf.len() < initial {
+            buf.resize(initial, 0);
+        }
         LineReader {
             reader,
-            buf: vec![0; INITIAL_BUFFER.min(max_line.max(1) + 1)],
+            buf,
             pos: 0,
             filled: 0,
             eof: false,
@@ -49,6 +60,27 @@ impl<R: Read> LineReader<R> {
             bytes_read: 0,
             pending_error: None,
         }
+    }
+
+    /// Lines of bytes already in memory, without copying them.
+    pub fn from_bytes(bytes: Vec<u8>, max_line: usize, reader: R) -> Self {
+        let filled = bytes.len();
+        LineReader {
+            reader,
+            buf: bytes,
+            pos: 0,
+            filled,
+            eof: true,
+            number: 0,
+            max_line: max_line.max(1),
+            bytes_read: filled as u64,
+            pending_error: None,
+        }
+    }
+
+    /// The buffer, for the next file.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.buf
     }
 
     /// Bytes taken from the underlying reader so far.
@@ -88,14 +120,16 @@ impl<R: Read> LineReader<R> {
                 let start = self.pos;
                 self.pos = end + 1;
                 self.number += 1;
-                let mut bytes = &self.buf[start..end];
+                // Only possible when the whole input was handed over in memory.
+                let full_len = (end - start > self.max_line).then_some((end - start) as u64);
+                let mut bytes = &self.buf[start..end.min(start + self.max_line)];
                 if let [rest @ .., b'\r'] = bytes {
                     bytes = rest;
                 }
                 return Ok(Some(Line {
                     bytes,
                     number: self.number,
-                    full_len: None,
+                    full_len,
                 }));
             }
             scanned = self.filled;
@@ -104,10 +138,11 @@ impl<R: Read> LineReader<R> {
                     let start = self.pos;
                     self.pos = self.filled;
                     self.number += 1;
+                    let len = self.filled - start;
                     return Ok(Some(Line {
-                        bytes: &self.buf[start..self.filled],
+                        bytes: &self.buf[start..start + len.min(self.max_line)],
                         number: self.number,
-                        full_len: None,
+                        full_len: (len > self.max_line).then_some(len as u64),
                     }));
                 }
                 return match self.pending_error.take() {
@@ -269,6 +304,29 @@ mod tests {
             );
             assert_eq!((got[1].0.as_str(), got[1].1), ("next", 2));
             assert_eq!((got[2].0.as_str(), got[2].1), ("last", 3));
+        }
+    }
+
+    #[test]
+    fn bytes_in_memory_are_split_the_same_way() {
+        let data = b"a\nbbbbbbbbbbbbbbbbbbbb\r\nc\ndddddddddddddddddd".to_vec();
+        for max in [5, 100] {
+            let mut from_bytes = LineReader::from_bytes(data.clone(), max, io::empty());
+            let mut streamed = LineReader::new(&data[..], max);
+            loop {
+                let a = from_bytes
+                    .next_line()
+                    .unwrap()
+                    .map(|l| (l.bytes.to_vec(), l.number, l.full_len));
+                let b = streamed
+                    .next_line()
+                    .unwrap()
+                    .map(|l| (l.bytes.to_vec(), l.number, l.full_len));
+                assert_eq!(a, b, "max {max}");
+                if a.is_none() {
+                    break;
+                }
+            }
         }
     }
 

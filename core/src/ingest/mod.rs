@@ -59,9 +59,11 @@ pub struct Entry<'a> {
 /// What a sink or filter needs from the parser; what nobody needs is not computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Needs {
-    /// Payload detection: level, raw level, format, app timestamp.
+    /// Payload detection: level, raw level, format.
     pub payload: bool,
-    /// Structured fields.
+    /// The application's own timestamp (implies `payload`).
+    pub app_ts: bool,
+    /// Structured fields (implies `payload`).
     pub fields: bool,
 }
 
@@ -69,14 +71,18 @@ impl Needs {
     /// Everything.
     pub const ALL: Needs = Needs {
         payload: true,
+        app_ts: true,
         fields: true,
     };
 
     /// What either needs.
     pub fn union(self, other: Needs) -> Needs {
+        let app_ts = self.app_ts || other.app_ts;
+        let fields = self.fields || other.fields;
         Needs {
-            payload: self.payload || other.payload || other.fields || self.fields,
-            fields: self.fields || other.fields,
+            payload: self.payload || other.payload || app_ts || fields,
+            app_ts,
+            fields,
         }
     }
 }
@@ -209,12 +215,24 @@ where
     let read_one = |&i: &usize| {
         let mut sink = make_sink();
         let out = assemble::read_instance(set, plan, i, filter, &mut sink, progress);
-        (sink, out)
+        (i, sink, out)
     };
     #[cfg(not(target_arch = "wasm32"))]
     let results: Vec<_> = {
         use rayon::prelude::*;
-        selected.par_iter().map(read_one).collect()
+        // Largest first, one instance per task, so no thread is left with a big one at the end.
+        let mut order = selected.clone();
+        order.sort_by_key(|&i| {
+            let bytes: u64 = plan.instances[i]
+                .files
+                .iter()
+                .map(|&f| set.entries()[f].size)
+                .sum();
+            std::cmp::Reverse(bytes)
+        });
+        let mut results: Vec<_> = order.par_iter().with_max_len(1).map(read_one).collect();
+        results.sort_unstable_by_key(|r| r.0);
+        results
     };
     #[cfg(target_arch = "wasm32")]
     let results: Vec<_> = selected.iter().map(read_one).collect();
@@ -225,7 +243,7 @@ where
         cancelled: progress.cancelled(),
     };
     let mut sinks = Vec::with_capacity(results.len());
-    for (sink, out) in results {
+    for (_, sink, out) in results {
         for (file, stats) in out.files {
             report.files[file] = stats;
         }

@@ -143,6 +143,7 @@ impl EntryFilter for LogFilter {
     fn needs(&self) -> Needs {
         Needs {
             payload: self.levels.is_some() || !self.fields.is_empty(),
+            app_ts: false,
             fields: !self.fields.is_empty(),
         }
     }

@@ -167,28 +167,83 @@ pub struct StatsSink {
     prefix: Vec<Option<Value>>,
     /// The instance's files and their paths (for `source`).
     sources: Vec<(usize, String)>,
-    counts: HashMap<Vec<u8>, [u64; 2]>,
+    /// Keys and their (entries, bytes), in first-seen order.
+    slots: Vec<(Vec<u8>, [u64; 2])>,
+    index: foldhash::HashMap<Vec<u8>, usize>,
+    /// The slot of the last entry: consecutive entries mostly share their key.
+    last: Option<usize>,
     scratch: Vec<u8>,
+    /// When every entry-level key is a small enum and there are no time buckets (the usual
+    /// `--by namespace,pod,level`): the radix of each, and counts indexed by their combination.
+    small_radix: Option<Vec<u8>>,
+    small_counts: Vec<[u64; 2]>,
     /// Rows of earlier instances, when a sink is reused.
     done: Vec<(Vec<Value>, Option<i64>, [u64; 2])>,
+}
+
+/// How many values a small enum key takes, encoded as in [`StatsSink::entry`]'s byte keys.
+fn small_radix(key: &GroupKey) -> Option<u8> {
+    match key {
+        GroupKey::Stream => Some(3),
+        GroupKey::Level => Some(Level::ALL.len() as u8),
+        GroupKey::Format => Some(EntryFormat::ALL.len() as u8),
+        GroupKey::Partial => Some(2),
+        _ => None,
+    }
 }
 
 impl StatsSink {
     /// A sink counting by `spec`.
     pub fn new(spec: Arc<StatsSpec>) -> Self {
+        let small_radix: Option<Vec<u8>> = if spec.every_nanos.is_none() {
+            spec.by
+                .iter()
+                .filter(|k| !k.per_instance())
+                .map(small_radix)
+                .collect()
+        } else {
+            None
+        };
+        let small_len = small_radix.as_ref().map_or(0, |r| {
+            r.iter().map(|&x| usize::from(x)).product::<usize>() * 2
+        });
         StatsSink {
+            small_radix,
+            small_counts: vec![[0, 0]; small_len],
             spec,
             prefix: Vec::new(),
             sources: Vec::new(),
-            counts: HashMap::new(),
+            slots: Vec::new(),
+            index: foldhash::HashMap::default(),
+            last: None,
             scratch: Vec::new(),
             done: Vec::new(),
         }
     }
 
     fn flush(&mut self) {
-        let counts = std::mem::take(&mut self.counts);
-        for (key, c) in counts {
+        // Small counters go through the byte keys of the general path, to be decoded alike.
+        if let Some(radix) = self.small_radix.clone() {
+            for idx in 0..self.small_counts.len() {
+                let c = std::mem::take(&mut self.small_counts[idx]);
+                if c[0] == 0 {
+                    continue;
+                }
+                let mut rest = idx / 2;
+                let mut key = vec![0u8; radix.len()];
+                for (slot, &r) in key.iter_mut().zip(&radix).rev() {
+                    *slot = (rest % usize::from(r)) as u8;
+                    rest /= usize::from(r);
+                }
+                let bucket: i64 = if idx % 2 == 1 { i64::MIN } else { 0 };
+                key.extend_from_slice(&bucket.to_le_bytes());
+                self.slots.push((key, c));
+            }
+        }
+        self.index.clear();
+        self.last = None;
+        let slots = std::mem::take(&mut self.slots);
+        for (key, c) in slots {
             let (values, bucket) = self.decode(&key);
             self.done.push((values, bucket, c));
         }
@@ -259,10 +314,31 @@ fn push_text(key: &mut Vec<u8>, s: Option<&str>) {
     }
 }
 
+/// Byte equality for short keys, eight bytes at a time (a `memcmp` call costs more here).
+#[inline]
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().expect("8 bytes"));
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        if word(x) != word(y) {
+            return false;
+        }
+    }
+    ca.remainder()
+        .iter()
+        .zip(cb.remainder())
+        .all(|(x, y)| x == y)
+}
+
 impl EntrySink for StatsSink {
     fn needs(&self) -> Needs {
         let by = &self.spec.by;
         Needs {
+            app_ts: false,
             payload: by
                 .iter()
                 .any(|k| matches!(k, GroupKey::Level | GroupKey::LevelRaw | GroupKey::Format)),
@@ -303,6 +379,23 @@ impl EntrySink for StatsSink {
     }
 
     fn entry(&mut self, e: &Entry<'_>) {
+        if let Some(radix) = &self.small_radix {
+            let mut idx = 0usize;
+            let mut r = radix.iter();
+            for k in self.spec.by.iter().filter(|k| !k.per_instance()) {
+                let v = match k {
+                    GroupKey::Stream => e.stream.map_or(2, |s| s as usize),
+                    GroupKey::Level => e.level as usize,
+                    GroupKey::Format => e.format as usize,
+                    _ => usize::from(e.partial),
+                };
+                idx = idx * usize::from(*r.next().expect("a radix per key")) + v;
+            }
+            let c = &mut self.small_counts[idx * 2 + usize::from(e.ts_nanos.is_none())];
+            c[0] += 1;
+            c[1] += e.message.len() as u64;
+            return;
+        }
         let key = &mut self.scratch;
         key.clear();
         for k in self.spec.by.iter().filter(|k| !k.per_instance()) {
@@ -326,12 +419,21 @@ impl EntrySink for StatsSink {
         };
         key.extend_from_slice(&bucket.to_le_bytes());
         let bytes = e.message.len() as u64;
-        if let Some(c) = self.counts.get_mut(key.as_slice()) {
-            c[0] += 1;
-            c[1] += bytes;
-        } else {
-            self.counts.insert(key.clone(), [1, bytes]);
-        }
+        let slot = match self.last {
+            Some(i) if short_eq(&self.slots[i].0, key) => i,
+            _ => match self.index.get(key.as_slice()) {
+                Some(&i) => i,
+                None => {
+                    self.slots.push((key.clone(), [0, 0]));
+                    self.index.insert(key.clone(), self.slots.len() - 1);
+                    self.slots.len() - 1
+                }
+            },
+        };
+        self.last = Some(slot);
+        let c = &mut self.slots[slot].1;
+        c[0] += 1;
+        c[1] += bytes;
     }
 }
 

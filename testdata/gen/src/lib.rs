@@ -73,7 +73,7 @@ impl Spec {
             docker_nodes: 0,
             pods_per_node: 18,
             target_bytes: (gb * 1e9) as u64,
-            rotate_bytes: 10 * 1024 * 1024,
+            rotate_bytes: 2 * 1024 * 1024,
             containers_entries: true,
             garbage_lines: false,
         }
@@ -559,9 +559,14 @@ pub fn generate(root: &Path, spec: &Spec) -> io::Result<Truth> {
                 let style = *rng.pick(&STYLES);
                 let restarts = if rng.below(4) == 0 { 2 } else { 1 };
                 for restart in 0..restarts {
-                    let share = spec.target_bytes / (pods_total as u64 * 2)
-                        * if restart + 1 == restarts { 3 } else { 1 }
-                        / 2;
+                    // A pod's share, split over its containers; a restarted container's earlier
+                    // run holds a third of it.
+                    let pod_share = spec.target_bytes / pods_total as u64;
+                    let share = match (restarts, restart) {
+                        (1, _) => pod_share,
+                        (_, 0) => pod_share / 3,
+                        _ => pod_share * 2 / 3,
+                    };
                     plans.push(InstancePlan {
                         node: node.clone(),
                         namespace: namespace.clone(),
@@ -574,7 +579,7 @@ pub fn generate(root: &Path, spec: &Spec) -> io::Result<Truth> {
                         container: container.clone(),
                         restart,
                         style,
-                        bytes: share / containers as u64 + 200,
+                        bytes: share / containers as u64,
                         seed: rng.next_u64(),
                         docker,
                     });
