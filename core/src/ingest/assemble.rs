@@ -16,7 +16,7 @@ use crate::formats::json::JsonStr;
 use crate::formats::{EntryFormat, FieldBuf, PayloadContext, PayloadInfo, PayloadParser, Stream};
 use crate::level::Level;
 use crate::sources::plan::{ContainerMeta, Plan};
-use crate::sources::{FileSet, Opened};
+use crate::sources::{FileSet, Opened, ReadBuffers};
 use crate::time::DateCache;
 
 /// Line buffers up to this size are kept for the next file of the instance.
@@ -121,6 +121,8 @@ struct Assembler<'a, S> {
     dates: DateCache,
     /// The line buffer, reused from file to file.
     line_buf: Vec<u8>,
+    /// Buffers for reading and decoding whole files, reused from file to file.
+    read_buffers: &'a mut ReadBuffers,
 }
 
 fn slot(stream: Option<Stream>) -> usize {
@@ -385,7 +387,10 @@ impl<S: EntrySink> Assembler<'_, S> {
     fn read_file(&mut self, file_pos: usize, progress: &Progress) {
         let index = self.files[file_pos];
         self.stats[file_pos].read = true;
-        let opened = match self.set.open_counting(index, &progress.bytes_done) {
+        let opened = match self
+            .set
+            .open_counting(index, &progress.bytes_done, self.read_buffers)
+        {
             Ok(o) => o,
             Err(e) => {
                 let path = self.path(file_pos).to_string();
@@ -398,13 +403,14 @@ impl<S: EntrySink> Assembler<'_, S> {
                 return;
             }
         };
+        let in_memory = matches!(opened, Opened::Bytes { .. });
         let mut lines = match opened {
             Opened::Reader(r) => {
                 LineReader::with_buffer(r, MAX_ENTRY_BYTES, std::mem::take(&mut self.line_buf))
             }
-            Opened::Bytes(b) => {
+            Opened::Bytes { buf, len } => {
                 let none: Box<dyn io::Read + Send> = Box::new(io::empty());
-                LineReader::from_bytes(b, MAX_ENTRY_BYTES, none)
+                LineReader::from_bytes(buf, len, MAX_ENTRY_BYTES, none)
             }
         };
         loop {
@@ -439,8 +445,10 @@ impl<S: EntrySink> Assembler<'_, S> {
         }
         self.stats[file_pos].bytes = lines.bytes_read();
         let buf = lines.into_buffer();
-        // Keep a streaming buffer for the next file, not a whole decoded one.
-        if buf.len() <= MAX_REUSED_LINE_BUFFER {
+        if in_memory {
+            self.read_buffers.give_back(buf);
+        } else if buf.len() <= MAX_REUSED_LINE_BUFFER {
+            // Keep a streaming buffer for the next file, unless a long line grew it.
             self.line_buf = buf;
         }
         let extra = self.line_diagnostics[file_pos].saturating_sub(MAX_LINE_DIAGNOSTICS_PER_FILE);
@@ -491,6 +499,7 @@ pub(super) fn read_instance<S: EntrySink>(
     filter: &dyn EntryFilter,
     sink: &mut S,
     progress: &Progress,
+    read_buffers: &mut ReadBuffers,
 ) -> InstanceOutput {
     let inst = &plan.instances[instance];
     sink.begin_instance(instance, &inst.meta, set, &inst.files);
@@ -513,6 +522,7 @@ pub(super) fn read_instance<S: EntrySink>(
         scratch: Vec::new(),
         dates: DateCache::default(),
         line_buf: Vec::new(),
+        read_buffers,
     };
     for file_pos in 0..inst.files.len() {
         if progress.cancelled() {

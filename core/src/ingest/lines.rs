@@ -62,9 +62,9 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    /// Lines of bytes already in memory, without copying them.
-    pub fn from_bytes(bytes: Vec<u8>, max_line: usize, reader: R) -> Self {
-        let filled = bytes.len();
+    /// Lines of the first `len` bytes of `bytes`, already in memory, without copying them.
+    pub fn from_bytes(bytes: Vec<u8>, len: usize, max_line: usize, reader: R) -> Self {
+        let filled = len.min(bytes.len());
         LineReader {
             reader,
             buf: bytes,
@@ -311,7 +311,10 @@ mod tests {
     fn bytes_in_memory_are_split_the_same_way() {
         let data = b"a\nbbbbbbbbbbbbbbbbbbbb\r\nc\ndddddddddddddddddd".to_vec();
         for max in [5, 100] {
-            let mut from_bytes = LineReader::from_bytes(data.clone(), max, io::empty());
+            // A reused buffer: stale bytes after the data are not read.
+            let mut buf = data.clone();
+            buf.extend_from_slice(b"zz\nstale\n");
+            let mut from_bytes = LineReader::from_bytes(buf, data.len(), max, io::empty());
             let mut streamed = LineReader::new(&data[..], max);
             loop {
                 let a = from_bytes

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::diag::Diagnostic;
 use crate::formats::{EntryFormat, FieldBuf, Stream};
 use crate::level::Level;
-use crate::sources::FileSet;
+use crate::sources::{FileSet, ReadBuffers};
 use crate::sources::plan::{ContainerMeta, Plan};
 
 /// The longest physical line or joined entry kept; longer ones are cut, with a warning.
@@ -212,9 +212,18 @@ where
         .sum();
     progress.bytes_total.fetch_add(total, Ordering::Relaxed);
 
+    // Read buffers go back to a pool after each instance, for the next one on any thread.
+    let pool = std::sync::Mutex::new(Vec::<ReadBuffers>::new());
     let read_one = |&i: &usize| {
         let mut sink = make_sink();
-        let out = assemble::read_instance(set, plan, i, filter, &mut sink, progress);
+        let mut buffers = pool
+            .lock()
+            .map(|mut p| p.pop().unwrap_or_default())
+            .unwrap_or_default();
+        let out = assemble::read_instance(set, plan, i, filter, &mut sink, progress, &mut buffers);
+        if let Ok(mut p) = pool.lock() {
+            p.push(buffers);
+        }
         (i, sink, out)
     };
     #[cfg(not(target_arch = "wasm32"))]

@@ -162,19 +162,26 @@ impl FileSet {
     /// [`FileSet::open`] for reading a whole file: adds the stored bytes consumed to `counter`,
     /// and (natively) decodes a gzip file of moderate size in one pass, which is twice as fast
     /// as streaming.
+    ///
+    /// `buffers` are reused from file to file, so that decoding many rotated files does not
+    /// allocate (and zero) memory for each.
     pub fn open_counting<'a>(
         &'a self,
         index: usize,
         counter: &'a AtomicU64,
+        buffers: &mut ReadBuffers,
     ) -> io::Result<Opened<'a>> {
         let raw: Box<dyn Read + Send + 'a> = Box::new(CountingReader {
             inner: self.open_raw(index)?,
             counter,
         });
         #[cfg(not(target_arch = "wasm32"))]
-        if self.entries[index].size <= ONE_SHOT_GZIP_MAX_BYTES {
-            return one_shot::decode(raw);
+        let size = self.entries[index].size;
+        if size <= ONE_SHOT_GZIP_MAX_BYTES {
+            return one_shot::decode(raw, size as usize, buffers);
         }
+        #[cfg(target_arch = "wasm32")]
+        let _ = buffers;
         decode(raw).map(Opened::Reader)
     }
 
@@ -211,7 +218,11 @@ mod one_shot {
     /// Reads the stored bytes; a single-member gzip stream is decoded with libdeflate, anything
     /// else (plain bytes, several members, damage) goes through [`super::decode`], whose
     /// streaming decoder keeps what comes before a damaged spot.
-    pub(super) fn decode<'a>(mut raw: Box<dyn Read + Send + 'a>) -> io::Result<super::Opened<'a>> {
+    pub(super) fn decode<'a>(
+        mut raw: Box<dyn Read + Send + 'a>,
+        size: usize,
+        buffers: &mut super::ReadBuffers,
+    ) -> io::Result<super::Opened<'a>> {
         let mut head = [0u8; 2];
         let got = read_up_to(&mut raw, &mut head)?;
         if got < 2 || head != [0x1f, 0x8b] {
@@ -219,11 +230,32 @@ mod one_shot {
                 Box::new(Cursor::new(head[..got].to_vec()).chain(raw));
             return super::decode(plain).map(super::Opened::Reader);
         }
-        let mut stored = head.to_vec();
-        raw.read_to_end(&mut stored)?;
-        if let Some(decoded) = gunzip(&stored) {
-            return Ok(super::Opened::Bytes(decoded));
+        // Read into a buffer whose bytes were initialized by an earlier file (no zeroing), sized
+        // one byte past the stated size so that a file that grew is noticed.
+        let mut stored = std::mem::take(&mut buffers.stored);
+        if stored.len() < size + 1 {
+            stored.resize(size + 1, 0);
         }
+        stored[..2].copy_from_slice(&head);
+        let mut len = 2 + read_up_to(&mut raw, &mut stored[2..])?;
+        if len == stored.len() {
+            stored.truncate(len);
+            raw.read_to_end(&mut stored)?;
+            len = stored.len();
+        }
+        let mut decoded = std::mem::take(&mut buffers.decoded);
+        let result = gunzip(&stored[..len], &mut decoded);
+        if let Some(n) = result {
+            if stored.len() <= super::MAX_KEPT_BUFFER_BYTES {
+                buffers.stored = stored;
+            }
+            return Ok(super::Opened::Bytes {
+                buf: decoded,
+                len: n,
+            });
+        }
+        buffers.decoded = decoded;
+        stored.truncate(len);
         super::decode(Box::new(Cursor::new(stored))).map(super::Opened::Reader)
     }
 
@@ -240,8 +272,9 @@ mod one_shot {
         Ok(n)
     }
 
-    /// Decodes a whole single-member gzip stream whose trailer states its size.
-    fn gunzip(stored: &[u8]) -> Option<Vec<u8>> {
+    /// Decodes a whole single-member gzip stream whose trailer states its size into the start
+    /// of `out` (grown as needed, never shrunk); returns the decoded length.
+    fn gunzip(stored: &[u8], out: &mut Vec<u8>) -> Option<usize> {
         let trailer: [u8; 4] = stored
             .get(stored.len().checked_sub(4)?..)?
             .try_into()
@@ -251,15 +284,13 @@ mod one_shot {
             return None;
         }
         // One byte more than stated: a stream that does not fit was misdescribed.
-        let mut out = vec![0u8; size + 1];
-        let n = libdeflater::Decompressor::new()
-            .gzip_decompress(stored, &mut out)
-            .ok()?;
-        if n != size {
-            return None;
+        if out.len() < size + 1 {
+            out.resize(size + 1, 0);
         }
-        out.truncate(n);
-        Some(out)
+        let n = libdeflater::Decompressor::new()
+            .gzip_decompress(stored, &mut out[..size + 1])
+            .ok()?;
+        (n == size).then_some(n)
     }
 
     #[cfg(test)]
@@ -274,8 +305,16 @@ mod one_shot {
         }
 
         fn read_all(stored: Vec<u8>) -> (Vec<u8>, Option<io::ErrorKind>) {
-            let mut r = match decode(Box::new(Cursor::new(stored))).unwrap() {
-                super::super::Opened::Bytes(b) => return (b, None),
+            let mut buffers = super::super::ReadBuffers::default();
+            // A reused buffer holds old bytes past the data: they must not show.
+            buffers.give_back(vec![b'x'; 3_000_000]);
+            // Stated sizes that are too small or too large work too.
+            let size = stored.len() / 2;
+            let mut r = match decode(Box::new(Cursor::new(stored)), size, &mut buffers).unwrap() {
+                super::super::Opened::Bytes { mut buf, len } => {
+                    buf.truncate(len);
+                    return (buf, None);
+                }
                 super::super::Opened::Reader(r) => r,
             };
             let mut out = Vec::new();
@@ -327,15 +366,41 @@ impl<R: Read> Read for CountingReader<'_, R> {
 pub enum Opened<'a> {
     /// Read as a stream.
     Reader(Box<dyn Read + Send + 'a>),
-    /// All of its (decoded) bytes.
-    Bytes(Vec<u8>),
+    /// All of its (decoded) bytes: the first `len` bytes of `buf`. Give `buf` back with
+    /// [`ReadBuffers::give_back`] when done.
+    Bytes {
+        /// The buffer (longer than the data: it is reused).
+        buf: Vec<u8>,
+        /// Bytes of data.
+        len: usize,
+    },
 }
 
 impl std::fmt::Debug for Opened<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Opened::Reader(_) => f.write_str("Opened::Reader"),
-            Opened::Bytes(b) => write!(f, "Opened::Bytes({} bytes)", b.len()),
+            Opened::Bytes { len, .. } => write!(f, "Opened::Bytes({len} bytes)"),
+        }
+    }
+}
+
+/// Buffers [`FileSet::open_counting`] reuses from one file to the next (one per reading thread).
+#[derive(Debug, Default)]
+pub struct ReadBuffers {
+    #[cfg_attr(target_arch = "wasm32", expect(dead_code))]
+    stored: Vec<u8>,
+    decoded: Vec<u8>,
+}
+
+/// Buffers larger than this are not kept for the next file.
+const MAX_KEPT_BUFFER_BYTES: usize = 32 * 1024 * 1024;
+
+impl ReadBuffers {
+    /// Returns a decoded buffer from [`Opened::Bytes`] for the next file.
+    pub fn give_back(&mut self, buf: Vec<u8>) {
+        if buf.len() <= MAX_KEPT_BUFFER_BYTES && buf.len() > self.decoded.len() {
+            self.decoded = buf;
         }
     }
 }
