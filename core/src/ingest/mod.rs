@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::diag::Diagnostic;
 use crate::formats::{EntryFormat, FieldBuf, Stream};
 use crate::level::Level;
-use crate::sources::{FileSet, ReadBuffers};
 use crate::sources::plan::{ContainerMeta, Plan};
+use crate::sources::{FileSet, ReadBuffers};
 
 /// The longest physical line or joined entry kept; longer ones are cut, with a warning.
 pub const MAX_ENTRY_BYTES: usize = 16 * 1024 * 1024;
