@@ -176,9 +176,11 @@ impl FileSet {
             counter,
         });
         #[cfg(not(target_arch = "wasm32"))]
-        let size = self.entries[index].size;
-        if size <= ONE_SHOT_GZIP_MAX_BYTES {
-            return one_shot::decode(raw, size as usize, buffers);
+        {
+            let size = self.entries[index].size;
+            if size <= ONE_SHOT_GZIP_MAX_BYTES {
+                return one_shot::decode(raw, size as usize, buffers);
+            }
         }
         #[cfg(target_arch = "wasm32")]
         let _ = buffers;
