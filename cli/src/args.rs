@@ -36,6 +36,10 @@ pub(crate) struct InputArgs {
     #[arg(long, value_name = "NAME")]
     pub(crate) node: Option<String>,
 
+    /// Year of timestamps written without one (klog), when no full timestamp in the input tells.
+    #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1970..=9999))]
+    pub(crate) year: Option<i32>,
+
     /// Progress bar on stderr for long reads: auto (when stderr is a terminal), never.
     #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
     pub(crate) progress: When,
@@ -190,7 +194,7 @@ pub(crate) struct StatsArgs {
     #[command(flatten)]
     pub(crate) filter: FilterArgs,
 
-    /// Columns to group by (comma-separated): node, namespace, pod, pod_uid, container, restart,
+    /// Columns to group by (comma-separated): node, namespace, pod, pod_uid, container, component, restart,
     /// stream, level, level_raw, format, source, partial, field.NAME.
     #[arg(
         long,

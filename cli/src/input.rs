@@ -35,6 +35,7 @@ pub(crate) fn load(paths: &[impl AsRef<Path>], input: &InputArgs) -> Result<Load
     }
     let options = PlanOptions {
         node: input.node.clone(),
+        year: input.year,
     };
     let plan = plan(&set, &options);
     Ok(Loaded {

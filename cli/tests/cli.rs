@@ -521,7 +521,7 @@ fn arrow_output_reads_back() {
     let reader =
         arrow::ipc::reader::FileReader::try_new(std::io::Cursor::new(out.stdout), None).unwrap();
     let schema = reader.schema();
-    assert_eq!(schema.fields().len(), 20);
+    assert_eq!(schema.fields().len(), podsift_core::schema::logs::ALL.len());
     assert!(
         matches!(schema.field_with_name("ts").unwrap().data_type(), arrow::datatypes::DataType::Timestamp(arrow::datatypes::TimeUnit::Nanosecond, Some(tz)) if tz.as_ref() == "UTC")
     );
@@ -761,7 +761,16 @@ fn source_totals(dir: &Path) -> (usize, usize, usize, [u64; 4]) {
             r["file"]
         );
     }
-    let sum = |k: &str| read.iter().map(|r| u(&r[k])).sum::<u64>();
+    // Plain logs: every physical line counted, by an independent count of the file's lines.
+    for r in read.iter().filter(|r| r["kind"] == "text") {
+        let bytes = std::fs::read(r["file"].as_str().unwrap()).unwrap();
+        let newlines = bytes.iter().filter(|&&c| c == b'\n').count() as u64;
+        let unterminated = u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
+        assert_eq!(u(&r["lines"]), newlines + unterminated, "{}", r["file"]);
+    }
+    // Totals over the runtime-framed files (CRI and json-file), which the oracle checked.
+    let runtime: Vec<&&Value> = read.iter().filter(|r| r["kind"] != "text").collect();
+    let sum = |k: &str| runtime.iter().map(|r| u(&r[k])).sum::<u64>();
     let skipped = rows.iter().filter(|r| r["status"] == "skipped").count();
     (
         rows.len(),
@@ -776,7 +785,9 @@ fn source_totals(dir: &Path) -> (usize, usize, usize, [u64; 4]) {
 #[test]
 fn realdata_container_runtime_logs_are_accounted_for() {
     let dir = realdata().join("01_container_runtime_logs");
-    assert_eq!(source_totals(&dir), (240, 95, 145, [370, 237, 133, 5]));
+    // 99 read: 95 CRI/json-file logs and 4 plain logs (fluent-bit's tail test inputs); the 141
+    // skipped are configuration, expected outputs and binary fixtures.
+    assert_eq!(source_totals(&dir), (240, 99, 141, [370, 237, 133, 5]));
     let file = |name: &str| dir.join("extracted_from_test_sources").join(name);
     // vector's CRI cases, one after another in one file: the stdout partials join across the
     // stderr line between them and, never completed, stay one entry flagged partial.
@@ -833,14 +844,15 @@ fn realdata_container_runtime_logs_are_accounted_for() {
 #[test]
 fn realdata_node_log_layouts_are_accounted_for() {
     let dir = realdata().join("02_node_log_layouts");
-    assert_eq!(source_totals(&dir), (45, 18, 27, [42, 40, 2, 0]));
+    // 25 read: 18 container logs and 7 plain text files (lists of paths, read as text).
+    assert_eq!(source_totals(&dir), (45, 25, 20, [42, 40, 2, 0]));
     // /var/log/pods copies carry namespace, pod and container in their paths; the 2019
     // /var/log/containers names carry them in the file name.
     let rows = ndjson(&podsift(&[
         "stats",
         dir.to_str().unwrap(),
         "--by",
-        "namespace,pod,container",
+        "namespace,pod,container,component",
         "-o",
         "json",
     ]));
@@ -865,7 +877,99 @@ fn realdata_node_log_layouts_are_accounted_for() {
     ] {
         assert!(keys.contains(&k.to_string()), "{k} not in {keys:?}");
     }
-    // Only fluent-bit's expected-output records (`*.out`, json-file shaped) have no metadata.
-    let unknown = rows.iter().find(|r| r["pod"].is_null()).unwrap();
+    // Only fluent-bit's expected-output records (`*.out`, json-file shaped) have no metadata;
+    // plain text files have a component.
+    let unknown = rows
+        .iter()
+        .find(|r| r["pod"].is_null() && r["component"].is_null())
+        .unwrap();
     assert_eq!(u(&unknown["entries"]), 3);
+}
+
+#[test]
+fn realdata_plain_logs_are_read_and_folded() {
+    let root = realdata();
+    for dir in ["03_component_logs", "07_app_logs"] {
+        let (_, _, skipped, _) = source_totals(&root.join(dir));
+        // Left for the journald and prefixed formats: beats' pretty-printed journal JSON (two
+        // files) and docker compose's `name | line` output (two files).
+        assert_eq!(skipped, 2, "{dir}");
+    }
+    let lnav = root.join("07_app_logs/lnav_test_logs/test");
+    let logs = |file: &Path, extra: &[&str]| {
+        let mut args = vec!["logs", file.to_str().unwrap(), "-o", "json"];
+        args.extend_from_slice(extra);
+        ndjson(&podsift(&args))
+    };
+
+    // zap's console encoder with a Go stack trace under an error: the frames fold into it.
+    let rows = logs(&lnav.join("logfile_zap_console.0"), &[]);
+    let error = rows.iter().find(|r| r["level"] == "error").unwrap();
+    assert_eq!(u(&error["joined"]), 6);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("exporterqueue/async_queue.go:47")
+            || error["message"]
+                .as_str()
+                .unwrap()
+                .contains("async_queue.go")
+    );
+    assert_eq!(error["ts"], "2025-04-24T22:09:20.856000000Z");
+    assert_eq!(error["component"], "logfile_zap_console");
+
+    // JSON split over two lines is one entry, and parses as JSON.
+    let rows = logs(
+        &root.join("03_component_logs/kubernetes_logs_benchmark_data/split.log"),
+        &[],
+    );
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (&rows[0]["format"], u(&rows[0]["joined"])),
+        (&Value::from("json"), 1)
+    );
+
+    // klog without a year: from --year, else nothing in this file tells.
+    let glog = lnav.join("logfile_glog.0");
+    let rows = logs(&glog, &["--year", "2023"]);
+    assert_eq!(rows.len(), 7);
+    assert_eq!(rows[0]["ts"], "2023-05-17T15:04:22.619632000Z");
+    assert_eq!(rows[0]["level"], "error");
+    assert_eq!(rows[3]["level"], "warn");
+}
+
+#[test]
+fn klog_year_rolls_over_and_comes_from_the_pods_beside_it() {
+    let dir = TempDir::new("klog-year");
+    dir.write(
+        "node-a/pods/default_web_1f0e2c1a-0000-4000-8000-000000000001/app/0.log",
+        b"2024-01-01T00:00:05.000000000Z stdout F hello\n",
+    );
+    dir.write(
+        "node-a/kubelet.log",
+        b"I1231 23:59:58.000000    1 a.go:1] last of the year\n\
+          E0101 00:00:01.000000    1 a.go:2] first of the next\n\
+          goroutine 1 [running]:\n\
+          \tmain.main()\n",
+    );
+    let node = dir.path().join("node-a");
+    let rows = ndjson(&podsift(&["logs", node.to_str().unwrap(), "-o", "json"]));
+    let kubelet: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["component"] == "kubelet")
+        .collect();
+    assert_eq!(kubelet.len(), 2);
+    assert_eq!(kubelet[0]["ts"], "2023-12-31T23:59:58.000000000Z");
+    assert_eq!(kubelet[1]["ts"], "2024-01-01T00:00:01.000000000Z");
+    assert_eq!(u(&kubelet[1]["joined"]), 2);
+    assert_eq!(kubelet[1]["node"], "node-a");
+    // Time order across the pod and the component.
+    let order: Vec<&str> = rows
+        .iter()
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert!(order[0].ends_with("] last of the year"));
+    assert!(order[1].ends_with("] first of the next\ngoroutine 1 [running]:\n\tmain.main()"));
+    assert_eq!(order[2], "hello");
 }

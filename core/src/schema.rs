@@ -11,6 +11,7 @@
 //! | `pod` | categorical | pod name |
 //! | `pod_uid` | categorical | pod UID, or a static pod's config hash |
 //! | `container` | categorical | container name |
+//! | `component` | categorical | for logs outside `pods/`: the component that wrote them, from the file name (`kubelet` for `kubelet.log`) |
 //! | `restart` | u32 | restart count of the container instance (`<restart>.log`) |
 //! | `stream` | categorical | `stdout` or `stderr` |
 //! | `level` | enum | `unknown`, `trace`, `debug`, `info`, `warn`, `error`, `fatal` (ordered by severity) |
@@ -38,6 +39,7 @@
 //! | `status` | string | `read`, `duplicate`, `metadata`, `skipped` |
 //! | `note` | string | why it was skipped, what it duplicates |
 //! | `node`, `namespace`, `pod`, `pod_uid`, `container` | string | metadata |
+//! | `component` | string | the component of a log outside `pods/` |
 //! | `restart` | u32 | restart count |
 //! | `container_id` | string | container ID, when known |
 //! | `bytes` | u64 | stored size |
@@ -70,6 +72,7 @@ pub mod logs {
     pub const POD: &str = "pod";
     pub const POD_UID: &str = "pod_uid";
     pub const CONTAINER: &str = "container";
+    pub const COMPONENT: &str = "component";
     pub const RESTART: &str = "restart";
     pub const STREAM: &str = "stream";
     pub const LEVEL: &str = "level";
@@ -86,9 +89,9 @@ pub mod logs {
     pub const TRUNCATED: &str = "truncated";
 
     /// All columns, in table order.
-    pub const ALL: [&str; 20] = [
-        TS, NODE, NAMESPACE, POD, POD_UID, CONTAINER, RESTART, STREAM, LEVEL, LEVEL_RAW, FORMAT,
-        MESSAGE, APP_TS, FIELDS, SOURCE, SOURCE_ID, LINE, JOINED, PARTIAL, TRUNCATED,
+    pub const ALL: [&str; 21] = [
+        TS, NODE, NAMESPACE, POD, POD_UID, CONTAINER, COMPONENT, RESTART, STREAM, LEVEL, LEVEL_RAW,
+        FORMAT, MESSAGE, APP_TS, FIELDS, SOURCE, SOURCE_ID, LINE, JOINED, PARTIAL, TRUNCATED,
     ];
 
     /// Field names inside the `fields` structs.
@@ -112,6 +115,7 @@ pub mod sources {
     pub const CONTAINER: &str = "container";
     pub const RESTART: &str = "restart";
     pub const CONTAINER_ID: &str = "container_id";
+    pub const COMPONENT: &str = "component";
     pub const BYTES: &str = "bytes";
     pub const BYTES_READ: &str = "bytes_read";
     pub const LINES: &str = "lines";

@@ -79,6 +79,30 @@ pub fn find_level_word(b: &[u8]) -> Option<(Level, usize, usize)> {
     None
 }
 
+/// `<timestamp> <level> ...` (zap's console encoder, many others): right after a leading
+/// timestamp, a level word of any case that is a whole whitespace-delimited token counts.
+fn level_token_after_timestamp(window: &[u8], after_ts: bool) -> Option<(Level, usize, usize)> {
+    if !after_ts {
+        return None;
+    }
+    let start = window
+        .iter()
+        .take_while(|c| matches!(c, b' ' | b'\t'))
+        .count();
+    if start == 0 {
+        return None;
+    }
+    let len = window[start..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .count();
+    let end = start + len;
+    if !matches!(window.get(end), None | Some(b' ' | b'\t')) {
+        return None;
+    }
+    word_level(&window[start..end]).map(|l| (l, start, end))
+}
+
 /// The length of what looks like a leading timestamp:
 /// `\d{4}[-/]\d\d[-/]\d\d[Tt ]\d\d:\d\d:\d\d([.,]\d+)?([Zz]|[+-]\d\d(:?\d\d)?)?`.
 fn timestamp_shape_len(s: &[u8]) -> Option<usize> {
@@ -127,7 +151,9 @@ pub(crate) fn parse(msg: &[u8], ctx: PayloadContext, p: &mut PayloadParser) -> P
         None
     };
     let window = &msg[after_ts..msg.len().min(after_ts + LEVEL_WINDOW)];
-    let level = match find_level_word(window) {
+    let level = match level_token_after_timestamp(window, after_ts > 0)
+        .or_else(|| find_level_word(window))
+    {
         Some((level, s, e)) => {
             p.set_level_raw(std::str::from_utf8(&window[s..e]).unwrap_or_default());
             level
@@ -166,6 +192,20 @@ pub fn cases() -> Vec<PayloadCase> {
             Some(T),
         ),
         case("WARNING:root:deprecated call", Level::Warn, "WARNING", None),
+        // zap's console encoder: the level is the token after the time, in any case.
+        case(
+            "2024-01-01T12:00:00Z\terror\tqueue.go:12\tExporting failed",
+            Level::Error,
+            "error",
+            Some(T),
+        ),
+        // ... but not a word further on in prose.
+        case(
+            "2024-01-01T12:00:00Z no error occurred",
+            Level::Unknown,
+            "",
+            Some(T),
+        ),
         case(
             "2024/01/01 12:00:00 [error] 29#29: *1 open() failed",
             Level::Error,

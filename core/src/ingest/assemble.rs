@@ -2,6 +2,13 @@
 //! with CRI `P` lines and json-file pieces without a newline joined up to the line that ends
 //! them, across file boundaries too.
 //!
+//! Plain logs (`kubelet.log`, syslog, an application's file) have no runtime framing: an entry
+//! starts at a line that starts like one (a timestamp, a klog header, a JSON object; see
+//! [`starts_like_entry`]), and a line that does not (a stack frame, an indented or blank line)
+//! continues the entry before it once the file has shown stamped lines. The entry's time is its
+//! own timestamp; klog's missing year comes from the entry before it or the plan's reference
+//! time, so that December to January rolls over.
+//!
 //! Accounting: every physical line is the first line of an entry (unparsed lines are entries of
 //! format `unparsed`) or a continuation joined into one, so per file `lines = entries + joined`.
 
@@ -15,7 +22,7 @@ use crate::formats::docker::{DockerLine, parse_docker_line};
 use crate::formats::json::JsonStr;
 use crate::formats::{EntryFormat, FieldBuf, PayloadContext, PayloadInfo, PayloadParser, Stream};
 use crate::level::Level;
-use crate::sources::plan::{ContainerMeta, Plan};
+use crate::sources::plan::{ContainerMeta, Framing, Plan, starts_like_entry};
 use crate::sources::{FileSet, Opened, ReadBuffers};
 use crate::time::DateCache;
 
@@ -123,6 +130,12 @@ struct Assembler<'a, S> {
     line_buf: Vec<u8>,
     /// Buffers for reading and decoding whole files, reused from file to file.
     read_buffers: &'a mut ReadBuffers,
+    framing: Framing,
+    /// Plain framing: a line of this instance started like an entry, so lines that do not
+    /// continue the entry before them.
+    plain_stamped: bool,
+    /// A time near the input's, for timestamps without a year.
+    reference_ts: Option<i64>,
 }
 
 fn slot(stream: Option<Stream>) -> usize {
@@ -149,12 +162,22 @@ impl<S: EntrySink> Assembler<'_, S> {
     }
 
     fn emit(&mut self, message: &[u8], o: Origin) {
+        let plain = self.framing == Framing::Plain;
         let info = if o.unparsed {
             PayloadInfo {
                 format: EntryFormat::Unparsed,
                 level: Level::Unknown,
                 app_ts_nanos: None,
             }
+        } else if plain {
+            // The time is in the payload: always parse it.
+            let ctx = PayloadContext {
+                runtime_ts_nanos: self.last_ts.or(self.reference_ts),
+                want_fields: self.needs.fields,
+                want_app_ts: true,
+                may_have_newlines: o.joined > 0,
+            };
+            self.payload.parse(message, ctx)
         } else if self.needs.payload {
             let ctx = PayloadContext {
                 runtime_ts_nanos: o.ts,
@@ -170,9 +193,17 @@ impl<S: EntrySink> Assembler<'_, S> {
                 app_ts_nanos: None,
             }
         };
+        let ts = if plain {
+            if info.app_ts_nanos.is_some() {
+                self.last_ts = info.app_ts_nanos;
+            }
+            self.last_ts
+        } else {
+            o.ts
+        };
         let stats = &mut self.stats[o.file_pos];
         stats.entries += 1;
-        if let Some(ts) = o.ts {
+        if let Some(ts) = ts {
             stats.first_ts = Some(stats.first_ts.map_or(ts, |f| f.min(ts)));
             stats.last_ts = Some(stats.last_ts.map_or(ts, |l| l.max(ts)));
         }
@@ -189,12 +220,12 @@ impl<S: EntrySink> Assembler<'_, S> {
             );
             self.stats[o.file_pos].errors += 1;
         }
-        let with_payload = self.needs.payload && !o.unparsed;
+        let with_payload = (self.needs.payload || plain) && !o.unparsed;
         let entry = Entry {
             instance: self.instance,
             file: self.files[o.file_pos],
             line: o.line,
-            ts_nanos: o.ts,
+            ts_nanos: ts,
             stream: o.stream,
             message,
             format: info.format,
@@ -254,7 +285,9 @@ impl<S: EntrySink> Assembler<'_, S> {
         }
         let cut = line.full_len.is_some();
         let b = line.bytes;
-        if b.first() == Some(&b'{') {
+        if self.framing == Framing::Plain {
+            self.plain(file_pos, line.number, b, cut);
+        } else if b.first() == Some(&b'{') {
             match parse_docker_line(b) {
                 Ok(d) => self.docker(file_pos, line.number, d, cut),
                 Err(e) => match parse_cri_line_cached(b, &mut self.dates) {
@@ -270,6 +303,34 @@ impl<S: EntrySink> Assembler<'_, S> {
                     Err(_) => self.unparsed(file_pos, line.number, b, &e.to_string(), cut),
                 },
             }
+        }
+    }
+
+    /// A line of a plain log: starts an entry, or continues the one before it.
+    fn plain(&mut self, file_pos: usize, number: u64, b: &[u8], cut: bool) {
+        let starts = starts_like_entry(b);
+        self.plain_stamped |= starts;
+        let k = slot(None);
+        let continues = self.pending[k].active
+            && !starts
+            && (self.plain_stamped
+                || matches!(b.first(), Some(b' ' | b'\t'))
+                || b.iter().all(u8::is_ascii_whitespace));
+        if continues {
+            let p = &mut self.pending[k];
+            p.joined += 1;
+            p.truncated |= cut;
+            p.append(b"\n");
+            p.append(b);
+            self.stats[file_pos].joined += 1;
+        } else {
+            if self.pending[k].active {
+                self.emit_pending(k, false);
+            }
+            let p = &mut self.pending[k];
+            p.start(None, None, file_pos, number);
+            p.truncated = cut;
+            p.append(b);
         }
     }
 
@@ -523,12 +584,19 @@ pub(super) fn read_instance<S: EntrySink>(
         dates: DateCache::default(),
         line_buf: Vec::new(),
         read_buffers,
+        framing: inst.framing,
+        plain_stamped: false,
+        reference_ts: plan.reference_ts,
     };
     for file_pos in 0..inst.files.len() {
         if progress.cancelled() {
             break;
         }
         a.read_file(file_pos, progress);
+    }
+    // A plain log's last entry ends with its last line.
+    if a.framing == Framing::Plain && a.pending[2].active {
+        a.emit_pending(2, false);
     }
     // Partial lines whose end never came stay entries, flagged partial, in line order.
     let mut open: Vec<usize> = (0..3).filter(|&k| a.pending[k].active).collect();

@@ -31,6 +31,8 @@ pub enum GroupKey {
     PodUid,
     /// Container.
     Container,
+    /// Component (logs outside `pods/`).
+    Component,
     /// Restart count.
     Restart,
     /// stdout/stderr.
@@ -58,6 +60,7 @@ impl GroupKey {
             col::POD => GroupKey::Pod,
             col::POD_UID => GroupKey::PodUid,
             col::CONTAINER => GroupKey::Container,
+            col::COMPONENT => GroupKey::Component,
             col::RESTART => GroupKey::Restart,
             col::STREAM => GroupKey::Stream,
             col::LEVEL => GroupKey::Level,
@@ -72,7 +75,7 @@ impl GroupKey {
                 Some(f) if !f.is_empty() => GroupKey::Field(f.to_string()),
                 _ => {
                     return Err(format!(
-                        "cannot group by {other:?}: use node, namespace, pod, pod_uid, container, \
+                        "cannot group by {other:?}: use node, namespace, pod, pod_uid, container, component, \
                          restart, stream, level, level_raw, format, source, partial or field.NAME"
                     ));
                 }
@@ -88,6 +91,7 @@ impl GroupKey {
             GroupKey::Pod => col::POD.into(),
             GroupKey::PodUid => col::POD_UID.into(),
             GroupKey::Container => col::CONTAINER.into(),
+            GroupKey::Component => col::COMPONENT.into(),
             GroupKey::Restart => col::RESTART.into(),
             GroupKey::Stream => col::STREAM.into(),
             GroupKey::Level => col::LEVEL.into(),
@@ -107,6 +111,7 @@ impl GroupKey {
                 | GroupKey::Pod
                 | GroupKey::PodUid
                 | GroupKey::Container
+                | GroupKey::Component
                 | GroupKey::Restart
         )
     }
@@ -365,6 +370,7 @@ impl EntrySink for StatsSink {
                     GroupKey::Pod => Value::Text(meta.pod.clone()),
                     GroupKey::PodUid => Value::Text(meta.pod_uid.clone()),
                     GroupKey::Container => Value::Text(meta.container.clone()),
+                    GroupKey::Component => Value::Text(meta.component.clone()),
                     GroupKey::Restart => Value::Count(meta.restart),
                     _ => return None,
                 })

@@ -149,6 +149,89 @@ pub fn parse_pod_log_file_name(name: &str) -> Option<LogFileName> {
     })
 }
 
+/// A log file outside the container layout (`kubelet.log`, `syslog.1`, `messages-20240101.gz`):
+/// the name its rotations share, and this file's place among them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextLogName {
+    /// The name without rotation and compression suffixes (`kubelet.log`).
+    pub base: String,
+    /// The component it names: `base` without `.log`/`.txt` (`kubelet`).
+    pub component: String,
+    /// Its place in the rotation.
+    pub rotation: Rotation,
+    /// Named `.gz`.
+    pub gz: bool,
+}
+
+/// Whether a file name says "log": `*.log`, `*.txt`, syslog's and journald exports' names, with
+/// any rotation suffix.
+pub fn is_log_file_name(name: &str) -> bool {
+    let base = parse_text_log_name(name).base;
+    let lower = base.to_ascii_lowercase();
+    lower.ends_with(".log")
+        || lower.ends_with(".txt")
+        || lower.ends_with(".jsonl")
+        || lower.ends_with(".ndjson")
+        || matches!(
+            lower.as_str(),
+            "messages" | "syslog" | "kern" | "daemon" | "auth" | "secure" | "journal" | "dmesg"
+        )
+}
+
+/// Splits logrotate's and kubelet's rotation suffixes off a file name: `.gz`, then `.N`,
+/// `-YYYYMMDD[HH[MM[SS]]]` or `.YYYYMMDD-hhmmss`.
+pub fn parse_text_log_name(name: &str) -> TextLogName {
+    let mut rest = name;
+    let gz = rest.ends_with(".gz");
+    if gz {
+        rest = &rest[..rest.len() - 3];
+    }
+    let mut rotation = Rotation::Current;
+    if let Some(dot) = rest.rfind('.')
+        && dot > 0
+    {
+        let suffix = &rest[dot..];
+        if let Some((r, false, false)) = parse_rotation_suffix(suffix)
+            && r != Rotation::Current
+        {
+            rotation = r;
+            rest = &rest[..dot];
+        }
+    }
+    if rotation == Rotation::Current
+        && let Some(dash) = rest.rfind('-')
+    {
+        let stamp = &rest[dash + 1..];
+        if (8..=14).contains(&stamp.len())
+            && stamp.len().is_multiple_of(2)
+            && stamp.bytes().all(|c| c.is_ascii_digit())
+        {
+            let b = stamp.as_bytes();
+            let d = |i: usize| -> u32 {
+                b.get(i..i + 2)
+                    .map_or(0, |p| u32::from(p[0] - b'0') * 10 + u32::from(p[1] - b'0'))
+            };
+            let year = i64::from(d(0) * 100 + d(2));
+            if let Some(t) = crate::time::nanos_from_civil(year, d(4), d(6), d(8), d(10), d(12), 0)
+            {
+                rotation = Rotation::Timestamped(t);
+                rest = &rest[..dash];
+            }
+        }
+    }
+    let component = rest
+        .strip_suffix(".log")
+        .or_else(|| rest.strip_suffix(".txt"))
+        .unwrap_or(rest)
+        .to_string();
+    TextLogName {
+        base: rest.to_string(),
+        component,
+        rotation,
+        gz,
+    }
+}
+
 /// A parsed `/var/log/containers` file name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ContainerLogName<'a> {
@@ -356,6 +439,64 @@ fn looks_like_uid(uid: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_log_names() {
+        let n = |s: &str| {
+            let t = parse_text_log_name(s);
+            (t.base, t.component, t.rotation, t.gz)
+        };
+        assert_eq!(
+            n("kubelet.log"),
+            (
+                "kubelet.log".into(),
+                "kubelet".into(),
+                Rotation::Current,
+                false
+            )
+        );
+        assert_eq!(
+            n("kubelet.log.2.gz"),
+            (
+                "kubelet.log".into(),
+                "kubelet".into(),
+                Rotation::Numbered(2),
+                true
+            )
+        );
+        assert_eq!(
+            n("syslog.1"),
+            (
+                "syslog".into(),
+                "syslog".into(),
+                Rotation::Numbered(1),
+                false
+            )
+        );
+        assert_eq!(
+            n("messages-20240102.gz"),
+            (
+                "messages".into(),
+                "messages".into(),
+                Rotation::Timestamped(1_704_153_600_000_000_000),
+                true
+            )
+        );
+        assert_eq!(
+            n("kube-apiserver.log.20220221-210912"),
+            (
+                "kube-apiserver.log".into(),
+                "kube-apiserver".into(),
+                Rotation::Timestamped(1_645_477_752_000_000_000),
+                false
+            )
+        );
+        // Digits that are part of the name stay.
+        assert_eq!(n("app-v2.txt").0, "app-v2.txt");
+        assert_eq!(n("node-1").0, "node-1");
+        assert!(is_log_file_name("kern.log.3.gz") && is_log_file_name("messages-20240102"));
+        assert!(!is_log_file_name("config.yaml") && !is_log_file_name("parsers.conf"));
+    }
 
     #[test]
     fn pod_dirs() {

@@ -13,12 +13,16 @@
 //!    the links) whose content starts like a `pods/` file of the same container is the same
 //!    stream; the longer of the two is read.
 //! 4. Files of unknown shape are classified by their first lines: CRI or json-file lines make
-//!    them container logs of their own; anything else is listed as skipped, with the reason.
+//!    them container logs of their own. Other text files whose name says log (`kubelet.log`,
+//!    `syslog.1`, `*.txt`) or whose lines mostly start like log entries (a timestamp, a klog
+//!    header, a JSON object) are *plain logs*: read line by line, grouped with their rotations,
+//!    their component named after the file, their node taken from a `pods/` or `containers/`
+//!    folder beside them. Anything else is listed as skipped, with the reason.
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::FileSet;
-use super::path::{PathShape, Rotation, classify_path};
+use super::path::{PathShape, Rotation, classify_path, is_log_file_name, parse_text_log_name};
 use crate::diag::{Diagnostic, Severity};
 use crate::formats::cri::parse_cri_line;
 use crate::formats::docker::parse_docker_line;
@@ -31,6 +35,9 @@ pub const HEAD_BYTES: usize = 64 * 1024;
 pub struct PlanOptions {
     /// The node name to use for every file (`--node`), instead of the one in the tree.
     pub node: Option<String>,
+    /// The year of timestamps written without one (klog, syslog), when nothing in the input
+    /// tells (`--year`).
+    pub year: Option<i32>,
 }
 
 /// Kubernetes metadata of a file or container instance; `None` where the input does not say.
@@ -50,6 +57,9 @@ pub struct ContainerMeta {
     pub restart: Option<u32>,
     /// Container ID, when a `containers/` name or docker config gives it.
     pub container_id: Option<String>,
+    /// The component that wrote a log outside `pods/` (`kubelet` for `kubelet.log`), or a
+    /// journald unit.
+    pub component: Option<String>,
 }
 
 impl ContainerMeta {
@@ -67,6 +77,7 @@ impl ContainerMeta {
         fill(&mut self.container, &other.container);
         fill(&mut self.restart, &other.restart);
         fill(&mut self.container_id, &other.container_id);
+        fill(&mut self.component, &other.component);
     }
 }
 
@@ -83,6 +94,9 @@ pub enum FileRole {
     DockerConfig,
     /// A file elsewhere whose lines are CRI or json-file lines.
     Log,
+    /// A plain log file: lines as an application or component wrote them (`kubelet.log`,
+    /// syslog, an application's log copied out of a pod).
+    Text,
     /// Anything else.
     Other,
 }
@@ -96,6 +110,7 @@ impl FileRole {
             FileRole::Docker => "docker",
             FileRole::DockerConfig => "docker-config",
             FileRole::Log => "log",
+            FileRole::Text => "text",
             FileRole::Other => "other",
         }
     }
@@ -141,11 +156,24 @@ pub struct PlannedFile {
     pub note: Option<String>,
 }
 
-/// One container instance: the files of one restart of one container, oldest first.
+/// How the lines of an instance are framed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// CRI or docker json-file lines, as a container runtime writes them.
+    Runtime,
+    /// Plain lines, as the program wrote them: entries start at a timestamp or header, and
+    /// indented or unstamped lines continue the entry before them.
+    Plain,
+}
+
+/// One container instance: the files of one restart of one container, oldest first. For plain
+/// logs: one file and its rotations.
 #[derive(Clone, Debug)]
 pub struct Instance {
     /// Its metadata.
     pub meta: ContainerMeta,
+    /// How its lines are framed.
+    pub framing: Framing,
     /// Indices into the file set, in read order.
     pub files: Vec<usize>,
 }
@@ -159,6 +187,9 @@ pub struct Plan {
     pub instances: Vec<Instance>,
     /// Problems found while planning (unreadable files, a bad docker config).
     pub diagnostics: Vec<Diagnostic>,
+    /// A time near the input's, for timestamps without a year: the middle of `--year`, or the
+    /// latest full timestamp at the start of a sample of the input's files.
+    pub reference_ts: Option<i64>,
 }
 
 impl Plan {
@@ -405,14 +436,54 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
                     file.status = FileStatus::Skipped("binary data, not a log".into());
                 }
                 Sniff::Text => {
-                    file.status = FileStatus::Skipped(
-                        "not a container log: its first lines are neither CRI nor docker json-file lines".into(),
-                    );
+                    let layout = &entries[i].layout_path;
+                    let (dir, name) = layout.rsplit_once('/').unwrap_or(("", layout));
+                    if is_log_file_name(name) || mostly_log_lines(&head) {
+                        let t = parse_text_log_name(name);
+                        file.role = FileRole::Text;
+                        file.meta.component = Some(t.component);
+                        facts[i].group = Some(format!("text:{dir}/{}", t.base));
+                        facts[i].rotation = Some(t.rotation);
+                        facts[i].gz = t.gz;
+                        facts[i].root = dir.to_string();
+                    } else {
+                        file.status = FileStatus::Skipped(
+                            "not a log: its name is not a log's and its first lines do not start with a timestamp, a klog header or a JSON object".into(),
+                        );
+                    }
                 }
             },
             Err(err) => {
                 file.status = FileStatus::Skipped(format!("cannot read: {err}"));
             }
+        }
+    }
+
+    // Plain logs beside a node's pods/ or containers/ folder belong to that node.
+    if options.node.is_none() {
+        let mut nodes: HashMap<&str, &str> = HashMap::new();
+        for (i, f) in files.iter().enumerate() {
+            if matches!(
+                f.role,
+                FileRole::Pods | FileRole::Containers | FileRole::Docker
+            ) && let Some(node) = &f.meta.node
+            {
+                nodes.entry(facts[i].root.as_str()).or_insert(node.as_str());
+            }
+        }
+        let found: Vec<(usize, String)> = files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.role == FileRole::Text && f.meta.node.is_none())
+            .filter_map(|(i, _)| {
+                // The file's own folder, or the folder above it (`<node>/var/log/x.log` beside
+                // `<node>/var/log/pods`).
+                let dir = facts[i].root.as_str();
+                nodes.get(dir).map(|n| (i, (*n).to_string()))
+            })
+            .collect();
+        for (i, node) in found {
+            files[i].meta.node = Some(node);
         }
     }
 
@@ -456,7 +527,16 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
         for &i in &kept {
             meta.fill_from(&files[i].meta);
         }
-        instances.push(Instance { meta, files: kept });
+        let framing = if files[kept[0]].role == FileRole::Text {
+            Framing::Plain
+        } else {
+            Framing::Runtime
+        };
+        instances.push(Instance {
+            meta,
+            framing,
+            files: kept,
+        });
     }
     instances.sort_by(|a, b| {
         (
@@ -464,6 +544,7 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
             &a.meta.namespace,
             &a.meta.pod,
             &a.meta.container,
+            &a.meta.component,
             a.meta.restart,
             &a.meta.pod_uid,
         )
@@ -472,6 +553,7 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
                 &b.meta.namespace,
                 &b.meta.pod,
                 &b.meta.container,
+                &b.meta.component,
                 b.meta.restart,
                 &b.meta.pod_uid,
             ))
@@ -483,11 +565,48 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
             files[i].meta.fill_from(&inst.meta);
         }
     }
+    let reference_ts = match options.year {
+        Some(y) => crate::time::nanos_from_civil(i64::from(y), 7, 1, 0, 0, 0, 0),
+        None if instances.iter().any(|i| i.framing == Framing::Plain) => {
+            sample_reference_ts(set, &instances)
+        }
+        None => None,
+    };
     Plan {
         files,
         instances,
         diagnostics,
+        reference_ts,
     }
+}
+
+/// The latest full timestamp (with a year) among the first lines of up to 32 files.
+fn sample_reference_ts(set: &FileSet, instances: &[Instance]) -> Option<i64> {
+    let mut latest: Option<i64> = None;
+    for inst in instances.iter().take(32) {
+        let Some(&file) = inst.files.last() else {
+            continue;
+        };
+        let Ok(head) = set.read_head(file, 4096) else {
+            continue;
+        };
+        for line in head.split(|&c| c == b'\n').take(8) {
+            let t = match inst.framing {
+                Framing::Runtime => parse_cri_line(line)
+                    .map(|c| c.ts_nanos)
+                    .ok()
+                    .or_else(|| parse_docker_line(line).ok().and_then(|d| d.ts_nanos)),
+                Framing::Plain => {
+                    let l = line.strip_prefix(b"[").unwrap_or(line);
+                    crate::time::parse_leading_timestamp(l).map(|(t, _)| t)
+                }
+            };
+            if let Some(t) = t {
+                latest = Some(latest.map_or(t, |l| l.max(t)));
+            }
+        }
+    }
+    latest
 }
 
 /// What a file's first lines look like.
@@ -528,6 +647,95 @@ pub fn sniff(head: &[u8]) -> Sniff {
     }
 }
 
+/// Whether most of the first lines of `head` start the way log entries do: with a timestamp
+/// (ISO 8601, syslog's `Mmm dd hh:mm:ss`, in brackets or not), a klog header, a syslog
+/// priority, or a JSON object.
+pub fn mostly_log_lines(head: &[u8]) -> bool {
+    let lines: Vec<&[u8]> = head
+        .split(|&c| c == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .take(16)
+        .collect();
+    let starts = lines.iter().filter(|l| starts_like_entry(l)).count();
+    // The first line (a header that wraps below it) or half of them.
+    lines.first().is_some_and(|l| starts_like_entry(l)) || (starts > 0 && starts * 2 >= lines.len())
+}
+
+/// Whether a line starts the way a log entry does (see [`mostly_log_lines`]).
+pub fn starts_like_entry(line: &[u8]) -> bool {
+    let l = line.strip_prefix(b"[").unwrap_or(line);
+    if crate::time::parse_leading_timestamp(l).is_some()
+        || crate::formats::klog::parse_klog_header(line).is_some()
+        || syslog_stamp(l)
+        || logfmt_start(line)
+        || access_log_start(line)
+    {
+        return true;
+    }
+    match line.first() {
+        Some(b'{') => line
+            .get(1..)
+            .is_some_and(|r| r.trim_ascii_start().starts_with(b"\"")),
+        Some(b'<') => {
+            let digits = line[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            (1..=3).contains(&digits) && line.get(1 + digits) == Some(&b'>')
+        }
+        _ => false,
+    }
+}
+
+/// `key=value` first, and a logger's key (`time=`, `ts=`, `level=`, `lvl=`, `msg=`) among the
+/// first pairs.
+fn logfmt_start(line: &[u8]) -> bool {
+    let key = line
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        .count();
+    if key == 0 || line.get(key) != Some(&b'=') {
+        return false;
+    }
+    let head = &line[..line.len().min(200)];
+    [&b"time="[..], b"ts=", b"level=", b"lvl=", b"msg="]
+        .iter()
+        .any(|k| head.starts_with(k) || memchr::memmem::find(head, &[b" ", *k].concat()).is_some())
+}
+
+/// An access log line (common or combined log format): a host, then `[dd/Mon/yyyy:hh:mm:ss`
+/// within the first few tokens.
+fn access_log_start(line: &[u8]) -> bool {
+    let head = &line[..line.len().min(128)];
+    let Some(open) = memchr::memmem::find(head, b" [") else {
+        return false;
+    };
+    let stamp = &head[open + 2..];
+    stamp.len() >= 20
+        && stamp[..2].iter().all(u8::is_ascii_digit)
+        && stamp[2] == b'/'
+        && stamp[6] == b'/'
+        && stamp[7..11].iter().all(u8::is_ascii_digit)
+        && stamp[11] == b':'
+        && !head[..open].contains(&b'"')
+}
+
+/// `Mmm dd hh:mm:ss` or `Mmm  d hh:mm:ss` (RFC 3164).
+fn syslog_stamp(l: &[u8]) -> bool {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    l.len() >= 15
+        && MONTHS.iter().any(|m| l.starts_with(*m))
+        && l[3] == b' '
+        && (l[4] == b' ' || l[4].is_ascii_digit())
+        && l[5].is_ascii_digit()
+        && l[6] == b' '
+        && l[7].is_ascii_digit()
+        && l[8].is_ascii_digit()
+        && l[9] == b':'
+        && l[12] == b':'
+}
+
 /// Pod metadata from a docker `config.v2.json`: the kubelet labels, and the restart count from
 /// the dockershim container name `/k8s_<container>_<pod>_<ns>_<uid>_<attempt>`.
 fn read_docker_config(set: &FileSet, index: usize) -> Result<ContainerMeta, String> {
@@ -551,6 +759,7 @@ fn read_docker_config(set: &FileSet, index: usize) -> Result<ContainerMeta, Stri
             .and_then(|s| s.parse().ok()),
         container_id: v.get("ID").and_then(|s| s.as_str()).map(str::to_string),
         node: None,
+        component: None,
     };
     if let Some(name) = v.get("Name").and_then(|s| s.as_str()) {
         let parts: Vec<&str> = name.trim_start_matches('/').split('_').collect();
@@ -764,10 +973,14 @@ mod tests {
         );
         set.add_bytes("x/empty", vec![]);
         set.add_bytes("x/blob.bin", vec![0, 1, 2, 0xff, 0xfe]);
+        set.add_bytes("x/config.yaml", b"apiVersion: v1\nkind: Config\n".to_vec());
+        set.add_bytes("x/app.log.1", b"2024-01-01 00:00:00 INFO up\n".to_vec());
+        set.add_bytes("x/notes", b"2024-01-01 12:00:00 started\n  more\n".to_vec());
         let p = plan(
             &set,
             &PlanOptions {
                 node: Some("forced".into()),
+                year: None,
             },
         );
         let s: Vec<(&str, FileRole)> = p
@@ -780,12 +993,30 @@ mod tests {
             [
                 ("read", FileRole::Log),
                 ("read", FileRole::Log),
+                ("read", FileRole::Text),
                 ("skipped", FileRole::Other),
                 ("skipped", FileRole::Other),
-                ("skipped", FileRole::Other)
+                ("skipped", FileRole::Other),
+                ("read", FileRole::Text),
+                ("read", FileRole::Text),
             ]
         );
         assert_eq!(p.skipped().count(), 3);
+        assert!(matches!(&p.files[5].status, FileStatus::Skipped(r) if r.starts_with("not a log")));
+        // kubelet.log and its components; app.log.1 joins app.log's rotation group.
+        let plain: Vec<(&str, Framing)> = p
+            .instances
+            .iter()
+            .filter_map(|i| Some((i.meta.component.as_deref()?, i.framing)))
+            .collect();
+        assert_eq!(
+            plain,
+            [
+                ("app", Framing::Plain),
+                ("kubelet", Framing::Plain),
+                ("notes", Framing::Plain)
+            ]
+        );
         assert!(
             p.instances
                 .iter()

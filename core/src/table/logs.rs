@@ -24,13 +24,13 @@ use crate::sources::plan::ContainerMeta;
 pub struct LogsBuilder {
     mapping: Arc<CategoricalMapping>,
     cat_dtype: DataType,
-    /// This instance's node, namespace, pod, pod_uid, container as category ids.
-    instance_cats: [Option<u32>; 5],
+    /// This instance's node, namespace, pod, pod_uid, container, component as category ids.
+    instance_cats: [Option<u32>; 6],
     instance_restart: Option<u32>,
     /// (file index, category id of its path) for this instance's files.
     instance_sources: Vec<(usize, u32)>,
     ts: MutablePrimitiveArray<i64>,
-    meta: [MutablePrimitiveArray<u32>; 5],
+    meta: [MutablePrimitiveArray<u32>; 6],
     restart: MutablePrimitiveArray<u32>,
     stream: MutablePrimitiveArray<u32>,
     level: Vec<u8>,
@@ -73,7 +73,7 @@ impl LogsBuilder {
         let stream_cats = [intern("stdout"), intern("stderr")];
         LogsBuilder {
             cat_dtype: cat_dtype.clone(),
-            instance_cats: [None; 5],
+            instance_cats: [None; 6],
             instance_restart: None,
             instance_sources: Vec::new(),
             ts: MutablePrimitiveArray::new(),
@@ -122,7 +122,7 @@ impl LogsBuilder {
         let LogsBuilder {
             cat_dtype,
             ts,
-            meta: [node, namespace, pod, pod_uid, container],
+            meta: [node, namespace, pod, pod_uid, container, component],
             restart,
             stream,
             level,
@@ -199,6 +199,7 @@ impl LogsBuilder {
             cat(col::POD, pod),
             cat(col::POD_UID, pod_uid),
             cat(col::CONTAINER, container),
+            cat(col::COMPONENT, component),
             UInt32Chunked::with_chunk(col::RESTART.into(), restart)
                 .into_series()
                 .into_column(),
@@ -240,6 +241,7 @@ impl EntrySink for LogsBuilder {
             &meta.pod,
             &meta.pod_uid,
             &meta.container,
+            &meta.component,
         ];
         self.instance_cats = parts.map(|p| p.as_deref().map(|s| self.intern(s)));
         self.instance_restart = meta.restart;

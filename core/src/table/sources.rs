@@ -71,6 +71,7 @@ pub fn sources_frame(
                 .collect::<Vec<Option<u32>>>(),
         ),
         Column::new(col::CONTAINER_ID.into(), meta(|m| &m.container_id)),
+        Column::new(col::COMPONENT.into(), meta(|m| &m.component)),
         Column::new(
             col::BYTES.into(),
             entries.iter().map(|e| e.size).collect::<Vec<u64>>(),
