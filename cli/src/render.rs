@@ -37,9 +37,11 @@ pub(crate) fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) ->
     let df = df
         .select([
             col::TS,
+            col::NODE,
             col::NAMESPACE,
             col::POD,
             col::CONTAINER,
+            col::COMPONENT,
             col::LEVEL,
             col::MESSAGE,
         ])
@@ -56,6 +58,8 @@ pub(crate) fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) ->
     let ns = cat_strings(&df, col::NAMESPACE).map_err(err)?;
     let pod = cat_strings(&df, col::POD).map_err(err)?;
     let container = cat_strings(&df, col::CONTAINER).map_err(err)?;
+    let node = cat_strings(&df, col::NODE).map_err(err)?;
+    let component = cat_strings(&df, col::COMPONENT).map_err(err)?;
     let level: Vec<u8> = df
         .column(col::LEVEL)
         .map_err(err)?
@@ -85,12 +89,18 @@ pub(crate) fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) ->
             }
             line.push(' ');
         }
-        let pod_name = pod[row].as_deref().unwrap_or("-");
+        // A plain log (kubelet.log, syslog) has no pod: its node and component stand in.
+        let (pod_name, container_name) = match (&pod[row], &component[row]) {
+            (None, Some(c)) => (node[row].as_deref().unwrap_or("-"), c.as_str()),
+            _ => (
+                pod[row].as_deref().unwrap_or("-"),
+                container[row].as_deref().unwrap_or("-"),
+            ),
+        };
         let pod_text = match (&ns[row], show_namespace) {
             (Some(n), true) => format!("{n}/{pod_name}"),
             _ => pod_name.to_string(),
         };
-        let container_name = container[row].as_deref().unwrap_or("-");
         let msg = message.get(row).unwrap_or("");
         if style.color {
             let level_color = match Level::ALL.get(level[row] as usize) {
