@@ -906,16 +906,11 @@ fn realdata_plain_logs_are_read_and_folded() {
     let rows = logs(&lnav.join("logfile_zap_console.0"), &[]);
     let error = rows.iter().find(|r| r["level"] == "error").unwrap();
     assert_eq!(u(&error["joined"]), 6);
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
-            .ends_with("exporterqueue/async_queue.go:47")
-            || error["message"]
-                .as_str()
-                .unwrap()
-                .contains("async_queue.go")
-    );
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("Exporting failed. Dropping data."));
+    assert!(message.ends_with(
+        "\n     go.opentelemetry.io/collector/exporter@v0.120.0/exporterqueue/async_queue.go:47"
+    ));
     assert_eq!(error["ts"], "2025-04-24T22:09:20.856000000Z");
     assert_eq!(error["component"], "logfile_zap_console");
 
@@ -970,6 +965,17 @@ fn klog_year_rolls_over_and_comes_from_the_pods_beside_it() {
         .map(|r| r["message"].as_str().unwrap())
         .collect();
     assert!(order[0].ends_with("] last of the year"));
+    // As text, node and component stand where pod and container would.
+    let text = stdout(&podsift(&[
+        "logs",
+        node.to_str().unwrap(),
+        "--color",
+        "never",
+    ]));
+    assert!(
+        text.starts_with("node-a kubelet I1231 23:59:58.000000    1 a.go:1] last of the year\n"),
+        "{text}"
+    );
     assert!(order[1].ends_with("] first of the next\ngoroutine 1 [running]:\n\tmain.main()"));
     assert_eq!(order[2], "hello");
 }

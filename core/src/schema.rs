@@ -35,7 +35,7 @@
 //! |---|---|---|
 //! | `id` | u32 | index of the file (discovery order) |
 //! | `file` | string | the path as shown |
-//! | `kind` | string | `pods`, `containers`, `docker`, `docker-config`, `log` (a container log found by content), `other` |
+//! | `kind` | string | `pods`, `containers`, `docker`, `docker-config`, `log` (a container log found by content), `text` (a plain log: `kubelet.log`, syslog, an application's file), `other` |
 //! | `status` | string | `read`, `duplicate`, `metadata`, `skipped` |
 //! | `note` | string | why it was skipped, what it duplicates |
 //! | `node`, `namespace`, `pod`, `pod_uid`, `container` | string | metadata |

@@ -3,7 +3,8 @@
 //! The level is the first level word near the start of the line (within [`LEVEL_WINDOW`] bytes
 //! after a leading timestamp): an upper-case word (`ERROR`, `WARN`, `INFO`, `CRIT`, ...) standing
 //! alone, or a lower/capitalised one that is bracketed (`[warn]`, `<error>`) or followed by a
-//! colon (`error:`, `panic:`, `Warning:`). Go's `fatal error:` is fatal. Words in prose ("no error
+//! colon (`error:`, `panic:`, `Warning:`), or, in any case, is the whole token right after the
+//! leading timestamp (`<time>\tinfo\t...`, zap's console encoder). Go's `fatal error:` is fatal. Words in prose ("no error
 //! occurred") do not count. A timestamp at the very start (optionally in `[...]`) is the
 //! application's time.
 

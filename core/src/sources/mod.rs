@@ -241,7 +241,6 @@ mod one_shot {
         stored[..2].copy_from_slice(&head);
         let mut len = 2 + read_up_to(&mut raw, &mut stored[2..])?;
         if len == stored.len() {
-            stored.truncate(len);
             raw.read_to_end(&mut stored)?;
             len = stored.len();
         }

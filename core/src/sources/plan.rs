@@ -476,8 +476,8 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
             .enumerate()
             .filter(|(_, f)| f.role == FileRole::Text && f.meta.node.is_none())
             .filter_map(|(i, _)| {
-                // The file's own folder, or the folder above it (`<node>/var/log/x.log` beside
-                // `<node>/var/log/pods`).
+                // A plain file's root is its folder; a pods/ file's root is the folder holding
+                // pods/ (`<node>/var/log/syslog` beside `<node>/var/log/pods/...`).
                 let dir = facts[i].root.as_str();
                 nodes.get(dir).map(|n| (i, (*n).to_string()))
             })
@@ -695,10 +695,13 @@ fn logfmt_start(line: &[u8]) -> bool {
     if key == 0 || line.get(key) != Some(&b'=') {
         return false;
     }
+    const KEYS: [&[u8]; 5] = [b"time=", b"ts=", b"level=", b"lvl=", b"msg="];
     let head = &line[..line.len().min(200)];
-    [&b"time="[..], b"ts=", b"level=", b"lvl=", b"msg="]
-        .iter()
-        .any(|k| head.starts_with(k) || memchr::memmem::find(head, &[b" ", *k].concat()).is_some())
+    KEYS.iter().any(|k| head.starts_with(k))
+        || head
+            .windows(6)
+            .filter(|w| w[0] == b' ')
+            .any(|w| KEYS.iter().any(|k| w[1..].starts_with(k)))
 }
 
 /// An access log line (common or combined log format): a host, then `[dd/Mon/yyyy:hh:mm:ss`

@@ -6,7 +6,9 @@
 //! Each container instance writes entries in one of several application styles (zap, logrus,
 //! bunyan, logfmt, klog, text), some split into CRI partial lines, and its stream is rotated the
 //! way kubelet does it: `0.log.<YYYYMMDD-hhmmss>` files, the older ones gzip-compressed. The
-//! [`Truth`] written beside the tree counts what was generated, independently of podsift.
+//! [`Truth`] written beside the tree counts what was generated, independently of podsift: the
+//! crate does not depend on podsift-core (its date arithmetic and line writers are its own), so
+//! that a bug in podsift cannot also be a bug in the truth it is checked against.
 
 use std::collections::BTreeMap;
 use std::fs;
