@@ -28,6 +28,25 @@ pub(crate) enum Command {
     Stats(StatsArgs),
     /// Run SQL over the tables `logs`, `sources` and `fields`.
     Sql(SqlArgs),
+    /// List the line formats podsift reads (built in and defined as data), or check a file of
+    /// format definitions against its samples.
+    Formats(FormatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FormatsArgs {
+    /// A TOML or JSON file of format definitions: each definition's samples are checked, and
+    /// the exit code is 1 when one fails.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) check: Option<PathBuf>,
+
+    /// More format definitions to list (repeatable).
+    #[arg(long = "formats", value_name = "FILE")]
+    pub(crate) formats: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = TableFormat::Table)]
+    pub(crate) output: TableFormat,
 }
 
 #[derive(Debug, Args)]
@@ -39,6 +58,16 @@ pub(crate) struct InputArgs {
     /// Year of timestamps written without one (klog), when no full timestamp in the input tells.
     #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1970..=9999))]
     pub(crate) year: Option<i32>,
+
+    /// Read every entry with this format (`podsift formats` lists them); entries that do not
+    /// match it are read as text. Without it, the format is detected per file and per stream.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) format: Option<String>,
+
+    /// A TOML or JSON file of format definitions to use besides the built-in ones (repeatable;
+    /// `podsift formats --check FILE` tests one).
+    #[arg(long = "formats", value_name = "FILE")]
+    pub(crate) formats: Vec<PathBuf>,
 
     /// Progress bar on stderr for long reads: auto (when stderr is a terminal), never.
     #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]

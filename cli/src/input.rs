@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use podsift_core::diag::{Diagnostic, Severity};
+use podsift_core::formats::EntryFormat;
+use podsift_core::formats::defined;
 use podsift_core::ingest::{IngestReport, Progress};
 use podsift_core::query::filter::{FieldMatch, LevelSet, LogFilter};
 use podsift_core::query::last_entry_ts;
@@ -33,9 +35,18 @@ pub(crate) fn load(paths: &[impl AsRef<Path>], input: &InputArgs) -> Result<Load
     for p in paths {
         add_path(&mut set, p.as_ref()).context("cannot read input")?;
     }
+    load_format_files(&input.formats)?;
+    let format =
+        match &input.format {
+            Some(name) => Some(EntryFormat::by_name(name).with_context(|| {
+                format!("unknown format {name:?}: `podsift formats` lists them")
+            })?),
+            None => None,
+        };
     let options = PlanOptions {
         node: input.node.clone(),
         year: input.year,
+        format,
     };
     let plan = plan(&set, &options);
     Ok(Loaded {
@@ -43,6 +54,22 @@ pub(crate) fn load(paths: &[impl AsRef<Path>], input: &InputArgs) -> Result<Load
         plan,
         progress_when: input.progress,
     })
+}
+
+/// Registers the format definitions in `files`.
+pub(crate) fn load_format_files(files: &[impl AsRef<Path>]) -> Result<()> {
+    for f in files {
+        let f = f.as_ref();
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("cannot read format file {}", f.display()))?;
+        let defs = defined::read_defs(&text)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("{}: not a valid format file", f.display()))?;
+        defined::register(defs, &f.display().to_string())
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("{}", f.display()))?;
+    }
+    Ok(())
 }
 
 /// Splits `logs` arguments into paths and an optional pod query: the last argument is the query

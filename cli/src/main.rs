@@ -27,10 +27,13 @@ use podsift_core::time::parse_duration_nanos;
 use polars::prelude::DataFrame;
 
 use args::{
-    Cli, Command, LogsArgs, LogsFormat, SourcesArgs, SqlArgs, SqlFormat, StatsArgs, TableFormat,
-    When,
+    Cli, Command, FormatsArgs, LogsArgs, LogsFormat, SourcesArgs, SqlArgs, SqlFormat, StatsArgs,
+    TableFormat, When,
 };
-use input::{build_filter, load, report_problems, split_pod_query, with_progress};
+use input::{
+    build_filter, load, load_format_files, report_problems, split_pod_query, with_progress,
+};
+use podsift_core::formats::{EntryFormat, defined};
 
 /// Exit code: everything was read.
 const EXIT_OK: u8 = 0;
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Logs(a) => cmd_logs(&a),
         Command::Stats(a) => cmd_stats(&a),
         Command::Sql(a) => cmd_sql(&a),
+        Command::Formats(a) => cmd_formats(&a),
     };
     match result {
         Ok(problems) => ExitCode::from(if problems { EXIT_PROBLEMS } else { EXIT_OK }),
@@ -82,12 +86,15 @@ fn write_table_format(df: &DataFrame, format: TableFormat, max_cell: usize) -> R
     Ok(())
 }
 
-/// Counts nothing: used to read every file for the `sources` counts.
+/// Keeps nothing: used to read every file for the `sources` counts (formats included).
 struct Discard;
 
 impl EntrySink for Discard {
     fn needs(&self) -> Needs {
-        Needs::default()
+        Needs {
+            payload: true,
+            ..Needs::default()
+        }
     }
     fn begin_instance(&mut self, _: usize, _: &ContainerMeta, _: &FileSet, _: &[usize]) {}
     fn entry(&mut self, _: &Entry<'_>) {}
@@ -113,6 +120,7 @@ fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
             "entries",
             "unparsed",
             "errors",
+            "formats",
             "note",
         ])?,
         _ => df,
@@ -215,4 +223,76 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
     }
     out.flush()?;
     Ok(report_problems(&loaded, Some(&report), true))
+}
+
+fn cmd_formats(a: &FormatsArgs) -> Result<bool> {
+    load_format_files(&a.formats)?;
+    if let Some(file) = &a.check {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let defs = defined::read_defs(&text)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("{}: not a valid format file", file.display()))?;
+        let origin = file.display().to_string();
+        let ids = defined::register(defs, &origin)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| origin.clone())?;
+        let mut out = stdout(false)?;
+        let mut failed = false;
+        for id in ids {
+            let f = defined::get(id).context("a registered format")?;
+            let failures = f.check_samples();
+            let n = f.def.samples.len();
+            if failures.is_empty() {
+                writeln!(out, "ok      {} ({n} samples)", f.def.name)?;
+            } else {
+                failed = true;
+                writeln!(
+                    out,
+                    "FAILED  {} ({} of {n} samples)",
+                    f.def.name,
+                    failures.len()
+                )?;
+                for msg in failures {
+                    writeln!(out, "    {msg}")?;
+                }
+            }
+            if n == 0 {
+                writeln!(
+                    out,
+                    "    (no samples: add [[format.sample]] lines to test it)"
+                )?;
+            }
+        }
+        out.flush()?;
+        return Ok(failed);
+    }
+    let mut names = Vec::new();
+    let mut kinds = Vec::new();
+    let mut origins = Vec::new();
+    let mut samples = Vec::new();
+    let mut descriptions = Vec::new();
+    for &(_, name, description) in EntryFormat::families() {
+        names.push(name.to_string());
+        kinds.push("parser");
+        origins.push("built-in".to_string());
+        samples.push(0u32);
+        descriptions.push(description.to_string());
+    }
+    for f in defined::all() {
+        names.push(f.def.name.clone());
+        kinds.push("regex");
+        origins.push(f.origin.clone());
+        samples.push(f.def.samples.len() as u32);
+        descriptions.push(f.def.description.clone());
+    }
+    let df = DataFrame::new(vec![
+        polars::prelude::Column::new("name".into(), names),
+        polars::prelude::Column::new("kind".into(), kinds),
+        polars::prelude::Column::new("defined_in".into(), origins),
+        polars::prelude::Column::new("samples".into(), samples),
+        polars::prelude::Column::new("description".into(), descriptions),
+    ])?;
+    write_table_format(&df, a.output, 200)?;
+    Ok(false)
 }

@@ -785,9 +785,10 @@ fn source_totals(dir: &Path) -> (usize, usize, usize, [u64; 4]) {
 #[test]
 fn realdata_container_runtime_logs_are_accounted_for() {
     let dir = realdata().join("01_container_runtime_logs");
-    // 99 read: 95 CRI/json-file logs and 4 plain logs (fluent-bit's tail test inputs); the 141
-    // skipped are configuration, expected outputs and binary fixtures.
-    assert_eq!(source_totals(&dir), (240, 99, 141, [370, 237, 133, 5]));
+    // 100 read: 95 CRI/json-file logs, 4 plain logs (fluent-bit's tail test inputs) and one
+    // pretty-printed journal record (fluent-bit's kairosdb expected output); the 140 skipped
+    // are configuration, other expected outputs and binary fixtures.
+    assert_eq!(source_totals(&dir), (240, 100, 140, [370, 237, 133, 5]));
     let file = |name: &str| dir.join("extracted_from_test_sources").join(name);
     // vector's CRI cases, one after another in one file: the stdout partials join across the
     // stderr line between them and, never completed, stay one entry flagged partial.
@@ -844,8 +845,9 @@ fn realdata_container_runtime_logs_are_accounted_for() {
 #[test]
 fn realdata_node_log_layouts_are_accounted_for() {
     let dir = realdata().join("02_node_log_layouts");
-    // 25 read: 18 container logs and 7 plain text files (lists of paths, read as text).
-    assert_eq!(source_totals(&dir), (45, 25, 20, [42, 40, 2, 0]));
+    // 26 read: 18 container logs, 7 plain text files (lists of paths, read as text) and one
+    // pretty-printed journal record.
+    assert_eq!(source_totals(&dir), (45, 26, 19, [42, 40, 2, 0]));
     // /var/log/pods copies carry namespace, pod and container in their paths; the 2019
     // /var/log/containers names carry them in the file name.
     let rows = ndjson(&podsift(&[
@@ -891,9 +893,9 @@ fn realdata_plain_logs_are_read_and_folded() {
     let root = realdata();
     for dir in ["03_component_logs", "07_app_logs"] {
         let (_, _, skipped, _) = source_totals(&root.join(dir));
-        // Left for the journald and prefixed formats: beats' pretty-printed journal JSON (two
-        // files) and docker compose's `name | line` output (two files).
-        assert_eq!(skipped, 2, "{dir}");
+        // Every file is a log (beats' pretty-printed journal JSON and docker compose's
+        // `name | line` output included).
+        assert_eq!(skipped, 0, "{dir}");
     }
     let lnav = root.join("07_app_logs/lnav_test_logs/test");
     let logs = |file: &Path, extra: &[&str]| {
@@ -978,4 +980,356 @@ fn klog_year_rolls_over_and_comes_from_the_pods_beside_it() {
     );
     assert!(order[1].ends_with("] first of the next\ngoroutine 1 [running]:\n\tmain.main()"));
     assert_eq!(order[2], "hello");
+}
+
+/// Every file of the component and application samples is read in the format it is written in,
+/// with every line accounted for.
+#[test]
+fn realdata_formats_are_detected_per_file() {
+    let root = realdata();
+    let expected: &[(&str, &str)] = &[
+        (
+            "03_component_logs/journald_json/beats/corner-cases.json",
+            "journald 2",
+        ),
+        (
+            "03_component_logs/journald_json/beats/sample-journal-event.json",
+            "journald 1",
+        ),
+        (
+            "03_component_logs/journald_json/vector/vector__tests_data_journalctl.entries.jsonl",
+            "journald 8",
+        ),
+        // A comment line, then a kubelet syslog line holding JSON.
+        (
+            "03_component_logs/kubernetes_logs_benchmark_data/container.log",
+            "text 1, syslog 1",
+        ),
+        (
+            "03_component_logs/kubernetes_logs_benchmark_data/error-value.log",
+            "json 1",
+        ),
+        (
+            "03_component_logs/kubernetes_logs_benchmark_data/error.log",
+            "json 1",
+        ),
+        (
+            "03_component_logs/kubernetes_logs_benchmark_data/simple.log",
+            "json 1",
+        ),
+        (
+            "03_component_logs/kubernetes_logs_benchmark_data/split.log",
+            "json 2",
+        ),
+        (
+            "03_component_logs/kubernetes_logs_benchmark_data/values.log",
+            "json 1",
+        ),
+        (
+            "03_component_logs/kubernetes_logs_benchmark_data/versionresponse.log",
+            "json 1",
+        ),
+        ("07_app_logs/hl_samples/sample/kitchen-sink.log", "json 23"),
+        ("07_app_logs/hl_samples/sample/prometheus.log", "json 33"),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_access_log.0",
+            "access 3",
+        ),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_access_log.1",
+            "access 1",
+        ),
+        // Its second line lacks the ident and user fields.
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_bad_access_log.0",
+            "access 2, text 1",
+        ),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_bunyan.0",
+            "json 10",
+        ),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_docker_compose.0",
+            "docker-compose 22",
+        ),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_docker_compose_with_ts.0",
+            "docker-compose 22",
+        ),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_ecs_log.json",
+            "json 5",
+        ),
+        ("07_app_logs/lnav_test_logs/test/logfile_glog.0", "klog 7"),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_journald.json",
+            "journald 2",
+        ),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_json.json",
+            "json 14",
+        ),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_logfmt.0",
+            "logfmt 5",
+        ),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_muxed_syslog.0",
+            "json 14",
+        ),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_otel_collector.jsonl",
+            "json 6",
+        ),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_shop_access_log.0",
+            "access 1000",
+        ),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_syslog.0",
+            "syslog 4",
+        ),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_syslog.3",
+            "syslog 7",
+        ),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_syslog_with_mixed_times.0",
+            "syslog 13",
+        ),
+        (
+            "07_app_logs/lnav_test_logs/test/logfile_zap_console.0",
+            "text 3",
+        ),
+        (
+            "07_app_logs/nginx/elastic_integrations/nginx/test-access.log",
+            "access 14",
+        ),
+        (
+            "07_app_logs/nginx/elastic_integrations/nginx_ingress_controller/test-ingest-raw.log",
+            "access 24",
+        ),
+    ];
+    let out = podsift(&[
+        "sources",
+        root.join("03_component_logs").to_str().unwrap(),
+        root.join("07_app_logs").to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    let rows = ndjson(&out);
+    assert_eq!(rows.len(), expected.len(), "{rows:#?}");
+    for (file, formats) in expected {
+        let row = rows
+            .iter()
+            .find(|r| r["file"].as_str().unwrap().ends_with(file))
+            .unwrap_or_else(|| panic!("{file} not listed"));
+        assert_eq!(row["status"], "read", "{file}");
+        assert_eq!(row["formats"], *formats, "{file}");
+        assert_eq!(
+            u(&row["lines"]),
+            u(&row["entries"]) + u(&row["joined"]),
+            "{file}"
+        );
+        assert_eq!(u(&row["unparsed"]), 0, "{file}");
+    }
+    let joined = |f: &str| {
+        let row = rows
+            .iter()
+            .find(|r| r["file"].as_str().unwrap().ends_with(f))
+            .unwrap();
+        u(&row["joined"])
+    };
+    // Pretty-printed records: all their lines but the first of each are joined.
+    assert_eq!(joined("corner-cases.json"), 94);
+    assert_eq!(joined("logfile_syslog.3"), 10);
+}
+
+#[test]
+fn realdata_format_fields() {
+    let root = realdata();
+    let lnav = root.join("07_app_logs/lnav_test_logs/test");
+    let logs = |file: &Path, extra: &[&str]| {
+        let mut args = vec!["logs", file.to_str().unwrap(), "-o", "json"];
+        args.extend_from_slice(extra);
+        ndjson(&podsift(&args))
+    };
+    let field = |r: &Value, k: &str| r["fields"][k].as_str().map(str::to_string);
+
+    // nginx ingress: method, path, status, bytes, latency and upstream; level from the status.
+    let rows = logs(
+        &root.join(
+            "07_app_logs/nginx/elastic_integrations/nginx_ingress_controller/test-ingest-raw.log",
+        ),
+        &[],
+    );
+    let r = &rows[0];
+    assert_eq!(r["ts"], "2020-02-07T11:48:51.000000000Z");
+    assert_eq!(r["level"], "info");
+    for (k, v) in [
+        ("method", "POST"),
+        ("path", "/products"),
+        ("status", "200"),
+        ("bytes", "59"),
+        ("latency", "0.001"),
+        ("upstream_addr", "172.17.0.5:8080"),
+    ] {
+        assert_eq!(field(r, k).as_deref(), Some(v), "{k}");
+    }
+    let bad: Vec<&Value> = rows.iter().filter(|r| r["level"] == "warn").collect();
+    assert_eq!(bad.len(), 2, "two 400s");
+    assert_eq!(field(bad[0], "method").as_deref(), Some("PATCHp"));
+
+    // Access log offsets: +0330 is subtracted.
+    let rows = logs(&lnav.join("logfile_shop_access_log.0"), &[]);
+    assert_eq!(rows[0]["ts"], "2019-01-22T00:26:14.000000000Z");
+
+    // syslog: the program is the component, pid and host are fields, the year from --year.
+    let rows = logs(&lnav.join("logfile_syslog.0"), &["--year", "2007"]);
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0]["ts"], "2007-11-03T09:23:38.000000000Z");
+    assert_eq!(rows[0]["component"], "automount");
+    assert_eq!(field(&rows[0], "pid").as_deref(), Some("7998"));
+    assert_eq!(field(&rows[0], "host").as_deref(), Some("veridian"));
+    assert_eq!(rows[3]["component"], "sudo");
+    // Indented lines continue the syslog entry before them.
+    let rows = logs(&lnav.join("logfile_syslog.3"), &["--year", "2022"]);
+    let notice = rows.iter().find(|r| u(&r["joined"]) == 2).unwrap();
+    assert!(
+        notice["message"].as_str().unwrap().starts_with(
+            "Aug 16 00:32:15 Tims-Air syslogd[314]: Configuration Notice:\n\tASL Module"
+        )
+    );
+
+    // journald: MESSAGE as bytes, unit as component, PRIORITY as level, source time first.
+    let rows = logs(
+        &root.join(
+            "03_component_logs/journald_json/vector/vector__tests_data_journalctl.entries.jsonl",
+        ),
+        &[],
+    );
+    assert_eq!(rows.len(), 8);
+    let bad = rows.iter().find(|r| r["component"] == "badunit").unwrap();
+    assert_eq!(bad["message"], "\u{bf}Hello?");
+    assert_eq!(bad["level"], "info");
+    let both = rows
+        .iter()
+        .find(|r| r["message"] == "Different timestamps")
+        .unwrap();
+    assert_eq!(both["ts"], "2020-01-09T00:30:39.140005000Z");
+    assert_eq!(both["level"], "error");
+    let kernel = rows.iter().find(|r| r["message"] == "audit log").unwrap();
+    assert_eq!(kernel["component"], "kernel");
+    // Pretty-printed: the host is the node, a multi-line MESSAGE kept whole.
+    let rows = logs(
+        &root.join("03_component_logs/journald_json/beats/corner-cases.json"),
+        &[],
+    );
+    assert_eq!(rows.len(), 2);
+    let core = rows.iter().find(|r| r["level"] == "fatal").unwrap();
+    assert_eq!(core["node"], "millennium-falcon");
+    assert_eq!(core["component"], "systemd-coredump@0-3732-0");
+    assert!(
+        core["message"]
+            .as_str()
+            .unwrap()
+            .contains("\n#1  0x00007f27c5650a30 raise")
+    );
+
+    // docker compose: the service is the component, the time after the bar.
+    let rows = logs(&lnav.join("logfile_docker_compose_with_ts.0"), &[]);
+    let web = rows.iter().find(|r| r["component"] == "web-1").unwrap();
+    assert_eq!(web["ts"], "2024-04-25T05:32:35.584725130Z");
+    assert!(rows.iter().any(|r| r["component"] == "redis-1"));
+}
+
+#[test]
+fn user_formats_and_forced_formats() {
+    let dir = TempDir::new("formats");
+    let defs = dir.write(
+        "myapp.toml",
+        br#"
+[[format]]
+name = "myapp"
+description = "myapp's text log"
+regex = '(?P<ts>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) <(?P<level>\w+)> \{(?P<thread>[^}]*)\} (?P<msg>.*)'
+time = "%Y/%m/%d %H:%M:%S"
+levels = [["E*", "error"], ["W*", "warn"], ["*", "info"]]
+[[format.sample]]
+line = "2024/01/02 03:04:05 <Eek> {main} boom"
+ts = "2024-01-02T03:04:05Z"
+level = "error"
+fields = { thread = "main" }
+"#,
+    );
+    let log = dir.write(
+        "app/server.log",
+        b"2024/01/02 03:04:05 <Eek> {main} boom\n  at frame 1\n2024/01/02 03:04:06 <Wow> {io} slow\n",
+    );
+    let out = podsift(&["formats", "--check", defs.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("ok      myapp (1 samples)"));
+    let listed = podsift(&["formats", "--formats", defs.to_str().unwrap()]);
+    assert!(stdout(&listed).contains("myapp"));
+    assert!(stdout(&listed).contains("syslog"));
+
+    let rows = ndjson(&podsift(&[
+        "logs",
+        log.to_str().unwrap(),
+        "--formats",
+        defs.to_str().unwrap(),
+        "-o",
+        "json",
+    ]));
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["format"], "myapp");
+    assert_eq!(rows[0]["level"], "error");
+    assert_eq!(u(&rows[0]["joined"]), 1);
+    assert_eq!(rows[1]["level"], "warn");
+    assert_eq!(rows[1]["fields"]["thread"], "io");
+    assert_eq!(rows[1]["ts"], "2024-01-02T03:04:06.000000000Z");
+
+    // A failing sample fails the check with exit code 1 and says which.
+    let bad = dir.write(
+        "bad.toml",
+        b"[[format]]\nname = \"bad\"\nregex = '(?P<level>\\w+) (?P<msg>.*)'\n[[format.sample]]\nline = \"INFO hi\"\nlevel = \"error\"\n",
+    );
+    let out = podsift(&["formats", "--check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("sample 1: level is \"info\", expected \"error\""),
+        "{}",
+        stdout(&out)
+    );
+    // A broken file is a usage error naming it.
+    let broken = dir.write("broken.toml", b"[[format]]\nname = \"x\"\nregex = '('\n");
+    let out = podsift(&["formats", "--check", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("bad regex"), "{}", stderr(&out));
+
+    // --format forces one: lines that do not match it are text, and nothing else is tried.
+    let mixed = dir.write(
+        "mixed/app.log",
+        b"{\"level\":\"error\",\"msg\":\"json\"}\nlevel=warn msg=logfmt\n",
+    );
+    let rows = ndjson(&podsift(&[
+        "logs",
+        mixed.to_str().unwrap(),
+        "--format",
+        "logfmt",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (&rows[0]["format"], &rows[0]["level"]),
+        (&Value::from("text"), &Value::from("unknown"))
+    );
+    assert_eq!(
+        (&rows[1]["format"], &rows[1]["level"]),
+        (&Value::from("logfmt"), &Value::from("warn"))
+    );
+    let out = podsift(&["logs", mixed.to_str().unwrap(), "--format", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown format \"nope\""));
 }

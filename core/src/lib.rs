@@ -26,3 +26,4 @@ pub mod schema;
 pub mod sources;
 pub mod table;
 pub mod time;
+pub mod timefmt;

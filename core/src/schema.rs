@@ -5,18 +5,18 @@
 //!
 //! | column | type | meaning |
 //! |---|---|---|
-//! | `ts` | datetime[ns, UTC] | the runtime's time of the entry (CRI or json-file); an unparsed line takes the time of the entry before it |
+//! | `ts` | datetime[ns, UTC] | the entry's time: the runtime's (CRI or json-file) for container logs, the entry's own for plain logs (syslog, klog with its year inferred, journald); a line without one takes the time of the entry before it |
 //! | `node` | categorical | node name, from the tree (`<node>/pods/...`) or `--node` |
 //! | `namespace` | categorical | namespace |
 //! | `pod` | categorical | pod name |
 //! | `pod_uid` | categorical | pod UID, or a static pod's config hash |
 //! | `container` | categorical | container name |
-//! | `component` | categorical | for logs outside `pods/`: the component that wrote them, from the file name (`kubelet` for `kubelet.log`) |
+//! | `component` | categorical | for logs outside `pods/`: the component that wrote them, from the entry (a journald unit, a syslog program, a compose service) or else the file name (`kubelet` for `kubelet.log`) |
 //! | `restart` | u32 | restart count of the container instance (`<restart>.log`) |
 //! | `stream` | categorical | `stdout` or `stderr` |
 //! | `level` | enum | `unknown`, `trace`, `debug`, `info`, `warn`, `error`, `fatal` (ordered by severity) |
 //! | `level_raw` | categorical | the level as the application wrote it (`I`, `WARNING`, `50`) |
-//! | `format` | enum | payload format: `json`, `logfmt`, `klog`, `text`, or `unparsed` for lines that were not CRI or json-file lines |
+//! | `format` | categorical | the entry's format: a parser family (`json`, `logfmt`, `klog`, `text`, `journald`; `unparsed` for lines that were not CRI or json-file lines) or a format defined as data (`syslog`, `access`, ... and users' own; `podsift formats` lists them) |
 //! | `message` | string | the payload: partial lines joined, trailing newline removed (invalid UTF-8 replaced by U+FFFD) |
 //! | `app_ts` | datetime[ns, UTC] | the application's own timestamp, when it wrote one podsift reads |
 //! | `fields` | list[struct{key, value}] | structured fields (JSON members flattened to dotted keys, logfmt and klog pairs), values as text |
@@ -49,6 +49,8 @@
 //! | `joined` | u64 | continuation lines joined into entries |
 //! | `unparsed` | u64 | lines kept as `unparsed` entries |
 //! | `errors` | u64 | other problems: read errors, invalid times, cut lines |
+//! | `invalid_utf8` | u64 | entries with invalid UTF-8, kept with U+FFFD (counted when entries are parsed) |
+//! | `formats` | string | the formats of its entries, most first (`syslog 17, text 1`) |
 //! | `first_ts`, `last_ts` | datetime[ns, UTC] | time range of its entries |
 //!
 //! ## `fields` (SQL only): one row per structured field
@@ -60,7 +62,6 @@ use std::sync::{Arc, LazyLock};
 
 use polars::prelude::*;
 
-use crate::formats::EntryFormat;
 use crate::level::Level;
 
 /// Column names of the `logs` table.
@@ -119,6 +120,8 @@ pub mod sources {
     pub const BYTES: &str = "bytes";
     pub const BYTES_READ: &str = "bytes_read";
     pub const LINES: &str = "lines";
+    pub const INVALID_UTF8: &str = "invalid_utf8";
+    pub const FORMATS: &str = "formats";
     pub const ENTRIES: &str = "entries";
     pub const JOINED: &str = "joined";
     pub const UNPARSED: &str = "unparsed";
@@ -142,18 +145,9 @@ static LEVEL_CATEGORIES: LazyLock<Arc<FrozenCategories>> = LazyLock::new(|| {
     FrozenCategories::new(Level::ALL.iter().map(|l| l.as_str())).expect("seven distinct names")
 });
 
-static FORMAT_CATEGORIES: LazyLock<Arc<FrozenCategories>> = LazyLock::new(|| {
-    FrozenCategories::new(EntryFormat::ALL.iter().map(|f| f.as_str())).expect("distinct names")
-});
-
 /// The `level` column's type: an enum in severity order (physical value = `Level as u8`).
 pub fn level_dtype() -> DataType {
     DataType::from_frozen_categories(LEVEL_CATEGORIES.clone())
-}
-
-/// The `format` column's type: an enum of [`EntryFormat::ALL`] (physical value = position).
-pub fn format_dtype() -> DataType {
-    DataType::from_frozen_categories(FORMAT_CATEGORIES.clone())
 }
 
 /// The `fields` column's type.

@@ -173,7 +173,7 @@ pub(crate) fn parse(msg: &[u8], ctx: PayloadContext, p: &mut PayloadParser) -> O
         }
     }
     Some(PayloadInfo {
-        format: EntryFormat::Klog,
+        format: EntryFormat::KLOG,
         level: h.level,
         app_ts_nanos: ctx
             .runtime_ts_nanos
@@ -278,7 +278,7 @@ pub fn cases() -> Vec<PayloadCase> {
         // Near misses are text.
         PayloadCase {
             input: "I1301 15:52:04.262034 1 a.go:1] bad month",
-            format: Some(EntryFormat::Text),
+            format: Some(EntryFormat::TEXT),
             level: Level::Unknown,
             level_raw: "",
             app_ts_nanos: None,
@@ -286,7 +286,7 @@ pub fn cases() -> Vec<PayloadCase> {
         },
         PayloadCase {
             input: "INFO starting",
-            format: Some(EntryFormat::Text),
+            format: Some(EntryFormat::TEXT),
             level: Level::Info,
             level_raw: "INFO",
             app_ts_nanos: None,

@@ -175,7 +175,7 @@ pub(crate) fn parse(msg: &[u8], ctx: PayloadContext, p: &mut PayloadParser) -> O
     p.scratch = value;
     p.pairs = pairs;
     Some(PayloadInfo {
-        format: EntryFormat::Logfmt,
+        format: EntryFormat::LOGFMT,
         level,
         app_ts_nanos: app_ts,
     })
@@ -186,7 +186,7 @@ pub fn cases() -> Vec<PayloadCase> {
     const T: i64 = 1_704_110_400_000_000_000; // 2024-01-01T12:00:00Z
     let text = |input| PayloadCase {
         input,
-        format: Some(EntryFormat::Text),
+        format: Some(EntryFormat::TEXT),
         level: Level::Unknown,
         level_raw: "",
         app_ts_nanos: None,

@@ -7,7 +7,9 @@
 //! is `key=value`, otherwise text with a level word.
 
 pub mod cri;
+pub mod defined;
 pub mod docker;
+pub mod journald;
 pub mod json;
 pub mod klog;
 pub mod logfmt;
@@ -36,40 +38,98 @@ impl Stream {
     }
 }
 
-/// The format of an entry's payload: the `format` column.
+/// The format of an entry: the `format` column. The parsers built into podsift have fixed ids;
+/// formats defined as data ([`defined`]) get theirs when registered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum EntryFormat {
-    /// A JSON object (zap, logrus, slog, bunyan, pino, ...).
-    Json,
-    /// `key=value` pairs.
-    Logfmt,
-    /// A klog/glog header (`I0102 15:04:05.000000 1 file.go:12] msg`).
-    Klog,
-    /// Anything else; the level comes from a level word when there is one.
-    Text,
-    /// The line did not parse as the runtime's framing (CRI or json-file); kept verbatim.
-    Unparsed,
-}
+pub struct EntryFormat(pub u16);
 
 impl EntryFormat {
-    /// All formats, in the order of their ids.
-    pub const ALL: [EntryFormat; 5] = [
-        EntryFormat::Json,
-        EntryFormat::Logfmt,
-        EntryFormat::Klog,
-        EntryFormat::Text,
-        EntryFormat::Unparsed,
+    /// A JSON object (zap, logrus, slog, bunyan, pino, ...).
+    pub const JSON: EntryFormat = EntryFormat(0);
+    /// `key=value` pairs.
+    pub const LOGFMT: EntryFormat = EntryFormat(1);
+    /// A klog/glog header (`I0102 15:04:05.000000 1 file.go:12] msg`).
+    pub const KLOG: EntryFormat = EntryFormat(2);
+    /// Anything else; the level comes from a level word when there is one.
+    pub const TEXT: EntryFormat = EntryFormat(3);
+    /// The line did not parse as the runtime's framing (CRI or json-file); kept verbatim.
+    pub const UNPARSED: EntryFormat = EntryFormat(4);
+    /// A systemd journal record (`journalctl -o json` or `-o export`).
+    pub const JOURNALD: EntryFormat = EntryFormat(5);
+    /// The first id of formats defined as data.
+    pub const FIRST_DEFINED: u16 = 8;
+
+    const FAMILIES: [(EntryFormat, &'static str, &'static str); 6] = [
+        (
+            EntryFormat::JSON,
+            "json",
+            "JSON objects: zap, logrus, slog, bunyan, pino, ECS, Serilog compact, GCP",
+        ),
+        (
+            EntryFormat::LOGFMT,
+            "logfmt",
+            "key=value pairs (logrus text, go-kit, slog text)",
+        ),
+        (
+            EntryFormat::KLOG,
+            "klog",
+            "klog/glog: Lmmdd hh:mm:ss.uuuuuu thread file:line] msg, with structured pairs",
+        ),
+        (
+            EntryFormat::TEXT,
+            "text",
+            "any other line; the level from a level word near its start",
+        ),
+        (
+            EntryFormat::UNPARSED,
+            "unparsed",
+            "a line that did not parse as its file's framing (CRI, json-file, journal), kept as is",
+        ),
+        (
+            EntryFormat::JOURNALD,
+            "journald",
+            "systemd journal records: journalctl -o json / json-pretty / export; MESSAGE parsed as a second layer",
+        ),
     ];
+
+    /// The formats built into the parsers: (format, name, description).
+    pub fn families() -> &'static [(EntryFormat, &'static str, &'static str)] {
+        &Self::FAMILIES
+    }
+
+    /// The built-in parser family with this name.
+    pub fn family_by_name(name: &str) -> Option<EntryFormat> {
+        Self::FAMILIES.iter().find(|f| f.1 == name).map(|f| f.0)
+    }
+
+    /// The format with this name: a family or a registered definition.
+    pub fn by_name(name: &str) -> Option<EntryFormat> {
+        Self::family_by_name(name).or_else(|| {
+            defined::all()
+                .into_iter()
+                .find(|f| f.def.name == name)
+                .map(|f| f.id)
+        })
+    }
+
+    /// Every format known now: the families, then the definitions.
+    pub fn all() -> Vec<EntryFormat> {
+        let mut v: Vec<EntryFormat> = Self::FAMILIES.iter().map(|f| f.0).collect();
+        v.extend(defined::all().into_iter().map(|f| f.id));
+        v
+    }
+
+    /// Whether this is a format defined as data.
+    pub fn is_defined(self) -> bool {
+        self.0 >= Self::FIRST_DEFINED
+    }
 
     /// The name in the `format` column.
     pub fn as_str(self) -> &'static str {
-        match self {
-            EntryFormat::Json => "json",
-            EntryFormat::Logfmt => "logfmt",
-            EntryFormat::Klog => "klog",
-            EntryFormat::Text => "text",
-            EntryFormat::Unparsed => "unparsed",
+        if let Some(f) = Self::FAMILIES.iter().find(|f| f.0 == self) {
+            return f.1;
         }
+        defined::get(self).map_or("unknown", |f| f.def.name.as_str())
     }
 }
 
@@ -188,8 +248,19 @@ pub struct PayloadParser {
     pub fields: FieldBuf,
     /// The level as the application wrote it, for the entry parsed last (empty: none).
     pub level_raw: String,
+    /// The entry's message when it is not the payload itself (a journal record's `MESSAGE`);
+    /// valid when `has_body`.
+    pub body: Vec<u8>,
+    /// `body` holds the message of the entry parsed last.
+    pub has_body: bool,
+    /// Metadata the entry carries itself (a journald unit, a syslog program, a `--prefix` pod).
+    pub meta: defined::EntryMeta,
     scratch: Vec<u8>,
     pairs: Vec<logfmt::Pair>,
+    /// Capture slots of the defined format used last.
+    locs: Option<(EntryFormat, regex::bytes::CaptureLocations)>,
+    /// The parser of a second layer (a syslog or journald message).
+    inner: Option<Box<PayloadParser>>,
 }
 
 impl PayloadParser {
@@ -197,8 +268,19 @@ impl PayloadParser {
     pub fn parse(&mut self, message: &[u8], ctx: PayloadContext) -> PayloadInfo {
         self.fields.clear();
         self.level_raw.clear();
+        self.meta.clear();
+        self.has_body = false;
         let trimmed = trim_ascii_start(message);
         match trimmed.first() {
+            Some(b'{') if journald::looks_like_record(trimmed) => {
+                if let Some(info) = journald::parse(trimmed, ctx, self) {
+                    return info;
+                }
+                self.fields.clear();
+                self.level_raw.clear();
+                self.meta.clear();
+                self.has_body = false;
+            }
             Some(b'{') => {
                 if let Some(info) = payload_json::parse(trimmed, ctx, self) {
                     return info;
@@ -219,6 +301,39 @@ impl PayloadParser {
         }
         self.fields.clear();
         self.level_raw.clear();
+        text::parse(message, ctx, self)
+    }
+
+    /// Parses with one format first: a defined format, or a family (JSON, logfmt, klog); when
+    /// the payload does not match it, falls back to [`PayloadParser::parse`] (`fallback`) or to
+    /// text (`!fallback`, for `--format`).
+    pub fn parse_as(
+        &mut self,
+        format: EntryFormat,
+        message: &[u8],
+        ctx: PayloadContext,
+        fallback: bool,
+    ) -> PayloadInfo {
+        self.fields.clear();
+        self.level_raw.clear();
+        self.meta.clear();
+        self.has_body = false;
+        let first = match format {
+            EntryFormat::JSON => payload_json::parse(trim_ascii_start(message), ctx, self),
+            EntryFormat::JOURNALD => journald::parse(trim_ascii_start(message), ctx, self),
+            EntryFormat::LOGFMT => logfmt::parse(message, ctx, self),
+            EntryFormat::KLOG => klog::parse(message, ctx, self),
+            f => defined::get(f).and_then(|d| defined::parse(d, message, ctx, self)),
+        };
+        if let Some(info) = first {
+            return info;
+        }
+        if fallback {
+            return self.parse(message, ctx);
+        }
+        self.fields.clear();
+        self.level_raw.clear();
+        self.meta.clear();
         text::parse(message, ctx, self)
     }
 
@@ -249,10 +364,11 @@ mod tests {
             may_have_newlines: true,
         };
         for (format, cases) in [
-            (EntryFormat::Json, payload_json::cases()),
-            (EntryFormat::Logfmt, logfmt::cases()),
-            (EntryFormat::Klog, klog::cases()),
-            (EntryFormat::Text, text::cases()),
+            (EntryFormat::JSON, payload_json::cases()),
+            (EntryFormat::LOGFMT, logfmt::cases()),
+            (EntryFormat::KLOG, klog::cases()),
+            (EntryFormat::JOURNALD, journald::cases()),
+            (EntryFormat::TEXT, text::cases()),
         ] {
             for case in cases {
                 let info = p.parse(case.input.as_bytes(), ctx);

@@ -221,7 +221,7 @@ pub(crate) fn parse<'a>(
         None => Level::Unknown,
     };
     Some(PayloadInfo {
-        format: EntryFormat::Json,
+        format: EntryFormat::JSON,
         level,
         app_ts_nanos: found.time.and_then(|(_, v)| time_of(v)),
     })
@@ -371,7 +371,7 @@ pub fn cases() -> Vec<PayloadCase> {
         // Not one object: falls through to the other formats.
         PayloadCase {
             input: r#"{"a":1} trailing"#,
-            format: Some(EntryFormat::Text),
+            format: Some(EntryFormat::TEXT),
             level: Level::Unknown,
             level_raw: "",
             app_ts_nanos: None,
@@ -379,7 +379,7 @@ pub fn cases() -> Vec<PayloadCase> {
         },
         PayloadCase {
             input: r#"{"level":"error","msg":"cut"#,
-            format: Some(EntryFormat::Text),
+            format: Some(EntryFormat::TEXT),
             level: Level::Unknown,
             level_raw: "",
             app_ts_nanos: None,

@@ -162,7 +162,7 @@ pub(crate) fn parse(msg: &[u8], ctx: PayloadContext, p: &mut PayloadParser) -> P
         None => Level::Unknown,
     };
     PayloadInfo {
-        format: EntryFormat::Text,
+        format: EntryFormat::TEXT,
         level,
         app_ts_nanos: app_ts,
     }

@@ -18,6 +18,7 @@ use super::lines::{Line, LineReader};
 use super::{Entry, EntryFilter, EntrySink, FileStats, MAX_ENTRY_BYTES, Needs, Progress};
 use crate::diag::{Diagnostic, Severity};
 use crate::formats::cri::{CriLine, parse_cri_line_cached};
+use crate::formats::defined::{self, DefinedFormat};
 use crate::formats::docker::{DockerLine, parse_docker_line};
 use crate::formats::json::JsonStr;
 use crate::formats::{EntryFormat, FieldBuf, PayloadContext, PayloadInfo, PayloadParser, Stream};
@@ -28,6 +29,10 @@ use crate::time::DateCache;
 
 /// Line buffers up to this size are kept for the next file of the instance.
 const MAX_REUSED_LINE_BUFFER: usize = 1024 * 1024;
+
+/// Text entries of a container stream checked against the defined formats before the stream is
+/// taken to have none.
+const STREAM_PROBES: u8 = 16;
 
 /// Line-level problems reported one by one per file; the rest are counted in one summary.
 const MAX_LINE_DIAGNOSTICS_PER_FILE: u64 = 10;
@@ -136,6 +141,29 @@ struct Assembler<'a, S> {
     plain_stamped: bool,
     /// A time near the input's, for timestamps without a year.
     reference_ts: Option<i64>,
+    /// The instance's format (`--format` or detected from a plain file's first lines).
+    format: Option<EntryFormat>,
+    /// That format, when it is defined as data (its regex tells where plain entries start).
+    format_def: Option<&'static DefinedFormat>,
+    /// `--format` was given: no detection, and what does not match is text.
+    forced: bool,
+    /// Runtime streams: the defined format found in a stream's first entries (stdout, stderr,
+    /// none), and how many entries were checked.
+    stream_format: [Option<EntryFormat>; 3],
+    stream_probes: [u8; 3],
+    defined: Vec<&'static DefinedFormat>,
+    /// Where the JSON documents framing is.
+    docs: DocState,
+}
+
+/// Nesting state of multi-line JSON documents, carried from line to line.
+#[derive(Clone, Copy, Default)]
+struct DocState {
+    depth: u32,
+    in_string: bool,
+    escape: bool,
+    /// Inside a top-level array: its elements are the entries.
+    in_array: bool,
 }
 
 fn slot(stream: Option<Stream>) -> usize {
@@ -151,6 +179,19 @@ impl<S: EntrySink> Assembler<'_, S> {
         &self.set.entries()[self.files[file_pos]].path
     }
 
+    /// Reports the first entry of a file with invalid UTF-8 (the count is in `sources`).
+    fn invalid_utf8_line(&mut self, file_pos: usize, line: u64) {
+        if self.stats[file_pos].invalid_utf8 == 1 {
+            let path = self.path(file_pos).to_string();
+            self.diagnostics.push(Diagnostic::line(
+                path,
+                line,
+                Severity::Warning,
+                "invalid UTF-8: kept with U+FFFD for the bad bytes (`podsift sources` counts such entries)".to_string(),
+            ));
+        }
+    }
+
     /// Records a problem on a line, up to the per-file limit.
     fn line_problem(&mut self, file_pos: usize, line: u64, severity: Severity, message: String) {
         self.line_diagnostics[file_pos] += 1;
@@ -162,10 +203,10 @@ impl<S: EntrySink> Assembler<'_, S> {
     }
 
     fn emit(&mut self, message: &[u8], o: Origin) {
-        let plain = self.framing == Framing::Plain;
+        let plain = self.framing != Framing::Runtime;
         let info = if o.unparsed {
             PayloadInfo {
-                format: EntryFormat::Unparsed,
+                format: EntryFormat::UNPARSED,
                 level: Level::Unknown,
                 app_ts_nanos: None,
             }
@@ -177,7 +218,10 @@ impl<S: EntrySink> Assembler<'_, S> {
                 want_app_ts: true,
                 may_have_newlines: o.joined > 0,
             };
-            self.payload.parse(message, ctx)
+            match self.format {
+                Some(f) => self.payload.parse_as(f, message, ctx, !self.forced),
+                None => self.payload.parse(message, ctx),
+            }
         } else if self.needs.payload {
             let ctx = PayloadContext {
                 runtime_ts_nanos: o.ts,
@@ -185,14 +229,18 @@ impl<S: EntrySink> Assembler<'_, S> {
                 want_app_ts: self.needs.app_ts,
                 may_have_newlines: o.joined > 0 || o.from_json,
             };
-            self.payload.parse(message, ctx)
+            self.runtime_payload(message, o.stream, ctx)
         } else {
             PayloadInfo {
-                format: EntryFormat::Text,
+                format: EntryFormat::TEXT,
                 level: Level::Unknown,
                 app_ts_nanos: None,
             }
         };
+        let payload_parsed = (self.needs.payload || plain) && !o.unparsed;
+        let body = (payload_parsed && self.payload.has_body)
+            .then(|| std::mem::take(&mut self.payload.body));
+        let message: &[u8] = body.as_deref().unwrap_or(message);
         let ts = if plain {
             if info.app_ts_nanos.is_some() {
                 self.last_ts = info.app_ts_nanos;
@@ -203,6 +251,17 @@ impl<S: EntrySink> Assembler<'_, S> {
         };
         let stats = &mut self.stats[o.file_pos];
         stats.entries += 1;
+        if self.needs.payload || plain {
+            match stats.formats.iter_mut().find(|(f, _)| *f == info.format) {
+                Some((_, n)) => *n += 1,
+                None => stats.formats.push((info.format, 1)),
+            }
+            if !message.is_ascii() && std::str::from_utf8(message).is_err() {
+                stats.invalid_utf8 += 1;
+                self.invalid_utf8_line(o.file_pos, o.line);
+            }
+        }
+        let stats = &mut self.stats[o.file_pos];
         if let Some(ts) = ts {
             stats.first_ts = Some(stats.first_ts.map_or(ts, |f| f.min(ts)));
             stats.last_ts = Some(stats.last_ts.map_or(ts, |l| l.max(ts)));
@@ -244,10 +303,41 @@ impl<S: EntrySink> Assembler<'_, S> {
             joined: o.joined,
             partial: o.partial,
             truncated: o.truncated,
+            meta: (with_payload && !self.payload.meta.is_empty()).then_some(&self.payload.meta),
         };
         if self.filter.entry(self.meta, &entry) {
             self.sink.entry(&entry);
         }
+        if let Some(b) = body {
+            self.payload.body = b;
+        }
+    }
+
+    /// The payload of a container's entry: the instance's format if it has one; else the
+    /// stream's defined format once one of its first entries matched one; else by content.
+    fn runtime_payload(
+        &mut self,
+        message: &[u8],
+        stream: Option<Stream>,
+        ctx: PayloadContext,
+    ) -> PayloadInfo {
+        if let Some(f) = self.format {
+            return self.payload.parse_as(f, message, ctx, !self.forced);
+        }
+        let k = slot(stream);
+        if let Some(f) = self.stream_format[k] {
+            return self.payload.parse_as(f, message, ctx, true);
+        }
+        let info = self.payload.parse(message, ctx);
+        if info.format != EntryFormat::TEXT || self.stream_probes[k] >= STREAM_PROBES {
+            return info;
+        }
+        self.stream_probes[k] += 1;
+        let Some(f) = self.defined.iter().rev().find(|d| d.is_match(message)) else {
+            return info;
+        };
+        self.stream_format[k] = Some(f.id);
+        self.payload.parse_as(f.id, message, ctx, true)
     }
 
     fn emit_pending(&mut self, slot: usize, partial: bool) {
@@ -287,6 +377,8 @@ impl<S: EntrySink> Assembler<'_, S> {
         let b = line.bytes;
         if self.framing == Framing::Plain {
             self.plain(file_pos, line.number, b, cut);
+        } else if self.framing == Framing::JsonDocs {
+            self.json_docs(file_pos, line.number, b, cut);
         } else if b.first() == Some(&b'{') {
             match parse_docker_line(b) {
                 Ok(d) => self.docker(file_pos, line.number, d, cut),
@@ -308,7 +400,7 @@ impl<S: EntrySink> Assembler<'_, S> {
 
     /// A line of a plain log: starts an entry, or continues the one before it.
     fn plain(&mut self, file_pos: usize, number: u64, b: &[u8], cut: bool) {
-        let starts = starts_like_entry(b);
+        let starts = starts_like_entry(b) || self.format_def.is_some_and(|d| d.is_match(b));
         self.plain_stamped |= starts;
         let k = slot(None);
         let continues = self.pending[k].active
@@ -332,6 +424,75 @@ impl<S: EntrySink> Assembler<'_, S> {
             p.truncated = cut;
             p.append(b);
         }
+    }
+
+    /// A line of multi-line JSON documents: each object at the top level, or inside a top-level
+    /// array, is an entry. A line that starts no object is joined to the object it is part of
+    /// (or, for `[`, `]` and `,` between objects, counted as joined).
+    fn json_docs(&mut self, file_pos: usize, number: u64, b: &[u8], cut: bool) {
+        let k = slot(None);
+        let mut d = self.docs;
+        let mut seg_start = if self.pending[k].active {
+            self.pending[k].append(b"\n");
+            Some(0)
+        } else {
+            None
+        };
+        let mut started = false;
+        for (i, &c) in b.iter().enumerate() {
+            if d.in_string {
+                if d.escape {
+                    d.escape = false;
+                } else if c == b'\\' {
+                    d.escape = true;
+                } else if c == b'"' {
+                    d.in_string = false;
+                }
+                continue;
+            }
+            let base = u32::from(d.in_array);
+            match c {
+                b'"' => d.in_string = true,
+                b'[' if d.depth == 0 => {
+                    d.in_array = true;
+                    d.depth = 1;
+                }
+                b'{' | b'[' => {
+                    if d.depth == base && !self.pending[k].active {
+                        started = true;
+                        seg_start = Some(i);
+                        let p = &mut self.pending[k];
+                        p.start(None, None, file_pos, number);
+                        p.truncated = cut;
+                    }
+                    d.depth += 1;
+                }
+                b'}' | b']' => {
+                    d.depth = d.depth.saturating_sub(1);
+                    if d.depth == 0 && d.in_array && c == b']' {
+                        d.in_array = false;
+                    } else if d.depth == base && self.pending[k].active {
+                        let from = seg_start.take().unwrap_or(0);
+                        self.pending[k].append(&b[from..=i]);
+                        self.emit_pending(k, false);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(from) = seg_start
+            && self.pending[k].active
+        {
+            self.pending[k].append(&b[from..]);
+        }
+        if !started {
+            self.stats[file_pos].joined += 1;
+            if self.pending[k].active {
+                self.pending[k].joined += 1;
+                self.pending[k].truncated |= cut;
+            }
+        }
+        self.docs = d;
     }
 
     fn cri(&mut self, file_pos: usize, number: u64, c: CriLine<'_>, cut: bool) {
@@ -587,6 +748,17 @@ pub(super) fn read_instance<S: EntrySink>(
         framing: inst.framing,
         plain_stamped: false,
         reference_ts: plan.reference_ts,
+        format: inst.format,
+        format_def: inst.format.and_then(defined::get),
+        forced: inst.forced,
+        stream_format: [None; 3],
+        stream_probes: [0; 3],
+        defined: if inst.format.is_none() {
+            defined::all()
+        } else {
+            Vec::new()
+        },
+        docs: DocState::default(),
     };
     for file_pos in 0..inst.files.len() {
         if progress.cancelled() {
@@ -597,6 +769,17 @@ pub(super) fn read_instance<S: EntrySink>(
     // A plain log's last entry ends with its last line.
     if a.framing == Framing::Plain && a.pending[2].active {
         a.emit_pending(2, false);
+    }
+    // A JSON document still open at the end is cut short: kept, and reported.
+    if a.framing == Framing::JsonDocs && a.pending[2].active {
+        let (file_pos, line) = (a.pending[2].file_pos, a.pending[2].line);
+        a.line_problem(
+            file_pos,
+            line,
+            Severity::Warning,
+            "JSON document never closed (the file is cut short): kept as a partial entry".into(),
+        );
+        a.emit_pending(2, true);
     }
     // Partial lines whose end never came stay entries, flagged partial, in line order.
     let mut open: Vec<usize> = (0..3).filter(|&k| a.pending[k].active).collect();

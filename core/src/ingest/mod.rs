@@ -13,6 +13,7 @@ pub mod lines;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::diag::Diagnostic;
+use crate::formats::defined::EntryMeta;
 use crate::formats::{EntryFormat, FieldBuf, Stream};
 use crate::level::Level;
 use crate::sources::plan::{ContainerMeta, Plan};
@@ -54,6 +55,38 @@ pub struct Entry<'a> {
     pub partial: bool,
     /// The message was cut at [`MAX_ENTRY_BYTES`].
     pub truncated: bool,
+    /// Metadata the entry carries itself (a journald unit, a syslog program, a `kubectl logs
+    /// --prefix` pod and container); its non-empty parts override the instance's.
+    pub meta: Option<&'a EntryMeta>,
+}
+
+impl Entry<'_> {
+    /// The entry's component, pod, container or namespace: its own, else the instance's.
+    pub fn component<'m>(&'m self, instance: &'m ContainerMeta) -> Option<&'m str> {
+        pick(self.meta.map(|m| m.component.as_str()), &instance.component)
+    }
+
+    /// See [`Entry::component`].
+    pub fn namespace<'m>(&'m self, instance: &'m ContainerMeta) -> Option<&'m str> {
+        pick(self.meta.map(|m| m.namespace.as_str()), &instance.namespace)
+    }
+
+    /// See [`Entry::component`].
+    pub fn pod<'m>(&'m self, instance: &'m ContainerMeta) -> Option<&'m str> {
+        pick(self.meta.map(|m| m.pod.as_str()), &instance.pod)
+    }
+
+    /// See [`Entry::component`].
+    pub fn container<'m>(&'m self, instance: &'m ContainerMeta) -> Option<&'m str> {
+        pick(self.meta.map(|m| m.container.as_str()), &instance.container)
+    }
+}
+
+fn pick<'m>(own: Option<&'m str>, instance: &'m Option<String>) -> Option<&'m str> {
+    match own {
+        Some(s) if !s.is_empty() => Some(s),
+        _ => instance.as_deref(),
+    }
 }
 
 /// What a sink or filter needs from the parser; what nobody needs is not computed.
@@ -147,6 +180,12 @@ pub struct FileStats {
     pub unparsed: u64,
     /// Problems other than unparsed lines (read errors, bad times, cut lines).
     pub errors: u64,
+    /// Entries whose text is not valid UTF-8 (kept with U+FFFD in place of the bad bytes);
+    /// counted when entries are parsed (not by `stats` on metadata alone).
+    pub invalid_utf8: u64,
+    /// Entries per format, when entries are parsed: (format, count), most seen first after
+    /// [`FileStats::formats_sorted`].
+    pub formats: Vec<(crate::formats::EntryFormat, u64)>,
     /// Earliest entry time.
     pub first_ts: Option<i64>,
     /// Latest entry time.
@@ -180,6 +219,15 @@ pub struct IngestReport {
     pub diagnostics: Vec<Diagnostic>,
     /// The ingest was cancelled before the end.
     pub cancelled: bool,
+}
+
+impl FileStats {
+    /// The formats, most entries first (ties by format id).
+    pub fn formats_sorted(&self) -> Vec<(crate::formats::EntryFormat, u64)> {
+        let mut v = self.formats.clone();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    }
 }
 
 impl IngestReport {

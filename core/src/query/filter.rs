@@ -139,6 +139,25 @@ impl LogFilter {
     }
 }
 
+impl LogFilter {
+    fn pod_parts_match(
+        &self,
+        ns: Option<&str>,
+        pod: Option<&str>,
+        container: Option<&str>,
+    ) -> bool {
+        let any = |res: &[Regex], v: Option<&str>| {
+            let v = v.unwrap_or("");
+            res.iter().any(|r| r.is_match(v))
+        };
+        (self.namespace.is_empty() || any(&self.namespace, ns))
+            && (self.pod.is_empty() || any(&self.pod, pod))
+            && (self.container.is_empty() || any(&self.container, container))
+            && !any(&self.exclude_pod, pod)
+            && !any(&self.exclude_container, container)
+    }
+}
+
 impl EntryFilter for LogFilter {
     fn needs(&self) -> Needs {
         Needs {
@@ -149,15 +168,26 @@ impl EntryFilter for LogFilter {
     }
 
     fn instance(&self, m: &ContainerMeta) -> bool {
-        (self.namespace.is_empty() || any_match(&self.namespace, &m.namespace))
-            && (self.pod.is_empty() || any_match(&self.pod, &m.pod))
-            && (self.container.is_empty() || any_match(&self.container, &m.container))
-            && (self.node.is_empty() || any_match(&self.node, &m.node))
-            && !any_match(&self.exclude_pod, &m.pod)
-            && !any_match(&self.exclude_container, &m.container)
+        if self.node.is_empty() || any_match(&self.node, &m.node) {
+            // A log outside pods/ may name the pod of each entry (`kubectl logs --prefix`):
+            // its entries are checked one by one.
+            m.pod.is_none()
+                || self.pod_parts_match(
+                    m.namespace.as_deref(),
+                    m.pod.as_deref(),
+                    m.container.as_deref(),
+                )
+        } else {
+            false
+        }
     }
 
-    fn entry(&self, _meta: &ContainerMeta, e: &Entry<'_>) -> bool {
+    fn entry(&self, meta: &ContainerMeta, e: &Entry<'_>) -> bool {
+        if meta.pod.is_none()
+            && !self.pod_parts_match(e.namespace(meta), e.pod(meta), e.container(meta))
+        {
+            return false;
+        }
         if let Some(levels) = self.levels
             && !levels.contains(e.level)
         {

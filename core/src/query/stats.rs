@@ -184,6 +184,16 @@ pub struct StatsSink {
     small_counts: Vec<[u64; 2]>,
     /// Rows of earlier instances, when a sink is reused.
     done: Vec<(Vec<Value>, Option<i64>, [u64; 2])>,
+    /// Grouped by namespace, pod, container or component, which entries may give themselves.
+    overridable: bool,
+    /// Counts of entries that did.
+    own_meta: HashMap<(Vec<Value>, Option<i64>), [u64; 2]>,
+}
+
+/// Format ids fit a byte: the families and at most [`crate::formats::defined::MAX_DEFINED`]
+/// definitions.
+fn format_radix() -> u8 {
+    (usize::from(EntryFormat::FIRST_DEFINED) + crate::formats::defined::all().len()).min(255) as u8
 }
 
 /// How many values a small enum key takes, encoded as in [`StatsSink::entry`]'s byte keys.
@@ -191,7 +201,7 @@ fn small_radix(key: &GroupKey) -> Option<u8> {
     match key {
         GroupKey::Stream => Some(3),
         GroupKey::Level => Some(Level::ALL.len() as u8),
-        GroupKey::Format => Some(EntryFormat::ALL.len() as u8),
+        GroupKey::Format => Some(format_radix()),
         GroupKey::Partial => Some(2),
         _ => None,
     }
@@ -215,7 +225,6 @@ impl StatsSink {
         StatsSink {
             small_radix,
             small_counts: vec![[0, 0]; small_len],
-            spec,
             prefix: Vec::new(),
             sources: Vec::new(),
             slots: Vec::new(),
@@ -223,6 +232,18 @@ impl StatsSink {
             last: None,
             scratch: Vec::new(),
             done: Vec::new(),
+            overridable: spec.by.iter().any(|k| {
+                matches!(
+                    k,
+                    GroupKey::Node
+                        | GroupKey::Namespace
+                        | GroupKey::Pod
+                        | GroupKey::Container
+                        | GroupKey::Component
+                )
+            }),
+            own_meta: HashMap::new(),
+            spec,
         }
     }
 
@@ -244,6 +265,9 @@ impl StatsSink {
                 key.extend_from_slice(&bucket.to_le_bytes());
                 self.slots.push((key, c));
             }
+        }
+        for ((values, bucket), c) in std::mem::take(&mut self.own_meta) {
+            self.done.push((values, bucket, c));
         }
         self.index.clear();
         self.last = None;
@@ -278,8 +302,8 @@ impl StatsSink {
                     Value::Ranked(l as u8, l.as_str())
                 }
                 GroupKey::Format => {
-                    let f = EntryFormat::ALL[take(1)[0] as usize];
-                    Value::Ranked(f as u8, f.as_str())
+                    let f = EntryFormat(u16::from(take(1)[0]));
+                    Value::Ranked(f.0 as u8, f.as_str())
                 }
                 GroupKey::Partial => Value::Flag(take(1)[0] == 1),
                 GroupKey::Source => {
@@ -385,6 +409,12 @@ impl EntrySink for StatsSink {
     }
 
     fn entry(&mut self, e: &Entry<'_>) {
+        if let Some(m) = e.meta
+            && self.overridable
+        {
+            self.entry_with_own_meta(e, m);
+            return;
+        }
         if let Some(radix) = &self.small_radix {
             let mut idx = 0usize;
             let mut r = radix.iter();
@@ -392,7 +422,7 @@ impl EntrySink for StatsSink {
                 let v = match k {
                     GroupKey::Stream => e.stream.map_or(2, |s| s as usize),
                     GroupKey::Level => e.level as usize,
-                    GroupKey::Format => e.format as usize,
+                    GroupKey::Format => usize::from(e.format.0),
                     _ => usize::from(e.partial),
                 };
                 idx = idx * usize::from(*r.next().expect("a radix per key")) + v;
@@ -408,7 +438,7 @@ impl EntrySink for StatsSink {
             match k {
                 GroupKey::Stream => key.push(e.stream.map_or(2, |s| s as u8)),
                 GroupKey::Level => key.push(e.level as u8),
-                GroupKey::Format => key.push(e.format as u8),
+                GroupKey::Format => key.push(e.format.0 as u8),
                 GroupKey::Partial => key.push(u8::from(e.partial)),
                 GroupKey::Source => key.extend_from_slice(&(e.file as u32).to_le_bytes()),
                 GroupKey::LevelRaw => {
@@ -440,6 +470,53 @@ impl EntrySink for StatsSink {
         let c = &mut self.slots[slot].1;
         c[0] += 1;
         c[1] += bytes;
+    }
+}
+
+impl StatsSink {
+    /// An entry that names its own namespace, pod, container or component (journald units,
+    /// syslog programs, `kubectl logs --prefix`), grouped by one of those: the slow path.
+    fn entry_with_own_meta(&mut self, e: &Entry<'_>, m: &crate::formats::defined::EntryMeta) {
+        let key = &mut self.scratch;
+        key.clear();
+        for k in self.spec.by.iter().filter(|k| !k.per_instance()) {
+            match k {
+                GroupKey::Stream => key.push(e.stream.map_or(2, |s| s as u8)),
+                GroupKey::Level => key.push(e.level as u8),
+                GroupKey::Format => key.push(e.format.0 as u8),
+                GroupKey::Partial => key.push(u8::from(e.partial)),
+                GroupKey::Source => key.extend_from_slice(&(e.file as u32).to_le_bytes()),
+                GroupKey::LevelRaw => {
+                    push_text(key, (!e.level_raw.is_empty()).then_some(e.level_raw));
+                }
+                GroupKey::Field(f) => push_text(key, e.fields.get(f)),
+                _ => {}
+            }
+        }
+        let bucket = match (self.spec.every_nanos, e.ts_nanos) {
+            (Some(every), Some(ts)) => ts.div_euclid(every) * every,
+            (None, Some(_)) => 0,
+            (_, None) => i64::MIN,
+        };
+        key.extend_from_slice(&bucket.to_le_bytes());
+        let key = key.clone();
+        let (mut values, bucket) = self.decode(&key);
+        for (v, k) in values.iter_mut().zip(&self.spec.by) {
+            let own = match k {
+                GroupKey::Node => &m.node,
+                GroupKey::Namespace => &m.namespace,
+                GroupKey::Pod => &m.pod,
+                GroupKey::Container => &m.container,
+                GroupKey::Component => &m.component,
+                _ => continue,
+            };
+            if !own.is_empty() {
+                *v = Value::Text(Some(own.clone()));
+            }
+        }
+        let c = self.own_meta.entry((values, bucket)).or_default();
+        c[0] += 1;
+        c[1] += e.message.len() as u64;
     }
 }
 
@@ -507,7 +584,7 @@ pub fn stats_frame(spec: &StatsSpec, sinks: Vec<StatsSink>) -> PolarsResult<Data
                 let dtype = if *key == GroupKey::Level {
                     schema::level_dtype()
                 } else {
-                    schema::format_dtype()
+                    schema::categorical_dtype()
                 };
                 Column::new(name, text).cast(&dtype)?
             }

@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::FileSet;
 use super::path::{PathShape, Rotation, classify_path, is_log_file_name, parse_text_log_name};
 use crate::diag::{Diagnostic, Severity};
+use crate::formats::EntryFormat;
 use crate::formats::cri::parse_cri_line;
 use crate::formats::docker::parse_docker_line;
 
@@ -38,6 +39,8 @@ pub struct PlanOptions {
     /// The year of timestamps written without one (klog, syslog), when nothing in the input
     /// tells (`--year`).
     pub year: Option<i32>,
+    /// `--format`: read every entry with this format (others as text).
+    pub format: Option<EntryFormat>,
 }
 
 /// Kubernetes metadata of a file or container instance; `None` where the input does not say.
@@ -154,6 +157,8 @@ pub struct PlannedFile {
     pub instance: Option<usize>,
     /// A note for users: why it was skipped, what it duplicates, how metadata was found.
     pub note: Option<String>,
+    /// For plain logs: the defined format its first lines match, locked on for the file.
+    pub format: Option<EntryFormat>,
 }
 
 /// How the lines of an instance are framed.
@@ -164,6 +169,9 @@ pub enum Framing {
     /// Plain lines, as the program wrote them: entries start at a timestamp or header, and
     /// indented or unstamped lines continue the entry before them.
     Plain,
+    /// JSON documents over several lines: pretty-printed objects one after another
+    /// (`journalctl -o json-pretty`) or an array of them; each object is an entry.
+    JsonDocs,
 }
 
 /// One container instance: the files of one restart of one container, oldest first. For plain
@@ -174,6 +182,12 @@ pub struct Instance {
     pub meta: ContainerMeta,
     /// How its lines are framed.
     pub framing: Framing,
+    /// The format tried first for every entry (detected from the first lines of a plain log,
+    /// or given with `--format`); `None`: detected per entry, and per stream for defined
+    /// formats.
+    pub format: Option<EntryFormat>,
+    /// `format` was forced (`--format`): entries that do not match it are read as text.
+    pub forced: bool,
     /// Indices into the file set, in read order.
     pub files: Vec<usize>,
 }
@@ -212,6 +226,8 @@ struct Facts {
     rotation: Option<Rotation>,
     gz: bool,
     tmp: bool,
+    /// The file holds multi-line JSON documents.
+    json_docs: bool,
 }
 
 fn root_of(layout: &str, marker: &str) -> String {
@@ -292,6 +308,7 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
             meta,
             instance: None,
             note: None,
+            format: None,
         });
     }
 
@@ -438,9 +455,17 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
                 Sniff::Text => {
                     let layout = &entries[i].layout_path;
                     let (dir, name) = layout.rsplit_once('/').unwrap_or(("", layout));
-                    if is_log_file_name(name) || mostly_log_lines(&head) {
+                    let detected = detect_plain_format(&head);
+                    let docs = json_documents(&head);
+                    facts[i].json_docs = docs;
+                    if docs
+                        || is_log_file_name(name)
+                        || detected.is_some()
+                        || mostly_log_lines(&head)
+                    {
                         let t = parse_text_log_name(name);
                         file.role = FileRole::Text;
+                        file.format = detected;
                         file.meta.component = Some(t.component);
                         facts[i].group = Some(format!("text:{dir}/{}", t.base));
                         facts[i].rotation = Some(t.rotation);
@@ -528,13 +553,22 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
             meta.fill_from(&files[i].meta);
         }
         let framing = if files[kept[0]].role == FileRole::Text {
-            Framing::Plain
+            if facts[kept[0]].json_docs {
+                Framing::JsonDocs
+            } else {
+                Framing::Plain
+            }
         } else {
             Framing::Runtime
         };
+        let format = options
+            .format
+            .or_else(|| kept.iter().find_map(|&i| files[i].format));
         instances.push(Instance {
             meta,
             framing,
+            format,
+            forced: options.format.is_some(),
             files: kept,
         });
     }
@@ -596,6 +630,7 @@ fn sample_reference_ts(set: &FileSet, instances: &[Instance]) -> Option<i64> {
                     .map(|c| c.ts_nanos)
                     .ok()
                     .or_else(|| parse_docker_line(line).ok().and_then(|d| d.ts_nanos)),
+                Framing::JsonDocs => None,
                 Framing::Plain => {
                     let l = line.strip_prefix(b"[").unwrap_or(line);
                     crate::time::parse_leading_timestamp(l).map(|(t, _)| t)
@@ -645,6 +680,46 @@ pub fn sniff(head: &[u8]) -> Sniff {
     } else {
         Sniff::Text
     }
+}
+
+/// Whether a file holds log records as multi-line JSON documents: it starts with `[` or with
+/// an object that does not end on its first line, and its first bytes name a journal record's
+/// or a logger's members (so that resource and config JSON is not read as logs).
+pub fn json_documents(head: &[u8]) -> bool {
+    let start = head.iter().position(|c| !c.is_ascii_whitespace());
+    let Some(start) = start else { return false };
+    let first_line = head[start..]
+        .split(|&c| c == b'\n')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    let multi_line = match head[start] {
+        b'[' => true,
+        b'{' => !first_line.ends_with(b"}"),
+        _ => false,
+    };
+    if !multi_line {
+        return false;
+    }
+    let has = |k: &[u8]| memchr::memmem::find(head, k).is_some();
+    crate::formats::journald::looks_like_record(&head[start..])
+        || ((has(b"\"msg\"") || has(b"\"message\"") || has(b"\"MESSAGE\""))
+            && (has(b"\"ts\"")
+                || has(b"\"time\"")
+                || has(b"\"timestamp\"")
+                || has(b"\"@timestamp\"")))
+}
+
+/// The defined format (syslog, access log, a user's) that the first lines of a plain file
+/// match (see [`crate::formats::defined::detect`]).
+pub fn detect_plain_format(head: &[u8]) -> Option<EntryFormat> {
+    let lines: Vec<&[u8]> = head
+        .split(|&c| c == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .take(16)
+        .collect();
+    crate::formats::defined::detect(&lines).map(|f| f.id)
 }
 
 /// Whether most of the first lines of `head` start the way log entries do: with a timestamp
@@ -983,7 +1058,7 @@ mod tests {
             &set,
             &PlanOptions {
                 node: Some("forced".into()),
-                year: None,
+                ..PlanOptions::default()
             },
         );
         let s: Vec<(&str, FileRole)> = p

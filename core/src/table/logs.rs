@@ -35,7 +35,9 @@ pub struct LogsBuilder {
     stream: MutablePrimitiveArray<u32>,
     level: Vec<u8>,
     level_raw: MutablePrimitiveArray<u32>,
-    format: Vec<u8>,
+    format: MutablePrimitiveArray<u32>,
+    /// Category ids of format names, by format id.
+    format_cats: Vec<Option<u32>>,
     message: MutableBinaryViewArray<str>,
     app_ts: MutablePrimitiveArray<i64>,
     field_offsets: Vec<i64>,
@@ -49,6 +51,8 @@ pub struct LogsBuilder {
     truncated: MutableBooleanArray,
     stream_cats: [u32; 2],
     last_level_raw: Option<(String, u32)>,
+    /// The last node, namespace, pod, container and component an entry gave itself, interned.
+    override_cache: [Option<(String, u32)>; 5],
 }
 
 impl Default for LogsBuilder {
@@ -82,7 +86,8 @@ impl LogsBuilder {
             stream: MutablePrimitiveArray::new(),
             level: Vec::new(),
             level_raw: MutablePrimitiveArray::new(),
-            format: Vec::new(),
+            format: MutablePrimitiveArray::new(),
+            format_cats: Vec::new(),
             message: MutableBinaryViewArray::new(),
             app_ts: MutablePrimitiveArray::new(),
             field_offsets: vec![0],
@@ -96,6 +101,7 @@ impl LogsBuilder {
             truncated: MutableBooleanArray::new(),
             stream_cats,
             last_level_raw: None,
+            override_cache: Default::default(),
             mapping,
         }
     }
@@ -206,7 +212,7 @@ impl LogsBuilder {
             cat(col::STREAM, stream),
             enum_col(col::LEVEL, level, schema::level_dtype()),
             cat(col::LEVEL_RAW, level_raw),
-            enum_col(col::FORMAT, format, schema::format_dtype()),
+            cat(col::FORMAT, format),
             StringChunked::with_chunk(col::MESSAGE.into(), message)
                 .into_series()
                 .into_column(),
@@ -253,8 +259,40 @@ impl EntrySink for LogsBuilder {
 
     fn entry(&mut self, e: &Entry<'_>) {
         self.ts.push(e.ts_nanos);
-        for (column, cat) in self.meta.iter_mut().zip(self.instance_cats) {
-            column.push(cat);
+        match e.meta {
+            None => {
+                for (column, cat) in self.meta.iter_mut().zip(self.instance_cats) {
+                    column.push(cat);
+                }
+            }
+            Some(m) => {
+                // (column, the entry's value, cache slot)
+                let own = [
+                    (0, m.node.as_str()),
+                    (1, m.namespace.as_str()),
+                    (2, m.pod.as_str()),
+                    (4, m.container.as_str()),
+                    (5, m.component.as_str()),
+                ];
+                let mut cats = self.instance_cats;
+                for (slot, (column, value)) in own.into_iter().enumerate() {
+                    if value.is_empty() {
+                        continue;
+                    }
+                    let id = match &self.override_cache[slot] {
+                        Some((s, id)) if s == value => *id,
+                        _ => {
+                            let id = self.intern(value);
+                            self.override_cache[slot] = Some((value.to_string(), id));
+                            id
+                        }
+                    };
+                    cats[column] = Some(id);
+                }
+                for (column, cat) in self.meta.iter_mut().zip(cats) {
+                    column.push(cat);
+                }
+            }
         }
         self.restart.push(self.instance_restart);
         self.stream
@@ -273,7 +311,19 @@ impl EntrySink for LogsBuilder {
             }
         };
         self.level_raw.push(raw);
-        self.format.push(e.format as u8);
+        let fi = usize::from(e.format.0);
+        if self.format_cats.len() <= fi {
+            self.format_cats.resize(fi + 1, None);
+        }
+        let format_cat = match self.format_cats[fi] {
+            Some(c) => c,
+            None => {
+                let c = self.intern(e.format.as_str());
+                self.format_cats[fi] = Some(c);
+                c
+            }
+        };
+        self.format.push(Some(format_cat));
         self.message.push_value(String::from_utf8_lossy(e.message));
         self.app_ts.push(e.app_ts_nanos);
         for (k, v) in e.fields.iter() {

@@ -82,6 +82,23 @@ pub fn sources_frame(
         Column::new(col::JOINED.into(), stat(&|s| s.joined)),
         Column::new(col::UNPARSED.into(), stat(&|s| s.unparsed)),
         Column::new(col::ERRORS.into(), stat(&|s| s.errors)),
+        Column::new(col::INVALID_UTF8.into(), stat(&|s| s.invalid_utf8)),
+        Column::new(
+            col::FORMATS.into(),
+            text(&|i| {
+                let r = report.filter(|r| r.files[i].read)?;
+                let v = r.files[i].formats_sorted();
+                if v.is_empty() {
+                    return plan.files[i].format.map(|f| f.as_str().to_string());
+                }
+                Some(
+                    v.iter()
+                        .map(|(f, n)| format!("{} {n}", f.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            }),
+        ),
         ts(col::FIRST_TS, &|s| s.first_ts)?,
         ts(col::LAST_TS, &|s| s.last_ts)?,
     ];
