@@ -26,11 +26,34 @@ pub(crate) enum Command {
     Logs(LogsArgs),
     /// Count entries and bytes by any columns, optionally per time bucket.
     Stats(StatsArgs),
-    /// Run SQL over the tables `logs`, `sources` and `fields`.
+    /// Run SQL over the tables `logs`, `sources`, `fields`, `audit` and `events`.
     Sql(SqlArgs),
+    /// Summarize API server audit logs: top users, verbs, resources and codes, failed and
+    /// slowest requests.
+    Audit(SummaryArgs),
+    /// Summarize Kubernetes Events: Warning events by reason and object.
+    Events(SummaryArgs),
     /// List the line formats podsift reads (built in and defined as data), or check a file of
     /// format definitions against its samples.
     Formats(FormatsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SummaryArgs {
+    /// Files or folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    /// Rows per section.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub(crate) top: usize,
+
+    /// Output format: table (sections), or every row as json or csv.
+    #[arg(short = 'o', long, value_enum, default_value_t = TableFormat::Table)]
+    pub(crate) output: TableFormat,
 }
 
 #[derive(Debug, Args)]

@@ -15,12 +15,15 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use podsift_core::export::{self, arrow::write_ipc_file};
+use podsift_core::ingest::IngestReport;
 use podsift_core::ingest::{Entry, EntrySink, Needs, NoFilter, ingest};
-use podsift_core::query::sql::run_sql;
+use podsift_core::query::sql::run_sql_with;
 use podsift_core::query::stats::{GroupKey, StatsSink, StatsSpec, stats_frame};
 use podsift_core::query::tail_per_container;
 use podsift_core::sources::FileSet;
 use podsift_core::sources::plan::ContainerMeta;
+use podsift_core::table::audit::read_audit;
+use podsift_core::table::events::read_events;
 use podsift_core::table::read_logs;
 use podsift_core::table::sources::sources_frame;
 use podsift_core::time::parse_duration_nanos;
@@ -28,7 +31,7 @@ use polars::prelude::DataFrame;
 
 use args::{
     Cli, Command, FormatsArgs, LogsArgs, LogsFormat, SourcesArgs, SqlArgs, SqlFormat, StatsArgs,
-    TableFormat, When,
+    SummaryArgs, TableFormat, When,
 };
 use input::{
     build_filter, load, load_format_files, report_problems, split_pod_query, with_progress,
@@ -50,6 +53,8 @@ fn main() -> ExitCode {
         Command::Stats(a) => cmd_stats(&a),
         Command::Sql(a) => cmd_sql(&a),
         Command::Formats(a) => cmd_formats(&a),
+        Command::Audit(a) => cmd_audit(&a),
+        Command::Events(a) => cmd_events(&a),
     };
     match result {
         Ok(problems) => ExitCode::from(if problems { EXIT_PROBLEMS } else { EXIT_OK }),
@@ -105,6 +110,9 @@ fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
     let (_, report) = with_progress(loaded.progress_when, "reading", |p| {
         ingest(&loaded.set, &loaded.plan, &NoFilter, || Discard, p)
     });
+    let mut report = report;
+    read_audit(&loaded.set, &loaded.plan, &mut report)?;
+    read_events(&loaded.set, &loaded.plan, &mut report)?;
     let df = sources_frame(&loaded.set, &loaded.plan, Some(&report))?;
     let df = match a.output {
         TableFormat::Table => df.select([
@@ -212,8 +220,17 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
     let (logs, report) = with_progress(loaded.progress_when, "reading", |p| {
         read_logs(&loaded.set, &loaded.plan, &filter, p)
     })?;
+    let mut report = report;
+    let audit = read_audit(&loaded.set, &loaded.plan, &mut report)?;
+    let events = read_events(&loaded.set, &loaded.plan, &mut report)?;
     let sources = sources_frame(&loaded.set, &loaded.plan, Some(&report))?;
-    let df = run_sql(logs, sources, query).context("SQL query failed")?;
+    let df = run_sql_with(
+        logs,
+        sources,
+        vec![("audit", audit), ("events", events)],
+        query,
+    )
+    .context("SQL query failed")?;
     let mut out = stdout(a.output == SqlFormat::Arrow)?;
     match a.output {
         SqlFormat::Table => export::write_table(&df, &mut out, a.max_width)?,
@@ -295,4 +312,122 @@ fn cmd_formats(a: &FormatsArgs) -> Result<bool> {
     ])?;
     write_table_format(&df, a.output, 200)?;
     Ok(false)
+}
+
+/// Prints titled sections of a summary.
+fn write_sections(sections: Vec<(String, DataFrame)>) -> Result<()> {
+    let mut out = stdout(false)?;
+    for (title, df) in sections {
+        writeln!(out, "{title}")?;
+        export::write_table(&df, &mut out, 80)?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Runs SQL queries over one table for the sections of a summary.
+fn sections(
+    table: &str,
+    df: &DataFrame,
+    queries: &[(&str, String)],
+) -> Result<Vec<(String, DataFrame)>> {
+    let mut out = Vec::new();
+    for (title, q) in queries {
+        let empty = DataFrame::empty();
+        let r = run_sql_with(empty.clone(), empty, vec![(table, df.clone())], q)
+            .with_context(|| format!("summary query failed: {q}"))?;
+        out.push((title.to_string(), r));
+    }
+    Ok(out)
+}
+
+fn cmd_audit(a: &SummaryArgs) -> Result<bool> {
+    let loaded = load(&a.paths, &a.input)?;
+    let mut report = IngestReport::default();
+    let df = read_audit(&loaded.set, &loaded.plan, &mut report)?;
+    if df.height() == 0 {
+        bail!("no audit events found (audit.k8s.io Event lines) under the given paths");
+    }
+    match a.output {
+        TableFormat::Table => {
+            let n = a.top;
+            let by = |cols: &str| {
+                format!(
+                    "SELECT {cols}, COUNT(*) AS requests FROM audit GROUP BY {cols} ORDER BY requests DESC, {cols} LIMIT {n}"
+                )
+            };
+            let s = sections(
+                "audit",
+                &df,
+                &[
+                    (
+                        "Events, time range",
+                        "SELECT COUNT(*) AS events, MIN(ts) AS first, MAX(ts) AS last FROM audit"
+                            .into(),
+                    ),
+                    ("Top users", by("\"user\"")),
+                    ("Top verbs", by("verb")),
+                    ("Top resources", by("resource")),
+                    ("Response codes", by("code")),
+                    (
+                        "Failed requests (code >= 400) by user, verb, resource, code",
+                        format!(
+                            "SELECT \"user\", verb, resource, code, COUNT(*) AS requests FROM audit WHERE code >= 400 GROUP BY \"user\", verb, resource, code ORDER BY requests DESC, \"user\", verb, resource, code LIMIT {n}"
+                        ),
+                    ),
+                    (
+                        "Slowest requests",
+                        format!(
+                            "SELECT ts, latency_ms, \"user\", verb, request_uri, code FROM audit WHERE latency_ms IS NOT NULL ORDER BY latency_ms DESC, ts LIMIT {n}"
+                        ),
+                    ),
+                ],
+            )?;
+            write_sections(s)?;
+        }
+        other => write_table_format(&df, other, 200)?,
+    }
+    Ok(report_problems(&loaded, Some(&report), false))
+}
+
+fn cmd_events(a: &SummaryArgs) -> Result<bool> {
+    let loaded = load(&a.paths, &a.input)?;
+    let mut report = IngestReport::default();
+    let df = read_events(&loaded.set, &loaded.plan, &mut report)?;
+    if df.height() == 0 {
+        bail!(
+            "no Kubernetes Events found (EventList, Event objects or watch output) under the given paths"
+        );
+    }
+    match a.output {
+        TableFormat::Table => {
+            let n = a.top;
+            let s = sections(
+                "events",
+                &df,
+                &[
+                    (
+                        "Events by type",
+                        "SELECT type, COUNT(*) AS events, SUM(count) AS occurrences FROM events GROUP BY type ORDER BY events DESC, type".into(),
+                    ),
+                    (
+                        "Warning events by reason",
+                        format!("SELECT reason, COUNT(*) AS events, SUM(count) AS occurrences, MAX(last_ts) AS last FROM events WHERE type = 'Warning' GROUP BY reason ORDER BY occurrences DESC, reason LIMIT {n}"),
+                    ),
+                    (
+                        "Warning events by object",
+                        format!("SELECT object_kind, namespace, object_name, SUM(count) AS occurrences, MAX(last_ts) AS last FROM events WHERE type = 'Warning' GROUP BY object_kind, namespace, object_name ORDER BY occurrences DESC, object_kind, namespace, object_name LIMIT {n}"),
+                    ),
+                    (
+                        "Latest Warning events",
+                        format!("SELECT last_ts, namespace, object_kind, object_name, reason, count, message FROM events WHERE type = 'Warning' ORDER BY last_ts DESC LIMIT {n}"),
+                    ),
+                ],
+            )?;
+            write_sections(s)?;
+        }
+        other => write_table_format(&df, other, 200)?,
+    }
+    Ok(report_problems(&loaded, Some(&report), false))
 }

@@ -130,6 +130,67 @@ pub mod sources {
     pub const LAST_TS: &str = "last_ts";
 }
 
+/// Column names of the `audit` table: one row per API server audit event line.
+///
+/// `ts` (stage time, else `timestamp`, else request received), `received_ts`, `stage`,
+/// `level`, `audit_id`, `verb`, `user`, `groups` (comma-separated), `impersonated_user`,
+/// `user_agent`, `source_ips` (comma-separated), `request_uri`, `resource`, `subresource`,
+/// `api_group`, `namespace`, `name`, `status`, `reason`, `decision` (the
+/// `authorization.k8s.io/decision` annotation), `annotations` (JSON), `code` (u32),
+/// `latency_ms` (f64: stage time minus request received), `source`, `line`.
+pub mod audit {
+    #![allow(missing_docs)]
+    pub const TS: &str = "ts";
+    pub const RECEIVED_TS: &str = "received_ts";
+    pub const STAGE: &str = "stage";
+    pub const LEVEL: &str = "level";
+    pub const AUDIT_ID: &str = "audit_id";
+    pub const VERB: &str = "verb";
+    pub const USER: &str = "user";
+    pub const GROUPS: &str = "groups";
+    pub const IMPERSONATED_USER: &str = "impersonated_user";
+    pub const USER_AGENT: &str = "user_agent";
+    pub const SOURCE_IPS: &str = "source_ips";
+    pub const REQUEST_URI: &str = "request_uri";
+    pub const RESOURCE: &str = "resource";
+    pub const SUBRESOURCE: &str = "subresource";
+    pub const API_GROUP: &str = "api_group";
+    pub const NAMESPACE: &str = "namespace";
+    pub const NAME: &str = "name";
+    pub const STATUS: &str = "status";
+    pub const REASON: &str = "reason";
+    pub const DECISION: &str = "decision";
+    pub const ANNOTATIONS: &str = "annotations";
+    pub const CODE: &str = "code";
+    pub const LATENCY_MS: &str = "latency_ms";
+    pub const SOURCE: &str = "source";
+    pub const LINE: &str = "line";
+}
+
+/// Column names of the `events` table: one row per Kubernetes Event (the last state of a
+/// watched one).
+///
+/// `first_ts`, `last_ts`, `count` (u32), `type` (Normal, Warning), `reason`, `object_kind`,
+/// `namespace`, `object_name`, `message`, `source_component` (source component or reporting
+/// controller), `host`, `name` (the Event's own name), `api_version`, `source` (file).
+pub mod events {
+    #![allow(missing_docs)]
+    pub const FIRST_TS: &str = "first_ts";
+    pub const LAST_TS: &str = "last_ts";
+    pub const COUNT: &str = "count";
+    pub const TYPE: &str = "type";
+    pub const REASON: &str = "reason";
+    pub const OBJECT_KIND: &str = "object_kind";
+    pub const NAMESPACE: &str = "namespace";
+    pub const OBJECT_NAME: &str = "object_name";
+    pub const MESSAGE: &str = "message";
+    pub const SOURCE_COMPONENT: &str = "source_component";
+    pub const HOST: &str = "host";
+    pub const NAME: &str = "name";
+    pub const API_VERSION: &str = "api_version";
+    pub const SOURCE: &str = "source";
+}
+
 /// The type of every timestamp column: nanoseconds, UTC.
 pub fn ts_dtype() -> DataType {
     DataType::Datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))

@@ -19,7 +19,8 @@
 //! Group names with a meaning: `ts` (read with `time`), `level` (read with `levels` or
 //! `level_map`, else as a level word), `msg` (the message, parsed as a second layer when
 //! `inner` is set: JSON, klog, logfmt or a level word), and `component`, `namespace`, `pod`,
-//! `container` (the entry's metadata). Every other group that matched becomes a field.
+//! `container` (the entry's metadata). Every other group that matched becomes a field; `host`
+//! also gives the entry's node.
 //!
 //! Formats are registered once per process and never removed; their ids are stable for the
 //! process, so the `format` column of every table built in it agrees.
@@ -138,6 +139,7 @@ pub struct DefinedFormat {
     msg_group: Option<usize>,
     meta_groups: [Option<usize>; 4],
     field_groups: Vec<(usize, String)>,
+    host_group: Option<usize>,
 }
 
 /// Per-entry metadata a format found in the line (empty strings: not given).
@@ -254,6 +256,7 @@ impl DefinedFormat {
             msg_group: None,
             meta_groups: [None; 4],
             field_groups: Vec::new(),
+            host_group: None,
             re,
             time,
             levels,
@@ -275,6 +278,9 @@ impl DefinedFormat {
             } else if let Some(k) = META_GROUPS.iter().position(|m| *m == g) {
                 f.meta_groups[k] = Some(i);
             } else {
+                if g == "host" {
+                    f.host_group = Some(i);
+                }
                 f.field_groups.push((i, g.to_string()));
             }
         }
@@ -448,6 +454,10 @@ fn fill(
         if let Some(v) = group(*g) {
             p.meta.slot(k).push_str(&String::from_utf8_lossy(v));
         }
+    }
+    // A syslog host is the node that wrote the line.
+    if let Some(v) = group(f.host_group) {
+        p.meta.node.push_str(&String::from_utf8_lossy(v));
     }
     let mut level = outer_level.unwrap_or(Level::Unknown);
     if let Some(raw) = outer_raw.filter(|_| outer_level.is_some()) {

@@ -56,10 +56,14 @@ impl EntryFormat {
     pub const UNPARSED: EntryFormat = EntryFormat(4);
     /// A systemd journal record (`journalctl -o json` or `-o export`).
     pub const JOURNALD: EntryFormat = EntryFormat(5);
+    /// A Kubernetes API server audit event (the `audit` table).
+    pub const AUDIT: EntryFormat = EntryFormat(6);
+    /// A Kubernetes Event (the `events` table).
+    pub const EVENT: EntryFormat = EntryFormat(7);
     /// The first id of formats defined as data.
     pub const FIRST_DEFINED: u16 = 8;
 
-    const FAMILIES: [(EntryFormat, &'static str, &'static str); 6] = [
+    const FAMILIES: [(EntryFormat, &'static str, &'static str); 8] = [
         (
             EntryFormat::JSON,
             "json",
@@ -88,7 +92,17 @@ impl EntryFormat {
         (
             EntryFormat::JOURNALD,
             "journald",
-            "systemd journal records: journalctl -o json / json-pretty / export; MESSAGE parsed as a second layer",
+            "systemd journal records: journalctl -o json / json-pretty, arrays of records; MESSAGE parsed as a second layer",
+        ),
+        (
+            EntryFormat::AUDIT,
+            "audit",
+            "API server audit events (audit.k8s.io Event lines; AKS and GKE wrappers): the audit table",
+        ),
+        (
+            EntryFormat::EVENT,
+            "event",
+            "Kubernetes Events (kubectl get events -o json|yaml, --watch output; core/v1 and events.k8s.io/v1): the events table",
         ),
     ];
 

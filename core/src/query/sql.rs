@@ -30,7 +30,20 @@ pub fn fields_table(logs: &DataFrame) -> PolarsResult<DataFrame> {
 
 /// Runs `query` over `logs` and `sources`.
 pub fn run_sql(logs: DataFrame, sources: DataFrame, query: &str) -> PolarsResult<DataFrame> {
+    run_sql_with(logs, sources, Vec::new(), query)
+}
+
+/// [`run_sql`] with more tables (`audit`, `events`) by name.
+pub fn run_sql_with(
+    logs: DataFrame,
+    sources: DataFrame,
+    more: Vec<(&str, DataFrame)>,
+    query: &str,
+) -> PolarsResult<DataFrame> {
     let mut ctx = SQLContext::new();
+    for (name, df) in more {
+        ctx.register(name, df.lazy());
+    }
     if mentions_table(query, FIELDS_TABLE) {
         ctx.register(FIELDS_TABLE, fields_table(&logs)?.lazy());
     }

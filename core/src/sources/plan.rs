@@ -100,6 +100,10 @@ pub enum FileRole {
     /// A plain log file: lines as an application or component wrote them (`kubelet.log`,
     /// syslog, an application's log copied out of a pod).
     Text,
+    /// API server audit events (the `audit` table).
+    Audit,
+    /// Kubernetes Events as JSON or YAML (the `events` table).
+    Events,
     /// Anything else.
     Other,
 }
@@ -114,6 +118,8 @@ impl FileRole {
             FileRole::DockerConfig => "docker-config",
             FileRole::Log => "log",
             FileRole::Text => "text",
+            FileRole::Audit => "audit",
+            FileRole::Events => "events",
             FileRole::Other => "other",
         }
     }
@@ -452,6 +458,12 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
                 Sniff::Binary => {
                     file.status = FileStatus::Skipped("binary data, not a log".into());
                 }
+                Sniff::Text if crate::table::audit::looks_like_audit(&head) => {
+                    file.role = FileRole::Audit;
+                }
+                Sniff::Text if crate::table::events::looks_like_events(&head) => {
+                    file.role = FileRole::Events;
+                }
                 Sniff::Text => {
                     let layout = &entries[i].layout_path;
                     let (dir, name) = layout.rsplit_once('/').unwrap_or(("", layout));
@@ -515,7 +527,13 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
     // 5. Instances.
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, f) in files.iter().enumerate() {
-        if f.status != FileStatus::Read || f.role == FileRole::DockerConfig {
+        if f.status != FileStatus::Read
+            || matches!(
+                f.role,
+                FileRole::DockerConfig | FileRole::Audit | FileRole::Events
+            )
+        {
+            // Read for metadata, or into the `audit` and `events` tables.
             continue;
         }
         let key = facts[i]
@@ -617,6 +635,11 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
 /// The latest full timestamp (with a year) among the first lines of up to 32 files.
 fn sample_reference_ts(set: &FileSet, instances: &[Instance]) -> Option<i64> {
     let mut latest: Option<i64> = None;
+    let mut parser = crate::formats::PayloadParser::default();
+    let ctx = crate::formats::PayloadContext {
+        want_app_ts: true,
+        ..Default::default()
+    };
     for inst in instances.iter().take(32) {
         let Some(&file) = inst.files.last() else {
             continue;
@@ -632,8 +655,11 @@ fn sample_reference_ts(set: &FileSet, instances: &[Instance]) -> Option<i64> {
                     .or_else(|| parse_docker_line(line).ok().and_then(|d| d.ts_nanos)),
                 Framing::JsonDocs => None,
                 Framing::Plain => {
+                    // Full timestamps only: JSON, journal records, ISO 8601 at the start.
                     let l = line.strip_prefix(b"[").unwrap_or(line);
-                    crate::time::parse_leading_timestamp(l).map(|(t, _)| t)
+                    crate::time::parse_leading_timestamp(l)
+                        .map(|(t, _)| t)
+                        .or_else(|| parser.parse(line, ctx).app_ts_nanos)
                 }
             };
             if let Some(t) = t {

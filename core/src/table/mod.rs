@@ -1,6 +1,8 @@
 //! The tables: builders that turn entries and file accounting into polars frames with the
 //! columns of [`crate::schema`].
 
+pub mod audit;
+pub mod events;
 pub mod logs;
 pub mod sources;
 
@@ -12,6 +14,16 @@ use crate::sources::FileSet;
 use crate::sources::plan::Plan;
 
 pub use logs::LogsBuilder;
+
+/// Casts text columns to the logs table's categorical type, so that SQL joins them with
+/// `logs.namespace` or `logs.pod`.
+pub(crate) fn cast_to_categorical(df: &mut DataFrame, names: &[&str]) -> PolarsResult<()> {
+    for name in names {
+        let c = df.column(name)?.cast(&crate::schema::categorical_dtype())?;
+        df.with_column(c)?;
+    }
+    Ok(())
+}
 
 /// Stacks per-instance `logs` frames and sorts them into time order: by `ts` (entries without a
 /// time first), then `source_id`, then `line`, so equal times keep their input order.
