@@ -98,6 +98,7 @@ impl EntrySink for Discard {
     fn needs(&self) -> Needs {
         Needs {
             payload: true,
+            accounting: true,
             ..Needs::default()
         }
     }

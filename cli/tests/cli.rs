@@ -788,7 +788,9 @@ fn realdata_container_runtime_logs_are_accounted_for() {
     // 100 read: 95 CRI/json-file logs, 4 plain logs (fluent-bit's tail test inputs) and one
     // pretty-printed journal record (fluent-bit's kairosdb expected output); the 140 skipped
     // are configuration, other expected outputs and binary fixtures.
-    assert_eq!(source_totals(&dir), (240, 100, 140, [370, 237, 133, 5]));
+    // The oracle's CRI joins give 237 entries and 133 joined lines; then the 17 `\tat ...`
+    // frames of fluent-bit's avro multiline case (one CRI line each) fold into their exception.
+    assert_eq!(source_totals(&dir), (240, 100, 140, [370, 220, 150, 5]));
     let file = |name: &str| dir.join("extracted_from_test_sources").join(name);
     // vector's CRI cases, one after another in one file: the stdout partials join across the
     // stderr line between them and, never completed, stay one entry flagged partial.
@@ -1542,5 +1544,73 @@ fn syslog_year_rolls_over_from_a_journal_beside_it() {
                 "error"
             ),
         ]
+    );
+}
+
+/// A Java exception, a Go panic and a Python traceback, written raw to a file and the same
+/// lines written by a container runtime (one CRI line each): folded into the same entries.
+#[test]
+fn stack_traces_fold_the_same_raw_and_through_cri() {
+    let lines = [
+        "2024-03-01T10:00:00.000Z INFO starting",
+        "2024-03-01T10:00:01.000Z ERROR request failed",
+        "java.lang.IllegalStateException: boom",
+        "\tat com.example.A.run(A.java:10)",
+        "\tat com.example.Main.main(Main.java:5)",
+        "Caused by: java.io.IOException: disk",
+        "\t... 2 more",
+        "2024-03-01T10:00:01.500Z WARNING retry",
+        "Traceback (most recent call last):",
+        "  File \"app.py\", line 3, in <module>",
+        "ValueError: bad",
+        "2024-03-01T10:00:02.000Z INFO next",
+        "panic: runtime error: index out of range [3] with length 2",
+        "",
+        "goroutine 1 [running]:",
+        "main.main()",
+        "\t/app/main.go:12 +0x1d",
+    ];
+    let dir = TempDir::new("fold");
+    let raw: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let raw_file = dir.write("app/app.log", raw.as_bytes());
+    let cri: String = lines
+        .iter()
+        .map(|l| format!("2024-03-01T10:00:02.000000000Z stdout F {l}\n"))
+        .collect();
+    dir.write(
+        "node/pods/default_web_1f0e2c1a-0000-4000-8000-000000000001/app/0.log",
+        cri.as_bytes(),
+    );
+    let entries = |path: &Path| -> Vec<(String, u64, String)> {
+        ndjson(&podsift(&["logs", path.to_str().unwrap(), "-o", "json"]))
+            .iter()
+            .map(|r| {
+                (
+                    r["message"].as_str().unwrap().to_string(),
+                    u(&r["joined"]),
+                    r["level"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let raw_entries = entries(&raw_file);
+    let cri_entries = entries(&dir.path().join("node"));
+    let mut sorted_cri = cri_entries.clone();
+    let mut sorted_raw = raw_entries.clone();
+    sorted_cri.sort();
+    sorted_raw.sort();
+    assert_eq!(sorted_raw, sorted_cri);
+    let joined: Vec<u64> = raw_entries.iter().map(|e| e.1).collect();
+    assert_eq!(joined, vec![0, 5, 3, 5]);
+    assert!(
+        raw_entries[1]
+            .0
+            .ends_with("Caused by: java.io.IOException: disk\n\t... 2 more")
+    );
+    assert_eq!(raw_entries[1].2, "error");
+    assert!(
+        raw_entries[3]
+            .0
+            .contains("\n\ngoroutine 1 [running]:\nmain.main()")
     );
 }

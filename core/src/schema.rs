@@ -49,7 +49,7 @@
 //! | `joined` | u64 | continuation lines joined into entries |
 //! | `unparsed` | u64 | lines kept as `unparsed` entries |
 //! | `errors` | u64 | other problems: read errors, invalid times, cut lines |
-//! | `invalid_utf8` | u64 | entries with invalid UTF-8, kept with U+FFFD (counted when entries are parsed) |
+//! | `invalid_utf8` | u64 | entries with invalid UTF-8, kept with U+FFFD (counted by `podsift sources`; empty for `stats`) |
 //! | `formats` | string | the formats of its entries, most first (`syslog 17, text 1`) |
 //! | `first_ts`, `last_ts` | datetime[ns, UTC] | time range of its entries |
 //!

@@ -15,6 +15,20 @@ use crate::level::Level;
 /// Whether a JSON object payload looks like a journal record (checked before the generic JSON
 /// parser; cheap: two substring searches on the first bytes).
 pub fn looks_like_record(payload: &[u8]) -> bool {
+    // Journal fields are upper case or start with `_`; loggers' keys rarely do. Only then
+    // search further.
+    let first_key = payload
+        .iter()
+        .skip(1)
+        .find(|c| !c.is_ascii_whitespace())
+        .filter(|&&c| c == b'"')
+        .and_then(|_| {
+            let at = payload.iter().position(|&c| c == b'"')?;
+            payload.get(at + 1).copied()
+        });
+    if !first_key.is_some_and(|c| c.is_ascii_uppercase() || c == b'_') {
+        return false;
+    }
     let head = &payload[..payload.len().min(4096)];
     memchr::memmem::find(head, b"\"MESSAGE\"").is_some()
         && (memchr::memmem::find(payload, b"REALTIME_TIMESTAMP\"").is_some()

@@ -34,6 +34,9 @@ const MAX_REUSED_LINE_BUFFER: usize = 1024 * 1024;
 /// taken to have none.
 const STREAM_PROBES: u8 = 16;
 
+/// A container message continues the entry before it only when written this soon after it.
+const FOLD_WINDOW_NANOS: i64 = 2_000_000_000;
+
 /// Line-level problems reported one by one per file; the rest are counted in one summary.
 const MAX_LINE_DIAGNOSTICS_PER_FILE: u64 = 10;
 
@@ -154,6 +157,39 @@ struct Assembler<'a, S> {
     defined: Vec<&'static DefinedFormat>,
     /// Where the JSON documents framing is.
     docs: DocState,
+    /// Per stream: the entry held until the next one tells whether it continues.
+    folds: [Fold; 3],
+}
+
+/// A container entry held for folding (see [`Assembler::fold`]).
+struct Fold {
+    held: bool,
+    bytes: Vec<u8>,
+    origin: Origin,
+    /// An entry of this stream started like one (a timestamp, a header, JSON).
+    stamped: bool,
+}
+
+impl Default for Fold {
+    fn default() -> Self {
+        Fold {
+            held: false,
+            bytes: Vec::new(),
+            origin: Origin {
+                ts: None,
+                stream: None,
+                file_pos: 0,
+                line: 0,
+                joined: 0,
+                partial: false,
+                truncated: false,
+                report_overflow: false,
+                from_json: false,
+                unparsed: false,
+            },
+            stamped: false,
+        }
+    }
 }
 
 /// Nesting state of multi-line JSON documents, carried from line to line.
@@ -202,7 +238,77 @@ impl<S: EntrySink> Assembler<'_, S> {
         }
     }
 
+    /// A complete entry: plain and unparsed ones go out now; a container's goes through
+    /// [`Assembler::fold`].
     fn emit(&mut self, message: &[u8], o: Origin) {
+        if self.framing == Framing::Runtime && !o.unparsed {
+            self.fold(message, o);
+        } else {
+            self.emit_now(message, o);
+        }
+    }
+
+    /// Folds multi-line entries that came as one runtime line per line (a stack trace written
+    /// to stdout line by line): a message of the same stream within [`FOLD_WINDOW_NANOS`] that
+    /// is indented or blank, or that does not start like an entry once the stream has shown
+    /// entries that do, continues the entry before it. So an entry is held until the next one
+    /// of its stream decides. JSON objects are complete in themselves: never held, never
+    /// continued.
+    fn fold(&mut self, message: &[u8], o: Origin) {
+        let k = slot(o.stream);
+        let first = message.first().copied();
+        if first == Some(b'{') {
+            self.flush_fold(k);
+            self.folds[k].stamped = true;
+            self.emit_now(message, o);
+            return;
+        }
+        let f = &self.folds[k];
+        let near = f.held
+            && match (f.origin.ts, o.ts) {
+                (Some(a), Some(b)) => b.saturating_sub(a) <= FOLD_WINDOW_NANOS,
+                _ => true,
+            };
+        let indented = matches!(first, None | Some(b' ' | b'\t'));
+        let continues = near
+            && (indented || (f.stamped && !starts_like_entry(message)))
+            && f.bytes.len() + message.len() < MAX_ENTRY_BYTES;
+        if continues {
+            let f = &mut self.folds[k];
+            f.bytes.push(b'\n');
+            f.bytes.extend_from_slice(message);
+            f.origin.joined += 1 + o.joined;
+            f.origin.truncated |= o.truncated;
+            f.origin.partial |= o.partial;
+            f.origin.report_overflow |= o.report_overflow;
+            f.origin.from_json |= o.from_json;
+            self.stats[o.file_pos].joined += 1;
+            return;
+        }
+        self.flush_fold(k);
+        let f = &mut self.folds[k];
+        if !f.stamped && !indented && starts_like_entry(message) {
+            f.stamped = true;
+        }
+        f.held = true;
+        f.bytes.clear();
+        f.bytes.extend_from_slice(message);
+        f.origin = o;
+    }
+
+    /// Emits the entry held for folding in slot `k`, if any.
+    fn flush_fold(&mut self, k: usize) {
+        if !self.folds[k].held {
+            return;
+        }
+        self.folds[k].held = false;
+        let bytes = std::mem::take(&mut self.folds[k].bytes);
+        let origin = self.folds[k].origin;
+        self.emit_now(&bytes, origin);
+        self.folds[k].bytes = bytes;
+    }
+
+    fn emit_now(&mut self, message: &[u8], o: Origin) {
         let plain = self.framing != Framing::Runtime;
         let info = if o.unparsed {
             PayloadInfo {
@@ -251,7 +357,7 @@ impl<S: EntrySink> Assembler<'_, S> {
         };
         let stats = &mut self.stats[o.file_pos];
         stats.entries += 1;
-        if self.needs.payload || plain {
+        if self.needs.accounting {
             match stats.formats.iter_mut().find(|(f, _)| *f == info.format) {
                 Some((_, n)) => *n += 1,
                 None => stats.formats.push((info.format, 1)),
@@ -759,6 +865,7 @@ pub(super) fn read_instance<S: EntrySink>(
             Vec::new()
         },
         docs: DocState::default(),
+        folds: Default::default(),
     };
     for file_pos in 0..inst.files.len() {
         if progress.cancelled() {
@@ -793,6 +900,12 @@ pub(super) fn read_instance<S: EntrySink>(
             "partial line never completed: kept as a partial entry".into(),
         );
         a.emit_pending(k, true);
+    }
+    // Entries held for folding end with the instance.
+    let mut held: Vec<usize> = (0..3).filter(|&k| a.folds[k].held).collect();
+    held.sort_by_key(|&k| (a.folds[k].origin.file_pos, a.folds[k].origin.line));
+    for k in held {
+        a.flush_fold(k);
     }
     InstanceOutput {
         files: inst.files.iter().copied().zip(a.stats).collect(),

@@ -98,6 +98,9 @@ pub struct Needs {
     pub app_ts: bool,
     /// Structured fields (implies `payload`).
     pub fields: bool,
+    /// Per-file accounting of entry formats and invalid UTF-8 (implies `payload`): the
+    /// `formats` and `invalid_utf8` columns of `sources`.
+    pub accounting: bool,
 }
 
 impl Needs {
@@ -106,16 +109,19 @@ impl Needs {
         payload: true,
         app_ts: true,
         fields: true,
+        accounting: true,
     };
 
     /// What either needs.
     pub fn union(self, other: Needs) -> Needs {
         let app_ts = self.app_ts || other.app_ts;
         let fields = self.fields || other.fields;
+        let accounting = self.accounting || other.accounting;
         Needs {
-            payload: self.payload || other.payload || app_ts || fields,
+            payload: self.payload || other.payload || app_ts || fields || accounting,
             app_ts,
             fields,
+            accounting,
         }
     }
 }

@@ -164,6 +164,7 @@ impl EntryFilter for LogFilter {
             payload: self.levels.is_some() || !self.fields.is_empty(),
             app_ts: false,
             fields: !self.fields.is_empty(),
+            accounting: false,
         }
     }
 

@@ -372,6 +372,7 @@ impl EntrySink for StatsSink {
                 .iter()
                 .any(|k| matches!(k, GroupKey::Level | GroupKey::LevelRaw | GroupKey::Format)),
             fields: by.iter().any(|k| matches!(k, GroupKey::Field(_))),
+            accounting: false,
         }
     }
 

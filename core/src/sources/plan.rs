@@ -728,7 +728,9 @@ pub fn json_documents(head: &[u8]) -> bool {
         return false;
     }
     let has = |k: &[u8]| memchr::memmem::find(head, k).is_some();
-    crate::formats::journald::looks_like_record(&head[start..])
+    let first_object =
+        memchr::memchr(b'{', &head[start..]).map_or(&head[start..], |o| &head[start + o..]);
+    crate::formats::journald::looks_like_record(first_object)
         || ((has(b"\"msg\"") || has(b"\"message\"") || has(b"\"MESSAGE\""))
             && (has(b"\"ts\"")
                 || has(b"\"time\"")
