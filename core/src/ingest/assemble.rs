@@ -241,7 +241,7 @@ impl<S: EntrySink> Assembler<'_, S> {
     /// A complete entry: plain and unparsed ones go out now; a container's goes through
     /// [`Assembler::fold`].
     fn emit(&mut self, message: &[u8], o: Origin) {
-        if self.framing == Framing::Runtime && !o.unparsed {
+        if self.framing == Framing::Runtime && !o.unparsed && !o.partial {
             self.fold(message, o);
         } else {
             self.emit_now(message, o);

@@ -767,15 +767,39 @@ pub fn mostly_log_lines(head: &[u8]) -> bool {
 
 /// Whether a line starts the way a log entry does (see [`mostly_log_lines`]).
 pub fn starts_like_entry(line: &[u8]) -> bool {
-    let l = line.strip_prefix(b"[").unwrap_or(line);
-    if crate::time::parse_leading_timestamp(l).is_some()
-        || crate::formats::klog::parse_klog_header(line).is_some()
-        || syslog_stamp(l)
-        || logfmt_start(line)
-        || access_log_start(line)
+    // The two shapes most lines have, checked by shape alone: an ISO date and time, and a
+    // klog header.
+    let d = |i: usize| line.get(i).is_some_and(u8::is_ascii_digit);
+    let at = |i: usize, c: u8| line.get(i) == Some(&c);
+    if d(0)
+        && d(1)
+        && d(2)
+        && d(3)
+        && (at(4, b'-') || at(4, b'/'))
+        && d(5)
+        && d(6)
+        && d(8)
+        && d(9)
+        && (at(10, b'T') || at(10, b' '))
+        && d(11)
+        && d(12)
+        && at(13, b':')
     {
         return true;
     }
+    if matches!(line.first(), Some(b'I' | b'W' | b'E' | b'F'))
+        && d(1)
+        && d(2)
+        && d(3)
+        && d(4)
+        && at(5, b' ')
+        && d(6)
+        && d(7)
+        && at(8, b':')
+    {
+        return true;
+    }
+    // Dispatch on the first byte, so that each line runs only the checks that can match it.
     match line.first() {
         Some(b'{') => line
             .get(1..)
@@ -783,6 +807,21 @@ pub fn starts_like_entry(line: &[u8]) -> bool {
         Some(b'<') => {
             let digits = line[1..].iter().take_while(|c| c.is_ascii_digit()).count();
             (1..=3).contains(&digits) && line.get(1 + digits) == Some(&b'>')
+        }
+        Some(b'[') => crate::time::parse_leading_timestamp(&line[1..]).is_some(),
+        Some(b'0'..=b'9') => {
+            crate::time::parse_leading_timestamp(line).is_some()
+                || access_log_start(line)
+                || logfmt_start(line)
+        }
+        Some(b'I' | b'W' | b'E' | b'F') => {
+            crate::formats::klog::parse_klog_header(line).is_some()
+                || syslog_stamp(line)
+                || logfmt_start(line)
+                || access_log_start(line)
+        }
+        Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
+            syslog_stamp(line) || logfmt_start(line) || access_log_start(line)
         }
         _ => false,
     }
