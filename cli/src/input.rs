@@ -30,11 +30,35 @@ pub(crate) struct Loaded {
 }
 
 /// Discovers and classifies every file under `paths`.
-pub(crate) fn load(paths: &[impl AsRef<Path>], input: &InputArgs) -> Result<Loaded> {
+pub(crate) fn load(
+    paths: &[impl AsRef<Path>],
+    input: &InputArgs,
+    filter: Option<&FilterArgs>,
+) -> Result<Loaded> {
     let mut set = FileSet::new();
+    let mut direct_files = Vec::new();
     for p in paths {
+        let before = set.entries().len();
         add_path(&mut set, p.as_ref()).context("cannot read input")?;
+        if p.as_ref().is_file() {
+            direct_files.extend(before..set.entries().len());
+        }
     }
+    // `--namespace/--pod/--container NAME` with a plain name (not a pattern) also names the
+    // pod of a `kubectl logs` file given on the command line.
+    let literal = |v: Option<&Vec<String>>| -> Option<String> {
+        match v.map(Vec::as_slice) {
+            Some([one])
+                if !one.is_empty()
+                    && one.bytes().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.'
+                    }) =>
+            {
+                Some(one.clone())
+            }
+            _ => None,
+        }
+    };
     load_format_files(&input.formats)?;
     let format =
         match &input.format {
@@ -47,6 +71,10 @@ pub(crate) fn load(paths: &[impl AsRef<Path>], input: &InputArgs) -> Result<Load
         node: input.node.clone(),
         year: input.year,
         format,
+        direct_files,
+        namespace: literal(filter.map(|f| &f.namespace)),
+        pod: literal(filter.map(|f| &f.pod)),
+        container: literal(filter.map(|f| &f.container)),
     };
     let plan = plan(&set, &options);
     Ok(Loaded {

@@ -107,7 +107,7 @@ impl EntrySink for Discard {
 }
 
 fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
-    let loaded = load(&a.paths, &a.input)?;
+    let loaded = load(&a.paths, &a.input, None)?;
     let (_, report) = with_progress(loaded.progress_when, "reading", |p| {
         ingest(&loaded.set, &loaded.plan, &NoFilter, || Discard, p)
     });
@@ -140,7 +140,7 @@ fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
 
 fn cmd_logs(a: &LogsArgs) -> Result<bool> {
     let (paths, query) = split_pod_query(&a.paths)?;
-    let loaded = load(&paths, &a.input)?;
+    let loaded = load(&paths, &a.input, Some(&a.filter))?;
     let filter = build_filter(&a.filter, query.as_deref(), &loaded)?;
     let (df, report) = with_progress(loaded.progress_when, "reading", |p| {
         read_logs(&loaded.set, &loaded.plan, &filter, p)
@@ -178,7 +178,7 @@ fn cmd_logs(a: &LogsArgs) -> Result<bool> {
 }
 
 fn cmd_stats(a: &StatsArgs) -> Result<bool> {
-    let loaded = load(&a.paths, &a.input)?;
+    let loaded = load(&a.paths, &a.input, Some(&a.filter))?;
     let filter = build_filter(&a.filter, None, &loaded)?;
     let by =
         a.by.iter()
@@ -216,7 +216,7 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
     if let Some(missing) = paths.iter().find(|p| !std::path::Path::new(p).exists()) {
         bail!("{missing}: no such file or folder (the query goes last)");
     }
-    let loaded = load(paths, &a.input)?;
+    let loaded = load(paths, &a.input, Some(&a.filter))?;
     let filter = build_filter(&a.filter, None, &loaded)?;
     let (logs, report) = with_progress(loaded.progress_when, "reading", |p| {
         read_logs(&loaded.set, &loaded.plan, &filter, p)
@@ -344,7 +344,7 @@ fn sections(
 }
 
 fn cmd_audit(a: &SummaryArgs) -> Result<bool> {
-    let loaded = load(&a.paths, &a.input)?;
+    let loaded = load(&a.paths, &a.input, None)?;
     let mut report = IngestReport::default();
     let df = read_audit(&loaded.set, &loaded.plan, &mut report)?;
     if df.height() == 0 {
@@ -393,7 +393,7 @@ fn cmd_audit(a: &SummaryArgs) -> Result<bool> {
 }
 
 fn cmd_events(a: &SummaryArgs) -> Result<bool> {
-    let loaded = load(&a.paths, &a.input)?;
+    let loaded = load(&a.paths, &a.input, None)?;
     let mut report = IngestReport::default();
     let df = read_events(&loaded.set, &loaded.plan, &mut report)?;
     if df.height() == 0 {

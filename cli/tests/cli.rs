@@ -1614,3 +1614,163 @@ fn stack_traces_fold_the_same_raw_and_through_cri() {
             .contains("\n\ngoroutine 1 [running]:\nmain.main()")
     );
 }
+
+/// `journalctl -o export`: text fields, binary fields whose length prefix and value hold
+/// newlines, records that end with a blank line, each record one entry.
+#[test]
+fn journal_export_records() {
+    let mut b: Vec<u8> = Vec::new();
+    b.extend_from_slice(b"__CURSOR=s=1\n__REALTIME_TIMESTAMP=1704067201000000\n_SYSTEMD_UNIT=kubelet.service\n_HOSTNAME=node-1\nPRIORITY=6\nMESSAGE=E0101 00:00:01.000000    812 kubelet.go:1] \"boom\"\n\n");
+    let msg2: &[u8] = b"line one\nline two \xff";
+    b.extend_from_slice(b"__CURSOR=s=2\n__REALTIME_TIMESTAMP=1704067202000000\n_SYSTEMD_UNIT=containerd.service\nMESSAGE\n");
+    b.extend_from_slice(&(msg2.len() as u64).to_le_bytes());
+    b.extend_from_slice(msg2);
+    b.extend_from_slice(b"\nPRIORITY=4\n\n");
+    // A length of 10 starts with a newline byte.
+    b.extend_from_slice(b"__CURSOR=s=3\n__REALTIME_TIMESTAMP=1704067203000000\nMESSAGE\n");
+    b.extend_from_slice(&10u64.to_le_bytes());
+    b.extend_from_slice(b"0123456789\n");
+    let dir = TempDir::new("journal-export");
+    let file = dir.write("node-1/journal.export", &b);
+    let rows = ndjson(&podsift(&["logs", file.to_str().unwrap(), "-o", "json"]));
+    let got: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["ts"].as_str().unwrap(),
+                r["component"].as_str().unwrap(),
+                r["level"].as_str().unwrap(),
+                r["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "2024-01-01T00:00:01.000000000Z",
+                "kubelet",
+                "error",
+                "E0101 00:00:01.000000    812 kubelet.go:1] \"boom\""
+            ),
+            (
+                "2024-01-01T00:00:02.000000000Z",
+                "containerd",
+                "warn",
+                "line one\nline two \u{FFFD}"
+            ),
+            (
+                "2024-01-01T00:00:03.000000000Z",
+                "journal.export",
+                "unknown",
+                "0123456789"
+            ),
+        ]
+    );
+    assert_eq!(rows[0]["node"], "node-1");
+    let src = &ndjson(&podsift(&["sources", file.to_str().unwrap(), "-o", "json"]))[0];
+    assert_eq!(
+        (u(&src["lines"]), u(&src["entries"]), u(&src["joined"])),
+        (20, 3, 17)
+    );
+    assert_eq!(
+        (u(&src["invalid_utf8"]), &src["formats"]),
+        (1, &Value::from("journald 3"))
+    );
+}
+
+/// `kubectl logs` output: pods from file names, from `--prefix` lines, or from the flags.
+#[test]
+fn kubectl_logs_outputs() {
+    let dir = TempDir::new("kubectl-logs");
+    let named = dir.write(
+        "out/web-7d4b9c8f6d-x2x9z-nginx.log",
+        b"2024-05-01T10:00:00.000000001Z {\"level\":\"error\",\"msg\":\"upstream down\"}\n2024-05-01T10:00:01Z plain line\n",
+    );
+    let rows = ndjson(&podsift(&["logs", named.to_str().unwrap(), "-o", "json"]));
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (&rows[0]["pod"], &rows[0]["container"]),
+        (&Value::from("web-7d4b9c8f6d-x2x9z"), &Value::from("nginx"))
+    );
+    assert_eq!(rows[0]["ts"], "2024-05-01T10:00:00.000000001Z");
+    assert_eq!(rows[0]["level"], "error");
+    assert_eq!(rows[0]["format"], "timestamped");
+    assert!(rows[0]["component"].is_null());
+
+    let prefixed = dir.write(
+        "out/all.log",
+        b"[pod/api-0/app] 2024-05-01T10:00:00Z level=info msg=start\n[pod/api-0/sidecar] 2024-05-01T10:00:01Z ready\n[pod/api-1/app] 2024-05-01T10:00:02Z level=error msg=boom\n",
+    );
+    let rows = ndjson(&podsift(&[
+        "logs",
+        prefixed.to_str().unwrap(),
+        "-o",
+        "json",
+    ]));
+    let got: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["pod"].as_str().unwrap(),
+                r["container"].as_str().unwrap(),
+                r["level"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("api-0", "app", "info"),
+            ("api-0", "sidecar", "unknown"),
+            ("api-1", "app", "error")
+        ]
+    );
+    // Filters see the pods the lines name.
+    let rows = ndjson(&podsift(&[
+        "logs",
+        prefixed.to_str().unwrap(),
+        "--pod",
+        "api-1",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(rows.len(), 1);
+    let stats = ndjson(&podsift(&[
+        "stats",
+        prefixed.to_str().unwrap(),
+        "--by",
+        "pod,container",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(stats.len(), 3, "{stats:?}");
+
+    // A file with no pod of its own takes the one given with the flags.
+    let plain = dir.write("out/app.log", b"2024-05-01T10:00:00Z INFO hello\n");
+    let rows = ndjson(&podsift(&[
+        "logs",
+        plain.to_str().unwrap(),
+        "-n",
+        "shop",
+        "--pod",
+        "cart-0",
+        "-c",
+        "app",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (
+            &rows[0]["namespace"],
+            &rows[0]["pod"],
+            &rows[0]["container"]
+        ),
+        (
+            &Value::from("shop"),
+            &Value::from("cart-0"),
+            &Value::from("app")
+        )
+    );
+}

@@ -297,6 +297,11 @@ impl DefinedFormat {
         self.re.is_match(line)
     }
 
+    /// Whether its lines name their own pod (`kubectl logs --prefix`).
+    pub fn gives_pod(&self) -> bool {
+        self.meta_groups[2].is_some()
+    }
+
     /// Whether the time layout lacks a year.
     pub fn lacks_year(&self) -> bool {
         self.ts_group.is_some() && self.time.lacks_year()

@@ -182,8 +182,9 @@ pub(crate) fn parse(msg: &[u8], ctx: PayloadContext, p: &mut PayloadParser) -> O
     })
 }
 
-/// The `key=value` pairs after a structured klog message; stops at the first token that is not a
-/// pair (issue: multi-line values are left in the message).
+/// The `key=value` pairs after a structured klog message (values plain, Go-quoted, or klog's
+/// multi-line form `key=<` newline, tab-indented lines, newline ` >`); stops at the first token
+/// that is not a pair.
 fn add_pairs(mut rest: &[u8], p: &mut PayloadParser, buf: &mut Vec<u8>) {
     loop {
         let n = rest.iter().take_while(|&&c| c == b' ').count();
@@ -196,7 +197,19 @@ fn add_pairs(mut rest: &[u8], p: &mut PayloadParser, buf: &mut Vec<u8>) {
             return;
         }
         let value_bytes = &rest[eq + 1..];
-        let used = if value_bytes.first() == Some(&b'"') {
+        let used = if value_bytes.starts_with(b"<\n") {
+            let Some(end) = memchr::memmem::find(value_bytes, b"\n >") else {
+                return;
+            };
+            buf.clear();
+            for (i, line) in value_bytes[2..end].split(|&c| c == b'\n').enumerate() {
+                if i > 0 {
+                    buf.push(b'\n');
+                }
+                buf.extend_from_slice(line.strip_prefix(b"\t").unwrap_or(line));
+            }
+            end + 3
+        } else if value_bytes.first() == Some(&b'"') {
             match go_quoted(value_bytes, buf) {
                 Some(used) => used,
                 None => return,
@@ -223,6 +236,19 @@ pub const CASES_RUNTIME_TS: i64 = 1_738_597_924_262_176_345;
 pub fn cases() -> Vec<PayloadCase> {
     const APP: i64 = 1_738_597_924_262_034_000; // 2025-02-03T15:52:04.262034Z
     vec![
+        PayloadCase {
+            input: "I0203 15:52:04.262034       1 main.go:10] \"config\" data=<\n\tline one\n\t  indented two\n > after=1",
+            format: None,
+            level: Level::Info,
+            level_raw: "I",
+            app_ts_nanos: Some(APP),
+            fields: vec![
+                ("caller", "main.go:10"),
+                ("msg", "config"),
+                ("data", "line one\n  indented two"),
+                ("after", "1"),
+            ],
+        },
         PayloadCase {
             input: r#"I0203 15:52:04.262034       1 httplog.go:134] "HTTP" verb="GET" URI="/api/v1/pods" latency="1.6ms" resp=200"#,
             format: None,

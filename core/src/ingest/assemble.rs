@@ -159,6 +159,17 @@ struct Assembler<'a, S> {
     docs: DocState,
     /// Per stream: the entry held until the next one tells whether it continues.
     folds: [Fold; 3],
+    /// The record being read from `journalctl -o export` output.
+    export: ExportState,
+}
+
+/// A `journalctl -o export` record being read.
+#[derive(Default)]
+struct ExportState {
+    fields: Vec<(String, Vec<u8>)>,
+    /// A binary field: its name and the bytes so far (8-byte length, then the value).
+    binary: Option<(String, Vec<u8>, usize)>,
+    binary_started: bool,
 }
 
 /// A container entry held for folding (see [`Assembler::fold`]).
@@ -485,6 +496,8 @@ impl<S: EntrySink> Assembler<'_, S> {
             self.plain(file_pos, line.number, b, cut);
         } else if self.framing == Framing::JsonDocs {
             self.json_docs(file_pos, line.number, b, cut);
+        } else if self.framing == Framing::JournalExport {
+            self.journal_export(file_pos, line.number, b, cut);
         } else if b.first() == Some(&b'{') {
             match parse_docker_line(b) {
                 Ok(d) => self.docker(file_pos, line.number, d, cut),
@@ -599,6 +612,100 @@ impl<S: EntrySink> Assembler<'_, S> {
             }
         }
         self.docs = d;
+    }
+
+    /// A line of `journalctl -o export`: a field, the name or a piece of a binary field, or the
+    /// blank line that ends a record. A record becomes the JSON object `journalctl -o json`
+    /// would print, and is read as such.
+    fn journal_export(&mut self, file_pos: usize, number: u64, b: &[u8], cut: bool) {
+        let k = slot(None);
+        let x = &mut self.export;
+        if let Some((_, data, _)) = &mut x.binary {
+            if !data.is_empty() || x.binary_started {
+                data.push(b'\n');
+            }
+            x.binary_started = true;
+            data.extend_from_slice(b);
+            self.stats[file_pos].joined += 1;
+            self.pending[k].joined += 1;
+            self.finish_binary_field(file_pos, number);
+            return;
+        }
+        if b.is_empty() {
+            if self.pending[k].active {
+                self.stats[file_pos].joined += 1;
+                self.pending[k].joined += 1;
+                self.emit_export_record();
+            } else {
+                self.stats[file_pos].joined += 1;
+            }
+            return;
+        }
+        if self.pending[k].active {
+            self.stats[file_pos].joined += 1;
+            self.pending[k].joined += 1;
+        } else {
+            let p = &mut self.pending[k];
+            p.start(None, None, file_pos, number);
+            self.export.fields.clear();
+        }
+        self.pending[k].truncated |= cut;
+        match memchr::memchr(b'=', b) {
+            Some(eq) => {
+                let key = String::from_utf8_lossy(&b[..eq]).into_owned();
+                self.export.fields.push((key, b[eq + 1..].to_vec()));
+            }
+            None => {
+                let key = String::from_utf8_lossy(b).into_owned();
+                self.export.binary = Some((key, Vec::new(), 0));
+                self.export.binary_started = false;
+            }
+        }
+    }
+
+    /// Completes a binary export field once its length and bytes are in.
+    fn finish_binary_field(&mut self, file_pos: usize, number: u64) {
+        let Some((key, data, n)) = self.export.binary.take() else {
+            return;
+        };
+        let need = (data.len() >= 8)
+            .then(|| u64::from_le_bytes(data[..8].try_into().expect("8 bytes")) as usize);
+        match need {
+            Some(len) if data.len() >= 8 + len => {
+                if data.len() > 8 + len {
+                    self.line_problem(
+                        file_pos,
+                        number,
+                        Severity::Warning,
+                        format!("journal export field {key} is longer than its length says: cut"),
+                    );
+                }
+                self.export.fields.push((key, data[8..8 + len].to_vec()));
+            }
+            _ => self.export.binary = Some((key, data, n)),
+        }
+    }
+
+    fn emit_export_record(&mut self) {
+        let k = slot(None);
+        let mut map = serde_json::Map::new();
+        for (key, v) in self.export.fields.drain(..) {
+            let value = match String::from_utf8(v) {
+                Ok(s) => serde_json::Value::String(s),
+                Err(e) => serde_json::Value::Array(
+                    e.into_bytes()
+                        .into_iter()
+                        .map(serde_json::Value::from)
+                        .collect(),
+                ),
+            };
+            map.insert(key, value);
+        }
+        let json = serde_json::Value::Object(map).to_string();
+        let p = &mut self.pending[k];
+        p.bytes.clear();
+        p.bytes.extend_from_slice(json.as_bytes());
+        self.emit_pending(k, false);
     }
 
     fn cri(&mut self, file_pos: usize, number: u64, c: CriLine<'_>, cut: bool) {
@@ -866,6 +973,7 @@ pub(super) fn read_instance<S: EntrySink>(
         },
         docs: DocState::default(),
         folds: Default::default(),
+        export: ExportState::default(),
     };
     for file_pos in 0..inst.files.len() {
         if progress.cancelled() {
@@ -876,6 +984,10 @@ pub(super) fn read_instance<S: EntrySink>(
     // A plain log's last entry ends with its last line.
     if a.framing == Framing::Plain && a.pending[2].active {
         a.emit_pending(2, false);
+    }
+    // An export record ends with the file even without its blank line.
+    if a.framing == Framing::JournalExport && a.pending[2].active {
+        a.emit_export_record();
     }
     // A JSON document still open at the end is cut short: kept, and reported.
     if a.framing == Framing::JsonDocs && a.pending[2].active {

@@ -760,3 +760,55 @@ mod tests {
         );
     }
 }
+
+/// The pod (and container) a `kubectl logs` output file is named after: `<pod>.log` or
+/// `<pod>-<container>.log`, for pods named the way a Deployment names them
+/// (`web-7d4b9c8f6d-x2x9z`); `None` for other names (`app`, `kubelet`).
+pub fn kubectl_logs_name(component: &str) -> Option<(String, Option<String>)> {
+    let parts: Vec<&str> = component.split('-').collect();
+    let hashlike = |s: &str, lens: std::ops::RangeInclusive<usize>| {
+        lens.contains(&s.len())
+            && s.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && s.bytes().any(|c| c.is_ascii_digit())
+    };
+    // The last pair of parts that look like a ReplicaSet hash and a pod suffix.
+    (1..parts.len().saturating_sub(1)).rev().find_map(|i| {
+        let (hash, suffix) = (parts[i], parts[i + 1]);
+        if !(hashlike(hash, 6..=10) && suffix.len() == 5 && hashlike(suffix, 5..=5)) {
+            return None;
+        }
+        let pod = parts[..=i + 1].join("-");
+        let container = (i + 2 < parts.len()).then(|| parts[i + 2..].join("-"));
+        Some((pod, container))
+    })
+}
+
+#[cfg(test)]
+mod kubectl_name_tests {
+    use super::kubectl_logs_name;
+
+    #[test]
+    fn kubectl_logs_file_names() {
+        assert_eq!(
+            kubectl_logs_name("web-7d4b9c8f6d-x2x9z"),
+            Some(("web-7d4b9c8f6d-x2x9z".into(), None))
+        );
+        assert_eq!(
+            kubectl_logs_name("api-server-5f6b7c8d9f-abc12-istio-proxy"),
+            Some((
+                "api-server-5f6b7c8d9f-abc12".into(),
+                Some("istio-proxy".into())
+            ))
+        );
+        for name in [
+            "kubelet",
+            "app",
+            "kube-apiserver",
+            "my-service-logs",
+            "backup-2024-01-01",
+        ] {
+            assert_eq!(kubectl_logs_name(name), None, "{name}");
+        }
+    }
+}

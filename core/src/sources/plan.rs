@@ -22,7 +22,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::FileSet;
-use super::path::{PathShape, Rotation, classify_path, is_log_file_name, parse_text_log_name};
+use super::path::{
+    PathShape, Rotation, classify_path, is_log_file_name, kubectl_logs_name, parse_text_log_name,
+};
 use crate::diag::{Diagnostic, Severity};
 use crate::formats::EntryFormat;
 use crate::formats::cri::parse_cri_line;
@@ -41,6 +43,15 @@ pub struct PlanOptions {
     pub year: Option<i32>,
     /// `--format`: read every entry with this format (others as text).
     pub format: Option<EntryFormat>,
+    /// Files given one by one (indices into the set): plain logs among them without a pod of
+    /// their own (`kubectl logs` output) take `namespace`, `pod` and `container`.
+    pub direct_files: Vec<usize>,
+    /// See `direct_files`.
+    pub namespace: Option<String>,
+    /// See `direct_files`.
+    pub pod: Option<String>,
+    /// See `direct_files`.
+    pub container: Option<String>,
 }
 
 /// Kubernetes metadata of a file or container instance; `None` where the input does not say.
@@ -178,6 +189,9 @@ pub enum Framing {
     /// JSON documents over several lines: pretty-printed objects one after another
     /// (`journalctl -o json-pretty`) or an array of them; each object is an entry.
     JsonDocs,
+    /// `journalctl -o export`: `KEY=value` lines (binary values length-prefixed), records
+    /// separated by a blank line; each record is an entry.
+    JournalExport,
 }
 
 /// One container instance: the files of one restart of one container, oldest first. For plain
@@ -234,6 +248,8 @@ struct Facts {
     tmp: bool,
     /// The file holds multi-line JSON documents.
     json_docs: bool,
+    /// The file is a `journalctl -o export` stream.
+    journal_export: bool,
 }
 
 fn root_of(layout: &str, marker: &str) -> String {
@@ -452,7 +468,12 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
             continue;
         }
         match set.read_head(i, HEAD_BYTES) {
-            Ok(head) => match sniff(&head) {
+            // An export stream holds binary lengths, but it is text to us.
+            Ok(head) => match if journal_export(&head) {
+                Sniff::Text
+            } else {
+                sniff(&head)
+            } {
                 Sniff::ContainerLog => file.role = FileRole::Log,
                 Sniff::Empty => file.status = FileStatus::Skipped("empty file".into()),
                 Sniff::Binary => {
@@ -470,15 +491,32 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
                     let detected = detect_plain_format(&head);
                     let docs = json_documents(&head);
                     facts[i].json_docs = docs;
+                    facts[i].journal_export = journal_export(&head);
                     if docs
+                        || facts[i].journal_export
                         || is_log_file_name(name)
                         || detected.is_some()
                         || mostly_log_lines(&head)
                     {
                         let t = parse_text_log_name(name);
                         file.role = FileRole::Text;
+                        if let Some((pod, container)) = kubectl_logs_name(&t.component) {
+                            file.meta.pod = Some(pod);
+                            file.meta.container = container;
+                        }
+                        let own_pods = detected
+                            .and_then(crate::formats::defined::get)
+                            .is_some_and(|f| f.gives_pod());
+                        if options.direct_files.contains(&i) && file.meta.pod.is_none() && !own_pods
+                        {
+                            file.meta.namespace.clone_from(&options.namespace);
+                            file.meta.pod.clone_from(&options.pod);
+                            file.meta.container.clone_from(&options.container);
+                        }
                         file.format = detected;
-                        file.meta.component = Some(t.component);
+                        if file.meta.pod.is_none() {
+                            file.meta.component = Some(t.component);
+                        }
                         facts[i].group = Some(format!("text:{dir}/{}", t.base));
                         facts[i].rotation = Some(t.rotation);
                         facts[i].gz = t.gz;
@@ -573,6 +611,8 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
         let framing = if files[kept[0]].role == FileRole::Text {
             if facts[kept[0]].json_docs {
                 Framing::JsonDocs
+            } else if facts[kept[0]].journal_export {
+                Framing::JournalExport
             } else {
                 Framing::Plain
             }
@@ -653,7 +693,7 @@ fn sample_reference_ts(set: &FileSet, instances: &[Instance]) -> Option<i64> {
                     .map(|c| c.ts_nanos)
                     .ok()
                     .or_else(|| parse_docker_line(line).ok().and_then(|d| d.ts_nanos)),
-                Framing::JsonDocs => None,
+                Framing::JsonDocs | Framing::JournalExport => None,
                 Framing::Plain => {
                     // Full timestamps only: JSON, journal records, ISO 8601 at the start.
                     let l = line.strip_prefix(b"[").unwrap_or(line);
@@ -706,6 +746,22 @@ pub fn sniff(head: &[u8]) -> Sniff {
     } else {
         Sniff::Text
     }
+}
+
+/// Whether a file is `journalctl -o export` output: `KEY=value` lines from the first, with the
+/// journal's own fields among them.
+pub fn journal_export(head: &[u8]) -> bool {
+    let first = head.split(|&c| c == b'\n').next().unwrap_or_default();
+    let key = first
+        .iter()
+        .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || **c == b'_')
+        .count();
+    let realtime = memchr::memmem::find(head, b"\n__REALTIME_TIMESTAMP=").is_some()
+        || first.starts_with(b"__REALTIME_TIMESTAMP=");
+    key > 0
+        && first.get(key) == Some(&b'=')
+        && realtime
+        && memchr::memmem::find(head, b"MESSAGE").is_some()
 }
 
 /// Whether a file holds log records as multi-line JSON documents: it starts with `[` or with
