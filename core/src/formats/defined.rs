@@ -155,11 +155,17 @@ pub struct EntryMeta {
     pub pod: String,
     /// Container.
     pub container: String,
+    /// Some part may be set (so that clearing and checking an unused one costs one test).
+    dirty: bool,
 }
 
 impl EntryMeta {
     /// Clears all parts.
     pub fn clear(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        self.dirty = false;
         self.node.clear();
         self.component.clear();
         self.namespace.clear();
@@ -169,11 +175,18 @@ impl EntryMeta {
 
     /// Whether no part is set.
     pub fn is_empty(&self) -> bool {
-        self.node.is_empty()
-            && self.component.is_empty()
-            && self.namespace.is_empty()
-            && self.pod.is_empty()
-            && self.container.is_empty()
+        !self.dirty
+            || self.node.is_empty()
+                && self.component.is_empty()
+                && self.namespace.is_empty()
+                && self.pod.is_empty()
+                && self.container.is_empty()
+    }
+
+    /// Marks the metadata as possibly set, before writing a part.
+    pub(crate) fn touch(&mut self) -> &mut Self {
+        self.dirty = true;
+        self
     }
 
     fn slot(&mut self, i: usize) -> &mut String {
@@ -457,12 +470,12 @@ fn fill(
     }
     for (k, g) in f.meta_groups.iter().enumerate() {
         if let Some(v) = group(*g) {
-            p.meta.slot(k).push_str(&String::from_utf8_lossy(v));
+            p.meta.touch().slot(k).push_str(&String::from_utf8_lossy(v));
         }
     }
     // A syslog host is the node that wrote the line.
     if let Some(v) = group(f.host_group) {
-        p.meta.node.push_str(&String::from_utf8_lossy(v));
+        p.meta.touch().node.push_str(&String::from_utf8_lossy(v));
     }
     let mut level = outer_level.unwrap_or(Level::Unknown);
     if let Some(raw) = outer_raw.filter(|_| outer_level.is_some()) {

@@ -149,10 +149,10 @@ pub(crate) fn parse(
         .map(|u| u.strip_suffix(".service").unwrap_or(u))
         .or(ident.as_deref());
     if let Some(c) = component {
-        p.meta.component.push_str(c);
+        p.meta.touch().component.push_str(c);
     }
     if let Some(h) = host {
-        p.meta.node.push_str(&h);
+        p.meta.touch().node.push_str(&h);
     }
     p.body.clear();
     p.body.extend_from_slice(&message);

@@ -5,7 +5,6 @@
 //! regex `^\s*([^\s="]+=("(?:[^"\\]|\\.)*"|[^\s"]*)\s+){1,}[^\s="]+=("(?:[^"\\]|\\.)*"|[^\s"]*)\s*$`.
 //! Lines with bare words (`Starting server on port=8080`) are text, not logfmt.
 
-use super::scan::find_any;
 use super::{EntryFormat, PayloadCase, PayloadContext, PayloadInfo, PayloadParser};
 use crate::level::Level;
 use crate::time::parse_leading_timestamp;
@@ -48,8 +47,10 @@ fn tokenize(b: &[u8], pairs: &mut Vec<Pair>) -> Option<()> {
             return Some(());
         }
         let key_start = i;
-        i +=
-            find_any(&b[i..], [b'=', b'"', b' ', b'\t', b'\n', b'\r', 0x0c]).unwrap_or(b.len() - i);
+        // Tokens are short: a table lookup per byte beats word-at-a-time searches here.
+        while b.get(i).is_some_and(|&c| CLASS[c as usize] == 0) {
+            i += 1;
+        }
         if i == key_start || b.get(i) != Some(&b'=') {
             return None;
         }
@@ -72,7 +73,12 @@ fn tokenize(b: &[u8], pairs: &mut Vec<Pair>) -> Option<()> {
             }
         } else {
             let start = i;
-            i += find_any(&b[i..], [b' ', b'"', b'\t', b'\n', b'\r', 0x0c]).unwrap_or(b.len() - i);
+            while b
+                .get(i)
+                .is_some_and(|&c| matches!(CLASS[c as usize], 0 | 2))
+            {
+                i += 1;
+            }
             if b.get(i) == Some(&b'"') {
                 return None;
             }

@@ -269,7 +269,9 @@ impl<S: EntrySink> Assembler<'_, S> {
         let k = slot(o.stream);
         let first = message.first().copied();
         if first == Some(b'{') {
-            self.flush_fold(k);
+            if self.folds[k].held {
+                self.flush_fold(k);
+            }
             self.folds[k].stamped = true;
             self.emit_now(message, o);
             return;
@@ -296,7 +298,9 @@ impl<S: EntrySink> Assembler<'_, S> {
             self.stats[o.file_pos].joined += 1;
             return;
         }
-        self.flush_fold(k);
+        if self.folds[k].held {
+            self.flush_fold(k);
+        }
         let f = &mut self.folds[k];
         if !f.stamped && !indented && starts_like_entry(message) {
             f.stamped = true;
@@ -308,6 +312,7 @@ impl<S: EntrySink> Assembler<'_, S> {
     }
 
     /// Emits the entry held for folding in slot `k`, if any.
+    #[inline(never)]
     fn flush_fold(&mut self, k: usize) {
         if !self.folds[k].held {
             return;

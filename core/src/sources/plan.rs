@@ -926,8 +926,9 @@ fn syslog_stamp(l: &[u8]) -> bool {
         b"Dec",
     ];
     l.len() >= 15
-        && MONTHS.iter().any(|m| l.starts_with(*m))
         && l[3] == b' '
+        && l[9] == b':'
+        && MONTHS.iter().any(|m| l.starts_with(*m))
         && (l[4] == b' ' || l[4].is_ascii_digit())
         && l[5].is_ascii_digit()
         && l[6] == b' '
