@@ -75,6 +75,10 @@ pub struct FormatDef {
     /// Parse the `msg` group as a second layer (JSON, klog, logfmt, a level word).
     #[serde(default)]
     pub inner: bool,
+    /// Groups whose value must not be a level word (`INFO`, `error`): a line where one is does
+    /// not match (syslog's host, so that `2024-01-02T03:04:05Z ERROR app: msg` is not syslog).
+    #[serde(default)]
+    pub not_level: Vec<String>,
     /// Sample lines and what they must give; `podsift formats --check` and the tests run them.
     #[serde(default, rename = "sample")]
     pub samples: Vec<Sample>,
@@ -140,6 +144,7 @@ pub struct DefinedFormat {
     meta_groups: [Option<usize>; 4],
     field_groups: Vec<(usize, String)>,
     host_group: Option<usize>,
+    not_level_groups: Vec<usize>,
 }
 
 /// Per-entry metadata a format found in the line (empty strings: not given).
@@ -270,6 +275,7 @@ impl DefinedFormat {
             meta_groups: [None; 4],
             field_groups: Vec::new(),
             host_group: None,
+            not_level_groups: Vec::new(),
             re,
             time,
             levels,
@@ -297,6 +303,16 @@ impl DefinedFormat {
                 f.field_groups.push((i, g.to_string()));
             }
         }
+        for g in &f.def.not_level {
+            match f.re.capture_names().position(|n| n == Some(g.as_str())) {
+                Some(i) => f.not_level_groups.push(i),
+                None => {
+                    return Err(format!(
+                        "format {name:?}: not_level names {g:?}, which is not a group of the regex"
+                    ));
+                }
+            }
+        }
         if f.def.level_group.is_some() && f.level_group.is_none() {
             return Err(format!(
                 "format {name:?}: level_group {level_name:?} is not a group of the regex"
@@ -307,7 +323,23 @@ impl DefinedFormat {
 
     /// Whether `line` matches.
     pub fn is_match(&self, line: &[u8]) -> bool {
-        self.re.is_match(line)
+        if self.not_level_groups.is_empty() {
+            return self.re.is_match(line);
+        }
+        let mut locs = self.re.capture_locations();
+        self.re.captures_read(&mut locs, line).is_some() && self.levels_ok(line, &locs)
+    }
+
+    /// No `not_level` group holds a level word.
+    fn levels_ok(&self, line: &[u8], locs: &CaptureLocations) -> bool {
+        self.not_level_groups.iter().all(|&g| {
+            locs.get(g).is_none_or(|(s, e)| {
+                std::str::from_utf8(&line[s..e])
+                    .ok()
+                    .and_then(Level::from_name)
+                    .is_none()
+            })
+        })
     }
 
     /// Whether its lines name their own pod (`kubectl logs --prefix`).
@@ -443,7 +475,7 @@ pub(crate) fn parse(
         Some((id, l)) if id == f.id => l,
         _ => f.re.capture_locations(),
     };
-    let matched = f.re.captures_read(&mut locs, msg).is_some();
+    let matched = f.re.captures_read(&mut locs, msg).is_some() && f.levels_ok(msg, &locs);
     let result = matched.then(|| fill(f, msg, ctx, p, &locs));
     p.locs = Some((f.id, locs));
     result
