@@ -98,6 +98,18 @@ impl Level {
         })
     }
 
+    /// A syslog priority (`PRI`, severity = `PRI & 7`) or bare severity: 0-2 fatal (emerg,
+    /// alert, crit), 3 error, 4 warn, 5-6 info (notice, info), 7 debug.
+    pub fn from_syslog(priority: u32) -> Level {
+        match priority & 7 {
+            0..=2 => Level::Fatal,
+            3 => Level::Error,
+            4 => Level::Warn,
+            5 | 6 => Level::Info,
+            _ => Level::Debug,
+        }
+    }
+
     /// Parses a level as given on the command line: a name from [`Level::as_str`].
     pub fn parse_cli(s: &str) -> Option<Level> {
         Level::ALL.into_iter().find(|l| l.as_str() == s)

@@ -355,16 +355,9 @@ impl DefinedFormat {
     fn level_of(&self, v: &[u8]) -> Option<Level> {
         match &self.levels {
             LevelMap::Word => Level::from_name(std::str::from_utf8(v).ok()?),
-            LevelMap::Syslog => {
-                let n: u32 = std::str::from_utf8(v).ok()?.parse().ok()?;
-                Some(match n & 7 {
-                    0..=2 => Level::Fatal,
-                    3 => Level::Error,
-                    4 => Level::Warn,
-                    5 | 6 => Level::Info,
-                    _ => Level::Debug,
-                })
-            }
+            LevelMap::Syslog => Some(Level::from_syslog(
+                std::str::from_utf8(v).ok()?.parse().ok()?,
+            )),
             LevelMap::HttpStatus => {
                 let n: u32 = std::str::from_utf8(v).ok()?.parse().ok()?;
                 Some(match n {

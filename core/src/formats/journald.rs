@@ -17,16 +17,9 @@ use crate::level::Level;
 pub fn looks_like_record(payload: &[u8]) -> bool {
     // Journal fields are upper case or start with `_`; loggers' keys rarely do. Only then
     // search further.
-    let first_key = payload
-        .iter()
-        .skip(1)
-        .find(|c| !c.is_ascii_whitespace())
-        .filter(|&&c| c == b'"')
-        .and_then(|_| {
-            let at = payload.iter().position(|&c| c == b'"')?;
-            payload.get(at + 1).copied()
-        });
-    if !first_key.is_some_and(|c| c.is_ascii_uppercase() || c == b'_') {
+    let after_brace = payload.get(1..).unwrap_or_default().trim_ascii_start();
+    let first_key = after_brace.strip_prefix(b"\"").and_then(<[u8]>::first);
+    if !first_key.is_some_and(|c| c.is_ascii_uppercase() || *c == b'_') {
         return false;
     }
     let head = &payload[..payload.len().min(4096)];
@@ -37,14 +30,9 @@ pub fn looks_like_record(payload: &[u8]) -> bool {
 }
 
 fn syslog_level(priority: &[u8]) -> Option<Level> {
-    let n: u32 = std::str::from_utf8(priority).ok()?.trim().parse().ok()?;
-    Some(match n {
-        0..=2 => Level::Fatal,
-        3 => Level::Error,
-        4 => Level::Warn,
-        5 | 6 => Level::Info,
-        _ => Level::Debug,
-    })
+    Some(Level::from_syslog(
+        std::str::from_utf8(priority).ok()?.trim().parse().ok()?,
+    ))
 }
 
 /// A member's value as bytes: strings decoded, arrays of numbers as the bytes they list (the

@@ -100,7 +100,7 @@ impl Pending {
 }
 
 /// Where an entry comes from, and how it was put together.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Origin {
     ts: Option<i64>,
     stream: Option<Stream>,
@@ -173,34 +173,13 @@ struct ExportState {
 }
 
 /// A container entry held for folding (see [`Assembler::fold`]).
+#[derive(Default)]
 struct Fold {
     held: bool,
     bytes: Vec<u8>,
     origin: Origin,
     /// An entry of this stream started like one (a timestamp, a header, JSON).
     stamped: bool,
-}
-
-impl Default for Fold {
-    fn default() -> Self {
-        Fold {
-            held: false,
-            bytes: Vec::new(),
-            origin: Origin {
-                ts: None,
-                stream: None,
-                file_pos: 0,
-                line: 0,
-                joined: 0,
-                partial: false,
-                truncated: false,
-                report_overflow: false,
-                from_json: false,
-                unparsed: false,
-            },
-            stamped: false,
-        }
-    }
 }
 
 /// Nesting state of multi-line JSON documents, carried from line to line.
@@ -359,9 +338,9 @@ impl<S: EntrySink> Assembler<'_, S> {
                 app_ts_nanos: None,
             }
         };
-        let payload_parsed = (self.needs.payload || plain) && !o.unparsed;
-        let body = (payload_parsed && self.payload.has_body)
-            .then(|| std::mem::take(&mut self.payload.body));
+        let with_payload = (self.needs.payload || plain) && !o.unparsed;
+        let body =
+            (with_payload && self.payload.has_body).then(|| std::mem::take(&mut self.payload.body));
         let message: &[u8] = body.as_deref().unwrap_or(message);
         let ts = if plain {
             if info.app_ts_nanos.is_some() {
@@ -401,7 +380,6 @@ impl<S: EntrySink> Assembler<'_, S> {
             );
             self.stats[o.file_pos].errors += 1;
         }
-        let with_payload = (self.needs.payload || plain) && !o.unparsed;
         let entry = Entry {
             instance: self.instance,
             file: self.files[o.file_pos],

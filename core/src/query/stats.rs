@@ -433,28 +433,8 @@ impl EntrySink for StatsSink {
             c[1] += e.message.len() as u64;
             return;
         }
-        let key = &mut self.scratch;
-        key.clear();
-        for k in self.spec.by.iter().filter(|k| !k.per_instance()) {
-            match k {
-                GroupKey::Stream => key.push(e.stream.map_or(2, |s| s as u8)),
-                GroupKey::Level => key.push(e.level as u8),
-                GroupKey::Format => key.push(e.format.0 as u8),
-                GroupKey::Partial => key.push(u8::from(e.partial)),
-                GroupKey::Source => key.extend_from_slice(&(e.file as u32).to_le_bytes()),
-                GroupKey::LevelRaw => {
-                    push_text(key, (!e.level_raw.is_empty()).then_some(e.level_raw));
-                }
-                GroupKey::Field(f) => push_text(key, e.fields.get(f)),
-                _ => {}
-            }
-        }
-        let bucket = match (self.spec.every_nanos, e.ts_nanos) {
-            (Some(every), Some(ts)) => ts.div_euclid(every) * every,
-            (None, Some(_)) => 0,
-            (_, None) => i64::MIN,
-        };
-        key.extend_from_slice(&bucket.to_le_bytes());
+        self.build_key(e);
+        let key = &self.scratch;
         let bytes = e.message.len() as u64;
         let slot = match self.last {
             Some(i) if short_eq(&self.slots[i].0, key) => i,
@@ -475,9 +455,9 @@ impl EntrySink for StatsSink {
 }
 
 impl StatsSink {
-    /// An entry that names its own namespace, pod, container or component (journald units,
-    /// syslog programs, `kubectl logs --prefix`), grouped by one of those: the slow path.
-    fn entry_with_own_meta(&mut self, e: &Entry<'_>, m: &crate::formats::defined::EntryMeta) {
+    /// The byte key of an entry's entry-level group values and time bucket, into `scratch`.
+    #[inline]
+    fn build_key(&mut self, e: &Entry<'_>) {
         let key = &mut self.scratch;
         key.clear();
         for k in self.spec.by.iter().filter(|k| !k.per_instance()) {
@@ -500,7 +480,13 @@ impl StatsSink {
             (_, None) => i64::MIN,
         };
         key.extend_from_slice(&bucket.to_le_bytes());
-        let key = key.clone();
+    }
+
+    /// An entry that names its own namespace, pod, container or component (journald units,
+    /// syslog programs, `kubectl logs --prefix`), grouped by one of those: the slow path.
+    fn entry_with_own_meta(&mut self, e: &Entry<'_>, m: &crate::formats::defined::EntryMeta) {
+        self.build_key(e);
+        let key = self.scratch.clone();
         let (mut values, bucket) = self.decode(&key);
         for (v, k) in values.iter_mut().zip(&self.spec.by) {
             let own = match k {

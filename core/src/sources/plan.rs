@@ -794,15 +794,19 @@ pub fn json_documents(head: &[u8]) -> bool {
                 || has(b"\"@timestamp\"")))
 }
 
-/// The defined format (syslog, access log, a user's) that the first lines of a plain file
-/// match (see [`crate::formats::defined::detect`]).
-pub fn detect_plain_format(head: &[u8]) -> Option<EntryFormat> {
-    let lines: Vec<&[u8]> = head
-        .split(|&c| c == b'\n')
+/// The first 16 non-blank lines of `head`, without their `\r`.
+fn first_lines(head: &[u8]) -> Vec<&[u8]> {
+    head.split(|&c| c == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
         .take(16)
-        .collect();
+        .collect()
+}
+
+/// The defined format (syslog, access log, a user's) that the first lines of a plain file
+/// match (see [`crate::formats::defined::detect`]).
+pub fn detect_plain_format(head: &[u8]) -> Option<EntryFormat> {
+    let lines = first_lines(head);
     crate::formats::defined::detect(&lines).map(|f| f.id)
 }
 
@@ -810,12 +814,7 @@ pub fn detect_plain_format(head: &[u8]) -> Option<EntryFormat> {
 /// (ISO 8601, syslog's `Mmm dd hh:mm:ss`, in brackets or not), a klog header, a syslog
 /// priority, or a JSON object.
 pub fn mostly_log_lines(head: &[u8]) -> bool {
-    let lines: Vec<&[u8]> = head
-        .split(|&c| c == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-        .take(16)
-        .collect();
+    let lines = first_lines(head);
     let starts = lines.iter().filter(|l| starts_like_entry(l)).count();
     // The first line (a header that wraps below it) or half of them.
     lines.first().is_some_and(|l| starts_like_entry(l)) || (starts > 0 && starts * 2 >= lines.len())

@@ -15,7 +15,7 @@ use crate::ingest::{FileStats, IngestReport};
 use crate::schema::audit as col;
 use crate::sources::FileSet;
 use crate::sources::plan::{FileRole, FileStatus, Plan};
-use crate::time::{format_rfc3339_nanos, parse_rfc3339_nanos};
+use crate::time::parse_rfc3339_nanos;
 
 /// Whether the first non-blank line of `head` is an audit event.
 pub fn looks_like_audit(head: &[u8]) -> bool {
@@ -306,9 +306,4 @@ pub fn read_audit(
         [col::TS, col::SOURCE, col::LINE],
         SortMultipleOptions::default().with_maintain_order(true),
     )
-}
-
-/// Formats a time for summaries.
-pub fn fmt_ts(t: Option<i64>) -> String {
-    t.map_or_else(|| "-".into(), format_rfc3339_nanos)
 }

@@ -18,6 +18,21 @@ use crate::sources::FileSet;
 use crate::sources::plan::{FileRole, FileStatus, Plan};
 use crate::time::parse_rfc3339_nanos;
 
+/// Where an event's first and last times are, best first (core/v1, then events.k8s.io/v1).
+const FIRST_TS: [&str; 4] = [
+    "/firstTimestamp",
+    "/eventTime",
+    "/metadata/creationTimestamp",
+    "/lastTimestamp",
+];
+const LAST_TS: [&str; 5] = [
+    "/lastTimestamp",
+    "/series/lastObservedTime",
+    "/eventTime",
+    "/firstTimestamp",
+    "/metadata/creationTimestamp",
+];
+
 /// Whether the start of a file holds Kubernetes Events (JSON or YAML).
 pub fn looks_like_events(head: &[u8]) -> bool {
     let has = |k: &[u8]| memchr::memmem::find(head, k).is_some();
@@ -129,11 +144,10 @@ pub fn read_events(
                     path.clone(),
                     line.max(1),
                     Severity::Error,
-                    format!("not valid JSON or YAML ({msg}): events before it were kept"),
+                    format!("not valid JSON or YAML ({msg}): its lines are counted as unparsed"),
                 ));
                 stats.errors += 1;
-                // What parsed before the error is lost with serde's all-or-nothing lists;
-                // the file's lines count as unparsed.
+                // A list parses whole or not at all, so nothing of the file is kept.
                 stats.unparsed = lines;
                 stats.entries = lines;
                 continue;
@@ -143,22 +157,14 @@ pub fn read_events(
         for d in docs {
             collect(d, &mut events);
         }
-        stats.entries = (events.len() as u64).min(lines.max(1));
+        // Several events may share a line (a one-line list): entries can exceed lines.
+        stats.entries = events.len() as u64;
         if !events.is_empty() {
             stats.formats = vec![(EntryFormat::EVENT, events.len() as u64)];
         }
         stats.joined = lines.saturating_sub(stats.entries);
         for e in events {
-            let t = ts(
-                &e,
-                &[
-                    "/lastTimestamp",
-                    "/series/lastObservedTime",
-                    "/eventTime",
-                    "/firstTimestamp",
-                    "/metadata/creationTimestamp",
-                ],
-            );
+            let t = ts(&e, &LAST_TS);
             if let Some(t) = t {
                 stats.first_ts = Some(stats.first_ts.map_or(t, |f| f.min(t)));
                 stats.last_ts = Some(stats.last_ts.map_or(t, |l| l.max(t)));
@@ -202,25 +208,12 @@ pub fn read_events(
                 .or(Some(1))
         })
         .collect();
-    let first = [
-        "/firstTimestamp",
-        "/eventTime",
-        "/metadata/creationTimestamp",
-        "/lastTimestamp",
-    ];
-    let last = [
-        "/lastTimestamp",
-        "/series/lastObservedTime",
-        "/eventTime",
-        "/firstTimestamp",
-        "/metadata/creationTimestamp",
-    ];
     let n = rows.len();
     let df = DataFrame::new_with_height(
         n,
         vec![
-            dt(col::FIRST_TS, &first),
-            dt(col::LAST_TS, &last),
+            dt(col::FIRST_TS, &FIRST_TS),
+            dt(col::LAST_TS, &LAST_TS),
             Column::new(col::COUNT.into(), count),
             Column::new(col::TYPE.into(), text(&["/type"])),
             Column::new(col::REASON.into(), text(&["/reason"])),
