@@ -26,13 +26,16 @@ pub(crate) enum Command {
     Logs(LogsArgs),
     /// Count entries and bytes by any columns, optionally per time bucket.
     Stats(StatsArgs),
-    /// Run SQL over the tables `logs`, `sources`, `fields`, `audit` and `events`.
+    /// Run SQL over the tables `logs`, `sources`, `fields`, `audit`, `events` and `pods`.
     Sql(SqlArgs),
     /// Summarize API server audit logs: top users, verbs, resources and codes, failed and
     /// slowest requests.
     Audit(SummaryArgs),
     /// Summarize Kubernetes Events: Warning events by reason and object.
     Events(SummaryArgs),
+    /// Summarize pods from the pod lists in a bundle: restarts, terminations (OOMKilled,
+    /// Error) and containers not ready.
+    Pods(SummaryArgs),
     /// List the line formats podsift reads (built in and defined as data), or check a file of
     /// format definitions against its samples.
     Formats(FormatsArgs),
@@ -95,6 +98,43 @@ pub(crate) struct InputArgs {
     /// Progress bar on stderr for long reads: auto (when stderr is a terminal), never.
     #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
     pub(crate) progress: When,
+
+    /// Most bytes to unpack from archives in all, and from any one compressed file (a
+    /// decompression bomb stops there): a number with an optional K, M, G or T (binary units).
+    /// Members of compressed tars are held in memory.
+    #[arg(long, value_name = "SIZE", default_value = "16G", value_parser = parse_size)]
+    pub(crate) max_unpacked: u64,
+
+    /// Most archive members to read in all.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub(crate) max_archive_entries: u64,
+}
+
+/// `16G`, `512M`, `1000`.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, ""),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?}: a size is a number with an optional K, M, G or T"))?;
+    let shift = match unit
+        .trim()
+        .trim_end_matches(['b', 'B', 'i'])
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("{s:?}: unknown unit (K, M, G or T)")),
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("{s:?}: too large"))
 }
 
 #[derive(Debug, Args)]

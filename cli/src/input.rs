@@ -14,6 +14,7 @@ use podsift_core::ingest::{IngestReport, Progress};
 use podsift_core::query::filter::{FieldMatch, LevelSet, LogFilter};
 use podsift_core::query::last_entry_ts;
 use podsift_core::sources::FileSet;
+use podsift_core::sources::archive::ArchiveLimits;
 use podsift_core::sources::native::add_path;
 use podsift_core::sources::plan::{Plan, PlanOptions, plan};
 use podsift_core::time::TimeBound;
@@ -36,14 +37,27 @@ pub(crate) fn load(
     filter: Option<&FilterArgs>,
 ) -> Result<Loaded> {
     let mut set = FileSet::new();
-    let mut direct_files = Vec::new();
+    let mut direct = std::collections::HashSet::new();
     for p in paths {
         let before = set.entries().len();
         add_path(&mut set, p.as_ref()).context("cannot read input")?;
         if p.as_ref().is_file() {
-            direct_files.extend(before..set.entries().len());
+            direct.extend(set.entries()[before..].iter().map(|e| e.path.clone()));
         }
     }
+    set.open_archives(ArchiveLimits {
+        max_bytes: input.max_unpacked,
+        max_entries: input.max_archive_entries,
+        ..ArchiveLimits::default()
+    });
+    // Files given one by one (not members of an archive given so).
+    let direct_files: Vec<usize> = set
+        .entries()
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.archive.is_none() && direct.contains(&e.path))
+        .map(|(i, _)| i)
+        .collect();
     // `--namespace/--pod/--container NAME` with a plain name (not a pattern) also names the
     // pod of a `kubectl logs` file given on the command line.
     let literal = |v: Option<&Vec<String>>| -> Option<String> {

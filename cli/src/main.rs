@@ -24,6 +24,7 @@ use podsift_core::sources::FileSet;
 use podsift_core::sources::plan::ContainerMeta;
 use podsift_core::table::audit::read_audit;
 use podsift_core::table::events::read_events;
+use podsift_core::table::pods::read_pods;
 use podsift_core::table::read_logs;
 use podsift_core::table::sources::sources_frame;
 use podsift_core::time::parse_duration_nanos;
@@ -55,6 +56,7 @@ fn main() -> ExitCode {
         Command::Formats(a) => cmd_formats(&a),
         Command::Audit(a) => cmd_audit(&a),
         Command::Events(a) => cmd_events(&a),
+        Command::Pods(a) => cmd_pods(&a),
     };
     match result {
         Ok(problems) => ExitCode::from(if problems { EXIT_PROBLEMS } else { EXIT_OK }),
@@ -114,11 +116,16 @@ fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
     let mut report = report;
     read_audit(&loaded.set, &loaded.plan, &mut report)?;
     read_events(&loaded.set, &loaded.plan, &mut report)?;
+    read_pods(&loaded.set, &loaded.plan, &mut report)?;
     let df = sources_frame(&loaded.set, &loaded.plan, Some(&report))?;
+    if a.output == TableFormat::Table {
+        print_bundle_summary(&loaded)?;
+    }
     let df = match a.output {
         TableFormat::Table => df.select([
             "file",
             "kind",
+            "layout",
             "status",
             "node",
             "namespace",
@@ -136,6 +143,54 @@ fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
     };
     write_table_format(&df, a.output, 100)?;
     Ok(report_problems(&loaded, Some(&report), false))
+}
+
+/// Above the `sources` table: the archives opened and the layouts found.
+fn print_bundle_summary(loaded: &input::Loaded) -> Result<()> {
+    use std::collections::BTreeMap;
+    let mut out = std::io::stdout().lock();
+    for a in &loaded.set.archives {
+        writeln!(
+            out,
+            "archive {} ({}): {} member{}, {} unpacked{}",
+            a.path,
+            a.kind.as_str(),
+            a.members,
+            if a.members == 1 { "" } else { "s" },
+            podsift_core::sources::archive::human_size(a.bytes),
+            a.stopped
+                .as_deref()
+                .map(|s| format!("; {s}"))
+                .unwrap_or_default()
+        )?;
+    }
+    let mut layouts: BTreeMap<&str, (usize, std::collections::BTreeSet<&str>)> = BTreeMap::new();
+    for f in &loaded.plan.files {
+        if let Some(l) = f.layout {
+            let e = layouts.entry(l.as_str()).or_default();
+            e.0 += 1;
+            if let Some(n) = &f.meta.node {
+                e.1.insert(n);
+            }
+        }
+    }
+    for (name, (files, nodes)) in &layouts {
+        let nodes = if nodes.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", node{} {}",
+                if nodes.len() == 1 { "" } else { "s" },
+                nodes.iter().copied().collect::<Vec<_>>().join(", ")
+            )
+        };
+        writeln!(
+            out,
+            "layout {name}: {files} file{}{nodes}",
+            if *files == 1 { "" } else { "s" }
+        )?;
+    }
+    Ok(())
 }
 
 fn cmd_logs(a: &LogsArgs) -> Result<bool> {
@@ -224,11 +279,12 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
     let mut report = report;
     let audit = read_audit(&loaded.set, &loaded.plan, &mut report)?;
     let events = read_events(&loaded.set, &loaded.plan, &mut report)?;
+    let pods = read_pods(&loaded.set, &loaded.plan, &mut report)?;
     let sources = sources_frame(&loaded.set, &loaded.plan, Some(&report))?;
     let df = run_sql_with(
         logs,
         sources,
-        vec![("audit", audit), ("events", events)],
+        vec![("audit", audit), ("events", events), ("pods", pods)],
         query,
     )
     .context("SQL query failed")?;
@@ -382,6 +438,45 @@ fn cmd_audit(a: &SummaryArgs) -> Result<bool> {
                         format!(
                             "SELECT ts, latency_ms, \"user\", verb, request_uri, code FROM audit WHERE latency_ms IS NOT NULL ORDER BY latency_ms DESC, ts LIMIT {n}"
                         ),
+                    ),
+                ],
+            )?;
+            write_sections(s)?;
+        }
+        other => write_table_format(&df, other, 200)?,
+    }
+    Ok(report_problems(&loaded, Some(&report), false))
+}
+
+fn cmd_pods(a: &SummaryArgs) -> Result<bool> {
+    let loaded = load(&a.paths, &a.input, None)?;
+    let mut report = IngestReport::default();
+    let df = read_pods(&loaded.set, &loaded.plan, &mut report)?;
+    if df.height() == 0 {
+        bail!("no pod lists found (PodList or Pod objects as JSON or YAML) under the given paths");
+    }
+    match a.output {
+        TableFormat::Table => {
+            let n = a.top;
+            let s = sections(
+                "pods",
+                &df,
+                &[
+                    (
+                        "Pods by phase",
+                        "SELECT phase, COUNT(DISTINCT uid) AS pods, COUNT(*) AS containers, SUM(restarts) AS restarts FROM pods GROUP BY phase ORDER BY pods DESC, phase".into(),
+                    ),
+                    (
+                        "Most restarted containers",
+                        format!("SELECT namespace, pod, container, restarts, last_reason, exit_code, finished_ts FROM pods WHERE restarts > 0 ORDER BY restarts DESC, namespace, pod, container LIMIT {n}"),
+                    ),
+                    (
+                        "Terminations by reason",
+                        "SELECT last_reason, exit_code, COUNT(*) AS containers FROM pods WHERE last_reason IS NOT NULL GROUP BY last_reason, exit_code ORDER BY containers DESC, last_reason".into(),
+                    ),
+                    (
+                        "Containers not ready",
+                        format!("SELECT namespace, pod, container, state, state_reason, restarts FROM pods WHERE NOT init AND (ready IS NULL OR NOT ready) ORDER BY namespace, pod, container LIMIT {n}"),
                     ),
                 ],
             )?;

@@ -769,7 +769,10 @@ fn source_totals(dir: &Path) -> (usize, usize, usize, [u64; 4]) {
         assert_eq!(u(&r["lines"]), newlines + unterminated, "{}", r["file"]);
     }
     // Totals over the runtime-framed files (CRI and json-file), which the oracle checked.
-    let runtime: Vec<&&Value> = read.iter().filter(|r| r["kind"] != "text").collect();
+    let runtime: Vec<&&Value> = read
+        .iter()
+        .filter(|r| ["pods", "containers", "docker", "log"].contains(&r["kind"].as_str().unwrap()))
+        .collect();
     let sum = |k: &str| runtime.iter().map(|r| u(&r[k])).sum::<u64>();
     let skipped = rows.iter().filter(|r| r["status"] == "skipped").count();
     (
@@ -785,12 +788,14 @@ fn source_totals(dir: &Path) -> (usize, usize, usize, [u64; 4]) {
 #[test]
 fn realdata_container_runtime_logs_are_accounted_for() {
     let dir = realdata().join("01_container_runtime_logs");
-    // 100 read: 95 CRI/json-file logs, 4 plain logs (fluent-bit's tail test inputs) and one
-    // pretty-printed journal record (fluent-bit's kairosdb expected output); the 140 skipped
-    // are configuration, other expected outputs and binary fixtures.
+    // 107 read: 95 CRI/json-file logs, 4 plain logs (fluent-bit's tail test inputs), one
+    // pretty-printed journal record (fluent-bit's kairosdb expected output) and 7 Pod objects
+    // (fluent-bit's `.meta` fixtures, read into the pods table); the 132 skipped are
+    // configuration, other expected outputs and binary fixtures; one Namespace object is
+    // listed as a resource (metadata).
     // The oracle's CRI joins give 237 entries and 133 joined lines; then the 17 `\tat ...`
     // frames of fluent-bit's avro multiline case (one CRI line each) fold into their exception.
-    assert_eq!(source_totals(&dir), (240, 100, 140, [370, 220, 150, 5]));
+    assert_eq!(source_totals(&dir), (240, 107, 132, [370, 220, 150, 5]));
     let file = |name: &str| dir.join("extracted_from_test_sources").join(name);
     // vector's CRI cases, one after another in one file: the stdout partials join across the
     // stderr line between them and, never completed, stay one entry flagged partial.
@@ -847,9 +852,9 @@ fn realdata_container_runtime_logs_are_accounted_for() {
 #[test]
 fn realdata_node_log_layouts_are_accounted_for() {
     let dir = realdata().join("02_node_log_layouts");
-    // 26 read: 18 container logs, 7 plain text files (lists of paths, read as text) and one
-    // pretty-printed journal record.
-    assert_eq!(source_totals(&dir), (45, 26, 19, [42, 40, 2, 0]));
+    // 36 read: 18 container logs, 7 plain text files (lists of paths, read as text), one
+    // pretty-printed journal record and fluent-bit's 10 `.meta` Pod objects (the pods table).
+    assert_eq!(source_totals(&dir), (45, 36, 9, [42, 40, 2, 0]));
     // /var/log/pods copies carry namespace, pod and container in their paths; the 2019
     // /var/log/containers names carry them in the file name.
     let rows = ndjson(&podsift(&[
@@ -1381,14 +1386,17 @@ fn realdata_audit_and_events_tables() {
         );
         assert_eq!(u(&row["unparsed"]), 0, "{file}");
     }
-    let skipped: Vec<&Value> = rows.iter().filter(|r| r["status"] == "skipped").collect();
-    assert_eq!(skipped.len(), 1);
-    assert!(
-        skipped[0]["file"]
-            .as_str()
-            .unwrap()
-            .ends_with("demo-policy.yaml")
+    // The audit policy is a Kubernetes resource document: listed, not read as a log.
+    assert_eq!(rows.iter().filter(|r| r["status"] == "skipped").count(), 0);
+    let policy = rows
+        .iter()
+        .find(|r| r["file"].as_str().unwrap().ends_with("demo-policy.yaml"))
+        .unwrap();
+    assert_eq!(
+        (&policy["kind"], &policy["status"]),
+        (&Value::from("resources"), &Value::from("metadata"))
     );
+    assert!(policy["note"].as_str().unwrap().contains("(Policy)"));
 
     let audit = ndjson(&podsift(&["audit", dir.to_str().unwrap(), "-o", "json"]));
     assert_eq!(audit.len(), 43);

@@ -35,9 +35,11 @@
 //! |---|---|---|
 //! | `id` | u32 | index of the file (discovery order) |
 //! | `file` | string | the path as shown |
-//! | `kind` | string | `pods`, `containers`, `docker`, `docker-config`, `log` (a container log found by content), `text` (a plain log: `kubelet.log`, syslog, an application's file), `other` |
+//! | `kind` | string | `pods`, `containers`, `docker`, `docker-config`, `log` (a container log found by content), `text` (a plain log: `kubelet.log`, syslog, an application's file), `audit`, `events`, `pod-list` (read into `pods`), `resources` (another Kubernetes resource document), `other` |
 //! | `status` | string | `read`, `duplicate`, `metadata`, `skipped` |
-//! | `note` | string | why it was skipped, what it duplicates |
+//! | `note` | string | why it was skipped, what it duplicates, what the archive reader noticed |
+//! | `archive` | string | the archive holding it (the innermost, as shown), for a member of one; its `file` is the archive's path followed by the path inside it |
+//! | `layout` | string | the bundle layout it is part of: `kind`, `e2e`, `sonobuoy`, `cluster-info`, `support-bundle` |
 //! | `node`, `namespace`, `pod`, `pod_uid`, `container` | string | metadata |
 //! | `component` | string | the component of a log outside `pods/` |
 //! | `restart` | u32 | restart count |
@@ -46,7 +48,7 @@
 //! | `bytes_read` | u64 | bytes after decompression |
 //! | `lines` | u64 | physical lines |
 //! | `entries` | u64 | entries starting in this file (`lines = entries + joined`) |
-//! | `joined` | u64 | continuation lines joined into entries |
+//! | `joined` | u64 | continuation lines joined into entries (and structure lines: a cluster-info dump's section markers, the lines of a JSON document) |
 //! | `unparsed` | u64 | lines kept as `unparsed` entries |
 //! | `errors` | u64 | other problems: read errors, invalid times, cut lines |
 //! | `invalid_utf8` | u64 | entries with invalid UTF-8, kept with U+FFFD (counted by `podsift sources`; empty for `stats`) |
@@ -109,6 +111,8 @@ pub mod sources {
     pub const KIND: &str = "kind";
     pub const STATUS: &str = "status";
     pub const NOTE: &str = "note";
+    pub const ARCHIVE: &str = "archive";
+    pub const LAYOUT: &str = "layout";
     pub const NODE: &str = "node";
     pub const NAMESPACE: &str = "namespace";
     pub const POD: &str = "pod";
@@ -188,6 +192,44 @@ pub mod events {
     pub const HOST: &str = "host";
     pub const NAME: &str = "name";
     pub const API_VERSION: &str = "api_version";
+    pub const SOURCE: &str = "source";
+}
+
+/// Column names of the `pods` table: one row per container of a pod (init containers too),
+/// from pod lists in bundles (`pods.json`, `Pods.json`, `cluster-resources/pods/<ns>.json`,
+/// `kubectl get pods -o json|yaml`).
+///
+/// `namespace`, `pod`, `uid`, `node`, `owner_kind`, `owner_name` (the controller owner),
+/// `phase`, `pod_reason` (`Evicted`), `start_ts`, `container`, `init` (bool), `image`,
+/// `restarts` (u32), `ready` (bool), `state` (`running`, `waiting`, `terminated`),
+/// `state_reason` (`CrashLoopBackOff`, `ImagePullBackOff`, `Completed`), `last_reason` (of the
+/// last termination: `OOMKilled`, `Error`; the current one when the container is terminated
+/// now), `exit_code` (i32), `signal` (i32), `started_ts`, `finished_ts` (of that termination),
+/// `source`. A pod with no container statuses yet has one row per container of its spec, its
+/// status columns empty.
+pub mod pods {
+    #![allow(missing_docs)]
+    pub const NAMESPACE: &str = "namespace";
+    pub const POD: &str = "pod";
+    pub const UID: &str = "uid";
+    pub const NODE: &str = "node";
+    pub const OWNER_KIND: &str = "owner_kind";
+    pub const OWNER_NAME: &str = "owner_name";
+    pub const PHASE: &str = "phase";
+    pub const POD_REASON: &str = "pod_reason";
+    pub const START_TS: &str = "start_ts";
+    pub const CONTAINER: &str = "container";
+    pub const INIT: &str = "init";
+    pub const IMAGE: &str = "image";
+    pub const RESTARTS: &str = "restarts";
+    pub const READY: &str = "ready";
+    pub const STATE: &str = "state";
+    pub const STATE_REASON: &str = "state_reason";
+    pub const LAST_REASON: &str = "last_reason";
+    pub const EXIT_CODE: &str = "exit_code";
+    pub const SIGNAL: &str = "signal";
+    pub const STARTED_TS: &str = "started_ts";
+    pub const FINISHED_TS: &str = "finished_ts";
     pub const SOURCE: &str = "source";
 }
 

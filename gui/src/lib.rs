@@ -99,7 +99,10 @@ impl PodsiftApp {
                 .iter()
                 .try_for_each(|path| podsift_core::sources::native::add_path(&mut set, path))
                 .map_err(|e| e.to_string())
-                .and_then(|()| summarize(&set, &p));
+                .and_then(|()| {
+                    set.open_archives(podsift_core::sources::archive::ArchiveLimits::default());
+                    summarize(&set, &p)
+                });
             let _ = tx.send(result);
         });
         self.load = Load::Loading { progress, done: rx };
@@ -111,6 +114,7 @@ impl PodsiftApp {
         for (name, bytes) in files {
             set.add_bytes(name, bytes);
         }
+        set.open_archives(podsift_core::sources::archive::ArchiveLimits::default());
         self.load = match summarize(&set, &Progress::default()) {
             Ok(s) => Load::Ready(s),
             Err(e) => Load::Failed(e),

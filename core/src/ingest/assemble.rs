@@ -161,6 +161,10 @@ struct Assembler<'a, S> {
     folds: [Fold; 3],
     /// The record being read from `journalctl -o export` output.
     export: ExportState,
+    /// The instance's files hold cluster-info dump sections.
+    sections: bool,
+    /// The section being read: (namespace, pod, container).
+    section: Option<(String, String, String)>,
 }
 
 /// A `journalctl -o export` record being read.
@@ -339,6 +343,18 @@ impl<S: EntrySink> Assembler<'_, S> {
             }
         };
         let with_payload = (self.needs.payload || plain) && !o.unparsed;
+        if let Some((ns, pod, c)) = &self.section {
+            let m = &mut self.payload.meta;
+            let fill = |part: &mut String, v: &str| {
+                if part.is_empty() {
+                    part.push_str(v);
+                }
+            };
+            let m = m.touch();
+            fill(&mut m.namespace, ns);
+            fill(&mut m.pod, pod);
+            fill(&mut m.container, c);
+        }
         let body =
             (with_payload && self.payload.has_body).then(|| std::mem::take(&mut self.payload.body));
         let message: &[u8] = body.as_deref().unwrap_or(message);
@@ -502,6 +518,21 @@ impl<S: EntrySink> Assembler<'_, S> {
 
     /// A line of a plain log: starts an entry, or continues the one before it.
     fn plain(&mut self, file_pos: usize, number: u64, b: &[u8], cut: bool) {
+        if self.sections
+            && b.starts_with(b"==== ")
+            && let Some(marker) = crate::sources::layout::section_marker(b)
+        {
+            // A section marker ends the entry before it, sets the container of the entries
+            // after it, and is counted as joined (it is structure, not an entry).
+            if self.pending[slot(None)].active {
+                self.emit_pending(slot(None), false);
+            }
+            self.section =
+                marker.map(|(ns, pod, c)| (ns.to_string(), pod.to_string(), c.to_string()));
+            self.plain_stamped = false;
+            self.stats[file_pos].joined += 1;
+            return;
+        }
         let starts = starts_like_entry(b) || self.format_def.is_some_and(|d| d.is_match(b));
         self.plain_stamped |= starts;
         let k = slot(None);
@@ -957,6 +988,8 @@ pub(super) fn read_instance<S: EntrySink>(
         docs: DocState::default(),
         folds: Default::default(),
         export: ExportState::default(),
+        sections: inst.sections,
+        section: None,
     };
     for file_pos in 0..inst.files.len() {
         if progress.cancelled() {

@@ -5,6 +5,9 @@
 //! tests) and, natively, folders walked by [`native`]. Everything above this module sees only
 //! paths and readers; only `native` touches the filesystem.
 
+pub mod archive;
+pub mod compress;
+pub mod layout;
 pub mod path;
 pub mod plan;
 
@@ -25,6 +28,20 @@ pub const READ_BUFFER_BYTES: usize = 64 * 1024;
 pub trait ByteSource: Send + Sync + fmt::Debug {
     /// Opens the file with this key for reading from its start.
     fn open(&self, key: usize) -> io::Result<Box<dyn Read + Send + '_>>;
+
+    /// Opens the file with this key for reading from `offset` (a member of an archive). The
+    /// default reads and drops the bytes before it; files on disk seek.
+    fn open_at(&self, key: usize, offset: u64) -> io::Result<Box<dyn Read + Send + '_>> {
+        let mut r = self.open(key)?;
+        let skipped = io::copy(&mut (&mut r).take(offset), &mut io::sink())?;
+        if skipped < offset {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the file is shorter than it was",
+            ));
+        }
+        Ok(r)
+    }
 }
 
 /// A symbolic link's target.
@@ -51,6 +68,14 @@ pub struct FileEntry {
     pub size: u64,
     /// Set when the entry is a symbolic link.
     pub link: Option<LinkTarget>,
+    /// The archive holding it (the innermost one, as shown), when it is a member of one.
+    pub archive: Option<String>,
+    /// Something the archive reader noticed (a name that climbed out of the archive, bytes cut
+    /// short by damage); shown in the `note` column of `sources`.
+    pub remark: Option<String>,
+    /// Set when the archive reader already knows the file cannot be read (encrypted, replaced
+    /// by a later entry of the same name, a link out of the archive): the reason.
+    pub skip: Option<String>,
     origin: Origin,
 }
 
@@ -63,6 +88,18 @@ enum Origin {
     Source { source: usize, key: usize },
     /// A link whose target is not in the set: nothing to read.
     Nowhere,
+    /// `len` bytes at `offset` of the bytes of `FileSet::bases[base]` (a member of a tar that
+    /// is not compressed: read in place).
+    Slice { base: usize, offset: u64, len: u64 },
+    /// A zip member: `stored` bytes at `offset` of `FileSet::bases[base]`, compressed with zip
+    /// `method`, `size` bytes decoded.
+    Zip {
+        base: usize,
+        offset: u64,
+        stored: u64,
+        size: u64,
+        method: u16,
+    },
 }
 
 /// The files of one or more inputs, in discovery order (sorted by path within each input).
@@ -71,6 +108,12 @@ pub struct FileSet {
     entries: Vec<FileEntry>,
     sources: Vec<Box<dyn ByteSource>>,
     memory: Vec<Vec<u8>>,
+    /// Containers (archives) whose members are read in place.
+    bases: Vec<Origin>,
+    /// The limits archives and compressed files are read within.
+    limits: archive::ArchiveLimits,
+    /// Archives opened: their path as shown and what was found in them.
+    pub archives: Vec<archive::ArchiveInfo>,
     /// Problems met while discovering files (an unreadable folder, a path that does not exist).
     pub problems: Vec<Diagnostic>,
 }
@@ -100,6 +143,9 @@ impl FileSet {
             path,
             size: bytes.len() as u64,
             link: None,
+            archive: None,
+            remark: None,
+            skip: None,
             origin: Origin::Memory(self.memory.len()),
         });
         self.memory.push(bytes);
@@ -124,6 +170,9 @@ impl FileSet {
                 resolved: Some(resolved),
                 readable: false,
             }),
+            archive: None,
+            remark: None,
+            skip: None,
             origin: Origin::Nowhere,
         });
     }
@@ -137,26 +186,64 @@ impl FileSet {
             layout_path: f.layout_path,
             size: f.size,
             link: f.link,
+            archive: None,
+            remark: None,
+            skip: None,
             origin: Origin::Source { source, key: f.key },
         }));
     }
 
-    /// Opens a file's stored bytes.
+    /// Opens a file's stored bytes (for a zip member: its bytes after the zip's own
+    /// compression).
     pub fn open_raw(&self, index: usize) -> io::Result<Box<dyn Read + Send + '_>> {
-        match self.entries[index].origin {
-            Origin::Memory(i) => Ok(Box::new(&self.memory[i][..])),
-            Origin::Source { source, key } => self.sources[source].open(key),
+        self.open_origin(self.entries[index].origin, 0)
+    }
+
+    /// Opens the bytes of `origin` from `offset`.
+    fn open_origin(&self, origin: Origin, offset: u64) -> io::Result<Box<dyn Read + Send + '_>> {
+        match origin {
+            Origin::Memory(i) => {
+                let bytes = &self.memory[i];
+                let from = usize::try_from(offset)
+                    .unwrap_or(usize::MAX)
+                    .min(bytes.len());
+                Ok(Box::new(&bytes[from..]))
+            }
+            Origin::Source { source, key } if offset == 0 => self.sources[source].open(key),
+            Origin::Source { source, key } => self.sources[source].open_at(key, offset),
             Origin::Nowhere => Err(io::Error::new(
                 io::ErrorKind::NotFound,
                 "a link whose target is not in the input",
             )),
+            Origin::Slice {
+                base,
+                offset: at,
+                len,
+            } => {
+                let r = self.open_origin(self.bases[base], at + offset)?;
+                Ok(Box::new(r.take(len.saturating_sub(offset))))
+            }
+            Origin::Zip {
+                base,
+                offset: at,
+                stored,
+                size,
+                method,
+            } => {
+                let raw = self.open_origin(self.bases[base], at)?.take(stored);
+                let mut r = archive::zip_member_reader(raw, method, size)?;
+                if offset > 0 {
+                    io::copy(&mut (&mut r).take(offset), &mut io::sink())?;
+                }
+                Ok(r)
+            }
         }
     }
 
-    /// Opens a file and decompresses it when its first bytes are a gzip header (whatever its
-    /// name says).
+    /// Opens a file and decompresses it when its first bytes are a gzip, zstd, xz or bzip2
+    /// header (whatever its name says).
     pub fn open(&self, index: usize) -> io::Result<Box<dyn Read + Send + '_>> {
-        decode(self.open_raw(index)?)
+        decode(self.open_raw(index)?, self.limits.max_bytes)
     }
 
     /// [`FileSet::open`] for reading a whole file: adds the stored bytes consumed to `counter`,
@@ -179,12 +266,12 @@ impl FileSet {
         {
             let size = self.entries[index].size;
             if size <= ONE_SHOT_GZIP_MAX_BYTES {
-                return one_shot::decode(raw, size as usize, buffers);
+                return one_shot::decode(raw, size as usize, buffers, self.limits.max_bytes);
             }
         }
         #[cfg(target_arch = "wasm32")]
         let _ = buffers;
-        decode(raw).map(Opened::Reader)
+        decode(raw, self.limits.max_bytes).map(Opened::Reader)
     }
 
     /// Reads up to `limit` decompressed bytes from the start of a file.
@@ -195,13 +282,30 @@ impl FileSet {
     }
 }
 
-fn decode<'a>(raw: Box<dyn Read + Send + 'a>) -> io::Result<Box<dyn Read + Send + 'a>> {
+/// Decodes `raw` when it starts with the magic bytes of a compression format, up to `limit`
+/// decoded bytes (past it, reading fails: a decompression bomb).
+fn decode<'a>(raw: Box<dyn Read + Send + 'a>, limit: u64) -> io::Result<Box<dyn Read + Send + 'a>> {
     let mut raw = BufReader::with_capacity(READ_BUFFER_BYTES, raw);
-    let head = raw.fill_buf()?;
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(raw)))
-    } else {
-        Ok(Box::new(raw))
+    // A magic number is at most 6 bytes; a short first read is topped up.
+    let mut head = raw.fill_buf()?;
+    if head.len() < 6 && !head.is_empty() {
+        let mut start = head.to_vec();
+        raw.consume(start.len());
+        let mut more = [0u8; 6];
+        while start.len() < 6 {
+            let n = raw.read(&mut more[..6 - start.len()])?;
+            if n == 0 {
+                break;
+            }
+            start.extend_from_slice(&more[..n]);
+        }
+        let chained: Box<dyn Read + Send + 'a> = Box::new(io::Cursor::new(start).chain(raw));
+        raw = BufReader::with_capacity(READ_BUFFER_BYTES, chained);
+        head = raw.fill_buf()?;
+    }
+    match compress::Compression::of(head) {
+        Some(c) => Ok(Box::new(compress::Limited::new(c.decoder(raw), limit))),
+        None => Ok(Box::new(raw)),
     }
 }
 
@@ -224,13 +328,14 @@ mod one_shot {
         mut raw: Box<dyn Read + Send + 'a>,
         size: usize,
         buffers: &mut super::ReadBuffers,
+        limit: u64,
     ) -> io::Result<super::Opened<'a>> {
         let mut head = [0u8; 2];
         let got = read_up_to(&mut raw, &mut head)?;
         if got < 2 || head != [0x1f, 0x8b] {
             let plain: Box<dyn Read + Send + 'a> =
                 Box::new(Cursor::new(head[..got].to_vec()).chain(raw));
-            return super::decode(plain).map(super::Opened::Reader);
+            return super::decode(plain, limit).map(super::Opened::Reader);
         }
         // Read into a buffer whose bytes were initialized by an earlier file (no zeroing), sized
         // one byte past the stated size so that a file that grew is noticed.
@@ -245,7 +350,7 @@ mod one_shot {
             len = stored.len();
         }
         let mut decoded = std::mem::take(&mut buffers.decoded);
-        let result = gunzip(&stored[..len], &mut decoded);
+        let result = gunzip(&stored[..len], &mut decoded, limit);
         if let Some(n) = result {
             if stored.len() <= super::MAX_KEPT_BUFFER_BYTES {
                 buffers.stored = stored;
@@ -257,7 +362,7 @@ mod one_shot {
         }
         buffers.decoded = decoded;
         stored.truncate(len);
-        super::decode(Box::new(Cursor::new(stored))).map(super::Opened::Reader)
+        super::decode(Box::new(Cursor::new(stored)), limit).map(super::Opened::Reader)
     }
 
     fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -275,13 +380,13 @@ mod one_shot {
 
     /// Decodes a whole single-member gzip stream whose trailer states its size into the start
     /// of `out` (grown as needed, never shrunk); returns the decoded length.
-    fn gunzip(stored: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+    fn gunzip(stored: &[u8], out: &mut Vec<u8>, limit: u64) -> Option<usize> {
         let trailer: [u8; 4] = stored
             .get(stored.len().checked_sub(4)?..)?
             .try_into()
             .ok()?;
         let size = u32::from_le_bytes(trailer) as usize;
-        if size > MAX_DECODED_BYTES {
+        if size > MAX_DECODED_BYTES || size as u64 > limit {
             return None;
         }
         // One byte more than stated: a stream that does not fit was misdescribed.
@@ -311,7 +416,9 @@ mod one_shot {
             buffers.give_back(vec![b'x'; 3_000_000]);
             // Stated sizes that are too small or too large work too.
             let size = stored.len() / 2;
-            let mut r = match decode(Box::new(Cursor::new(stored)), size, &mut buffers).unwrap() {
+            let mut r = match decode(Box::new(Cursor::new(stored)), size, &mut buffers, u64::MAX)
+                .unwrap()
+            {
                 super::super::Opened::Bytes { mut buf, len } => {
                     buf.truncate(len);
                     return (buf, None);

@@ -26,6 +26,13 @@ impl ByteSource for DiskFiles {
     fn open(&self, key: usize) -> io::Result<Box<dyn Read + Send + '_>> {
         Ok(Box::new(fs::File::open(&self.paths[key])?))
     }
+
+    fn open_at(&self, key: usize, offset: u64) -> io::Result<Box<dyn Read + Send + '_>> {
+        use std::io::{Seek, SeekFrom};
+        let mut f = fs::File::open(&self.paths[key])?;
+        f.seek(SeekFrom::Start(offset))?;
+        Ok(Box::new(f))
+    }
 }
 
 fn slash_path(p: &Path) -> String {

@@ -115,6 +115,10 @@ pub enum FileRole {
     Audit,
     /// Kubernetes Events as JSON or YAML (the `events` table).
     Events,
+    /// A list of pods as JSON or YAML (the `pods` table).
+    PodList,
+    /// Another Kubernetes resource document (nodes, deployments, ...): not a log.
+    Resources,
     /// Anything else.
     Other,
 }
@@ -131,6 +135,8 @@ impl FileRole {
             FileRole::Text => "text",
             FileRole::Audit => "audit",
             FileRole::Events => "events",
+            FileRole::PodList => "pod-list",
+            FileRole::Resources => "resources",
             FileRole::Other => "other",
         }
     }
@@ -176,6 +182,11 @@ pub struct PlannedFile {
     pub note: Option<String>,
     /// For plain logs: the defined format its first lines match, locked on for the file.
     pub format: Option<EntryFormat>,
+    /// The bundle layout it is part of ([`super::layout`]).
+    pub layout: Option<super::layout::Layout>,
+    /// It holds `==== START logs for container ...` sections (a cluster-info dump's
+    /// `logs.txt`): each section's entries belong to that container.
+    pub sections: bool,
 }
 
 /// How the lines of an instance are framed.
@@ -208,6 +219,8 @@ pub struct Instance {
     pub format: Option<EntryFormat>,
     /// `format` was forced (`--format`): entries that do not match it are read as text.
     pub forced: bool,
+    /// Its files hold cluster-info dump sections (see [`PlannedFile::sections`]).
+    pub sections: bool,
     /// Indices into the file set, in read order.
     pub files: Vec<usize>,
 }
@@ -265,12 +278,19 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
     let mut facts = vec![Facts::default(); entries.len()];
     let mut diagnostics = Vec::new();
     let mut docker_configs: HashMap<(String, String), usize> = HashMap::new();
+    let layout_paths: Vec<&str> = entries.iter().map(|e| e.layout_path.as_str()).collect();
+    let hints = super::layout::detect(&layout_paths);
 
     // 1. Shapes.
     for (i, e) in entries.iter().enumerate() {
         let c = classify_path(&e.layout_path);
+        let hint = &hints[i];
         let mut meta = ContainerMeta {
-            node: options.node.clone().or(c.node),
+            node: options
+                .node
+                .clone()
+                .or(c.node)
+                .or_else(|| hint.node.clone()),
             ..ContainerMeta::default()
         };
         let f = &mut facts[i];
@@ -322,15 +342,28 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
                 docker_configs.insert((f.root.clone(), id.to_string()), i);
                 FileRole::DockerConfig
             }
-            PathShape::Other => FileRole::Other,
+            PathShape::Other => {
+                meta.namespace.clone_from(&hint.namespace);
+                meta.pod.clone_from(&hint.pod);
+                meta.container.clone_from(&hint.container);
+                FileRole::Other
+            }
+        };
+        let status = match &e.skip {
+            Some(why) => FileStatus::Skipped(why.clone()),
+            None => FileStatus::Read,
         };
         files.push(PlannedFile {
             role,
-            status: FileStatus::Read,
+            status,
             meta,
             instance: None,
-            note: None,
+            note: hint
+                .previous
+                .then(|| "the log of the container's previous run".to_string()),
             format: None,
+            layout: hint.layout,
+            sections: hint.sections,
         });
     }
 
@@ -368,10 +401,47 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
         .filter(|(_, e)| e.link.is_none())
         .map(|(i, e)| (e.layout_path.as_str(), i))
         .collect();
+    let links_by_layout: HashMap<&str, usize> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.link.is_some())
+        .map(|(i, e)| (e.layout_path.as_str(), i))
+        .collect();
     for i in 0..entries.len() {
-        let Some(link) = &entries[i].link else {
+        let Some(first_link) = &entries[i].link else {
             continue;
         };
+        if files[i].status != FileStatus::Read {
+            continue;
+        }
+        // A link to a link: follow the chain inside the input, up to where it ends or loops.
+        let mut link = first_link;
+        let mut chain = vec![i];
+        let mut looped = false;
+        while let Some(next) = link
+            .resolved
+            .as_deref()
+            .and_then(|r| links_by_layout.get(r).copied())
+        {
+            if chain.contains(&next) || chain.len() > 40 {
+                looped = true;
+                break;
+            }
+            chain.push(next);
+            link = entries[next].link.as_ref().expect("a link");
+        }
+        if looped {
+            files[i].status = FileStatus::Skipped(format!(
+                "symbolic link loop: {}",
+                chain
+                    .iter()
+                    .map(|&j| entries[j].path.as_str())
+                    .chain([entries[chain[0]].path.as_str()])
+                    .collect::<Vec<_>>()
+                    .join(" -> ")
+            ));
+            continue;
+        }
         let target = link
             .resolved
             .as_deref()
@@ -396,7 +466,7 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
                 let link_meta = files[i].meta.clone();
                 files[t].meta.fill_from(&link_meta);
             }
-            _ if link.readable => {
+            _ if link.readable && chain.len() == 1 => {
                 // Points at a readable file outside the input: read through the link.
                 files[i].note = Some(format!("link to {}", link.target));
             }
@@ -485,6 +555,17 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
                 Sniff::Text if crate::table::events::looks_like_events(&head) => {
                     file.role = FileRole::Events;
                 }
+                Sniff::Text if let Some(kind) = crate::table::pods::resource_kind(&head) => {
+                    if crate::table::pods::holds_pods(&kind, &head) {
+                        file.role = FileRole::PodList;
+                    } else {
+                        file.role = FileRole::Resources;
+                        file.status = FileStatus::Metadata;
+                        file.note = Some(format!(
+                            "a Kubernetes resource document ({kind}), not a log"
+                        ));
+                    }
+                }
                 Sniff::Text => {
                     let layout = &entries[i].layout_path;
                     let (dir, name) = layout.rsplit_once('/').unwrap_or(("", layout));
@@ -500,7 +581,9 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
                     {
                         let t = parse_text_log_name(name);
                         file.role = FileRole::Text;
-                        if let Some((pod, container)) = kubectl_logs_name(&t.component) {
+                        if file.meta.pod.is_some() {
+                            // The layout named its pod.
+                        } else if let Some((pod, container)) = kubectl_logs_name(&t.component) {
                             file.meta.pod = Some(pod);
                             file.meta.container = container;
                         }
@@ -568,7 +651,11 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
         if f.status != FileStatus::Read
             || matches!(
                 f.role,
-                FileRole::DockerConfig | FileRole::Audit | FileRole::Events
+                FileRole::DockerConfig
+                    | FileRole::Audit
+                    | FileRole::Events
+                    | FileRole::PodList
+                    | FileRole::Resources
             )
         {
             // Read for metadata, or into the `audit` and `events` tables.
@@ -627,6 +714,7 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
             framing,
             format,
             forced: options.format.is_some(),
+            sections: kept.iter().any(|&i| files[i].sections),
             files: kept,
         });
     }

@@ -77,7 +77,7 @@ fn collect(doc: Value, out: &mut Vec<Value>) {
 }
 
 /// Parses a file into documents: JSON values one after another, else YAML documents.
-fn documents(bytes: &[u8]) -> Result<Vec<Value>, (u64, String)> {
+pub(crate) fn documents(bytes: &[u8]) -> Result<Vec<Value>, (u64, String)> {
     let first = bytes.iter().find(|c| !c.is_ascii_whitespace());
     if matches!(first, Some(b'{' | b'[')) {
         let mut docs = Vec::new();

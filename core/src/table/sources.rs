@@ -40,11 +40,16 @@ pub fn sources_frame(
     };
     let note = |i: usize| -> Option<String> {
         let f = &plan.files[i];
-        match (&f.status, &f.note) {
+        let own = match (&f.status, &f.note) {
             (FileStatus::Skipped(why), _) => Some(why.clone()),
             (_, Some(note)) => Some(note.clone()),
             (FileStatus::Duplicate(of), None) => Some(format!("same as {}", entries[*of].path)),
             _ => None,
+        };
+        match (&entries[i].remark, own) {
+            (Some(r), Some(o)) if !o.contains(r.as_str()) => Some(format!("{o}; {r}")),
+            (Some(r), None) => Some(r.clone()),
+            (_, o) => o,
         }
     };
     let columns = vec![
@@ -59,6 +64,11 @@ pub fn sources_frame(
             text(&|i| Some(plan.files[i].status.as_str().to_string())),
         ),
         Column::new(col::NOTE.into(), text(&note)),
+        Column::new(col::ARCHIVE.into(), text(&|i| entries[i].archive.clone())),
+        Column::new(
+            col::LAYOUT.into(),
+            text(&|i| plan.files[i].layout.map(|l| l.as_str().to_string())),
+        ),
         Column::new(col::NODE.into(), meta(|m| &m.node)),
         Column::new(col::NAMESPACE.into(), meta(|m| &m.namespace)),
         Column::new(col::POD.into(), meta(|m| &m.pod)),

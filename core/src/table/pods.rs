@@ -1,0 +1,415 @@
+//! The `pods` table ([`crate::schema::pods`]): pods and their containers' states from the pod
+//! lists that bundles carry (`kubectl get pods -o json|yaml`, sonobuoy's `Pods.json`, a
+//! cluster-info dump's `pods.json`, a support bundle's `cluster-resources/pods/<ns>.json`).
+//!
+//! Other Kubernetes resource documents (nodes, deployments, services, ...) are recognised by
+//! [`resource_kind`] so that they are not read as logs.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use polars::prelude::*;
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, Severity};
+use crate::ingest::{FileStats, IngestReport};
+use crate::schema::pods as col;
+use crate::sources::FileSet;
+use crate::sources::plan::{FileRole, FileStatus, Plan};
+use crate::time::parse_rfc3339_nanos;
+
+/// The `kind` of a Kubernetes resource document at the start of a file (JSON or YAML): the
+/// top-level `kind` of an object that also has a top-level `apiVersion`.
+pub fn resource_kind(head: &[u8]) -> Option<String> {
+    let start = head.iter().position(|c| !c.is_ascii_whitespace())?;
+    if head[start] == b'{' {
+        return json_top_level_kind(&head[start..]);
+    }
+    // YAML: `apiVersion:` and `kind:` at the start of lines, before any list item.
+    let text = std::str::from_utf8(&head[..head.len().min(16 * 1024)]).ok()?;
+    let mut kind = None;
+    let mut api = false;
+    for line in text.lines().take(200) {
+        if let Some(v) = line.strip_prefix("kind:") {
+            kind.get_or_insert_with(|| v.trim().trim_matches('"').to_string());
+        } else if line.starts_with("apiVersion:") {
+            api = true;
+        }
+    }
+    kind.filter(|k| api && !k.is_empty())
+}
+
+/// The top-level `kind` of the first JSON object in `b`, if it also has `apiVersion`.
+fn json_top_level_kind(b: &[u8]) -> Option<String> {
+    let mut depth = 0u32;
+    let mut i = 0;
+    let mut kind = None;
+    let mut api = false;
+    while i < b.len() {
+        match b[i] {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    break;
+                }
+            }
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len() && b[j] != b'"' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                let s = &b[start..j.min(b.len())];
+                i = j;
+                if depth == 1 {
+                    // A key is followed by a colon.
+                    let mut k = j + 1;
+                    while k < b.len() && b[k].is_ascii_whitespace() {
+                        k += 1;
+                    }
+                    if b.get(k) == Some(&b':') {
+                        if s == b"apiVersion" {
+                            api = true;
+                        } else if s == b"kind" {
+                            let mut v = k + 1;
+                            while v < b.len() && b[v].is_ascii_whitespace() {
+                                v += 1;
+                            }
+                            if b.get(v) == Some(&b'"') {
+                                let end = b[v + 1..].iter().position(|&c| c == b'"')?;
+                                kind = Some(
+                                    String::from_utf8_lossy(&b[v + 1..v + 1 + end]).into_owned(),
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    kind.filter(|_| api)
+}
+
+/// Whether a resource document of `kind` (with `head`) holds pods.
+pub fn holds_pods(kind: &str, head: &[u8]) -> bool {
+    let has = |k: &[u8]| memchr::memmem::find(head, k).is_some();
+    kind == "PodList"
+        || kind == "Pod"
+        || (kind == "List"
+            && (has(b"\"kind\": \"Pod\"") || has(b"\"kind\":\"Pod\"") || has(b"kind: Pod\n")))
+}
+
+fn s(v: &Value, path: &str) -> Option<String> {
+    match v.pointer(path)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn t(v: &Value, path: &str) -> Option<i64> {
+    parse_rfc3339_nanos(v.pointer(path)?.as_str()?.as_bytes())
+}
+
+fn collect(doc: Value, out: &mut Vec<Value>) {
+    match doc {
+        Value::Array(items) => items.into_iter().for_each(|i| collect(i, out)),
+        Value::Object(mut m) => {
+            if let Some(Value::Array(items)) = m.remove("items") {
+                items.into_iter().for_each(|i| collect(i, out));
+            } else if m.get("kind").and_then(Value::as_str) == Some("Pod")
+                || (m.contains_key("spec")
+                    && m.contains_key("metadata")
+                    && m.contains_key("status"))
+            {
+                out.push(Value::Object(m));
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(Default)]
+struct Rows {
+    text: HashMap<&'static str, Vec<Option<String>>>,
+    ts: HashMap<&'static str, Vec<Option<i64>>>,
+    init: Vec<bool>,
+    restarts: Vec<Option<u32>>,
+    ready: Vec<Option<bool>>,
+    exit_code: Vec<Option<i32>>,
+    signal: Vec<Option<i32>>,
+}
+
+const TEXT: [&str; 14] = [
+    col::NAMESPACE,
+    col::POD,
+    col::UID,
+    col::NODE,
+    col::OWNER_KIND,
+    col::OWNER_NAME,
+    col::PHASE,
+    col::POD_REASON,
+    col::CONTAINER,
+    col::IMAGE,
+    col::STATE,
+    col::STATE_REASON,
+    col::LAST_REASON,
+    col::SOURCE,
+];
+
+impl Rows {
+    fn push(&mut self, pod: &Value, c: &Value, status: Option<&Value>, init: bool, source: &str) {
+        let owner = pod
+            .pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .and_then(|o| {
+                o.iter()
+                    .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+                    .or_else(|| o.first())
+            });
+        let (state, state_v) = match status
+            .and_then(|st| st.get("state"))
+            .and_then(Value::as_object)
+        {
+            Some(m) => match m.iter().next() {
+                Some((k, v)) => (Some(k.clone()), Some(v)),
+                None => (None, None),
+            },
+            None => (None, None),
+        };
+        // The last termination: lastState.terminated, else the current one.
+        let term = status
+            .and_then(|st| st.pointer("/lastState/terminated"))
+            .or_else(|| {
+                (state.as_deref() == Some("terminated"))
+                    .then_some(state_v)
+                    .flatten()
+            });
+        let mut text = |k: &'static str, v: Option<String>| self.text.entry(k).or_default().push(v);
+        text(col::NAMESPACE, s(pod, "/metadata/namespace"));
+        text(col::POD, s(pod, "/metadata/name"));
+        text(col::UID, s(pod, "/metadata/uid"));
+        text(col::NODE, s(pod, "/spec/nodeName"));
+        text(col::OWNER_KIND, owner.and_then(|o| s(o, "/kind")));
+        text(col::OWNER_NAME, owner.and_then(|o| s(o, "/name")));
+        text(col::PHASE, s(pod, "/status/phase"));
+        text(col::POD_REASON, s(pod, "/status/reason"));
+        text(col::CONTAINER, s(c, "/name"));
+        text(
+            col::IMAGE,
+            status
+                .and_then(|st| s(st, "/image"))
+                .or_else(|| s(c, "/image")),
+        );
+        text(col::STATE, state.clone());
+        text(col::STATE_REASON, state_v.and_then(|v| s(v, "/reason")));
+        text(col::LAST_REASON, term.and_then(|v| s(v, "/reason")));
+        text(col::SOURCE, Some(source.to_string()));
+        let mut ts = |k: &'static str, v: Option<i64>| self.ts.entry(k).or_default().push(v);
+        ts(col::START_TS, t(pod, "/status/startTime"));
+        ts(col::STARTED_TS, term.and_then(|v| t(v, "/startedAt")));
+        ts(col::FINISHED_TS, term.and_then(|v| t(v, "/finishedAt")));
+        self.init.push(init);
+        self.restarts.push(
+            status
+                .and_then(|st| st.get("restartCount"))
+                .and_then(Value::as_u64)
+                .map(|n| n.min(u64::from(u32::MAX)) as u32),
+        );
+        self.ready.push(
+            status
+                .and_then(|st| st.get("ready"))
+                .and_then(Value::as_bool),
+        );
+        let int = |k: &str| {
+            term.and_then(|v| v.get(k))
+                .and_then(Value::as_i64)
+                .and_then(|n| i32::try_from(n).ok())
+        };
+        self.exit_code.push(int("exitCode"));
+        self.signal.push(int("signal"));
+    }
+}
+
+/// Reads every pod list of `plan` into the `pods` table and records each file's accounting in
+/// `report` (`entries` are the containers' rows; the other lines are `joined`).
+pub fn read_pods(set: &FileSet, plan: &Plan, report: &mut IngestReport) -> PolarsResult<DataFrame> {
+    if report.files.len() < set.entries().len() {
+        report
+            .files
+            .resize(set.entries().len(), FileStats::default());
+    }
+    let mut rows = Rows::default();
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    for (i, f) in plan.files.iter().enumerate() {
+        if f.role != FileRole::PodList || f.status != FileStatus::Read {
+            continue;
+        }
+        let path = &set.entries()[i].path;
+        let stats = &mut report.files[i];
+        stats.read = true;
+        let mut bytes = Vec::new();
+        if let Err(e) = set.open(i).and_then(|mut r| r.read_to_end(&mut bytes)) {
+            report.diagnostics.push(Diagnostic::file(
+                path.clone(),
+                Severity::Error,
+                format!("read error: {e}"),
+            ));
+            stats.errors += 1;
+        }
+        stats.bytes = bytes.len() as u64;
+        let lines = bytes.iter().filter(|&&c| c == b'\n').count() as u64
+            + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
+        stats.lines = lines;
+        let docs = match super::events::documents(&bytes) {
+            Ok(d) => d,
+            Err((line, msg)) => {
+                report.diagnostics.push(Diagnostic::line(
+                    path.clone(),
+                    line.max(1),
+                    Severity::Error,
+                    format!("not valid JSON or YAML ({msg}): its lines are counted as unparsed"),
+                ));
+                stats.errors += 1;
+                stats.unparsed = lines;
+                stats.entries = lines;
+                continue;
+            }
+        };
+        let mut pods = Vec::new();
+        for d in docs {
+            collect(d, &mut pods);
+        }
+        let before = rows.init.len();
+        for pod in &pods {
+            // The same pod in two lists (a bundle's per-namespace and all-namespace files):
+            // once.
+            let key = s(pod, "/metadata/uid").unwrap_or_else(|| {
+                format!(
+                    "{}/{}",
+                    s(pod, "/metadata/namespace").unwrap_or_default(),
+                    s(pod, "/metadata/name").unwrap_or_default()
+                )
+            });
+            if seen.insert(key, ()).is_some() {
+                continue;
+            }
+            for (init, spec_key, status_key) in [
+                (
+                    true,
+                    "/spec/initContainers",
+                    "/status/initContainerStatuses",
+                ),
+                (false, "/spec/containers", "/status/containerStatuses"),
+            ] {
+                let statuses = pod.pointer(status_key).and_then(Value::as_array);
+                let status_of = |name: &str| {
+                    statuses.and_then(|st| {
+                        st.iter()
+                            .find(|x| x.get("name").and_then(Value::as_str) == Some(name))
+                    })
+                };
+                for c in pod
+                    .pointer(spec_key)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let name = c.get("name").and_then(Value::as_str).unwrap_or_default();
+                    rows.push(pod, c, status_of(name), init, path);
+                }
+            }
+        }
+        let added = (rows.init.len() - before) as u64;
+        let stats = &mut report.files[i];
+        stats.entries = added;
+        stats.joined = lines.saturating_sub(added);
+    }
+    let n = rows.init.len();
+    let mut columns: Vec<Column> = Vec::new();
+    let text = |rows: &mut Rows, k: &'static str| -> Column {
+        Column::new(
+            k.into(),
+            rows.text.remove(k).unwrap_or_else(|| vec![None; n]),
+        )
+    };
+    let dt = |rows: &mut Rows, k: &'static str| -> Column {
+        let v = rows.ts.remove(k).unwrap_or_else(|| vec![None; n]);
+        Int64Chunked::from_iter_options(k.into(), v.into_iter())
+            .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
+            .into_series()
+            .into_column()
+    };
+    for k in &TEXT[..8] {
+        columns.push(text(&mut rows, k));
+    }
+    columns.push(dt(&mut rows, col::START_TS));
+    columns.push(text(&mut rows, col::CONTAINER));
+    columns.push(Column::new(
+        col::INIT.into(),
+        std::mem::take(&mut rows.init),
+    ));
+    columns.push(text(&mut rows, col::IMAGE));
+    columns.push(Column::new(
+        col::RESTARTS.into(),
+        std::mem::take(&mut rows.restarts),
+    ));
+    columns.push(Column::new(
+        col::READY.into(),
+        std::mem::take(&mut rows.ready),
+    ));
+    for k in [col::STATE, col::STATE_REASON, col::LAST_REASON] {
+        columns.push(text(&mut rows, k));
+    }
+    columns.push(Column::new(
+        col::EXIT_CODE.into(),
+        std::mem::take(&mut rows.exit_code),
+    ));
+    columns.push(Column::new(
+        col::SIGNAL.into(),
+        std::mem::take(&mut rows.signal),
+    ));
+    columns.push(dt(&mut rows, col::STARTED_TS));
+    columns.push(dt(&mut rows, col::FINISHED_TS));
+    columns.push(text(&mut rows, col::SOURCE));
+    let mut df = DataFrame::new_with_height(n, columns)?;
+    super::cast_to_categorical(
+        &mut df,
+        &[col::NAMESPACE, col::POD, col::NODE, col::CONTAINER],
+    )?;
+    df.sort(
+        [col::NAMESPACE, col::POD],
+        SortMultipleOptions::default().with_maintain_order(true),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_kinds() {
+        assert_eq!(
+            resource_kind(b"{\n  \"apiVersion\": \"v1\",\n  \"items\": [{\"kind\": \"Pod\"}],\n  \"kind\": \"List\"\n}").as_deref(),
+            Some("List")
+        );
+        assert_eq!(
+            resource_kind(b"{\"kind\":\"NodeList\",\"apiVersion\":\"v1\",\"items\":[]}").as_deref(),
+            Some("NodeList")
+        );
+        assert_eq!(
+            resource_kind(b"apiVersion: v1\nitems: []\nkind: PodList\n").as_deref(),
+            Some("PodList")
+        );
+        // A JSON log line with a `kind` but no apiVersion is not a resource.
+        assert_eq!(resource_kind(b"{\"kind\":\"x\",\"msg\":\"hi\"}\n"), None);
+        // Nested kinds do not count.
+        assert_eq!(
+            resource_kind(b"{\"apiVersion\":\"v1\",\"o\":{\"kind\":\"Pod\"}}"),
+            None
+        );
+    }
+}
