@@ -1145,7 +1145,7 @@ mod tests {
         );
         assert_eq!(parse_size(b"\0\0\0\0"), Some(0));
         assert_eq!(
-            pax_records(b"20 path=a/b/c.log\n12 size=42\n"),
+            pax_records(b"18 path=a/b/c.log\n11 size=42\n"),
             vec![
                 ("path".to_string(), "a/b/c.log".to_string()),
                 ("size".to_string(), "42".to_string())

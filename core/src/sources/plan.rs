@@ -1262,7 +1262,7 @@ mod tests {
         );
         set.add_bytes("x/empty", vec![]);
         set.add_bytes("x/blob.bin", vec![0, 1, 2, 0xff, 0xfe]);
-        set.add_bytes("x/config.yaml", b"apiVersion: v1\nkind: Config\n".to_vec());
+        set.add_bytes("x/config.yaml", b"server:\n  port: 8080\n".to_vec());
         set.add_bytes("x/app.log.1", b"2024-01-01 00:00:00 INFO up\n".to_vec());
         set.add_bytes("x/notes", b"2024-01-01 12:00:00 started\n  more\n".to_vec());
         let p = plan(
