@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::io::{self, BufReader, Read};
 
 use super::compress::{Compression, Limited};
-use super::{FileEntry, FileSet, LinkTarget, Origin};
+use super::{FileEntry, FileSet, LinkTarget, Origin, read_full};
 use crate::diag::{Diagnostic, Severity};
 
 /// Limits archives are read within.
@@ -177,20 +177,6 @@ fn parse_size(field: &[u8]) -> Option<u64> {
 fn cstr(field: &[u8]) -> String {
     let end = field.iter().position(|&c| c == 0).unwrap_or(field.len());
     String::from_utf8_lossy(&field[..end]).into_owned()
-}
-
-/// Reads until `buf` is full or the stream ends; returns the bytes read.
-fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// A member's name resolved inside the archive: `.` and empty parts dropped, `..` never above

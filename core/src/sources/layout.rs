@@ -199,14 +199,7 @@ fn hint(layout: Layout, root: &str, rel: &str) -> Hint {
             ["cluster-resources", "pods", "logs", ns, pod, file] => {
                 h.namespace = s(ns);
                 h.pod = s(pod);
-                let c = file.strip_suffix(".log").unwrap_or(file);
-                match c.strip_suffix("-previous") {
-                    Some(c) => {
-                        h.container = s(c);
-                        h.previous = true;
-                    }
-                    None => h.container = s(c),
-                }
+                (h.container, h.previous) = container_log(file);
             }
             ["cluster-resources", "events" | "pods", file] if file.ends_with(".json") => {
                 h.namespace = file.strip_suffix(".json").map(str::to_string);
@@ -217,19 +210,22 @@ fn hint(layout: Layout, root: &str, rel: &str) -> Hint {
                     && file.ends_with(".log") =>
             {
                 h.pod = s(pod);
-                let c = file.strip_suffix(".log").unwrap_or(file);
-                match c.strip_suffix("-previous") {
-                    Some(c) => {
-                        h.container = s(c);
-                        h.previous = true;
-                    }
-                    None => h.container = s(c),
-                }
+                (h.container, h.previous) = container_log(file);
             }
             _ => {}
         },
     }
     h
+}
+
+/// A support bundle's `<container>[-previous].log`: the container, and whether it is the
+/// previous run's log.
+fn container_log(file: &str) -> (Option<String>, bool) {
+    let c = file.strip_suffix(".log").unwrap_or(file);
+    match c.strip_suffix("-previous") {
+        Some(c) => (Some(c.to_string()), true),
+        None => (Some(c.to_string()), false),
+    }
 }
 
 /// Parses a cluster-info dump section marker: `==== START logs for container <c> of pod

@@ -331,7 +331,7 @@ mod one_shot {
         limit: u64,
     ) -> io::Result<super::Opened<'a>> {
         let mut head = [0u8; 2];
-        let got = read_up_to(&mut raw, &mut head)?;
+        let got = super::read_full(&mut raw, &mut head)?;
         if got < 2 || head != [0x1f, 0x8b] {
             let plain: Box<dyn Read + Send + 'a> =
                 Box::new(Cursor::new(head[..got].to_vec()).chain(raw));
@@ -344,7 +344,7 @@ mod one_shot {
             stored.resize(size + 1, 0);
         }
         stored[..2].copy_from_slice(&head);
-        let mut len = 2 + read_up_to(&mut raw, &mut stored[2..])?;
+        let mut len = 2 + super::read_full(&mut raw, &mut stored[2..])?;
         if len == stored.len() {
             raw.read_to_end(&mut stored)?;
             len = stored.len();
@@ -363,19 +363,6 @@ mod one_shot {
         buffers.decoded = decoded;
         stored.truncate(len);
         super::decode(Box::new(Cursor::new(stored)), limit).map(super::Opened::Reader)
-    }
-
-    fn read_up_to(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-        let mut n = 0;
-        while n < buf.len() {
-            match r.read(&mut buf[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(n)
     }
 
     /// Decodes a whole single-member gzip stream whose trailer states its size into the start
@@ -526,6 +513,20 @@ pub struct NewFile {
     pub link: Option<LinkTarget>,
     /// The key the source opens it by.
     pub key: usize,
+}
+
+/// Reads until `buf` is full or the stream ends; returns the bytes read.
+pub(crate) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// Resolves `.` and `..` in a `/`-separated path, without touching any filesystem.

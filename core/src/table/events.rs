@@ -77,7 +77,7 @@ fn collect(doc: Value, out: &mut Vec<Value>) {
 }
 
 /// Parses a file into documents: JSON values one after another, else YAML documents.
-pub(crate) fn documents(bytes: &[u8]) -> Result<Vec<Value>, (u64, String)> {
+fn documents(bytes: &[u8]) -> Result<Vec<Value>, (u64, String)> {
     let first = bytes.iter().find(|c| !c.is_ascii_whitespace());
     if matches!(first, Some(b'{' | b'[')) {
         let mut docs = Vec::new();
@@ -103,6 +103,47 @@ pub(crate) fn documents(bytes: &[u8]) -> Result<Vec<Value>, (u64, String)> {
     Ok(docs)
 }
 
+/// Reads file `i` whole and parses it into JSON or YAML documents, recording its bytes, lines
+/// and problems in `report`. `None` when it does not parse: a document parses whole or not at
+/// all, so its lines are all counted as unparsed. Returns the documents and the line count.
+pub(crate) fn read_documents(
+    set: &FileSet,
+    i: usize,
+    report: &mut IngestReport,
+) -> Option<(Vec<Value>, u64)> {
+    let path = &set.entries()[i].path;
+    let stats = &mut report.files[i];
+    stats.read = true;
+    let mut bytes = Vec::new();
+    if let Err(e) = set.open(i).and_then(|mut r| r.read_to_end(&mut bytes)) {
+        report.diagnostics.push(Diagnostic::file(
+            path.clone(),
+            Severity::Error,
+            format!("read error: {e}"),
+        ));
+        stats.errors += 1;
+    }
+    stats.bytes = bytes.len() as u64;
+    let lines = bytes.iter().filter(|&&c| c == b'\n').count() as u64
+        + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
+    stats.lines = lines;
+    match documents(&bytes) {
+        Ok(d) => Some((d, lines)),
+        Err((line, msg)) => {
+            report.diagnostics.push(Diagnostic::line(
+                path.clone(),
+                line.max(1),
+                Severity::Error,
+                format!("not valid JSON or YAML ({msg}): its lines are counted as unparsed"),
+            ));
+            stats.errors += 1;
+            stats.unparsed = lines;
+            stats.entries = lines;
+            None
+        }
+    }
+}
+
 /// Reads every events file of `plan` into the `events` table (by last time) and records each
 /// file's accounting in `report`: `entries` are the events, the other lines are `joined`.
 pub fn read_events(
@@ -121,38 +162,11 @@ pub fn read_events(
         if f.role != FileRole::Events || f.status != FileStatus::Read {
             continue;
         }
+        let Some((docs, lines)) = read_documents(set, i, report) else {
+            continue;
+        };
         let path = &set.entries()[i].path;
         let stats = &mut report.files[i];
-        stats.read = true;
-        let mut bytes = Vec::new();
-        if let Err(e) = set.open(i).and_then(|mut r| r.read_to_end(&mut bytes)) {
-            report.diagnostics.push(Diagnostic::file(
-                path.clone(),
-                Severity::Error,
-                format!("read error: {e}"),
-            ));
-            stats.errors += 1;
-        }
-        stats.bytes = bytes.len() as u64;
-        let lines = bytes.iter().filter(|&&c| c == b'\n').count() as u64
-            + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
-        stats.lines = lines;
-        let docs = match documents(&bytes) {
-            Ok(d) => d,
-            Err((line, msg)) => {
-                report.diagnostics.push(Diagnostic::line(
-                    path.clone(),
-                    line.max(1),
-                    Severity::Error,
-                    format!("not valid JSON or YAML ({msg}): its lines are counted as unparsed"),
-                ));
-                stats.errors += 1;
-                // A list parses whole or not at all, so nothing of the file is kept.
-                stats.unparsed = lines;
-                stats.entries = lines;
-                continue;
-            }
-        };
         let mut events = Vec::new();
         for d in docs {
             collect(d, &mut events);

@@ -6,12 +6,10 @@
 //! [`resource_kind`] so that they are not read as logs.
 
 use std::collections::HashMap;
-use std::io::Read;
 
 use polars::prelude::*;
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Severity};
 use crate::ingest::{FileStats, IngestReport};
 use crate::schema::pods as col;
 use crate::sources::FileSet;
@@ -248,37 +246,10 @@ pub fn read_pods(set: &FileSet, plan: &Plan, report: &mut IngestReport) -> Polar
         if f.role != FileRole::PodList || f.status != FileStatus::Read {
             continue;
         }
-        let path = &set.entries()[i].path;
-        let stats = &mut report.files[i];
-        stats.read = true;
-        let mut bytes = Vec::new();
-        if let Err(e) = set.open(i).and_then(|mut r| r.read_to_end(&mut bytes)) {
-            report.diagnostics.push(Diagnostic::file(
-                path.clone(),
-                Severity::Error,
-                format!("read error: {e}"),
-            ));
-            stats.errors += 1;
-        }
-        stats.bytes = bytes.len() as u64;
-        let lines = bytes.iter().filter(|&&c| c == b'\n').count() as u64
-            + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
-        stats.lines = lines;
-        let docs = match super::events::documents(&bytes) {
-            Ok(d) => d,
-            Err((line, msg)) => {
-                report.diagnostics.push(Diagnostic::line(
-                    path.clone(),
-                    line.max(1),
-                    Severity::Error,
-                    format!("not valid JSON or YAML ({msg}): its lines are counted as unparsed"),
-                ));
-                stats.errors += 1;
-                stats.unparsed = lines;
-                stats.entries = lines;
-                continue;
-            }
+        let Some((docs, lines)) = super::events::read_documents(set, i, report) else {
+            continue;
         };
+        let path = &set.entries()[i].path;
         let mut pods = Vec::new();
         for d in docs {
             collect(d, &mut pods);
