@@ -26,7 +26,8 @@ pub(crate) enum Command {
     Logs(LogsArgs),
     /// Count entries and bytes by any columns, optionally per time bucket.
     Stats(StatsArgs),
-    /// Run SQL over the tables `logs`, `sources`, `fields`, `audit`, `events` and `pods`.
+    /// Run SQL over the tables `logs`, `sources`, `fields`, `audit`, `events`, `pods`,
+    /// `series`, `samples`, `metric_families`, `exemplars` and the `metrics` view.
     Sql(SqlArgs),
     /// Summarize API server audit logs: top users, verbs, resources and codes, failed and
     /// slowest requests.
@@ -36,6 +37,9 @@ pub(crate) enum Command {
     /// Summarize pods from the pod lists in a bundle: restarts, terminations (OOMKilled,
     /// Error) and containers not ready.
     Pods(SummaryArgs),
+    /// Summarize metrics (Prometheus scrapes, OpenMetrics, promtool dumps, API JSON, ...):
+    /// series per metric, label cardinality, time range; or write them out as a dump.
+    Metrics(MetricsArgs),
     /// List the line formats podsift reads (built in and defined as data), or check a file of
     /// format definitions against its samples.
     Formats(FormatsArgs),
@@ -57,6 +61,45 @@ pub(crate) struct SummaryArgs {
     /// Output format: table (sections), or every row as json or csv.
     #[arg(short = 'o', long, value_enum, default_value_t = TableFormat::Table)]
     pub(crate) output: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MetricsArgs {
+    /// Files or folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    /// Only series this selector matches, as PromQL writes it:
+    /// `{__name__=~"container_.*",namespace="x"}` (repeatable: any may match).
+    #[arg(long = "match", value_name = "SELECTOR")]
+    pub(crate) matchers: Vec<String>,
+
+    /// Rows per section.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub(crate) top: usize,
+
+    /// Output: table (a summary like `promtool tsdb analyze`), json or csv (one row per
+    /// series), dump (`promtool tsdb dump` lines), openmetrics (for `promtool tsdb
+    /// create-blocks-from openmetrics`).
+    #[arg(short = 'o', long, value_enum, default_value_t = MetricsOutput::Table)]
+    pub(crate) output: MetricsOutput,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MetricsOutput {
+    /// A summary.
+    Table,
+    /// NDJSON, one series per line.
+    Json,
+    /// CSV, one series per line.
+    Csv,
+    /// `promtool tsdb dump` lines.
+    Dump,
+    /// OpenMetrics text with timestamps.
+    Openmetrics,
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +151,17 @@ pub(crate) struct InputArgs {
     /// Most archive members to read in all.
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub(crate) max_archive_entries: u64,
+
+    /// Metrics: the time of scrapes written without timestamps (the first, in a sequence of
+    /// them): RFC 3339, a date and time, or @epoch. Without it, a timestamp in the file's name
+    /// is used.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) at: Option<String>,
+
+    /// Metrics: the time between scrapes of a sequence (numbered files, or scrapes written one
+    /// after another in one file).
+    #[arg(long, value_name = "DURATION", default_value = "15s")]
+    pub(crate) scrape_interval: String,
 }
 
 /// `16G`, `512M`, `1000`.

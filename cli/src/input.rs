@@ -355,3 +355,25 @@ pub(crate) fn report_problems(
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
+
+/// `--at` and `--scrape-interval` as metrics options.
+pub(crate) fn metrics_options(
+    input: &InputArgs,
+) -> Result<podsift_core::table::metrics::MetricsOptions> {
+    let at_ms = match input.at.as_deref() {
+        None => None,
+        Some(t) => match TimeBound::parse(t).map_err(anyhow::Error::msg)? {
+            TimeBound::At(ns) => Some(ns.div_euclid(1_000_000)),
+            TimeBound::BeforeEnd(_) => bail!("--at needs a time, not a duration: {t:?}"),
+        },
+    };
+    let interval = podsift_core::time::parse_duration_nanos(&input.scrape_interval)
+        .filter(|n| *n > 0)
+        .with_context(|| format!("invalid --scrape-interval {:?}", input.scrape_interval))?;
+    Ok(podsift_core::table::metrics::MetricsOptions {
+        scrape: podsift_core::metrics::scrape_time::ScrapeTimeOptions {
+            at_ms,
+            interval_ms: interval / 1_000_000,
+        },
+    })
+}

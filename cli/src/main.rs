@@ -6,6 +6,7 @@
 
 mod args;
 mod input;
+mod metrics;
 mod render;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -24,6 +25,7 @@ use podsift_core::sources::FileSet;
 use podsift_core::sources::plan::ContainerMeta;
 use podsift_core::table::audit::read_audit;
 use podsift_core::table::events::read_events;
+use podsift_core::table::metrics::read_metrics;
 use podsift_core::table::pods::read_pods;
 use podsift_core::table::read_logs;
 use podsift_core::table::sources::sources_frame;
@@ -35,7 +37,8 @@ use args::{
     SummaryArgs, TableFormat, When,
 };
 use input::{
-    build_filter, load, load_format_files, report_problems, split_pod_query, with_progress,
+    build_filter, load, load_format_files, metrics_options, report_problems, split_pod_query,
+    with_progress,
 };
 use podsift_core::formats::{EntryFormat, defined};
 
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Audit(a) => cmd_audit(&a),
         Command::Events(a) => cmd_events(&a),
         Command::Pods(a) => cmd_pods(&a),
+        Command::Metrics(a) => metrics::cmd_metrics(&a),
     };
     match result {
         Ok(problems) => ExitCode::from(if problems { EXIT_PROBLEMS } else { EXIT_OK }),
@@ -74,7 +78,7 @@ fn main() -> ExitCode {
 }
 
 /// Buffered stdout; refuses binary output to a terminal.
-fn stdout(binary: bool) -> Result<BufWriter<io::StdoutLock<'static>>> {
+pub(crate) fn stdout(binary: bool) -> Result<BufWriter<io::StdoutLock<'static>>> {
     let out = io::stdout();
     if binary && out.is_terminal() {
         bail!("Arrow output is binary: redirect it to a file (podsift ... -o arrow > out.arrow)");
@@ -82,7 +86,11 @@ fn stdout(binary: bool) -> Result<BufWriter<io::StdoutLock<'static>>> {
     Ok(BufWriter::with_capacity(256 * 1024, out.lock()))
 }
 
-fn write_table_format(df: &DataFrame, format: TableFormat, max_cell: usize) -> Result<()> {
+pub(crate) fn write_table_format(
+    df: &DataFrame,
+    format: TableFormat,
+    max_cell: usize,
+) -> Result<()> {
     let mut out = stdout(false)?;
     match format {
         TableFormat::Table => export::write_table(df, &mut out, max_cell)?,
@@ -117,6 +125,12 @@ fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
     read_audit(&loaded.set, &loaded.plan, &mut report)?;
     read_events(&loaded.set, &loaded.plan, &mut report)?;
     read_pods(&loaded.set, &loaded.plan, &mut report)?;
+    read_metrics(
+        &loaded.set,
+        &loaded.plan,
+        &metrics_options(&a.input)?,
+        &mut report,
+    );
     let df = sources_frame(&loaded.set, &loaded.plan, Some(&report))?;
     if a.output == TableFormat::Table {
         print_bundle_summary(&loaded)?;
@@ -280,14 +294,25 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
     let audit = read_audit(&loaded.set, &loaded.plan, &mut report)?;
     let events = read_events(&loaded.set, &loaded.plan, &mut report)?;
     let pods = read_pods(&loaded.set, &loaded.plan, &mut report)?;
+    let store = read_metrics(
+        &loaded.set,
+        &loaded.plan,
+        &metrics_options(&a.input)?,
+        &mut report,
+    );
+    let m = store.frames(&loaded.set)?;
     let sources = sources_frame(&loaded.set, &loaded.plan, Some(&report))?;
-    let df = run_sql_with(
-        logs,
-        sources,
-        vec![("audit", audit), ("events", events), ("pods", pods)],
-        query,
-    )
-    .context("SQL query failed")?;
+    let mut more = vec![("audit", audit), ("events", events), ("pods", pods)];
+    if podsift_core::query::sql::mentions_table(query, "metrics") {
+        more.push(("metrics", m.metrics_view()?));
+    }
+    more.extend([
+        ("series", m.series),
+        ("samples", m.samples),
+        ("metric_families", m.families),
+        ("exemplars", m.exemplars),
+    ]);
+    let df = run_sql_with(logs, sources, more, query).context("SQL query failed")?;
     let mut out = stdout(a.output == SqlFormat::Arrow)?;
     match a.output {
         SqlFormat::Table => export::write_table(&df, &mut out, a.max_width)?,
@@ -372,11 +397,11 @@ fn cmd_formats(a: &FormatsArgs) -> Result<bool> {
 }
 
 /// Prints titled sections of a summary.
-fn write_sections(sections: Vec<(String, DataFrame)>) -> Result<()> {
+pub(crate) fn write_sections(sections: Vec<(String, DataFrame)>) -> Result<()> {
     let mut out = stdout(false)?;
     for (title, df) in sections {
         writeln!(out, "{title}")?;
-        export::write_table(&df, &mut out, 80)?;
+        export::write_table(&df, &mut out, 160)?;
         writeln!(out)?;
     }
     out.flush()?;

@@ -9,6 +9,8 @@
 //!    (JSON, logfmt, klog, text), each a parser over bytes with table-driven cases.
 //! 3. [`ingest`]: reads instances in parallel, joins partial lines, and pushes entries to sinks.
 //! 4. [`table`]: sinks that build the `logs` and `sources` tables ([`schema`]) as polars frames.
+//!    [`metrics`] parses Prometheus scrapes and exports into the `series`, `samples` and
+//!    `metric_families` tables beside them.
 //! 5. [`query`]: filters, stats, time order and SQL over those tables; [`export`] writes them
 //!    out (text, CSV, NDJSON, Arrow IPC through arrow-rs).
 //!
@@ -21,6 +23,7 @@ pub mod export;
 pub mod formats;
 pub mod ingest;
 pub mod level;
+pub mod metrics;
 pub mod query;
 pub mod schema;
 pub mod sources;

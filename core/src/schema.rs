@@ -233,6 +233,73 @@ pub mod pods {
     pub const SOURCE: &str = "source";
 }
 
+/// Column names of the metrics tables, read from Prometheus scrapes and exports
+/// ([`crate::metrics`]). Laid out as a TSDB lays them: label strings once per series, samples
+/// as three plain columns.
+///
+/// ## `series`: one row per series
+///
+/// | column | type | meaning |
+/// |---|---|---|
+/// | `series_id` | u32 | the series' id (`samples.series_id`) |
+/// | `name` | categorical | metric name as the samples carry it (`http_requests_total`, `rpc_seconds_bucket`) |
+/// | `family` | categorical | its metric family (`metric_families.name`): `rpc_seconds` for `rpc_seconds_bucket` |
+/// | `type` | categorical | the family's type: `counter`, `gauge`, `histogram`, `gaugehistogram`, `summary`, `info`, `stateset`, `unknown` |
+/// | `labels` | list[struct{name, value}] | labels sorted by name, without `__name__` |
+/// | `target` | string | for scrapes (samples without timestamps): the file they came from, without the timestamp or sequence number in its name, so that two targets exposing the same series stay apart; empty for exports whose samples carry times |
+/// | `node`, `namespace`, `pod`, `container` | categorical | from the labels of those names (`node` also from the bundle layout), for joins with `logs` |
+/// | `samples` | u64 | samples of the series |
+/// | `first_ts`, `last_ts` | datetime[ms, UTC] | its time range |
+/// | `source` | string | the first file holding it |
+///
+/// ## `samples`: one row per sample, in (`series_id`, `ts`) order
+///
+/// `series_id` (u32), `ts` (datetime[ms, UTC]), `value` (f64; NaN, ±Inf kept). Classic
+/// histograms and summaries are series of their own (`_bucket` with `le`, `_sum`, `_count`,
+/// `quantile`), as in Prometheus. A second sample of a series at the same time is a duplicate:
+/// reported, and not kept.
+///
+/// ## `metric_families`: one row per family
+///
+/// `name`, `type`, `help`, `unit`, `series` (u32), `samples` (u64).
+///
+/// ## `exemplars` (OpenMetrics): one row per exemplar
+///
+/// `series_id`, `ts` (the sample's), `labels` (list[struct{name, value}]), `value`,
+/// `exemplar_ts` (datetime[ms, UTC], when written).
+///
+/// ## `metrics` (SQL only)
+///
+/// `samples` joined with `series`: `ts`, `name`, `labels`, `value`, `series_id`, `node`,
+/// `namespace`, `pod`, `container`, `target`.
+pub mod metrics {
+    #![allow(missing_docs)]
+    pub const SERIES_ID: &str = "series_id";
+    pub const NAME: &str = "name";
+    pub const FAMILY: &str = "family";
+    pub const TYPE: &str = "type";
+    pub const LABELS: &str = "labels";
+    pub const TARGET: &str = "target";
+    pub const NODE: &str = "node";
+    pub const NAMESPACE: &str = "namespace";
+    pub const POD: &str = "pod";
+    pub const CONTAINER: &str = "container";
+    pub const SAMPLES: &str = "samples";
+    pub const FIRST_TS: &str = "first_ts";
+    pub const LAST_TS: &str = "last_ts";
+    pub const SOURCE: &str = "source";
+    pub const TS: &str = "ts";
+    pub const VALUE: &str = "value";
+    pub const HELP: &str = "help";
+    pub const UNIT: &str = "unit";
+    pub const SERIES: &str = "series";
+    pub const EXEMPLAR_TS: &str = "exemplar_ts";
+    /// Field names inside the `labels` structs.
+    pub const LABEL_NAME: &str = "name";
+    /// See [`LABEL_NAME`].
+    pub const LABEL_VALUE: &str = "value";
+}
+
 /// The type of every timestamp column: nanoseconds, UTC.
 pub fn ts_dtype() -> DataType {
     DataType::Datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))

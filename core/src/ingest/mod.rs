@@ -196,6 +196,11 @@ pub struct FileStats {
     pub first_ts: Option<i64>,
     /// Latest entry time.
     pub last_ts: Option<i64>,
+    /// For a metrics file: its format as read (`openmetrics`, `prometheus-text`, ...), shown in
+    /// the `formats` column of `sources` with the sample count (`entries`).
+    pub metrics_format: Option<&'static str>,
+    /// For a metrics file: where the time of samples without one came from.
+    pub time_note: Option<String>,
 }
 
 /// Progress of an ingest, shared with a front end's progress bar; also how to cancel it.

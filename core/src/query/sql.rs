@@ -53,7 +53,7 @@ pub fn run_sql_with(
 }
 
 /// Whether `name` appears in `query` as a word (so `fields` is built only when asked for).
-fn mentions_table(query: &str, name: &str) -> bool {
+pub fn mentions_table(query: &str, name: &str) -> bool {
     query
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .any(|w| w.eq_ignore_ascii_case(name))

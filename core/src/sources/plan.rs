@@ -119,6 +119,8 @@ pub enum FileRole {
     PodList,
     /// Another Kubernetes resource document (nodes, deployments, ...): not a log.
     Resources,
+    /// Metrics: a Prometheus scrape or export (the `series` and `samples` tables).
+    Metrics,
     /// Anything else.
     Other,
 }
@@ -137,6 +139,7 @@ impl FileRole {
             FileRole::Events => "events",
             FileRole::PodList => "pod-list",
             FileRole::Resources => "resources",
+            FileRole::Metrics => "metrics",
             FileRole::Other => "other",
         }
     }
@@ -187,6 +190,8 @@ pub struct PlannedFile {
     /// It holds `==== START logs for container ...` sections (a cluster-info dump's
     /// `logs.txt`): each section's entries belong to that container.
     pub sections: bool,
+    /// For [`FileRole::Metrics`]: the format its first bytes show.
+    pub metrics: Option<crate::metrics::MetricsFormat>,
 }
 
 /// How the lines of an instance are framed.
@@ -364,6 +369,7 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
             format: None,
             layout: hint.layout,
             sections: hint.sections,
+            metrics: None,
         });
     }
 
@@ -549,6 +555,10 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
                 Sniff::Binary => {
                     file.status = FileStatus::Skipped("binary data, not a log".into());
                 }
+                Sniff::Text if let Some(m) = crate::metrics::detect::detect(&head) => {
+                    file.role = FileRole::Metrics;
+                    file.metrics = Some(m);
+                }
                 Sniff::Text if crate::table::audit::looks_like_audit(&head) => {
                     file.role = FileRole::Audit;
                 }
@@ -656,6 +666,7 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
                     | FileRole::Events
                     | FileRole::PodList
                     | FileRole::Resources
+                    | FileRole::Metrics
             )
         {
             // Read for metadata, or into the `audit` and `events` tables.

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod events;
 pub mod logs;
+pub mod metrics;
 pub mod pods;
 pub mod sources;
 

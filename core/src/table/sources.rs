@@ -46,6 +46,14 @@ pub fn sources_frame(
             (FileStatus::Duplicate(of), None) => Some(format!("same as {}", entries[*of].path)),
             _ => None,
         };
+        let own = match (
+            own,
+            report.and_then(|r| r.files.get(i)?.time_note.as_deref()),
+        ) {
+            (Some(o), Some(t)) => Some(format!("{o}; {t}")),
+            (None, Some(t)) => Some(t.to_string()),
+            (o, None) => o,
+        };
         match (&entries[i].remark, own) {
             (Some(r), Some(o)) if !o.contains(r.as_str()) => Some(format!("{o}; {r}")),
             (Some(r), None) => Some(r.clone()),
@@ -97,6 +105,9 @@ pub fn sources_frame(
             col::FORMATS.into(),
             text(&|i| {
                 let r = report.filter(|r| r.files[i].read)?;
+                if let Some(m) = r.files[i].metrics_format {
+                    return Some(format!("{m} {}", r.files[i].entries));
+                }
                 let v = r.files[i].formats_sorted();
                 if v.is_empty() {
                     return plan.files[i].format.map(|f| f.as_str().to_string());

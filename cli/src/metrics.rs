@@ -1,0 +1,328 @@
+//! `podsift metrics`: a summary of series and samples like `promtool tsdb analyze`, or the
+//! samples written out as a dump.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
+
+use anyhow::{Result, bail};
+use podsift_core::ingest::IngestReport;
+use podsift_core::metrics::selector::Selector;
+use podsift_core::metrics::write::{write_dump, write_openmetrics};
+use podsift_core::table::metrics::{MetricsStore, read_metrics};
+use polars::prelude::*;
+
+use crate::args::{MetricsArgs, MetricsOutput, TableFormat};
+use crate::input::{load, metrics_options, report_problems, with_progress};
+use crate::{stdout, write_sections, write_table_format};
+
+/// Reads the metrics under `paths`, keeping the series any of `matchers` selects.
+pub(crate) fn cmd_metrics(a: &MetricsArgs) -> Result<bool> {
+    let selectors = a
+        .matchers
+        .iter()
+        .map(|m| Selector::parse(m).map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>>>()?;
+    let loaded = load(&a.paths, &a.input, None)?;
+    let options = metrics_options(&a.input)?;
+    let mut report = IngestReport::default();
+    let mut store = with_progress(loaded.progress_when, "reading", |_| {
+        read_metrics(&loaded.set, &loaded.plan, &options, &mut report)
+    });
+    if store.files.is_empty() {
+        bail!(
+            "no metrics found (Prometheus or OpenMetrics text, promtool dumps, API JSON, VictoriaMetrics or InfluxDB exports, kubectl top) under the given paths"
+        );
+    }
+    if !selectors.is_empty() {
+        let any = Selector::any(selectors);
+        store.retain(&any);
+    }
+    match a.output {
+        MetricsOutput::Table => write_summary(&store, &loaded, a.top)?,
+        MetricsOutput::Json | MetricsOutput::Csv => {
+            let df = series_rows(&store, &loaded.set)?;
+            let format = if a.output == MetricsOutput::Json {
+                TableFormat::Json
+            } else {
+                TableFormat::Csv
+            };
+            write_table_format(&df, format, 0)?;
+        }
+        MetricsOutput::Dump => {
+            let mut out = stdout(false)?;
+            write_dump(&mut out, &store.series, store.samples())?;
+            out.flush()?;
+        }
+        MetricsOutput::Openmetrics => {
+            let mut out = stdout(false)?;
+            write_openmetrics(&mut out, &store.series, store.samples())?;
+            out.flush()?;
+        }
+    }
+    Ok(report_problems(&loaded, Some(&report), true))
+}
+
+/// `a="1", b="2"`.
+fn labels_text(labels: &[(String, String)]) -> String {
+    let mut s = String::new();
+    for (i, (k, v)) in labels.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(k);
+        s.push_str("=\"");
+        podsift_core::metrics::write::escape_label(v, &mut s);
+        s.push('"');
+    }
+    s
+}
+
+/// One row per series: name, labels (as text), type, samples, time range, last value.
+fn series_rows(store: &MetricsStore, set: &podsift_core::sources::FileSet) -> Result<DataFrame> {
+    let ranges = store.series_ranges();
+    let mut last = vec![None; store.series.len()];
+    for (s, _, v) in store.samples() {
+        last[s as usize] = Some(v);
+    }
+    let ms = |name: &str, v: Vec<Option<i64>>| -> Column {
+        Int64Chunked::from_iter_options(name.into(), v.into_iter())
+            .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+            .into_series()
+            .into_column()
+    };
+    Ok(DataFrame::new(vec![
+        Column::new(
+            "name".into(),
+            store
+                .series
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "labels".into(),
+            store
+                .series
+                .iter()
+                .map(|s| labels_text(&s.labels))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "type".into(),
+            store
+                .series
+                .iter()
+                .map(|s| store.families[s.family as usize].kind.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "samples".into(),
+            ranges.iter().map(|r| r.0).collect::<Vec<u64>>(),
+        ),
+        ms("first_ts", ranges.iter().map(|r| r.1).collect()),
+        ms("last_ts", ranges.iter().map(|r| r.2).collect()),
+        Column::new("last_value".into(), last),
+        Column::new(
+            "target".into(),
+            store
+                .series
+                .iter()
+                .map(|s| s.target.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "source".into(),
+            store
+                .series
+                .iter()
+                .map(|s| set.entries()[s.source].path.as_str())
+                .collect::<Vec<_>>(),
+        ),
+    ])?)
+}
+
+fn ms_text(ms: i64) -> String {
+    podsift_core::time::format_rfc3339_nanos(ms.saturating_mul(1_000_000))
+        .replace(".000000000Z", "Z")
+}
+
+/// The `promtool tsdb analyze`-like summary.
+fn write_summary(store: &MetricsStore, loaded: &crate::input::Loaded, top: usize) -> Result<()> {
+    let set = &loaded.set;
+    let mut sections: Vec<(String, DataFrame)> = Vec::new();
+
+    // Files.
+    let files = &store.files;
+    sections.push((
+        "Files".into(),
+        DataFrame::new(vec![
+            Column::new(
+                "file".into(),
+                files
+                    .iter()
+                    .map(|f| set.entries()[f.file].path.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "format".into(),
+                files.iter().map(|f| f.format).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "series".into(),
+                files.iter().map(|f| f.series).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "samples".into(),
+                files.iter().map(|f| f.samples).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "time".into(),
+                files
+                    .iter()
+                    .map(|f| f.time_note.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+        ])?,
+    ));
+
+    // Overview.
+    let mut label_values: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
+    let mut label_bytes: HashMap<&str, u64> = HashMap::new();
+    let mut pairs: HashMap<(&str, &str), u64> = HashMap::new();
+    let mut per_name: BTreeMap<&str, (u64, u64, u32)> = BTreeMap::new();
+    let ranges = store.series_ranges();
+    for (s, r) in store.series.iter().zip(&ranges) {
+        let e = per_name.entry(&s.name).or_insert((0, 0, s.family));
+        e.0 += 1;
+        e.1 += r.0;
+        for (k, v) in &s.labels {
+            if label_values.entry(k).or_default().insert(v) {
+                *label_bytes.entry(k).or_default() += v.len() as u64;
+            }
+            *pairs.entry((k, v)).or_default() += 1;
+        }
+    }
+    let first = store.sample_ts.iter().min().copied();
+    let last = store.sample_ts.iter().max().copied();
+    let range = match (first, last) {
+        (Some(f), Some(l)) => format!(
+            "{} to {} ({})",
+            ms_text(f),
+            ms_text(l),
+            human_duration(l - f)
+        ),
+        _ => "no samples".into(),
+    };
+    let overview: Vec<(&str, String)> = vec![
+        ("series", store.series.len().to_string()),
+        ("samples", store.len().to_string()),
+        ("metric names", per_name.len().to_string()),
+        ("metric families", store.families.len().to_string()),
+        ("label names", label_values.len().to_string()),
+        ("label pairs", pairs.len().to_string()),
+        ("time range", range),
+        ("duplicate samples left out", store.duplicates.to_string()),
+        ("exemplars", store.exemplars.len().to_string()),
+    ];
+    sections.push((
+        "Overview".into(),
+        DataFrame::new(vec![
+            Column::new("".into(), overview.iter().map(|o| o.0).collect::<Vec<_>>()),
+            Column::new(
+                "value".into(),
+                overview.iter().map(|o| o.1.as_str()).collect::<Vec<_>>(),
+            ),
+        ])?,
+    ));
+
+    let mut names: Vec<(&str, (u64, u64, u32))> = per_name.into_iter().collect();
+    names.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+    names.truncate(top);
+    sections.push((
+        "Highest cardinality metric names".into(),
+        DataFrame::new(vec![
+            Column::new("name".into(), names.iter().map(|n| n.0).collect::<Vec<_>>()),
+            Column::new(
+                "type".into(),
+                names
+                    .iter()
+                    .map(|n| store.families[n.1.2 as usize].kind.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "series".into(),
+                names.iter().map(|n| n.1.0).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "samples".into(),
+                names.iter().map(|n| n.1.1).collect::<Vec<_>>(),
+            ),
+        ])?,
+    ));
+
+    let mut labels: Vec<(&str, usize)> = label_values.iter().map(|(k, v)| (*k, v.len())).collect();
+    labels.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    labels.truncate(top);
+    sections.push((
+        "Highest cardinality labels".into(),
+        DataFrame::new(vec![
+            Column::new(
+                "label".into(),
+                labels.iter().map(|l| l.0).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "values".into(),
+                labels.iter().map(|l| l.1 as u64).collect::<Vec<_>>(),
+            ),
+        ])?,
+    ));
+
+    let mut common: Vec<((&str, &str), u64)> = pairs.into_iter().collect();
+    common.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    common.truncate(top);
+    sections.push((
+        "Most common label pairs".into(),
+        DataFrame::new(vec![
+            Column::new(
+                "pair".into(),
+                common
+                    .iter()
+                    .map(|((k, v), _)| format!("{k}={v:?}"))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "series".into(),
+                common.iter().map(|c| c.1).collect::<Vec<_>>(),
+            ),
+        ])?,
+    ));
+
+    let mut lengths: Vec<(&str, u64)> = label_bytes.into_iter().collect();
+    lengths.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    lengths.truncate(top);
+    sections.push((
+        "Label names with the highest cumulative value length".into(),
+        DataFrame::new(vec![
+            Column::new(
+                "label".into(),
+                lengths.iter().map(|l| l.0).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "bytes".into(),
+                lengths.iter().map(|l| l.1).collect::<Vec<_>>(),
+            ),
+        ])?,
+    ));
+    write_sections(sections)
+}
+
+fn human_duration(ms: i64) -> String {
+    let s = ms / 1000;
+    match s {
+        0 => format!("{ms}ms"),
+        1..60 => format!("{s}s"),
+        60..3600 => format!("{}m{}s", s / 60, s % 60),
+        3600..86400 => format!("{}h{}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d{}h", s / 86400, s % 86400 / 3600),
+    }
+}

@@ -1,0 +1,106 @@
+//! Series selectors as PromQL writes them: `up`, `{__name__=~"container_.*",namespace="x"}`,
+//! `http_requests_total{code!~"2.."}`, parsed with the promql-parser crate.
+
+use promql_parser::label::{MatchOp, Matcher};
+use promql_parser::parser::{self, Expr};
+
+/// A parsed selector: every matcher must hold (or any group of `or` matchers).
+#[derive(Debug, Clone)]
+pub struct Selector {
+    text: String,
+    groups: Vec<Vec<Matcher>>,
+}
+
+impl Selector {
+    /// Parses a vector selector (an instant selector; a range or a function is an error).
+    pub fn parse(text: &str) -> Result<Selector, String> {
+        let expr = parser::parse(text).map_err(|e| format!("invalid selector {text:?}: {e}"))?;
+        let Expr::VectorSelector(vs) = expr else {
+            return Err(format!(
+                "{text:?} is not a series selector (like `name{{label=\"value\"}}`)"
+            ));
+        };
+        let mut base = vs.matchers.matchers.clone();
+        if let Some(name) = &vs.name
+            && !base.iter().any(|m| m.name == "__name__")
+        {
+            base.push(Matcher::new(MatchOp::Equal, "__name__", name));
+        }
+        let groups = if vs.matchers.or_matchers.is_empty() {
+            vec![base]
+        } else {
+            vs.matchers
+                .or_matchers
+                .iter()
+                .map(|g| base.iter().cloned().chain(g.iter().cloned()).collect())
+                .collect()
+        };
+        Ok(Selector {
+            text: text.to_string(),
+            groups,
+        })
+    }
+
+    /// Series any of `selectors` matches.
+    pub fn any(selectors: Vec<Selector>) -> Selector {
+        Selector {
+            text: selectors
+                .iter()
+                .map(|s| s.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" or "),
+            groups: selectors.into_iter().flat_map(|s| s.groups).collect(),
+        }
+    }
+
+    /// The selector as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether the series `name{labels}` is selected (a missing label is the empty string).
+    pub fn matches(&self, name: &str, labels: &[(String, String)]) -> bool {
+        self.groups.iter().any(|g| {
+            g.iter().all(|m| {
+                let v = if m.name == "__name__" {
+                    name
+                } else {
+                    labels
+                        .iter()
+                        .find(|(k, _)| *k == m.name)
+                        .map_or("", |(_, v)| v.as_str())
+                };
+                m.is_match(v)
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn l(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn matchers() {
+        let s = Selector::parse(r#"{__name__=~"container_.*",namespace="x"}"#).unwrap();
+        assert!(s.matches("container_cpu", &l(&[("namespace", "x")])));
+        assert!(!s.matches("container_cpu", &l(&[("namespace", "y")])));
+        assert!(!s.matches("node_cpu", &l(&[("namespace", "x")])));
+        let s = Selector::parse(r#"up{job!~"a|b", instance!=""}"#).unwrap();
+        assert!(s.matches("up", &l(&[("job", "c"), ("instance", "i")])));
+        assert!(!s.matches("up", &l(&[("job", "a"), ("instance", "i")])));
+        assert!(!s.matches("up", &l(&[("job", "c")])));
+        // Regexes are anchored.
+        let s = Selector::parse(r#"{__name__=~"up"}"#).unwrap();
+        assert!(!s.matches("upx", &[]));
+        assert!(Selector::parse("rate(up[5m])").is_err());
+        assert!(Selector::parse("{").is_err());
+    }
+}

@@ -1,0 +1,868 @@
+//! The metrics tables ([`crate::schema::metrics`]): every metrics file of a plan parsed (in
+//! parallel natively), samples without a time given their scrape's, and the files merged into
+//! one set of series, samples in (series, time) order, families and exemplars.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use foldhash::fast::RandomState;
+use polars::prelude::*;
+use polars_arrow::array::{ListArray, StructArray, Utf8ViewArray};
+use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField};
+use polars_arrow::offset::OffsetsBuffer;
+
+use crate::diag::{Diagnostic, Severity};
+use crate::ingest::{FileStats, IngestReport};
+use crate::metrics::scrape_time::{ScrapeTimeOptions, TimeSource, name_timestamp, sequence_key};
+use crate::metrics::selector::Selector;
+use crate::metrics::{Exemplar, Family, Labels, MetricType, NO_TS, Parsed, ProblemKind};
+use crate::schema::metrics as col;
+use crate::sources::FileSet;
+use crate::sources::plan::{FileRole, FileStatus, Plan};
+
+/// How metrics are read.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsOptions {
+    /// Times for samples written without one.
+    pub scrape: ScrapeTimeOptions,
+}
+
+/// What was read from one metrics file.
+#[derive(Clone, Debug)]
+pub struct MetricsFileInfo {
+    /// Index in the file set.
+    pub file: usize,
+    /// Format as read (`openmetrics`, `prometheus-text`, `prometheus-api`, ...).
+    pub format: &'static str,
+    /// Samples read (duplicates included).
+    pub samples: u64,
+    /// Series it holds.
+    pub series: u64,
+    /// Scrapes in it (1 unless several were written one after another).
+    pub scrapes: u32,
+    /// Where the time of its samples came from.
+    pub time: TimeSource,
+    /// That, in words (also the file's note in `sources`).
+    pub time_note: String,
+}
+
+/// A series of the merged set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredSeries {
+    /// Metric name.
+    pub name: String,
+    /// Labels, sorted by name.
+    pub labels: Labels,
+    /// Index into [`MetricsStore::families`].
+    pub family: u32,
+    /// See [`crate::schema::metrics`] `target`.
+    pub target: String,
+    /// Node of the file it came from (layout or `--node`).
+    pub node: Option<String>,
+    /// The first file holding it (index in the file set).
+    pub source: usize,
+}
+
+impl crate::metrics::write::SeriesView for StoredSeries {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn labels(&self) -> &[(String, String)] {
+        &self.labels
+    }
+}
+
+impl StoredSeries {
+    /// A label's value.
+    pub fn label(&self, name: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Every metrics file of a plan, merged; the data behind the metrics tables.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsStore {
+    /// Families by name (first file's description wins; help and unit filled from later ones).
+    pub families: Vec<Family>,
+    /// Series.
+    pub series: Vec<StoredSeries>,
+    /// Per sample, in (series, time) order: series index.
+    pub sample_series: Vec<u32>,
+    /// Per sample: time (ms).
+    pub sample_ts: Vec<i64>,
+    /// Per sample: value.
+    pub sample_value: Vec<f64>,
+    /// Exemplars: (series, the sample's time, exemplar).
+    pub exemplars: Vec<(u32, i64, Exemplar)>,
+    /// Per file read.
+    pub files: Vec<MetricsFileInfo>,
+    /// Samples left out as duplicates (same series, same time as one before).
+    pub duplicates: u64,
+}
+
+/// Most problems reported per file; the rest are counted.
+const MAX_PROBLEMS_PER_FILE: usize = 20;
+
+impl MetricsStore {
+    /// Samples.
+    pub fn len(&self) -> usize {
+        self.sample_value.len()
+    }
+
+    /// Whether there are no series at all.
+    pub fn is_empty(&self) -> bool {
+        self.series.is_empty()
+    }
+
+    /// Keeps the series `selector` matches (and their samples and exemplars); ids are
+    /// renumbered.
+    pub fn retain(&mut self, selector: &Selector) {
+        let keep: Vec<bool> = self
+            .series
+            .iter()
+            .map(|s| selector.matches(&s.name, &s.labels))
+            .collect();
+        let mut remap = vec![u32::MAX; self.series.len()];
+        let mut next = 0u32;
+        for (i, k) in keep.iter().enumerate() {
+            if *k {
+                remap[i] = next;
+                next += 1;
+            }
+        }
+        let old = std::mem::take(&mut self.series);
+        self.series = old
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(s, _)| s)
+            .collect();
+        let mut w = 0;
+        for r in 0..self.sample_series.len() {
+            let s = remap[self.sample_series[r] as usize];
+            if s != u32::MAX {
+                self.sample_series[w] = s;
+                self.sample_ts[w] = self.sample_ts[r];
+                self.sample_value[w] = self.sample_value[r];
+                w += 1;
+            }
+        }
+        self.sample_series.truncate(w);
+        self.sample_ts.truncate(w);
+        self.sample_value.truncate(w);
+        self.exemplars.retain_mut(|(s, _, _)| {
+            let r = remap[*s as usize];
+            *s = r;
+            r != u32::MAX
+        });
+    }
+
+    /// Samples in (series, time) order as (series, ts_ms, value).
+    pub fn samples(&self) -> impl Iterator<Item = (u32, i64, f64)> + '_ {
+        self.sample_series
+            .iter()
+            .zip(&self.sample_ts)
+            .zip(&self.sample_value)
+            .map(|((s, t), v)| (*s, *t, *v))
+    }
+
+    /// Per series: (samples, first ts, last ts).
+    pub fn series_ranges(&self) -> Vec<(u64, Option<i64>, Option<i64>)> {
+        let mut out = vec![(0u64, None, None); self.series.len()];
+        for (s, t, _) in self.samples() {
+            let r = &mut out[s as usize];
+            r.0 += 1;
+            r.1 = Some(r.1.map_or(t, |f: i64| f.min(t)));
+            r.2 = Some(r.2.map_or(t, |l: i64| l.max(t)));
+        }
+        out
+    }
+
+    /// The tables: `series`, `samples`, `metric_families`, `exemplars`.
+    pub fn frames(&self, set: &FileSet) -> PolarsResult<MetricsFrames> {
+        let ranges = self.series_ranges();
+        let cat = |name: &str, v: Vec<Option<&str>>| -> PolarsResult<Column> {
+            Column::new(name.into(), v).cast(&crate::schema::categorical_dtype())
+        };
+        let ms = |name: &str, v: Vec<Option<i64>>| -> Column {
+            Int64Chunked::from_iter_options(name.into(), v.into_iter())
+                .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+                .into_series()
+                .into_column()
+        };
+        let label =
+            |s: &StoredSeries, k: &str| -> Option<String> { s.label(k).map(str::to_string) };
+        let node: Vec<Option<String>> = self
+            .series
+            .iter()
+            .map(|s| label(s, "node").or_else(|| s.node.clone()))
+            .collect();
+        let ns: Vec<Option<String>> = self.series.iter().map(|s| label(s, "namespace")).collect();
+        let pod: Vec<Option<String>> = self
+            .series
+            .iter()
+            .map(|s| label(s, "pod").or_else(|| label(s, "pod_name")))
+            .collect();
+        let container: Vec<Option<String>> = self
+            .series
+            .iter()
+            .map(|s| label(s, "container").or_else(|| label(s, "container_name")))
+            .collect();
+        fn opt(v: &[Option<String>]) -> Vec<Option<&str>> {
+            v.iter().map(Option::as_deref).collect()
+        }
+        let series = DataFrame::new(vec![
+            Column::new(
+                col::SERIES_ID.into(),
+                (0..self.series.len() as u32).collect::<Vec<u32>>(),
+            ),
+            cat(
+                col::NAME,
+                self.series.iter().map(|s| Some(s.name.as_str())).collect(),
+            )?,
+            cat(
+                col::FAMILY,
+                self.series
+                    .iter()
+                    .map(|s| Some(self.families[s.family as usize].name.as_str()))
+                    .collect(),
+            )?,
+            cat(
+                col::TYPE,
+                self.series
+                    .iter()
+                    .map(|s| Some(self.families[s.family as usize].kind.as_str()))
+                    .collect(),
+            )?,
+            labels_column(col::LABELS, self.series.iter().map(|s| &s.labels))?,
+            Column::new(
+                col::TARGET.into(),
+                self.series
+                    .iter()
+                    .map(|s| s.target.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            cat(col::NODE, opt(&node))?,
+            cat(col::NAMESPACE, opt(&ns))?,
+            cat(col::POD, opt(&pod))?,
+            cat(col::CONTAINER, opt(&container))?,
+            Column::new(
+                col::SAMPLES.into(),
+                ranges.iter().map(|r| r.0).collect::<Vec<u64>>(),
+            ),
+            ms(col::FIRST_TS, ranges.iter().map(|r| r.1).collect()),
+            ms(col::LAST_TS, ranges.iter().map(|r| r.2).collect()),
+            Column::new(
+                col::SOURCE.into(),
+                self.series
+                    .iter()
+                    .map(|s| set.entries()[s.source].path.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+        ])?;
+        let samples = DataFrame::new(vec![
+            Column::new(col::SERIES_ID.into(), self.sample_series.clone()),
+            Int64Chunked::from_vec(col::TS.into(), self.sample_ts.clone())
+                .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+                .into_series()
+                .into_column(),
+            Column::new(col::VALUE.into(), self.sample_value.clone()),
+        ])?;
+        let mut fam_series = vec![0u32; self.families.len()];
+        let mut fam_samples = vec![0u64; self.families.len()];
+        for (s, r) in self.series.iter().zip(&ranges) {
+            fam_series[s.family as usize] += 1;
+            fam_samples[s.family as usize] += r.0;
+        }
+        let families = DataFrame::new(vec![
+            Column::new(
+                col::NAME.into(),
+                self.families
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                col::TYPE.into(),
+                self.families
+                    .iter()
+                    .map(|f| f.kind.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                col::HELP.into(),
+                self.families
+                    .iter()
+                    .map(|f| f.help.as_deref())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                col::UNIT.into(),
+                self.families
+                    .iter()
+                    .map(|f| f.unit.as_deref())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(col::SERIES.into(), fam_series),
+            Column::new(col::SAMPLES.into(), fam_samples),
+        ])?;
+        let exemplars = DataFrame::new(vec![
+            Column::new(
+                col::SERIES_ID.into(),
+                self.exemplars.iter().map(|e| e.0).collect::<Vec<u32>>(),
+            ),
+            ms(col::TS, self.exemplars.iter().map(|e| Some(e.1)).collect()),
+            labels_column(col::LABELS, self.exemplars.iter().map(|e| &e.2.labels))?,
+            Column::new(
+                col::VALUE.into(),
+                self.exemplars
+                    .iter()
+                    .map(|e| e.2.value)
+                    .collect::<Vec<f64>>(),
+            ),
+            ms(
+                col::EXEMPLAR_TS,
+                self.exemplars.iter().map(|e| e.2.ts_ms).collect(),
+            ),
+        ])?;
+        Ok(MetricsFrames {
+            series,
+            samples,
+            families,
+            exemplars,
+        })
+    }
+}
+
+/// The metrics tables as frames.
+#[derive(Clone, Debug)]
+pub struct MetricsFrames {
+    /// `series`.
+    pub series: DataFrame,
+    /// `samples`.
+    pub samples: DataFrame,
+    /// `metric_families`.
+    pub families: DataFrame,
+    /// `exemplars`.
+    pub exemplars: DataFrame,
+}
+
+impl MetricsFrames {
+    /// Empty tables.
+    pub fn empty() -> PolarsResult<MetricsFrames> {
+        MetricsStore::default().frames(&FileSet::new())
+    }
+
+    /// The `metrics` view: `samples` joined with `series`.
+    pub fn metrics_view(&self) -> PolarsResult<DataFrame> {
+        self.samples
+            .clone()
+            .lazy()
+            .join(
+                self.series.clone().lazy().select([
+                    polars::prelude::col(col::SERIES_ID),
+                    polars::prelude::col(col::NAME),
+                    polars::prelude::col(col::LABELS),
+                    polars::prelude::col(col::NODE),
+                    polars::prelude::col(col::NAMESPACE),
+                    polars::prelude::col(col::POD),
+                    polars::prelude::col(col::CONTAINER),
+                    polars::prelude::col(col::TARGET),
+                ]),
+                [polars::prelude::col(col::SERIES_ID)],
+                [polars::prelude::col(col::SERIES_ID)],
+                {
+                    let mut a = JoinArgs::new(JoinType::Left);
+                    a.maintain_order = MaintainOrderJoin::Left;
+                    a
+                },
+            )
+            .select([
+                polars::prelude::col(col::TS),
+                polars::prelude::col(col::NAME),
+                polars::prelude::col(col::LABELS),
+                polars::prelude::col(col::VALUE),
+                polars::prelude::col(col::SERIES_ID),
+                polars::prelude::col(col::NODE),
+                polars::prelude::col(col::NAMESPACE),
+                polars::prelude::col(col::POD),
+                polars::prelude::col(col::CONTAINER),
+                polars::prelude::col(col::TARGET),
+            ])
+            .collect()
+    }
+}
+
+/// A list[struct{name, value}] column.
+fn labels_column<'a>(name: &str, rows: impl Iterator<Item = &'a Labels>) -> PolarsResult<Column> {
+    let mut keys: Vec<&str> = Vec::new();
+    let mut values: Vec<&str> = Vec::new();
+    let mut offsets: Vec<i64> = vec![0];
+    for labels in rows {
+        for (k, v) in labels {
+            keys.push(k);
+            values.push(v);
+        }
+        offsets.push(keys.len() as i64);
+    }
+    let keys = Utf8ViewArray::from_slice_values(&keys);
+    let values = Utf8ViewArray::from_slice_values(&values);
+    let struct_dtype = ArrowDataType::Struct(vec![
+        ArrowField::new(col::LABEL_NAME.into(), ArrowDataType::Utf8View, true),
+        ArrowField::new(col::LABEL_VALUE.into(), ArrowDataType::Utf8View, true),
+    ]);
+    let len = keys.len();
+    let structs = StructArray::try_new(
+        struct_dtype.clone(),
+        len,
+        vec![keys.boxed(), values.boxed()],
+        None,
+    )?;
+    let offsets: OffsetsBuffer<i64> = offsets.try_into()?;
+    let list = ListArray::<i64>::try_new(
+        ListArray::<i64>::default_datatype(struct_dtype),
+        offsets,
+        structs.boxed(),
+        None,
+    )?;
+    Ok(Series::from_arrow(name.into(), list.boxed())?.into_column())
+}
+
+/// One file read and parsed.
+struct FileRead {
+    file: usize,
+    bytes: u64,
+    parsed: Parsed,
+    read_error: Option<String>,
+}
+
+fn read_file(set: &FileSet, file: usize, format: crate::metrics::MetricsFormat) -> FileRead {
+    let mut bytes = Vec::new();
+    let read_error = set
+        .open(file)
+        .and_then(|mut r| r.read_to_end(&mut bytes))
+        .err()
+        .map(|e| e.to_string());
+    let parsed = crate::metrics::parse(format, &bytes);
+    FileRead {
+        file,
+        bytes: bytes.len() as u64,
+        parsed,
+        read_error,
+    }
+}
+
+/// A number run in a file name preceded by a separator (`scrape-007.txt`), for sequences.
+fn sequence_of(path: &str) -> Option<(String, u64)> {
+    let (key, n) = sequence_key(path)?;
+    let name = key.rsplit_once('/').map_or(key.as_str(), |(_, n)| n);
+    let before = name.split('#').next().unwrap_or_default();
+    (before.is_empty() || before.ends_with(['-', '_', '.'])).then_some((key, n))
+}
+
+/// `2024-01-01T12:00:00Z`.
+fn ms_text(ms: i64) -> String {
+    let s = crate::time::format_rfc3339_nanos(ms.saturating_mul(1_000_000));
+    s.replace(".000000000Z", "Z")
+}
+
+/// Reads every metrics file of `plan` and records each file's accounting and problems in
+/// `report`.
+pub fn read_metrics(
+    set: &FileSet,
+    plan: &Plan,
+    options: &MetricsOptions,
+    report: &mut IngestReport,
+) -> MetricsStore {
+    if report.files.len() < set.entries().len() {
+        report
+            .files
+            .resize(set.entries().len(), FileStats::default());
+    }
+    let todo: Vec<(usize, crate::metrics::MetricsFormat)> = plan
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.role == FileRole::Metrics && f.status == FileStatus::Read)
+        .filter_map(|(i, f)| f.metrics.map(|m| (i, m)))
+        .collect();
+    #[cfg(not(target_arch = "wasm32"))]
+    let mut reads: Vec<FileRead> = {
+        use rayon::prelude::*;
+        todo.par_iter()
+            .with_max_len(1)
+            .map(|&(i, m)| read_file(set, i, m))
+            .collect()
+    };
+    #[cfg(target_arch = "wasm32")]
+    let mut reads: Vec<FileRead> = todo.iter().map(|&(i, m)| read_file(set, i, m)).collect();
+
+    // Sequences of timestamp-less scrape files (`scrape-001.txt`, `scrape-002.txt`).
+    let needs_time = |p: &Parsed| p.sample_ts.contains(&NO_TS);
+    let mut sequences: HashMap<String, Vec<(u64, usize)>> = HashMap::new();
+    for (k, r) in reads.iter().enumerate() {
+        let path = &set.entries()[r.file].path;
+        if needs_time(&r.parsed)
+            && name_timestamp(path.rsplit('/').next().unwrap_or(path)).is_none()
+            && let Some((key, n)) = sequence_of(path)
+        {
+            sequences.entry(key).or_default().push((n, k));
+        }
+    }
+    let mut position: HashMap<usize, (usize, usize, String)> = HashMap::new();
+    for (key, mut members) in sequences {
+        if members.len() < 2 {
+            continue;
+        }
+        members.sort_unstable();
+        // Scrapes of one target share their metric names; numbered files of different
+        // things do not.
+        let names = |k: usize| -> std::collections::HashSet<&str> {
+            reads[k]
+                .parsed
+                .series
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect()
+        };
+        let first = names(members[0].1);
+        let alike = members.iter().skip(1).all(|&(_, k)| {
+            let other = names(k);
+            let common = first.intersection(&other).count();
+            common * 2 >= first.len().max(other.len())
+        });
+        if !alike {
+            continue;
+        }
+        let n = members.len();
+        for (pos, (_, k)) in members.into_iter().enumerate() {
+            position.insert(k, (pos, n, key.clone()));
+        }
+    }
+
+    let mut store = MetricsStore::default();
+    let mut fam_index: HashMap<String, u32, RandomState> = HashMap::default();
+    let mut series_index: HashMap<(String, String, Labels), u32, RandomState> = HashMap::default();
+    let mut origin: Vec<(u32, u32)> = Vec::new();
+    let interval = options.scrape.interval_ms;
+    for (k, r) in reads.iter_mut().enumerate() {
+        let path = set.entries()[r.file].path.clone();
+        let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+        let p = &mut r.parsed;
+        let stats = &mut report.files[r.file];
+        stats.read = true;
+        stats.bytes = r.bytes;
+        if let Some(e) = &r.read_error {
+            report.diagnostics.push(Diagnostic::file(
+                path.clone(),
+                Severity::Error,
+                format!("read error: {e}"),
+            ));
+            stats.errors += 1;
+        }
+        // Times of samples without one.
+        let scrapes = p.scrape_starts.len() as u32 + 1;
+        let seq = position.get(&k);
+        let (time, mut note) = if !needs_time(p) {
+            (TimeSource::Samples, "times from its samples".to_string())
+        } else if let Some(at) = options.scrape.at_ms {
+            (
+                TimeSource::At(at),
+                format!("scrape time from --at ({})", ms_text(at)),
+            )
+        } else if let Some(t) = name_timestamp(&name) {
+            (
+                TimeSource::FileName(t),
+                format!("scrape time from its name ({})", ms_text(t)),
+            )
+        } else {
+            (
+                TimeSource::Unknown,
+                "no scrape time: samples put at 1970-01-01T00:00:00Z (give --at)".to_string(),
+            )
+        };
+        let anchor = match time {
+            TimeSource::At(t) | TimeSource::FileName(t) => t,
+            _ => 0,
+        };
+        let offset = match (&time, seq) {
+            (TimeSource::At(_) | TimeSource::Unknown, Some((pos, n, _))) => {
+                note.push_str(&format!(
+                    ", scrape {} of {n} in a numbered sequence (+{}s)",
+                    pos + 1,
+                    *pos as i64 * interval / 1000
+                ));
+                *pos as i64 * interval
+            }
+            _ => 0,
+        };
+        if needs_time(p) && scrapes > 1 {
+            note.push_str(&format!(
+                ", {scrapes} scrapes one after another, {}s apart",
+                interval / 1000
+            ));
+        }
+        if needs_time(p) {
+            let mut starts = p.scrape_starts.iter().peekable();
+            let mut scrape = 0i64;
+            for (i, t) in p.sample_ts.iter_mut().enumerate() {
+                while starts.peek().is_some_and(|&&s| s <= i) {
+                    starts.next();
+                    scrape += 1;
+                }
+                if *t == NO_TS {
+                    *t = anchor + offset + scrape * interval;
+                }
+            }
+        }
+        let target = if needs_time_before(p, &time) {
+            match seq {
+                Some((_, _, key)) => key.clone(),
+                None => match name_timestamp(&name) {
+                    Some(_) => strip_name_timestamp(&path),
+                    None => path.clone(),
+                },
+            }
+        } else {
+            String::new()
+        };
+
+        // Accounting and problems.
+        stats.lines = p.lines;
+        stats.entries = p.samples() as u64;
+        stats.joined = p.other_lines;
+        stats.unparsed = p.unparsed;
+        stats.metrics_format = Some(if p.openmetrics {
+            "openmetrics"
+        } else {
+            p.format.map_or("metrics", |f| f.as_str())
+        });
+        stats.time_note = Some(note.clone());
+        stats.first_ts = p
+            .sample_ts
+            .iter()
+            .min()
+            .map(|t| t.saturating_mul(1_000_000));
+        stats.last_ts = p
+            .sample_ts
+            .iter()
+            .max()
+            .map(|t| t.saturating_mul(1_000_000));
+        let om = p.openmetrics;
+        let total = p.problems.len();
+        for pr in p.problems.iter().take(MAX_PROBLEMS_PER_FILE) {
+            let (severity, message) = match pr.kind {
+                ProblemKind::Unparsed => {
+                    (Severity::Error, format!("unparsed line: {}", pr.message))
+                }
+                ProblemKind::Invalid if om => (
+                    Severity::Warning,
+                    format!("not valid OpenMetrics: {}", pr.message),
+                ),
+                _ => (Severity::Warning, pr.message.clone()),
+            };
+            report.diagnostics.push(if pr.line > 0 {
+                Diagnostic::line(path.clone(), pr.line, severity, message)
+            } else {
+                Diagnostic::file(path.clone(), severity, message)
+            });
+        }
+        if total > MAX_PROBLEMS_PER_FILE {
+            report.diagnostics.push(Diagnostic::file(
+                path.clone(),
+                Severity::Warning,
+                format!(
+                    "{} more problems in this file",
+                    total - MAX_PROBLEMS_PER_FILE
+                ),
+            ));
+        }
+
+        // Merge.
+        let node = plan.files[r.file].meta.node.clone();
+        let fam_map: Vec<u32> = p
+            .families
+            .iter()
+            .map(|f| match fam_index.get(&f.name) {
+                Some(&g) => {
+                    let have = &mut store.families[g as usize];
+                    if have.kind == MetricType::Unknown {
+                        have.kind = f.kind;
+                    }
+                    if have.help.is_none() {
+                        have.help.clone_from(&f.help);
+                    }
+                    if have.unit.is_none() {
+                        have.unit.clone_from(&f.unit);
+                    }
+                    g
+                }
+                None => {
+                    store.families.push(f.clone());
+                    let g = (store.families.len() - 1) as u32;
+                    fam_index.insert(f.name.clone(), g);
+                    g
+                }
+            })
+            .collect();
+        let series_map: Vec<u32> = p
+            .series
+            .iter()
+            .map(|s| {
+                let key = (target.clone(), s.name.clone(), s.labels.clone());
+                *series_index.entry(key).or_insert_with(|| {
+                    store.series.push(StoredSeries {
+                        name: s.name.clone(),
+                        labels: s.labels.clone(),
+                        family: fam_map[s.family as usize],
+                        target: target.clone(),
+                        node: node.clone(),
+                        source: r.file,
+                    });
+                    (store.series.len() - 1) as u32
+                })
+            })
+            .collect();
+        let base = store.sample_series.len();
+        store
+            .sample_series
+            .extend(p.sample_series.iter().map(|&s| series_map[s as usize]));
+        store.sample_ts.extend_from_slice(&p.sample_ts);
+        store.sample_value.extend_from_slice(&p.sample_value);
+        origin.extend(p.sample_line.iter().map(|&l| (r.file as u32, l)));
+        for e in p.exemplars.drain(..) {
+            let s = series_map[p.sample_series[e.sample] as usize];
+            let ts = p.sample_ts[e.sample];
+            store.exemplars.push((
+                s,
+                ts,
+                Exemplar {
+                    sample: base + e.sample,
+                    ..e
+                },
+            ));
+        }
+        store.files.push(MetricsFileInfo {
+            file: r.file,
+            format: stats.metrics_format.unwrap_or("metrics"),
+            samples: p.samples() as u64,
+            series: p.series.len() as u64,
+            scrapes,
+            time,
+            time_note: note,
+        });
+        // The file's samples are in the store now.
+        *p = Parsed::default();
+    }
+
+    // (series, time) order; a second sample of a series at the same time is a duplicate.
+    let sorted = store
+        .sample_series
+        .windows(2)
+        .zip(store.sample_ts.windows(2))
+        .all(|(s, t)| (s[0], t[0]) <= (s[1], t[1]));
+    if !sorted {
+        let mut order: Vec<u32> = (0..store.len() as u32).collect();
+        order.sort_by_key(|&i| (store.sample_series[i as usize], store.sample_ts[i as usize]));
+        fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
+            *v = order.iter().map(|&i| v[i as usize]).collect();
+        }
+        permute(&mut store.sample_series, &order);
+        permute(&mut store.sample_ts, &order);
+        permute(&mut store.sample_value, &order);
+        origin = order.iter().map(|&i| origin[i as usize]).collect();
+    }
+    let mut w = 0usize;
+    let mut reported = 0usize;
+    let mut conflicting = 0u64;
+    for r in 0..store.len() {
+        if w > 0
+            && store.sample_series[w - 1] == store.sample_series[r]
+            && store.sample_ts[w - 1] == store.sample_ts[r]
+        {
+            store.duplicates += 1;
+            let same = store.sample_value[w - 1].to_bits() == store.sample_value[r].to_bits();
+            conflicting += u64::from(!same);
+            if reported < MAX_PROBLEMS_PER_FILE {
+                reported += 1;
+                let (file, line) = origin[r];
+                let (f0, l0) = origin[w - 1];
+                let s = &store.series[store.sample_series[r] as usize];
+                report.diagnostics.push(Diagnostic::line(
+                    set.entries()[file as usize].path.clone(),
+                    u64::from(line),
+                    Severity::Warning,
+                    format!(
+                        "duplicate sample of {} at {} ({}; first at {}:{l0}): not counted twice",
+                        crate::metrics::write::om_series(&s.name, &s.labels),
+                        ms_text(store.sample_ts[r]),
+                        if same {
+                            "same value".to_string()
+                        } else {
+                            format!(
+                                "value {} here, {} kept",
+                                store.sample_value[r],
+                                store.sample_value[w - 1]
+                            )
+                        },
+                        set.entries()[f0 as usize].path
+                    ),
+                ));
+            }
+            continue;
+        }
+        store.sample_series[w] = store.sample_series[r];
+        store.sample_ts[w] = store.sample_ts[r];
+        store.sample_value[w] = store.sample_value[r];
+        w += 1;
+    }
+    store.sample_series.truncate(w);
+    store.sample_ts.truncate(w);
+    store.sample_value.truncate(w);
+    if store.duplicates as usize > reported {
+        report.diagnostics.push(Diagnostic::file(
+            "metrics",
+            Severity::Warning,
+            format!(
+                "{} duplicate samples in all ({conflicting} with a different value), each kept once",
+                store.duplicates
+            ),
+        ));
+    }
+    store
+}
+
+/// Whether the file's samples needed a scrape time (before they were given one).
+fn needs_time_before(p: &Parsed, time: &TimeSource) -> bool {
+    !p.sample_ts.is_empty() && *time != TimeSource::Samples
+        || p.format == Some(crate::metrics::MetricsFormat::KubectlTop)
+}
+
+/// The path without the timestamp in its file name, so scrapes of one target at several
+/// times share a target.
+fn strip_name_timestamp(path: &str) -> String {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let stripped: String = name
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect();
+    format!("{dir}/{stripped}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequences_need_a_separator() {
+        assert_eq!(
+            sequence_of("d/scrape-007.txt"),
+            Some(("d/scrape-#.txt".into(), 7))
+        );
+        assert_eq!(sequence_of("d/node1.txt"), None);
+        assert_eq!(sequence_of("d/003.prom"), Some(("d/#.prom".into(), 3)));
+    }
+}
