@@ -1,4 +1,5 @@
-"""Writes an OpenMetrics file of cAdvisor/kube-state-metrics-like series over time, as
+"""Writes an OpenMetrics file (with `# UNIT`, so that readers apply the OpenMetrics rules from
+its first lines) of cAdvisor/kube-state-metrics-like series over time, as
 `promtool tsdb create-blocks-from openmetrics` reads it (families together, each series'
 samples in time order, timestamps in seconds, `# EOF`), to about the size asked for.
 
@@ -31,7 +32,8 @@ line_len = 190
 points = max(1, target // (series_count * line_len))
 with open(out_path, "w", buffering=1 << 20) as f:
     for name, kind in families:
-        f.write(f"# HELP {name} A benchmark metric.\n# TYPE {name} {kind}\n")
+        unit = name.rsplit("_", 1)[1]
+        f.write(f"# HELP {name} A benchmark metric.\n# TYPE {name} {kind}\n# UNIT {name} {unit}\n")
         for ns, pod, app in pods:
             base = f'container="{app}",instance="10.0.{rng.randrange(256)}.{rng.randrange(256)}:8080",job="kubernetes-pods",namespace="{ns}",node="node-{rng.randrange(12)}",pod="{pod}"'
             if kind == "histogram":

@@ -59,7 +59,8 @@ pub(crate) fn cmd_metrics(a: &MetricsArgs) -> Result<bool> {
             out.flush()?;
         }
     }
-    Ok(report_problems(&loaded, Some(&report), true))
+    // Files that are not metrics are other commands' business: counted, not listed.
+    Ok(report_problems(&loaded, Some(&report), false))
 }
 
 /// `a="1", b="2"`.
@@ -209,7 +210,7 @@ fn write_summary(store: &MetricsStore, loaded: &crate::input::Loaded, top: usize
             "{} to {} ({})",
             ms_text(f),
             ms_text(l),
-            human_duration(l - f)
+            human_duration(l.saturating_sub(f))
         ),
         _ => "no samples".into(),
     };

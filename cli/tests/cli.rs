@@ -2009,3 +2009,29 @@ fn metrics_scrape_times_and_bad_input() {
         (6, 3, 1, 2)
     );
 }
+
+#[test]
+fn realdata_metrics_tree_reads_without_a_panic_and_agrees_with_sql() {
+    let root = realdata().join("05_prometheus");
+    let r = root.to_str().unwrap();
+    let out = podsift(&["metrics", r, "-o", "json"]);
+    // The OpenMetrics suite's bad cases are in there: problems, so exit 1, never a crash.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not valid OpenMetrics"),
+        "{}",
+        stderr(&out)
+    );
+    let rows = ndjson(&out);
+    let samples: u64 = rows.iter().map(|r| u(&r["samples"])).sum();
+    let count = |q: &str| -> u64 {
+        let out = podsift(&["sql", r, q, "-o", "json"]);
+        u(&ndjson(&out)[0]["n"])
+    };
+    assert_eq!(count("SELECT COUNT(*) AS n FROM samples"), samples);
+    assert_eq!(count("SELECT COUNT(*) AS n FROM series"), rows.len() as u64);
+    let files = count("SELECT COUNT(*) AS n FROM sources WHERE kind = 'metrics'");
+    // The ~100 exposition, dump and API files, and the OpenMetrics cases that look like
+    // metrics at all (an empty file or a lone `# HELP` does not).
+    assert!((250..=320).contains(&files), "{files}");
+}

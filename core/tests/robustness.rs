@@ -181,3 +181,73 @@ fn check_accounting(set: &FileSet, p: &podsift_core::sources::plan::Plan, report
         }
     }
 }
+
+#[test]
+fn mutated_metrics_never_panic_and_lines_are_accounted_for() {
+    use podsift_core::metrics::expo::{Dialect, parse as parse_expo};
+    use podsift_core::metrics::{MetricsFormat, parse};
+    let seeds: &[(MetricsFormat, &[u8])] = &[
+        (
+            MetricsFormat::Exposition,
+            b"# HELP a_seconds x\n# TYPE a_seconds histogram\n# UNIT a_seconds seconds\na_seconds_bucket{le=\"1\",x=\"y # z\"} 1 1.5 # {t=\"1\"} 0.5 1.2\na_seconds_bucket{le=\"+Inf\"} 2\na_seconds_count 2\na_seconds_sum 1\n# EOF\n",
+        ),
+        (
+            MetricsFormat::Exposition,
+            b"# TYPE up gauge\nup{job=\"a\",instance=\"b\\\"c\\n\"} 1 1700000000000\n{__name__=\"m\", a=\"b\"} NaN 5\n  name {x=\"y\",} +Inf\n",
+        ),
+        (
+            MetricsFormat::PrometheusApi,
+            br#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"up"},"values":[[1,"1"],[2,"NaN"]]}]}}"#,
+        ),
+        (
+            MetricsFormat::VictoriaJson,
+            b"{\"metric\":{\"__name__\":\"up\"},\"values\":[1,2],\"timestamps\":[1,2]}\n{\"metric\":{},\"values\":[],\"timestamps\":[]}\n",
+        ),
+        (
+            MetricsFormat::Influx,
+            b"# DML\ncpu,host=a u=1,v=2i,s=\"x y\" 1465839830100400200\nmem f=t\n",
+        ),
+        (
+            MetricsFormat::KubectlTop,
+            b"NAME  CPU(cores)  CPU%  MEMORY(bytes)  MEMORY%\nn1    100m        5%    1Gi            50%\n",
+        ),
+        (
+            MetricsFormat::VictoriaCsv,
+            b"__name__,__value__,__timestamp__:unix_ms,job\nup,1,1,\"a,b\"\n",
+        ),
+        (
+            MetricsFormat::MetricsApi,
+            b"kind: PodMetricsList\napiVersion: metrics.k8s.io/v1beta1\nitems:\n- metadata: {name: p, namespace: n}\n  timestamp: 2024-01-01T00:00:00Z\n  containers: [{name: c, usage: {cpu: 1m, memory: 1Ki}}]\n",
+        ),
+    ];
+    let mut rng = Rng(0x5eed_0006);
+    for (format, seed) in seeds {
+        for _ in 0..400 {
+            let input = mutate(&mut rng, seed);
+            let lines = podsift_core::metrics::count_lines(&input);
+            for p in [
+                parse(*format, &input),
+                parse_expo(&input, Dialect::OpenMetrics),
+                parse_expo(&input, Dialect::Text),
+            ] {
+                assert!(
+                    p.sample_series
+                        .iter()
+                        .all(|&s| (s as usize) < p.series.len())
+                );
+                assert_eq!(p.sample_ts.len(), p.samples());
+                if *format == MetricsFormat::Exposition || p.format.is_none() {
+                    // One line holds at most one sample.
+                    assert_eq!(
+                        p.samples() as u64 + p.other_lines + p.unparsed,
+                        lines,
+                        "{format:?} {:?}",
+                        String::from_utf8_lossy(&input)
+                    );
+                } else {
+                    assert!(p.other_lines + p.unparsed <= lines.max(p.lines));
+                }
+            }
+        }
+    }
+}

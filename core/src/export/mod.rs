@@ -220,7 +220,13 @@ pub fn write_ndjson(df: &DataFrame, w: &mut dyn Write) -> io::Result<()> {
             cell.clear();
             match c.render(row, &mut cell) {
                 CellKind::Null => line.push_str("null"),
-                CellKind::Raw => line.push_str(&cell),
+                // JSON has no NaN or infinities: written as strings, as Prometheus' API does.
+                CellKind::Raw => match cell.as_str() {
+                    "NaN" | "nan" => line.push_str("\"NaN\""),
+                    "inf" => line.push_str("\"+Inf\""),
+                    "-inf" => line.push_str("\"-Inf\""),
+                    _ => line.push_str(&cell),
+                },
                 CellKind::Text => json_string(&cell, &mut line),
             }
         }
@@ -399,6 +405,31 @@ mod tests {
         );
         assert_eq!(rows[1]["opt"], serde_json::Value::Null);
         assert_eq!(rows[2]["opt"], "line\nbreak");
+    }
+
+    #[test]
+    fn ndjson_non_finite_floats_stay_valid_json() {
+        let df = DataFrame::new(vec![Column::new(
+            "v".into(),
+            vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1.5],
+        )])
+        .unwrap();
+        let mut out = Vec::new();
+        write_ndjson(&df, &mut out).unwrap();
+        let vals: Vec<serde_json::Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["v"].clone())
+            .collect();
+        assert_eq!(
+            vals,
+            [
+                serde_json::json!("NaN"),
+                "+Inf".into(),
+                "-Inf".into(),
+                1.5.into()
+            ]
+        );
     }
 
     #[test]

@@ -43,33 +43,120 @@ pub enum Dialect {
 pub fn parse(bytes: &[u8], dialect: Dialect) -> Parsed {
     let om = match dialect {
         Dialect::Auto => {
-            bytes.trim_ascii_end().ends_with(b"\n# EOF")
-                || bytes.trim_ascii_end() == b"# EOF"
-                || looks_openmetrics(&bytes[..bytes.len().min(64 * 1024)])
+            let end = bytes.trim_ascii_end();
+            end.ends_with(b"\n# EOF") || end == b"# EOF" || looks_openmetrics(head_of(bytes))
         }
         Dialect::Text => false,
         Dialect::OpenMetrics => true,
     };
-    let mut p = Parser::new(om, dialect == Dialect::OpenMetrics);
-    let mut number = 0u64;
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let (line, next, newline) = match memchr::memchr(b'\n', rest) {
-            Some(n) => (&rest[..n], &rest[n + 1..], true),
-            None => (rest, &rest[rest.len()..], false),
+    let mut s = Streaming::with(om, dialect == Dialect::OpenMetrics);
+    s.lines(bytes);
+    s.finish()
+}
+
+/// The bytes [`Dialect::Auto`] looks at.
+fn head_of(bytes: &[u8]) -> &[u8] {
+    &bytes[..bytes.len().min(HEAD_BYTES)]
+}
+
+/// How much of the start of a file [`Dialect::Auto`] looks at.
+pub const HEAD_BYTES: usize = 1 << 20;
+
+/// An exposition file read piece by piece (bounded memory for large dumps): feed it the bytes
+/// in order, then [`Streaming::finish`]. With [`Dialect::Auto`], the first piece decides
+/// whether the OpenMetrics rules apply (see [`looks_openmetrics`]); a `# EOF` at the end still
+/// makes its timestamps seconds.
+#[derive(Debug)]
+pub struct Streaming {
+    parser: Option<Parser>,
+    dialect: Dialect,
+    carry: Vec<u8>,
+    number: u64,
+}
+
+impl Streaming {
+    /// A reader of `dialect`.
+    pub fn new(dialect: Dialect) -> Streaming {
+        let parser = match dialect {
+            Dialect::Auto => None,
+            Dialect::Text => Some(Parser::new(false, false)),
+            Dialect::OpenMetrics => Some(Parser::new(true, true)),
         };
-        number += 1;
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        p.line(line, number, newline);
-        rest = next;
+        Streaming {
+            parser,
+            dialect,
+            carry: Vec::new(),
+            number: 0,
+        }
     }
-    p.finish(number)
+
+    fn with(om: bool, strict: bool) -> Streaming {
+        Streaming {
+            parser: Some(Parser::new(om, strict)),
+            dialect: Dialect::Auto,
+            carry: Vec::new(),
+            number: 0,
+        }
+    }
+
+    /// The next bytes of the file (any split: a line may continue in the next piece).
+    pub fn feed(&mut self, mut bytes: &[u8]) {
+        if self.parser.is_none() {
+            let om = self.dialect == Dialect::OpenMetrics || looks_openmetrics(head_of(bytes));
+            self.parser = Some(Parser::new(om, self.dialect == Dialect::OpenMetrics));
+        }
+        if !self.carry.is_empty() {
+            let Some(n) = memchr::memchr(b'\n', bytes) else {
+                self.carry.extend_from_slice(bytes);
+                return;
+            };
+            let mut line = std::mem::take(&mut self.carry);
+            line.extend_from_slice(&bytes[..=n]);
+            self.lines(&line);
+            bytes = &bytes[n + 1..];
+        }
+        match memchr::memrchr(b'\n', bytes) {
+            Some(n) => {
+                self.lines(&bytes[..=n]);
+                self.carry.extend_from_slice(&bytes[n + 1..]);
+            }
+            None => self.carry.extend_from_slice(bytes),
+        }
+    }
+
+    /// Parses whole lines (the last may lack its newline only at the end of the file).
+    fn lines(&mut self, bytes: &[u8]) {
+        let p = self.parser.get_or_insert_with(|| Parser::new(false, false));
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let (line, next) = match memchr::memchr(b'\n', rest) {
+                Some(n) => (&rest[..n], &rest[n + 1..]),
+                None => (rest, &rest[rest.len()..]),
+            };
+            self.number += 1;
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            p.line(line, self.number, true);
+            rest = next;
+        }
+    }
+
+    /// The file's series, samples and problems.
+    pub fn finish(mut self) -> Parsed {
+        if !self.carry.is_empty() {
+            let last = std::mem::take(&mut self.carry);
+            self.lines(&last);
+        }
+        let number = self.number;
+        self.parser
+            .unwrap_or_else(|| Parser::new(false, false))
+            .finish(number)
+    }
 }
 
 /// Whether the start of a file shows OpenMetrics: a `# EOF`, `# UNIT` or OpenMetrics-only
 /// `# TYPE` line, an exemplar, or a timestamp with a fraction.
 pub fn looks_openmetrics(head: &[u8]) -> bool {
-    for line in head.split(|&c| c == b'\n').take(2000) {
+    for line in head.split(|&c| c == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if let Some(meta) = line.strip_prefix(b"# ") {
             if meta == b"EOF" || meta.starts_with(b"UNIT ") {
@@ -199,6 +286,7 @@ struct Point {
     negative_le: bool,
 }
 
+#[derive(Debug)]
 struct Parser {
     /// Read by the OpenMetrics rules.
     om: bool,
@@ -316,10 +404,18 @@ impl Parser {
             }
             return;
         }
-        if self.om {
+        let line = &line[start..];
+        // The common case first: the line's series text was met before. It ends at the last
+        // `}` unless an exemplar follows; a cached text is a whole series text, so a hit is
+        // the series (a miss goes the long way).
+        if let Some(p) = memchr::memrchr(b'}', line)
+            && let Some(&info) = self.raw.get(&line[..=p])
+        {
+            self.sample_of(line, p + 1, Some(info), number);
+        } else if self.om {
             self.sample(line, number);
         } else {
-            let line = normalize_text_sample(&line[start..]);
+            let line = normalize_text_sample(line);
             self.sample(&line, number);
         }
     }
@@ -642,6 +738,11 @@ impl Parser {
             self.unparsed(number, "a sample line must start with a metric name");
             return;
         }
+        self.sample_of(line, end, None, number);
+    }
+
+    /// A sample line whose series text is `line[..end]` (its series, when known).
+    fn sample_of(&mut self, line: &[u8], end: usize, known: Option<SeriesInfo>, number: u64) {
         let raw = &line[..end];
         let rest = &line[end..];
         let parts = match split_rest(rest, self.om, raw.ends_with(b"}")) {
@@ -676,8 +777,8 @@ impl Parser {
             },
         };
         // The series is made only for a line that parses whole.
-        let info = match self.raw.get(raw) {
-            Some(i) => *i,
+        let info = match known.or_else(|| self.raw.get(raw).copied()) {
+            Some(i) => i,
             None => match self.new_series(raw, number) {
                 Ok(i) => {
                     self.raw.insert(raw.into(), i);
@@ -1124,24 +1225,26 @@ pub(crate) fn series_end(line: &[u8]) -> Result<usize, &'static str> {
     if line.get(i) != Some(&b'{') {
         return Ok(i);
     }
+    // Jump from quote to quote (label values may hold `}`), with memchr.
     let mut j = i + 1;
-    let mut quoted = false;
-    while j < line.len() {
-        let c = line[j];
-        if quoted {
-            if c == b'\\' {
-                j += 2;
-                continue;
-            }
-            if c == b'"' {
-                quoted = false;
-            }
-        } else if c == b'"' {
-            quoted = true;
-        } else if c == b'}' {
-            return Ok(j + 1);
+    while let Some(k) = memchr::memchr2(b'"', b'}', &line[j..]) {
+        let at = j + k;
+        if line[at] == b'}' {
+            return Ok(at + 1);
         }
-        j += 1;
+        // Inside a quoted value: to its closing quote, over escapes.
+        let mut q = at + 1;
+        loop {
+            match memchr::memchr2(b'"', b'\\', &line[q.min(line.len())..]) {
+                Some(m) if line[q + m] == b'\\' => q += m + 2,
+                Some(m) => {
+                    q += m + 1;
+                    break;
+                }
+                None => return Err("label set without its closing `}`"),
+            }
+        }
+        j = q;
     }
     Err("label set without its closing `}`")
 }
@@ -1334,6 +1437,14 @@ fn unescape_help(b: &[u8]) -> String {
 
 /// A float as both formats write it: decimal, `+Inf`, `-Inf`, `NaN` (no hex, no `_`).
 pub(crate) fn parse_float(b: &[u8]) -> Option<f64> {
+    // Integers (timestamps in ms, counts) without the general parser.
+    if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
+        let mut n = 0u64;
+        for &c in b {
+            n = n * 10 + u64::from(c - b'0');
+        }
+        return Some(n as f64);
+    }
     let s = std::str::from_utf8(b).ok()?;
     if s.is_empty() {
         return None;
@@ -1526,6 +1637,25 @@ mod tests {
         // Without metadata: a series met again starts the next scrape.
         let p = parse(b"a 1\nb 2\na 3\nb 4\n", Dialect::Auto);
         assert_eq!(p.scrape_starts, vec![2]);
+    }
+
+    #[test]
+    fn streaming_in_any_pieces_equals_whole() {
+        let text = b"# HELP a x\n# TYPE a counter\na_total{x=\"}\\\"\"} 1 1.5\r\na_total{x=\"2\"} 2 1.5\nbad line\n# EOF";
+        let whole = parse(text, Dialect::Auto);
+        assert!(whole.openmetrics);
+        assert_eq!(whole.samples(), 2);
+        for size in 1..text.len() {
+            let mut s = Streaming::new(Dialect::OpenMetrics);
+            for piece in text.chunks(size) {
+                s.feed(piece);
+            }
+            let p = s.finish();
+            assert_eq!(p.sample_ts, whole.sample_ts, "pieces of {size}");
+            assert_eq!(p.series, whole.series, "pieces of {size}");
+            assert_eq!(p.problems, whole.problems, "pieces of {size}");
+            assert_eq!((p.lines, p.unparsed), (whole.lines, whole.unparsed));
+        }
     }
 
     #[test]

@@ -320,7 +320,7 @@ pub fn parse(format: MetricsFormat, bytes: &[u8]) -> Parsed {
 }
 
 /// Counts the lines of `bytes` (a last line without its newline counts).
-pub(crate) fn count_lines(bytes: &[u8]) -> u64 {
+pub fn count_lines(bytes: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', bytes).count() as u64
         + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"))
 }

@@ -440,6 +440,33 @@ struct FileRead {
 }
 
 fn read_file(set: &FileSet, file: usize, format: crate::metrics::MetricsFormat) -> FileRead {
+    if format == crate::metrics::MetricsFormat::Exposition {
+        // Piece by piece: a dump of several GB never sits in memory whole.
+        let mut s = crate::metrics::expo::Streaming::new(crate::metrics::expo::Dialect::Auto);
+        let mut buf = vec![0u8; crate::metrics::expo::HEAD_BYTES];
+        let mut total = 0u64;
+        let read_error = match set.open(file) {
+            Ok(mut r) => loop {
+                match crate::sources::read_full(&mut r, &mut buf) {
+                    Ok(0) => break None,
+                    Ok(n) => {
+                        total += n as u64;
+                        s.feed(&buf[..n]);
+                    }
+                    Err(e) => break Some(e.to_string()),
+                }
+            },
+            Err(e) => Some(e.to_string()),
+        };
+        let mut parsed = s.finish();
+        parsed.format = Some(format);
+        return FileRead {
+            file,
+            bytes: total,
+            parsed,
+            read_error,
+        };
+    }
     let mut bytes = Vec::new();
     let read_error = set
         .open(file)
@@ -614,7 +641,9 @@ pub fn read_metrics(
                     scrape += 1;
                 }
                 if *t == NO_TS {
-                    *t = anchor + offset + scrape * interval;
+                    *t = anchor
+                        .saturating_add(offset)
+                        .saturating_add(scrape.saturating_mul(interval));
                 }
             }
         }
