@@ -35,9 +35,9 @@
 //! |---|---|---|
 //! | `id` | u32 | index of the file (discovery order) |
 //! | `file` | string | the path as shown |
-//! | `kind` | string | `pods`, `containers`, `docker`, `docker-config`, `log` (a container log found by content), `text` (a plain log: `kubelet.log`, syslog, an application's file), `audit`, `events`, `pod-list` (read into `pods`), `resources` (another Kubernetes resource document), `other` |
+//! | `kind` | string | `pods`, `containers`, `docker`, `docker-config`, `log` (a container log found by content), `text` (a plain log: `kubelet.log`, syslog, an application's file), `audit`, `events`, `pod-list` (read into `pods`), `resources` (another Kubernetes resource document), `metrics` (read into `series` and `samples`), `other` |
 //! | `status` | string | `read`, `duplicate`, `metadata`, `skipped` |
-//! | `note` | string | why it was skipped, what it duplicates, what the archive reader noticed |
+//! | `note` | string | why it was skipped, what it duplicates, what the archive reader noticed; for metrics, where the time of its samples came from |
 //! | `archive` | string | the archive holding it (the innermost, as shown), for a member of one; its `file` is the archive's path followed by the path inside it |
 //! | `layout` | string | the bundle layout it is part of: `kind`, `e2e`, `sonobuoy`, `cluster-info`, `support-bundle` |
 //! | `node`, `namespace`, `pod`, `pod_uid`, `container` | string | metadata |
@@ -47,12 +47,12 @@
 //! | `bytes` | u64 | stored size |
 //! | `bytes_read` | u64 | bytes after decompression |
 //! | `lines` | u64 | physical lines |
-//! | `entries` | u64 | entries starting in this file (`lines = entries + joined`) |
-//! | `joined` | u64 | continuation lines joined into entries (and structure lines: a cluster-info dump's section markers, the lines of a JSON document) |
+//! | `entries` | u64 | entries starting in this file (`lines = entries + joined`); for metrics, samples |
+//! | `joined` | u64 | continuation lines joined into entries (and structure lines: a cluster-info dump's section markers, the lines of a JSON document); for metrics, lines without a sample (metadata, comments, headers; every line of a JSON export, where one line may hold many samples) |
 //! | `unparsed` | u64 | lines kept as `unparsed` entries |
 //! | `errors` | u64 | other problems: read errors, invalid times, cut lines |
 //! | `invalid_utf8` | u64 | entries with invalid UTF-8, kept with U+FFFD (counted by `podsift sources`; empty for `stats`) |
-//! | `formats` | string | the formats of its entries, most first (`syslog 17, text 1`) |
+//! | `formats` | string | the formats of its entries, most first (`syslog 17, text 1`); for metrics, the format and its samples (`openmetrics 5256900`) |
 //! | `first_ts`, `last_ts` | datetime[ns, UTC] | time range of its entries |
 //!
 //! ## `fields` (SQL only): one row per structured field
