@@ -49,13 +49,15 @@ pub(crate) fn cmd_metrics(a: &MetricsArgs) -> Result<bool> {
             write_table_format(&df, format, 0)?;
         }
         MetricsOutput::Dump => {
+            let (series, samples) = store.export();
             let mut out = stdout(false)?;
-            write_dump(&mut out, &store.series, store.samples())?;
+            write_dump(&mut out, &series, samples.into_iter())?;
             out.flush()?;
         }
         MetricsOutput::Openmetrics => {
+            let (series, samples) = store.export();
             let mut out = stdout(false)?;
-            write_openmetrics(&mut out, &store.series, store.samples())?;
+            write_openmetrics(&mut out, &series, samples.into_iter())?;
             out.flush()?;
         }
     }

@@ -1965,6 +1965,20 @@ fn metrics_scrape_times_and_bad_input() {
          D/seq/scrape-#.txt,2024-01-01 00:00:30.000 UTC,2.0\n\
          D/seq/scrape-#.txt,2024-01-01 00:01:00.000 UTC,3.0\n"
     );
+    // Two targets exposing the same series stay apart in a dump, and a dump groups by name.
+    let two = TempDir::new("metrics-two");
+    two.write("node-a/metrics.prom", b"node_load1 1\nup 1\n");
+    two.write("node-b/metrics.prom", b"node_load1 2\nup 1\n");
+    let t = two.path().to_str().unwrap();
+    let out = podsift(&["metrics", t, "--at", "@1700000000", "-o", "openmetrics"]);
+    assert_eq!(
+        stdout(&out).replace(t, "D"),
+        "node_load1{podsift_target=\"D/node-a/metrics.prom\"} 1 1700000000.000\n\
+         node_load1{podsift_target=\"D/node-b/metrics.prom\"} 2 1700000000.000\n\
+         up{podsift_target=\"D/node-a/metrics.prom\"} 1 1700000000.000\n\
+         up{podsift_target=\"D/node-b/metrics.prom\"} 1 1700000000.000\n# EOF\n"
+    );
+
     // Without --at, podsift says it had no time.
     let out = podsift(&["metrics", p]);
     assert!(stdout(&out).contains("no scrape time: samples put at 1970-01-01T00:00:00Z (give --at), scrape 2 of 3 in a numbered sequence (+15s)"), "{}", stdout(&out));

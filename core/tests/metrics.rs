@@ -274,8 +274,9 @@ fn promtool_dumps_round_trip() {
         );
         let mut report = IngestReport::default();
         let store = read_metrics(&set, &plan, &MetricsOptions::default(), &mut report);
+        let (series, samples) = store.export();
         let mut out = Vec::new();
-        write_dump(&mut out, &store.series, store.samples()).unwrap();
+        write_dump(&mut out, &series, samples.into_iter()).unwrap();
         let out = String::from_utf8(out).unwrap();
         // promtool's dump holds each sample once; dump-test-3 repeats two samples (a
         // duplicate), which podsift reports and keeps once.
@@ -308,8 +309,9 @@ fn promtool_dumps_round_trip() {
         let plan = plan(&set, &PlanOptions::default());
         let mut report = IngestReport::default();
         let store = read_metrics(&set, &plan, &MetricsOptions::default(), &mut report);
+        let (series, samples) = store.export();
         let mut out = Vec::new();
-        write_openmetrics(&mut out, &store.series, store.samples()).unwrap();
+        write_openmetrics(&mut out, &series, samples.into_iter()).unwrap();
         let out = String::from_utf8(out).unwrap();
         let norm = |t: &str| -> Vec<(String, f64, String)> {
             t.lines()

@@ -169,6 +169,50 @@ impl MetricsStore {
             .map(|((s, t), v)| (*s, *t, *v))
     }
 
+    /// Series and samples as dumps write them: series by name, then labels (as promtool
+    /// orders them, and as OpenMetrics wants a family's series together), each series'
+    /// samples in time order. Series that differ only in `target` (two targets' scrapes)
+    /// get a `podsift_target` label, so that they stay apart when read back.
+    pub fn export(&self) -> (Vec<crate::metrics::SeriesDef>, Vec<(u32, i64, f64)>) {
+        let mut order: Vec<u32> = (0..self.series.len() as u32).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&self.series[a as usize], &self.series[b as usize]);
+            (&a.name, &a.labels, &a.target).cmp(&(&b.name, &b.labels, &b.target))
+        });
+        let mut starts = vec![0usize; self.series.len() + 1];
+        for &s in &self.sample_series {
+            starts[s as usize + 1] += 1;
+        }
+        for i in 0..self.series.len() {
+            starts[i + 1] += starts[i];
+        }
+        let mut series = Vec::with_capacity(order.len());
+        let mut samples = Vec::with_capacity(self.len());
+        for (pos, &i) in order.iter().enumerate() {
+            let s = &self.series[i as usize];
+            let same = |j: usize| {
+                order.get(j).is_some_and(|&o| {
+                    let t = &self.series[o as usize];
+                    t.name == s.name && t.labels == s.labels
+                })
+            };
+            let mut labels = s.labels.clone();
+            if same(pos + 1) || (pos > 0 && same(pos - 1)) {
+                labels.push(("podsift_target".into(), s.target.clone()));
+                labels.sort();
+            }
+            series.push(crate::metrics::SeriesDef {
+                name: s.name.clone(),
+                labels,
+                family: s.family,
+            });
+            // Samples are stored in series order, so a series' samples are one run.
+            let run = starts[i as usize]..starts[i as usize + 1];
+            samples.extend(run.map(|k| (pos as u32, self.sample_ts[k], self.sample_value[k])));
+        }
+        (series, samples)
+    }
+
     /// Per series: (samples, first ts, last ts).
     pub fn series_ranges(&self) -> Vec<(u64, Option<i64>, Option<i64>)> {
         let mut out = vec![(0u64, None, None); self.series.len()];
