@@ -37,6 +37,9 @@ pub(crate) enum Command {
     /// Summarize pods from the pod lists in a bundle: restarts, terminations (OOMKilled,
     /// Error) and containers not ready.
     Pods(SummaryArgs),
+    /// Group messages into patterns (numbers, ids, IPs, UUIDs, hex masked; a Drain-style
+    /// miner): count, first and last time, pods, template and a sample, most frequent first.
+    Patterns(PatternsArgs),
     /// Summarize metrics (Prometheus scrapes, OpenMetrics, promtool dumps, API JSON, ...):
     /// series per metric, label cardinality, time range; or write them out as a dump.
     Metrics(MetricsArgs),
@@ -59,6 +62,31 @@ pub(crate) struct SummaryArgs {
     pub(crate) top: usize,
 
     /// Output format: table (sections), or every row as json or csv.
+    #[arg(short = 'o', long, value_enum, default_value_t = TableFormat::Table)]
+    pub(crate) output: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PatternsArgs {
+    /// Files or folders, then optionally a pod regex (an argument that is not a file or folder).
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) filter: FilterArgs,
+
+    /// Patterns to show.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub(crate) top: usize,
+
+    /// The share of equal words that puts two messages in one pattern (0 to 1).
+    #[arg(long, default_value_t = 0.5, value_name = "SHARE")]
+    pub(crate) similarity: f64,
+
+    /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = TableFormat::Table)]
     pub(crate) output: TableFormat,
 }

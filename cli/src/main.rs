@@ -33,8 +33,8 @@ use podsift_core::time::parse_duration_nanos;
 use polars::prelude::DataFrame;
 
 use args::{
-    Cli, Command, FormatsArgs, LogsArgs, LogsFormat, SourcesArgs, SqlArgs, SqlFormat, StatsArgs,
-    SummaryArgs, TableFormat, When,
+    Cli, Command, FormatsArgs, LogsArgs, LogsFormat, PatternsArgs, SourcesArgs, SqlArgs, SqlFormat,
+    StatsArgs, SummaryArgs, TableFormat, When,
 };
 use input::{
     build_filter, load, load_format_files, metrics_options, report_problems, split_pod_query,
@@ -61,6 +61,7 @@ fn main() -> ExitCode {
         Command::Events(a) => cmd_events(&a),
         Command::Pods(a) => cmd_pods(&a),
         Command::Metrics(a) => metrics::cmd_metrics(&a),
+        Command::Patterns(a) => cmd_patterns(&a),
     };
     match result {
         Ok(problems) => ExitCode::from(if problems { EXIT_PROBLEMS } else { EXIT_OK }),
@@ -321,6 +322,29 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
         SqlFormat::Arrow => write_ipc_file(&df, &mut out)?,
     }
     out.flush()?;
+    Ok(report_problems(&loaded, Some(&report), true))
+}
+
+fn cmd_patterns(a: &PatternsArgs) -> Result<bool> {
+    use podsift_core::query::patterns::{MinerConfig, mine_logs, patterns_frame};
+    if !(0.0..=1.0).contains(&a.similarity) {
+        bail!("--similarity is a share between 0 and 1");
+    }
+    let (paths, pod_query) = split_pod_query(&a.paths)?;
+    let loaded = load(&paths, &a.input, Some(&a.filter))?;
+    let filter = build_filter(&a.filter, pod_query.as_deref(), &loaded)?;
+    let (logs, report) = with_progress(loaded.progress_when, "reading", |p| {
+        read_logs(&loaded.set, &loaded.plan, &filter, p)
+    })?;
+    let mut patterns = mine_logs(
+        &logs,
+        MinerConfig {
+            similarity: a.similarity,
+            ..MinerConfig::default()
+        },
+    )?;
+    patterns.truncate(a.top);
+    write_table_format(&patterns_frame(&patterns)?, a.output, 100)?;
     Ok(report_problems(&loaded, Some(&report), true))
 }
 

@@ -2049,3 +2049,48 @@ fn realdata_metrics_tree_reads_without_a_panic_and_agrees_with_sql() {
     // metrics at all (an empty file or a lone `# HELP` does not).
     assert!((250..=320).contains(&files), "{files}");
 }
+
+#[test]
+fn patterns_group_messages_by_template() {
+    let dir = TempDir::new("patterns");
+    let mut log = String::new();
+    for i in 0..30 {
+        let t = format!("2024-01-01T00:{:02}:{:02}Z", i / 60, i % 60);
+        if i % 3 == 0 {
+            log.push_str(&format!(
+                "{t} ERROR connection to 10.0.{i}.7:5432 refused after {i} retries\n"
+            ));
+        } else {
+            log.push_str(&format!("{t} INFO request {i} served in {}ms\n", i * 7));
+        }
+    }
+    log.push_str("2024-01-01T00:01:00Z WARN disk almost full\n");
+    dir.write("app.log", log.as_bytes());
+    let d = dir.path().to_str().unwrap();
+    let out = podsift(&["patterns", d, "-o", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = ndjson(&out);
+    let got: Vec<(String, u64)> = rows
+        .iter()
+        .map(|r| (r["template"].as_str().unwrap().to_string(), u(&r["count"])))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("request <NUM> served in <DUR>".to_string(), 20),
+            ("connection to <IP> refused after <NUM> retries".into(), 10),
+            ("disk almost full".into(), 1),
+        ]
+    );
+    assert_eq!(rows[1]["first_ts"], "2024-01-01T00:00:00.000000000Z");
+    assert_eq!(rows[1]["last_ts"], "2024-01-01T00:00:27.000000000Z");
+    assert_eq!(
+        rows[1]["sample"],
+        "2024-01-01T00:00:00Z ERROR connection to 10.0.0.7:5432 refused after 0 retries"
+    );
+    // Filters apply first: errors only.
+    let out = podsift(&["patterns", d, "-l", "error", "-o", "json"]);
+    let rows = ndjson(&out);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(u(&rows[0]["count"]), 10);
+}
