@@ -2065,6 +2065,7 @@ fn patterns_group_messages_by_template() {
         }
     }
     log.push_str("2024-01-01T00:01:00Z WARN disk almost full\n");
+    log.push_str("2024-01-01T00:01:01Z ERROR worker died\npanic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:12 +0x1d\n");
     dir.write("app.log", log.as_bytes());
     let d = dir.path().to_str().unwrap();
     let out = podsift(&["patterns", d, "-o", "json"]);
@@ -2080,8 +2081,12 @@ fn patterns_group_messages_by_template() {
             ("request <NUM> served in <DUR>".to_string(), 20),
             ("connection to <IP> refused after <NUM> retries".into(), 10),
             ("disk almost full".into(), 1),
+            ("worker died".into(), 1),
         ]
     );
+    // The Go panic after it is folded into its entry, and named.
+    assert_eq!(rows[3]["evidence"], "go-panic");
+    assert!(rows[..3].iter().all(|r| r["evidence"].is_null()));
     assert_eq!(rows[1]["first_ts"], "2024-01-01T00:00:00.000000000Z");
     assert_eq!(rows[1]["last_ts"], "2024-01-01T00:00:27.000000000Z");
     assert_eq!(
@@ -2091,6 +2096,6 @@ fn patterns_group_messages_by_template() {
     // Filters apply first: errors only.
     let out = podsift(&["patterns", d, "-l", "error", "-o", "json"]);
     let rows = ndjson(&out);
-    assert_eq!(rows.len(), 1);
+    assert_eq!(rows.len(), 2);
     assert_eq!(u(&rows[0]["count"]), 10);
 }

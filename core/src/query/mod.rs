@@ -2,6 +2,7 @@
 //! ([`sql`]), and the helpers the `logs` view needs (per-container tail, the input's last time).
 
 pub mod filter;
+pub mod health;
 pub mod patterns;
 pub mod sql;
 pub mod stats;

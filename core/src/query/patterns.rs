@@ -53,6 +53,9 @@ pub struct Pattern {
     pub sample: String,
     /// The pods (or other sources) they came from, sorted.
     pub pods: BTreeSet<String>,
+    /// Crash evidence in its messages (the strongest seen), when mined with
+    /// [`mine_logs`].
+    pub evidence: Option<super::health::Evidence>,
 }
 
 #[derive(Clone, Debug)]
@@ -63,6 +66,7 @@ struct Cluster {
     last_ts: Option<i64>,
     sample: String,
     pods: BTreeSet<String>,
+    evidence: Option<super::health::Evidence>,
 }
 
 /// Groups messages into patterns.
@@ -151,6 +155,7 @@ impl TemplateMiner {
                     last_ts: None,
                     sample: sample.to_string(),
                     pods: BTreeSet::new(),
+                    evidence: None,
                 });
                 let c = self.clusters.len() - 1;
                 leaf.push(c);
@@ -182,6 +187,7 @@ impl TemplateMiner {
                 last_ts: c.last_ts,
                 sample: c.sample.clone(),
                 pods: c.pods.clone(),
+                evidence: c.evidence,
             })
             .collect();
         out.sort_by(|a, b| {
@@ -386,8 +392,9 @@ pub fn message_body(msg: &str) -> &str {
 /// Keys of structured fields that hold a JSON or logfmt entry's message, first found wins.
 const MESSAGE_KEYS: [&str; 5] = ["msg", "message", "MESSAGE", "log", "error"];
 
-/// Mines the patterns of a `logs` table (in its row order): the message of each entry, or for
-/// structured entries its `msg`/`message` field, from its pod (or component).
+/// Mines the patterns of a `logs` table (in its row order): the first line of each entry's
+/// message without its header, or for structured entries their `msg`/`message` field, from
+/// its pod (or component). The whole message is the sample and is looked at for evidence.
 pub fn mine_logs(
     logs: &polars::prelude::DataFrame,
     config: MinerConfig,
@@ -421,13 +428,21 @@ pub fn mine_logs(
             }
         }
         let from = pod.get(i).or_else(|| component.get(i));
-        miner.add_with_sample(message_body(&msg), &msg, ts.get(i), from);
+        // The first line: what follows in a folded entry (a stack) varies too much.
+        let first = msg.lines().next().unwrap_or_default();
+        let index = miner.add_with_sample(message_body(first), &msg, ts.get(i), from);
+        // The whole message: a folded stack trace is one entry.
+        let whole = message.get(i).unwrap_or_default();
+        if let Some(e) = super::health::evidence(whole) {
+            let have = &mut miner.clusters[index].evidence;
+            *have = Some(have.map_or(e, |h| h.min(e)));
+        }
     }
     Ok(miner.patterns())
 }
 
 /// Patterns as a frame: `count`, `first_ts`, `last_ts`, `pods` (count), `pod_list` (the
-/// first ten, comma-separated), `template`, `sample`.
+/// first ten, comma-separated), `evidence` (`go-panic`, `oom`, ...), `template`, `sample`.
 pub fn patterns_frame(
     patterns: &[Pattern],
 ) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
@@ -463,6 +478,13 @@ pub fn patterns_frame(
                     }
                     s.join(",")
                 })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "evidence".into(),
+            patterns
+                .iter()
+                .map(|p| p.evidence.map(super::health::Evidence::as_str))
                 .collect::<Vec<_>>(),
         ),
         Column::new(
