@@ -37,6 +37,9 @@ pub(crate) enum Command {
     /// Summarize pods from the pod lists in a bundle: restarts, terminations (OOMKilled,
     /// Error) and containers not ready.
     Pods(SummaryArgs),
+    /// A report of what went wrong, for CI: sources, containers with errors, restarts and
+    /// crashes, top error and warning patterns, error spikes, silences (Markdown or JSON).
+    Report(ReportArgs),
     /// Group messages into patterns (numbers, ids, IPs, UUIDs, hex masked; a Drain-style
     /// miner): count, first and last time, pods, template and a sample, most frequent first.
     Patterns(PatternsArgs),
@@ -64,6 +67,43 @@ pub(crate) struct SummaryArgs {
     /// Output format: table (sections), or every row as json or csv.
     #[arg(short = 'o', long, value_enum, default_value_t = TableFormat::Table)]
     pub(crate) output: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// Files or folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) filter: FilterArgs,
+
+    /// Output format (`--format` names the log line format, as for the other commands).
+    #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Md)]
+    pub(crate) output: ReportFormat,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+
+    /// Patterns per level.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub(crate) top: usize,
+
+    /// List containers silent for longer than this between two entries.
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub(crate) silence: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// GitHub-flavoured Markdown (for `$GITHUB_STEP_SUMMARY`).
+    Md,
+    /// JSON, stable from run to run.
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -62,6 +62,7 @@ fn main() -> ExitCode {
         Command::Pods(a) => cmd_pods(&a),
         Command::Metrics(a) => metrics::cmd_metrics(&a),
         Command::Patterns(a) => cmd_patterns(&a),
+        Command::Report(a) => cmd_report(&a),
     };
     match result {
         Ok(problems) => ExitCode::from(if problems { EXIT_PROBLEMS } else { EXIT_OK }),
@@ -323,6 +324,55 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
     }
     out.flush()?;
     Ok(report_problems(&loaded, Some(&report), true))
+}
+
+fn cmd_report(a: &args::ReportArgs) -> Result<bool> {
+    use podsift_core::report::{Report, ReportOptions, SourcesSummary};
+    let silence_ns = parse_duration_nanos(&a.silence)
+        .filter(|n| *n > 0)
+        .with_context(|| format!("invalid --silence {:?}", a.silence))?;
+    let (paths, pod_query) = split_pod_query(&a.paths)?;
+    let loaded = load(&paths, &a.input, Some(&a.filter))?;
+    let filter = build_filter(&a.filter, pod_query.as_deref(), &loaded)?;
+    let (logs, mut report) = with_progress(loaded.progress_when, "reading", |p| {
+        read_logs(&loaded.set, &loaded.plan, &filter, p)
+    })?;
+    let pods = read_pods(&loaded.set, &loaded.plan, &mut report)?;
+    let plan = &loaded.plan;
+    let sources = SourcesSummary {
+        files: loaded.set.entries().len() as u64,
+        read: plan
+            .files
+            .iter()
+            .filter(|f| f.status == podsift_core::sources::plan::FileStatus::Read)
+            .count() as u64,
+        skipped: plan.skipped().count() as u64,
+        entries: logs.height() as u64,
+        unparsed_lines: report.unparsed_lines(),
+    };
+    let r = Report::build(
+        &logs,
+        &pods,
+        sources,
+        &ReportOptions {
+            top: a.top,
+            silence_ns,
+        },
+    )?;
+    let text = match a.output {
+        args::ReportFormat::Md => r.to_markdown(),
+        args::ReportFormat::Json => r.to_json(),
+    };
+    match &a.out {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let mut out = stdout(false)?;
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(report_problems(&loaded, Some(&report), false))
 }
 
 fn cmd_patterns(a: &PatternsArgs) -> Result<bool> {

@@ -2099,3 +2099,184 @@ fn patterns_group_messages_by_template() {
     assert_eq!(rows.len(), 2);
     assert_eq!(u(&rows[0]["count"]), 10);
 }
+
+/// A bundle with planted failures: a crash-looping pod whose last run panicked, a worker with
+/// a burst of Java exceptions and an OOM kill, and a pod that went quiet.
+fn planted_bundle(dir: &TempDir) {
+    let cri = |t: &str, stream: &str, msg: &str| format!("2024-01-01T00:{t}Z {stream} F {msg}\n");
+    let mut api = Vec::new();
+    for run in 0..3 {
+        let mut s = String::new();
+        s.push_str(&cri(
+            &format!("0{run}:00.000000000"),
+            "stdout",
+            "INFO starting api",
+        ));
+        s.push_str(&cri(
+            &format!("0{run}:01.000000000"),
+            "stderr",
+            &format!("ERROR connection to 10.0.0.{run}:5432 refused"),
+        ));
+        if run == 2 {
+            for line in [
+                "panic: runtime error: index out of range [3] with length 3",
+                "",
+                "goroutine 1 [running]:",
+                "main.main()",
+                "\t/app/main.go:12 +0x1d",
+            ] {
+                s.push_str(&cri("02:02.000000000", "stderr", line));
+            }
+        }
+        api.push(s);
+    }
+    for (run, s) in api.iter().enumerate() {
+        dir.write(
+            &format!("node-a/pods/shop_api-1_0d5ad0a5-6b8a-4a3a-9c51-000000000001/app/{run}.log"),
+            s.as_bytes(),
+        );
+    }
+    let mut worker = String::new();
+    for m in 0..21 {
+        let n = if m == 10 { 12 } else { 1 };
+        for k in 0..n {
+            worker.push_str(&cri(
+                &format!("{m:02}:{k:02}.000000000"),
+                "stderr",
+                "ERROR java.lang.IllegalStateException: pool closed",
+            ));
+            worker.push_str(&cri(
+                &format!("{m:02}:{k:02}.000000001"),
+                "stderr",
+                "\tat com.example.Pool.take(Pool.java:42)",
+            ));
+        }
+        worker.push_str(&cri(
+            &format!("{m:02}:30.000000000"),
+            "stdout",
+            "WARN queue depth 7 over 5",
+        ));
+    }
+    dir.write(
+        "node-a/pods/shop_worker-1_0d5ad0a5-6b8a-4a3a-9c51-000000000002/app/0.log",
+        worker.as_bytes(),
+    );
+    let quiet = [
+        cri("00:00.000000000", "stdout", "INFO tick"),
+        cri("01:00.000000000", "stdout", "INFO tick"),
+        cri("20:00.000000000", "stdout", "INFO tick"),
+    ]
+    .concat();
+    dir.write(
+        "node-a/pods/shop_quiet-1_0d5ad0a5-6b8a-4a3a-9c51-000000000003/app/0.log",
+        quiet.as_bytes(),
+    );
+    let pod = |name: &str,
+               uid: &str,
+               restarts: u32,
+               waiting: Option<&str>,
+               reason: &str,
+               code: i32| {
+        serde_json::json!({
+            "metadata": {"name": name, "namespace": "shop", "uid": uid},
+            "spec": {"nodeName": "node-a", "containers": [{"name": "app", "image": "x"}]},
+            "status": {"phase": "Running", "containerStatuses": [{
+                "name": "app", "ready": false, "restartCount": restarts, "image": "x",
+                "state": match waiting { Some(w) => serde_json::json!({"waiting": {"reason": w}}), None => serde_json::json!({"running": {}}) },
+                "lastState": {"terminated": {"reason": reason, "exitCode": code}}
+            }]}
+        })
+    };
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "PodList", "items": [
+        pod("api-1", "0d5ad0a5-6b8a-4a3a-9c51-000000000001", 2, Some("CrashLoopBackOff"), "Error", 2),
+        pod("worker-1", "0d5ad0a5-6b8a-4a3a-9c51-000000000002", 1, None, "OOMKilled", 137),
+    ]});
+    dir.write(
+        "pods.json",
+        serde_json::to_string_pretty(&list).unwrap().as_bytes(),
+    );
+}
+
+#[test]
+fn report_finds_planted_failures_and_is_stable() {
+    let dir = TempDir::new("report");
+    planted_bundle(&dir);
+    let d = dir.path().to_str().unwrap();
+    let out = podsift(&["report", d, "-o", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = |pod: &str| -> &Value {
+        r["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["pod"] == pod)
+            .unwrap()
+    };
+    let api = row("api-1");
+    assert_eq!(
+        (
+            u(&api["restarts"]),
+            api["state_reason"].as_str(),
+            api["last_reason"].as_str(),
+            api["exit_code"].as_i64()
+        ),
+        (2, Some("CrashLoopBackOff"), Some("Error"), Some(2))
+    );
+    // Three refused connections and the panic.
+    assert_eq!(u(&api["errors"]), 4, "{api}");
+    assert_eq!(u(&api["evidence"]["go-panic"]), 1);
+    let worker = row("worker-1");
+    assert_eq!(
+        (worker["last_reason"].as_str(), worker["exit_code"].as_i64()),
+        (Some("OOMKilled"), Some(137))
+    );
+    assert_eq!(u(&worker["errors"]), 32, "{worker}");
+    assert_eq!(u(&worker["warnings"]), 21);
+    assert_eq!(u(&worker["evidence"]["java-exception"]), 32);
+    // Patterns: the exception burst first, then the refused connections of the three runs.
+    let errors = r["error_patterns"].as_array().unwrap();
+    assert_eq!(
+        errors[0]["template"],
+        "java.lang.IllegalStateException: pool closed"
+    );
+    assert_eq!(u(&errors[0]["count"]), 32);
+    assert_eq!(errors[1]["template"], "connection to <IP> refused");
+    assert_eq!(u(&errors[1]["count"]), 3);
+    assert_eq!(
+        r["warning_patterns"][0]["template"],
+        "queue depth <NUM> over <NUM>"
+    );
+    // The burst minute is a spike, and only it.
+    let spikes: Vec<&str> = r["errors_per_minute"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["spike"] == true)
+        .map(|m| m["minute"].as_str().unwrap())
+        .collect();
+    assert_eq!(spikes, ["2024-01-01T00:10:00.000000000Z"]);
+    // The quiet pod's 19 minutes.
+    let s = &r["silences"].as_array().unwrap()[0];
+    assert_eq!(
+        (s["pod"].as_str(), s["seconds"].as_i64()),
+        (Some("quiet-1"), Some(1140))
+    );
+    assert_eq!(r["silences"].as_array().unwrap().len(), 1);
+
+    // The same input, the same bytes (JSON and Markdown).
+    for fmt in ["json", "md"] {
+        let a = podsift(&["report", d, "-o", fmt]);
+        let b = podsift(&["report", d, "-o", fmt]);
+        assert_eq!(a.stdout, b.stdout, "{fmt}");
+    }
+    let md = stdout(&podsift(&["report", d]));
+    assert!(
+        md.contains("| shop | api-1 | app | 9 | 4 | 0 | 2 | Error (exit 2) | go-panic 1 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- 2024-01-01T00:10:00.000000000Z: 12 errors"),
+        "{md}"
+    );
+}

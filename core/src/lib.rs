@@ -25,6 +25,7 @@ pub mod ingest;
 pub mod level;
 pub mod metrics;
 pub mod query;
+pub mod report;
 pub mod schema;
 pub mod sources;
 pub mod table;

@@ -79,11 +79,11 @@ fn java_exception(message: &str) -> bool {
         return false;
     }
     message.lines().any(|l| {
-        let head = l.trim_start().split(": ").next().unwrap_or("");
-        let name = head.rsplit('.').next().unwrap_or("");
-        head.contains('.')
-            && !head.contains(' ')
-            && (name.ends_with("Exception") || name.ends_with("Error"))
+        // `[ERROR] ... java.lang.IllegalStateException: msg`: the word before the colon.
+        let head = l.split(": ").next().unwrap_or("");
+        let class = head.rsplit([' ', '\t']).next().unwrap_or("");
+        let name = class.rsplit('.').next().unwrap_or("");
+        class.contains('.') && (name.ends_with("Exception") || name.ends_with("Error"))
     })
 }
 
@@ -159,6 +159,10 @@ mod tests {
             ),
             (
                 "java.lang.IllegalStateException: closed\n\tat com.example.Db.query(Db.java:42)\n\tat com.example.Main.main(Main.java:7)",
+                Some(Evidence::JavaException),
+            ),
+            (
+                "2024-01-01 ERROR [main] c.e.Db - java.sql.SQLException: gone\n\tat c.e.Db.q(Db.java:1)",
                 Some(Evidence::JavaException),
             ),
             (

@@ -1,0 +1,462 @@
+//! A report of what went wrong in a bundle, for CI: what was read, each container's entries,
+//! errors, warnings, restarts and terminations, crash evidence, the top error and warning
+//! patterns, errors per minute with spikes, and silences. Built from the tables; the same
+//! input gives the same report (no wall-clock time, stable orders), so reports diff between
+//! runs. [`Report::to_json`] and [`Report::to_markdown`] render it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::query::health::{evidence, silences, spikes};
+use crate::query::patterns::{MinerConfig, TemplateMiner, message_body};
+use crate::schema::{logs as col, pods as pcol};
+
+/// What a report looks at and how.
+#[derive(Clone, Debug)]
+pub struct ReportOptions {
+    /// Patterns per level.
+    pub top: usize,
+    /// A container silent longer than this (ns) between two entries is listed.
+    pub silence_ns: i64,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            top: 10,
+            silence_ns: 5 * 60 * 1_000_000_000,
+        }
+    }
+}
+
+/// What was read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SourcesSummary {
+    /// Files found.
+    pub files: u64,
+    /// Files read (logs, and tables' files).
+    pub read: u64,
+    /// Files skipped (with a reason in `podsift sources`).
+    pub skipped: u64,
+    /// Log entries.
+    pub entries: u64,
+    /// Lines that did not parse.
+    pub unparsed_lines: u64,
+}
+
+/// One container's line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ContainerRow {
+    /// Namespace.
+    pub namespace: String,
+    /// Pod (or the component, for logs outside pods).
+    pub pod: String,
+    /// Container.
+    pub container: String,
+    /// Entries.
+    pub entries: u64,
+    /// Entries at level error or above.
+    pub errors: u64,
+    /// Entries at level warn.
+    pub warnings: u64,
+    /// Restarts: from the pods table, else the highest `<n>.log` read.
+    pub restarts: Option<u32>,
+    /// The last termination's reason (`OOMKilled`, `Error`), from the pods table.
+    pub last_reason: Option<String>,
+    /// Its exit code.
+    pub exit_code: Option<i32>,
+    /// The container's state reason now (`CrashLoopBackOff`).
+    pub state_reason: Option<String>,
+    /// Crash evidence in its entries: kind and count (`go-panic: 1`).
+    pub evidence: BTreeMap<String, u64>,
+}
+
+/// A message pattern.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PatternRow {
+    /// The template.
+    pub template: String,
+    /// Entries.
+    pub count: u64,
+    /// First time (RFC 3339), when known.
+    pub first: Option<String>,
+    /// Last time.
+    pub last: Option<String>,
+    /// The first entry, as written.
+    pub sample: String,
+    /// Pods, sorted.
+    pub pods: Vec<String>,
+}
+
+/// Errors in one minute.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MinuteRow {
+    /// The minute (RFC 3339).
+    pub minute: String,
+    /// Entries at level error or above.
+    pub errors: u64,
+    /// Far above the minutes around it.
+    pub spike: bool,
+}
+
+/// A container that wrote nothing for a while.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SilenceRow {
+    /// Namespace.
+    pub namespace: String,
+    /// Pod.
+    pub pod: String,
+    /// Container.
+    pub container: String,
+    /// Its last entry before (RFC 3339).
+    pub from: String,
+    /// Its first entry after.
+    pub to: String,
+    /// Seconds between.
+    pub seconds: i64,
+}
+
+/// The report.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// What was read.
+    pub sources: SourcesSummary,
+    /// Per container, by namespace, pod, container.
+    pub containers: Vec<ContainerRow>,
+    /// Top error patterns.
+    pub error_patterns: Vec<PatternRow>,
+    /// Top warning patterns.
+    pub warning_patterns: Vec<PatternRow>,
+    /// Errors per minute, from the first error's minute to the last's.
+    pub errors_per_minute: Vec<MinuteRow>,
+    /// Silences longer than the threshold.
+    pub silences: Vec<SilenceRow>,
+}
+
+fn rfc3339(ns: i64) -> String {
+    crate::time::format_rfc3339_nanos(ns)
+}
+
+const MINUTE: i64 = 60 * 1_000_000_000;
+
+impl Report {
+    /// Builds the report from the `logs` table (in time order) and the `pods` table.
+    pub fn build(
+        logs: &DataFrame,
+        pods: &DataFrame,
+        sources: SourcesSummary,
+        options: &ReportOptions,
+    ) -> PolarsResult<Report> {
+        let text = |df: &DataFrame, name: &str| -> PolarsResult<StringChunked> {
+            Ok(df.column(name)?.cast(&DataType::String)?.str()?.clone())
+        };
+        let ns = text(logs, col::NAMESPACE)?;
+        let pod = text(logs, col::POD)?;
+        let component = text(logs, col::COMPONENT)?;
+        let container = text(logs, col::CONTAINER)?;
+        let level = text(logs, col::LEVEL)?;
+        let message = logs.column(col::MESSAGE)?.str()?.clone();
+        let ts = logs.column(col::TS)?.cast(&DataType::Int64)?.i64()?.clone();
+        let restart = logs.column(col::RESTART)?.u32()?.clone();
+
+        type Key = (String, String, String);
+        let mut rows: BTreeMap<Key, ContainerRow> = BTreeMap::new();
+        let mut times: BTreeMap<Key, Vec<i64>> = BTreeMap::new();
+        let mut errors_at: Vec<i64> = Vec::new();
+        let config = MinerConfig::default();
+        let mut miners = [TemplateMiner::new(config), TemplateMiner::new(config)];
+        for i in 0..logs.height() {
+            let p = pod.get(i).or_else(|| component.get(i)).unwrap_or("");
+            let key = (
+                ns.get(i).unwrap_or("").to_string(),
+                p.to_string(),
+                container.get(i).unwrap_or("").to_string(),
+            );
+            let row = rows.entry(key.clone()).or_insert_with(|| ContainerRow {
+                namespace: key.0.clone(),
+                pod: key.1.clone(),
+                container: key.2.clone(),
+                ..ContainerRow::default()
+            });
+            row.entries += 1;
+            // `<n>.log` is the container's n-th restart: without a pod list, the highest
+            // seen is its restart count.
+            if let Some(r) = restart.get(i) {
+                row.restarts = Some(row.restarts.map_or(r, |have| have.max(r)));
+            }
+            let lv = level.get(i).unwrap_or("unknown");
+            let is_error = matches!(lv, "error" | "fatal");
+            let msg = message.get(i).unwrap_or("");
+            if let Some(e) = evidence(msg) {
+                *row.evidence.entry(e.as_str().to_string()).or_default() += 1;
+            }
+            let t = ts.get(i);
+            if let Some(t) = t {
+                times.entry(key).or_default().push(t);
+            }
+            let which = if is_error {
+                row.errors += 1;
+                if let Some(t) = t {
+                    errors_at.push(t);
+                }
+                Some(0)
+            } else if lv == "warn" {
+                row.warnings += 1;
+                Some(1)
+            } else {
+                None
+            };
+            if let Some(w) = which {
+                let first = msg.lines().next().unwrap_or_default();
+                miners[w].add_with_sample(message_body(first), msg, t, Some(p));
+            }
+        }
+
+        // The pods table: restarts and terminations.
+        if pods.height() > 0 {
+            let (pns, ppod, pc) = (
+                text(pods, pcol::NAMESPACE)?,
+                text(pods, pcol::POD)?,
+                text(pods, pcol::CONTAINER)?,
+            );
+            let reason = text(pods, pcol::LAST_REASON)?;
+            let state = text(pods, pcol::STATE_REASON)?;
+            let restarts = pods
+                .column(pcol::RESTARTS)?
+                .cast(&DataType::UInt32)?
+                .u32()?
+                .clone();
+            let exit = pods
+                .column(pcol::EXIT_CODE)?
+                .cast(&DataType::Int32)?
+                .i32()?
+                .clone();
+            for i in 0..pods.height() {
+                let key = (
+                    pns.get(i).unwrap_or("").to_string(),
+                    ppod.get(i).unwrap_or("").to_string(),
+                    pc.get(i).unwrap_or("").to_string(),
+                );
+                let row = rows.entry(key.clone()).or_insert_with(|| ContainerRow {
+                    namespace: key.0.clone(),
+                    pod: key.1.clone(),
+                    container: key.2.clone(),
+                    ..ContainerRow::default()
+                });
+                row.restarts = restarts.get(i);
+                row.last_reason = reason.get(i).map(str::to_string);
+                row.exit_code = exit.get(i);
+                row.state_reason = state.get(i).map(str::to_string);
+            }
+        }
+
+        let patterns = |m: &TemplateMiner| -> Vec<PatternRow> {
+            m.patterns()
+                .into_iter()
+                .take(options.top)
+                .map(|p| PatternRow {
+                    template: p.template,
+                    count: p.count,
+                    first: p.first_ts.map(rfc3339),
+                    last: p.last_ts.map(rfc3339),
+                    sample: p.sample,
+                    pods: p.pods.into_iter().collect(),
+                })
+                .collect()
+        };
+
+        let mut errors_per_minute = Vec::new();
+        if let (Some(&first), Some(&last)) = (errors_at.iter().min(), errors_at.iter().max()) {
+            let start = first.div_euclid(MINUTE);
+            let end = last.div_euclid(MINUTE);
+            // At most a week of minutes; beyond that the series says nothing per minute.
+            if end - start < 7 * 24 * 60 {
+                let mut counts = vec![0u64; (end - start + 1) as usize];
+                for t in &errors_at {
+                    counts[(t.div_euclid(MINUTE) - start) as usize] += 1;
+                }
+                let marks = spikes(&counts, 10, 5.0, 10);
+                errors_per_minute = counts
+                    .iter()
+                    .zip(marks)
+                    .enumerate()
+                    .map(|(k, (c, spike))| MinuteRow {
+                        minute: rfc3339((start + k as i64) * MINUTE),
+                        errors: *c,
+                        spike,
+                    })
+                    .collect();
+            }
+        }
+
+        let mut quiet = Vec::new();
+        for ((n, p, c), t) in &times {
+            let mut t = t.clone();
+            t.sort_unstable();
+            for s in silences(&t, options.silence_ns) {
+                quiet.push(SilenceRow {
+                    namespace: n.clone(),
+                    pod: p.clone(),
+                    container: c.clone(),
+                    from: rfc3339(s.from),
+                    to: rfc3339(s.to),
+                    seconds: (s.to - s.from) / 1_000_000_000,
+                });
+            }
+        }
+        quiet.sort_by(|a, b| b.seconds.cmp(&a.seconds).then_with(|| a.from.cmp(&b.from)));
+
+        Ok(Report {
+            sources,
+            containers: rows.into_values().collect(),
+            error_patterns: patterns(&miners[0]),
+            warning_patterns: patterns(&miners[1]),
+            errors_per_minute,
+            silences: quiet,
+        })
+    }
+
+    /// The report as pretty JSON (stable: the same input gives the same bytes).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// The report as GitHub-flavoured Markdown (for `$GITHUB_STEP_SUMMARY`). Log text is put
+    /// in code spans with backticks and pipes neutralised.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let s = &self.sources;
+        let _ = writeln!(out, "# podsift report\n");
+        let _ = writeln!(
+            out,
+            "{} files found, {} read, {} skipped; {} entries, {} unparsed lines.\n",
+            s.files, s.read, s.skipped, s.entries, s.unparsed_lines
+        );
+        let troubled: Vec<&ContainerRow> = self
+            .containers
+            .iter()
+            .filter(|c| {
+                c.errors > 0
+                    || c.restarts.is_some_and(|r| r > 0)
+                    || c.last_reason.is_some()
+                    || !c.evidence.is_empty()
+            })
+            .collect();
+        let _ = writeln!(out, "## Containers with errors, restarts or crashes\n");
+        if troubled.is_empty() {
+            let _ = writeln!(out, "None.\n");
+        } else {
+            let _ = writeln!(
+                out,
+                "| namespace | pod | container | entries | errors | warnings | restarts | last termination | evidence |\n|---|---|---|---:|---:|---:|---:|---|---|"
+            );
+            for c in troubled {
+                let term = match (&c.last_reason, c.exit_code) {
+                    (Some(r), Some(e)) => format!("{r} (exit {e})"),
+                    (Some(r), None) => r.clone(),
+                    (None, Some(e)) => format!("exit {e}"),
+                    (None, None) => String::new(),
+                };
+                let ev: Vec<String> = c.evidence.iter().map(|(k, n)| format!("{k} {n}")).collect();
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    cell(&c.namespace),
+                    cell(&c.pod),
+                    cell(&c.container),
+                    c.entries,
+                    c.errors,
+                    c.warnings,
+                    c.restarts.map(|r| r.to_string()).unwrap_or_default(),
+                    cell(&term),
+                    ev.join(", ")
+                );
+            }
+            let _ = writeln!(out);
+        }
+        for (title, rows) in [
+            ("Top error patterns", &self.error_patterns),
+            ("Top warning patterns", &self.warning_patterns),
+        ] {
+            let _ = writeln!(out, "## {title}\n");
+            if rows.is_empty() {
+                let _ = writeln!(out, "None.\n");
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "| count | first | last | pods | pattern |\n|---:|---|---|---|---|"
+            );
+            for p in rows {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    p.count,
+                    p.first.as_deref().unwrap_or(""),
+                    p.last.as_deref().unwrap_or(""),
+                    cell(&p.pods.join(", ")),
+                    code(&p.template)
+                );
+            }
+            let _ = writeln!(out);
+        }
+        let spikes: Vec<&MinuteRow> = self.errors_per_minute.iter().filter(|m| m.spike).collect();
+        let _ = writeln!(out, "## Error spikes\n");
+        if spikes.is_empty() {
+            let _ = writeln!(out, "None.\n");
+        } else {
+            for m in spikes {
+                let _ = writeln!(out, "- {}: {} errors", m.minute, m.errors);
+            }
+            let _ = writeln!(out);
+        }
+        let _ = writeln!(out, "## Silences\n");
+        if self.silences.is_empty() {
+            let _ = writeln!(out, "None.\n");
+        } else {
+            for s in &self.silences {
+                let _ = writeln!(
+                    out,
+                    "- {}/{} {}: nothing for {} s, {} to {}",
+                    cell(&s.namespace),
+                    cell(&s.pod),
+                    cell(&s.container),
+                    s.seconds,
+                    s.from,
+                    s.to
+                );
+            }
+            let _ = writeln!(out);
+        }
+        out
+    }
+}
+
+/// A table cell: pipes and newlines neutralised.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// A code span that survives any backticks inside.
+fn code(s: &str) -> String {
+    let s = cell(s);
+    let ticks = (1..).find(|n| !s.contains(&"`".repeat(*n))).unwrap_or(1);
+    let fence = "`".repeat(ticks);
+    format!("{fence} {s} {fence}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_spans_survive_backticks_and_pipes() {
+        assert_eq!(code("a|b"), "` a\\|b `");
+        assert_eq!(code("x ` y"), "`` x ` y ``");
+    }
+}
