@@ -93,6 +93,11 @@ pub(crate) struct ReportArgs {
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub(crate) top: usize,
 
+    /// A YAML file of rules (max_errors, forbid_pattern, max_restarts, forbid_termination,
+    /// max_error_rate_per_min, require_pod); a failed rule makes the exit code 3.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) rules: Option<PathBuf>,
+
     /// List containers silent for longer than this between two entries.
     #[arg(long, default_value = "5m", value_name = "DURATION")]
     pub(crate) silence: String,
@@ -104,6 +109,8 @@ pub(crate) enum ReportFormat {
     Md,
     /// JSON, stable from run to run.
     Json,
+    /// JUnit XML: one test case per rule.
+    Junit,
 }
 
 #[derive(Debug, Args)]

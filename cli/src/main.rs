@@ -48,6 +48,8 @@ const EXIT_OK: u8 = 0;
 const EXIT_PROBLEMS: u8 = 1;
 /// Exit code: usage or fatal error.
 const EXIT_FATAL: u8 = 2;
+/// Exit code: `podsift report` with a rule that failed.
+const EXIT_RULE_FAILED: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -62,7 +64,12 @@ fn main() -> ExitCode {
         Command::Pods(a) => cmd_pods(&a),
         Command::Metrics(a) => metrics::cmd_metrics(&a),
         Command::Patterns(a) => cmd_patterns(&a),
-        Command::Report(a) => cmd_report(&a),
+        Command::Report(a) => match cmd_report(&a) {
+            // A failed rule outranks skipped input.
+            Ok(Some(code)) => return ExitCode::from(code),
+            Ok(None) => Ok(false),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(problems) => ExitCode::from(if problems { EXIT_PROBLEMS } else { EXIT_OK }),
@@ -326,8 +333,22 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
     Ok(report_problems(&loaded, Some(&report), true))
 }
 
-fn cmd_report(a: &args::ReportArgs) -> Result<bool> {
+/// The exit code when it is not 0: 3 when a rule failed, else 1 when input was skipped.
+fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
+    use podsift_core::report::rules::{check, parse_rules, to_junit};
     use podsift_core::report::{Report, ReportOptions, SourcesSummary};
+    let rules = match &a.rules {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(
+                parse_rules(&text)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("{}: not a valid rules file", path.display()))?,
+            )
+        }
+        None => None,
+    };
     let silence_ns = parse_duration_nanos(&a.silence)
         .filter(|n| *n > 0)
         .with_context(|| format!("invalid --silence {:?}", a.silence))?;
@@ -350,7 +371,7 @@ fn cmd_report(a: &args::ReportArgs) -> Result<bool> {
         entries: logs.height() as u64,
         unparsed_lines: report.unparsed_lines(),
     };
-    let r = Report::build(
+    let mut r = Report::build(
         &logs,
         &pods,
         sources,
@@ -359,9 +380,13 @@ fn cmd_report(a: &args::ReportArgs) -> Result<bool> {
             silence_ns,
         },
     )?;
+    if let Some(rules) = &rules {
+        r.rules = check(rules, &r, &logs)?;
+    }
     let text = match a.output {
         args::ReportFormat::Md => r.to_markdown(),
         args::ReportFormat::Json => r.to_json(),
+        args::ReportFormat::Junit => to_junit(&r.rules),
     };
     match &a.out {
         Some(path) => std::fs::write(path, text)
@@ -372,7 +397,14 @@ fn cmd_report(a: &args::ReportArgs) -> Result<bool> {
             out.flush()?;
         }
     }
-    Ok(report_problems(&loaded, Some(&report), false))
+    let problems = report_problems(&loaded, Some(&report), false);
+    Ok(if r.rules.iter().any(|x| !x.passed) {
+        Some(EXIT_RULE_FAILED)
+    } else if problems {
+        Some(EXIT_PROBLEMS)
+    } else {
+        None
+    })
 }
 
 fn cmd_patterns(a: &PatternsArgs) -> Result<bool> {

@@ -2280,3 +2280,138 @@ fn report_finds_planted_failures_and_is_stable() {
         "{md}"
     );
 }
+
+#[test]
+fn report_rules_pass_and_fail_with_evidence_and_junit() {
+    let dir = TempDir::new("report-rules");
+    planted_bundle(&dir);
+    let rules = dir.write(
+        "rules.yaml",
+        br#"rules:
+  - name: few errors per pod
+    max_errors: 10
+  - name: few errors in shop
+    max_errors: 100
+    per: namespace
+    namespace: shop
+  - name: no OOM kills
+    forbid_termination: [OOMKilled]
+  - name: no panics
+    forbid_pattern: 'panic:'
+  - name: at most one restart
+    max_restarts: 1
+  - name: error rate
+    max_error_rate_per_min: 20
+  - name: api runs
+    require_pod: 'api-.*'
+  - name: db runs
+    require_pod: 'db-.*'
+"#,
+    );
+    let d = dir.path().join("node-a");
+    let pods = dir.path().join("pods.json");
+    let args = |fmt: &str| -> Vec<String> {
+        vec![
+            "report".into(),
+            d.to_str().unwrap().into(),
+            pods.to_str().unwrap().into(),
+            "--rules".into(),
+            rules.to_str().unwrap().into(),
+            "-o".into(),
+            fmt.into(),
+        ]
+    };
+    let run = |fmt: &str| {
+        let a = args(fmt);
+        podsift(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let out = run("json");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(String, bool, usize)> = r["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["name"].as_str().unwrap().to_string(),
+                x["passed"].as_bool().unwrap(),
+                x["evidence"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    let want = [
+        ("few errors per pod", false, 1),
+        ("few errors in shop", true, 0),
+        ("no OOM kills", false, 1),
+        ("no panics", false, 1),
+        ("at most one restart", false, 1),
+        ("error rate", true, 0),
+        ("api runs", true, 0),
+        ("db runs", false, 1),
+    ];
+    assert_eq!(
+        got,
+        want.iter()
+            .map(|(n, p, e)| (n.to_string(), *p, *e))
+            .collect::<Vec<_>>()
+    );
+    let ev = |i: usize| r["rules"][i]["evidence"][0].as_str().unwrap().to_string();
+    assert_eq!(ev(0), "shop/worker-1: 32 errors (at most 10)");
+    assert_eq!(
+        ev(2),
+        "shop/worker-1/app: last terminated OOMKilled (exit 137)"
+    );
+    assert!(
+        ev(3).ends_with(
+            "shop/api-1/app: panic: runtime error: index out of range [3] with length 3"
+        ),
+        "{}",
+        ev(3)
+    );
+    assert_eq!(ev(4), "shop/api-1/app: 2 restarts (at most 1)");
+
+    // JUnit: one test case per rule, failures with their evidence, as a parser reads it.
+    let out = run("junit");
+    assert_eq!(out.status.code(), Some(3));
+    let mut reader = quick_xml::Reader::from_reader(&out.stdout[..]);
+    let mut cases = 0;
+    let mut failures = Vec::new();
+    let mut in_failure = false;
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).expect("well-formed XML") {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)
+                if e.name().as_ref() == b"testcase" =>
+            {
+                cases += 1;
+            }
+            quick_xml::events::Event::Start(e) if e.name().as_ref() == b"failure" => {
+                in_failure = true;
+            }
+            quick_xml::events::Event::Text(t) if in_failure => {
+                failures.push(t.decode().unwrap().into_owned());
+                in_failure = false;
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    assert_eq!(cases, 8);
+    assert_eq!(failures.len(), 5);
+    assert!(
+        failures.contains(&"shop/worker-1: 32 errors (at most 10)".to_string()),
+        "{failures:?}"
+    );
+
+    // Markdown says which failed; without rules, exit 0.
+    let md = stdout(&run("md"));
+    assert!(md.contains("## Rules: 5 of 8 failed"), "{md}");
+    assert!(
+        md.contains("- **FAIL** no OOM kills (`forbid_termination`)"),
+        "{md}"
+    );
+    let out = podsift(&["report", d.to_str().unwrap(), pods.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -4,6 +4,8 @@
 //! input gives the same report (no wall-clock time, stable orders), so reports diff between
 //! runs. [`Report::to_json`] and [`Report::to_markdown`] render it.
 
+pub mod rules;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -134,6 +136,8 @@ pub struct Report {
     pub errors_per_minute: Vec<MinuteRow>,
     /// Silences longer than the threshold.
     pub silences: Vec<SilenceRow>,
+    /// Rules checked (empty without a rules file).
+    pub rules: Vec<rules::RuleResult>,
 }
 
 fn rfc3339(ns: i64) -> String {
@@ -316,6 +320,7 @@ impl Report {
             warning_patterns: patterns(&miners[1]),
             errors_per_minute,
             silences: quiet,
+            rules: Vec::new(),
         })
     }
 
@@ -337,6 +342,18 @@ impl Report {
             "{} files found, {} read, {} skipped; {} entries, {} unparsed lines.\n",
             s.files, s.read, s.skipped, s.entries, s.unparsed_lines
         );
+        if !self.rules.is_empty() {
+            let failed = self.rules.iter().filter(|r| !r.passed).count();
+            let _ = writeln!(out, "## Rules: {} of {} failed\n", failed, self.rules.len());
+            for r in &self.rules {
+                let mark = if r.passed { "pass" } else { "FAIL" };
+                let _ = writeln!(out, "- **{mark}** {} (`{}`)", cell(&r.name), r.check);
+                for e in &r.evidence {
+                    let _ = writeln!(out, "  - {}", code(e));
+                }
+            }
+            let _ = writeln!(out);
+        }
         let troubled: Vec<&ContainerRow> = self
             .containers
             .iter()

@@ -1,0 +1,406 @@
+//! Rules a report checks (a YAML file), each passing or failing with its evidence:
+//!
+//! ```yaml
+//! rules:
+//!   - name: few errors per pod
+//!     max_errors: 10          # per pod (or per: namespace | container)
+//!     namespace: shop         # optional scope (regexes): namespace, pod, container
+//!   - name: no OOM kills
+//!     forbid_termination: [OOMKilled]
+//!   - name: no panics
+//!     forbid_pattern: 'panic:|fatal error:'
+//!   - name: restarts
+//!     max_restarts: 3
+//!   - name: error rate
+//!     max_error_rate_per_min: 20
+//!   - name: api is there
+//!     require_pod: 'api-.*'
+//! ```
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::Report;
+use crate::schema::logs as col;
+
+/// A rules file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    /// The rules, checked in order.
+    pub rules: Vec<Rule>,
+}
+
+/// One rule: a name, an optional scope, and exactly one check.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Shown in reports and as the JUnit test case.
+    pub name: Option<String>,
+    /// Scope: namespaces (regex, whole name).
+    pub namespace: Option<String>,
+    /// Scope: pods (regex, whole name).
+    pub pod: Option<String>,
+    /// Scope: containers (regex, whole name).
+    pub container: Option<String>,
+    /// What `max_errors` counts per: `pod` (default), `namespace`, `container`, `all`.
+    pub per: Option<String>,
+    /// At most this many error entries per `per`.
+    pub max_errors: Option<u64>,
+    /// No entry whose message matches this regex.
+    pub forbid_pattern: Option<String>,
+    /// At most this many restarts per container.
+    pub max_restarts: Option<u32>,
+    /// No container whose last termination is one of these (`OOMKilled`, `Error`).
+    pub forbid_termination: Option<Vec<String>>,
+    /// At most this many errors in any minute.
+    pub max_error_rate_per_min: Option<u64>,
+    /// A pod matching this regex must have written entries.
+    pub require_pod: Option<String>,
+}
+
+/// A rule's outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleResult {
+    /// Its name (or a description of the check).
+    pub name: String,
+    /// The check (`max_errors`, ...).
+    pub check: String,
+    /// Whether it holds.
+    pub passed: bool,
+    /// Why it failed: one line per offender (at most 20, then a count).
+    pub evidence: Vec<String>,
+}
+
+/// Reads a rules file (YAML or JSON), checking that every rule has exactly one check and
+/// valid regexes.
+pub fn parse_rules(text: &str) -> Result<RulesFile, String> {
+    let file: RulesFile = serde_norway::from_str(text).map_err(|e| e.to_string())?;
+    for (i, r) in file.rules.iter().enumerate() {
+        let checks = [
+            r.max_errors.is_some(),
+            r.forbid_pattern.is_some(),
+            r.max_restarts.is_some(),
+            r.forbid_termination.is_some(),
+            r.max_error_rate_per_min.is_some(),
+            r.require_pod.is_some(),
+        ]
+        .iter()
+        .filter(|c| **c)
+        .count();
+        let which = r.name.clone().unwrap_or_else(|| format!("rule {}", i + 1));
+        if checks != 1 {
+            return Err(format!(
+                "{which}: a rule has exactly one check ({checks} given)"
+            ));
+        }
+        for re in [
+            &r.namespace,
+            &r.pod,
+            &r.container,
+            &r.forbid_pattern,
+            &r.require_pod,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            Regex::new(re).map_err(|e| format!("{which}: invalid regex {re:?}: {e}"))?;
+        }
+        if let Some(p) = &r.per
+            && !matches!(p.as_str(), "pod" | "namespace" | "container" | "all")
+        {
+            return Err(format!("{which}: per is pod, namespace, container or all"));
+        }
+    }
+    Ok(file)
+}
+
+fn whole(re: &Option<String>) -> Option<Regex> {
+    re.as_ref()
+        .map(|r| Regex::new(&format!("^(?:{r})$")).expect("checked in parse_rules"))
+}
+
+const MAX_EVIDENCE: usize = 20;
+
+fn cap(mut v: Vec<String>) -> Vec<String> {
+    if v.len() > MAX_EVIDENCE {
+        let more = v.len() - MAX_EVIDENCE;
+        v.truncate(MAX_EVIDENCE);
+        v.push(format!("... and {more} more"));
+    }
+    v
+}
+
+/// Checks `rules` against a built report and the `logs` table it came from.
+pub fn check(
+    rules: &RulesFile,
+    report: &Report,
+    logs: &DataFrame,
+) -> PolarsResult<Vec<RuleResult>> {
+    let mut out = Vec::new();
+    for (i, r) in rules.rules.iter().enumerate() {
+        let (ns_re, pod_re, c_re) = (whole(&r.namespace), whole(&r.pod), whole(&r.container));
+        let in_scope = |ns: &str, pod: &str, c: &str| {
+            ns_re.as_ref().is_none_or(|re| re.is_match(ns))
+                && pod_re.as_ref().is_none_or(|re| re.is_match(pod))
+                && c_re.as_ref().is_none_or(|re| re.is_match(c))
+        };
+        let rows = report
+            .containers
+            .iter()
+            .filter(|c| in_scope(&c.namespace, &c.pod, &c.container));
+        let (check, evidence): (&str, Vec<String>) = if let Some(max) = r.max_errors {
+            let per = r.per.as_deref().unwrap_or("pod");
+            let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+            for c in rows {
+                let key = match per {
+                    "namespace" => c.namespace.clone(),
+                    "container" => format!("{}/{}/{}", c.namespace, c.pod, c.container),
+                    "all" => "all".into(),
+                    _ => format!("{}/{}", c.namespace, c.pod),
+                };
+                *counts.entry(key).or_default() += c.errors;
+            }
+            let bad = counts
+                .into_iter()
+                .filter(|(_, n)| *n > max)
+                .map(|(k, n)| format!("{k}: {n} errors (at most {max})"))
+                .collect();
+            ("max_errors", bad)
+        } else if let Some(max) = r.max_restarts {
+            let bad = rows
+                .filter(|c| c.restarts.is_some_and(|n| n > max))
+                .map(|c| {
+                    format!(
+                        "{}/{}/{}: {} restarts (at most {max})",
+                        c.namespace,
+                        c.pod,
+                        c.container,
+                        c.restarts.unwrap_or(0)
+                    )
+                })
+                .collect();
+            ("max_restarts", bad)
+        } else if let Some(reasons) = &r.forbid_termination {
+            let bad = rows
+                .filter(|c| c.last_reason.as_ref().is_some_and(|x| reasons.contains(x)))
+                .map(|c| {
+                    format!(
+                        "{}/{}/{}: last terminated {}{}",
+                        c.namespace,
+                        c.pod,
+                        c.container,
+                        c.last_reason.as_deref().unwrap_or(""),
+                        c.exit_code
+                            .map(|e| format!(" (exit {e})"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            ("forbid_termination", bad)
+        } else if let Some(max) = r.max_error_rate_per_min {
+            let bad = if r.namespace.is_some() || r.pod.is_some() || r.container.is_some() {
+                // Per-minute counts of the scoped containers, from the logs.
+                scoped_minutes(logs, &in_scope)?
+                    .into_iter()
+                    .filter(|(_, n)| *n > max)
+                    .map(|(m, n)| format!("{m}: {n} errors (at most {max} a minute)"))
+                    .collect()
+            } else {
+                report
+                    .errors_per_minute
+                    .iter()
+                    .filter(|m| m.errors > max)
+                    .map(|m| format!("{}: {} errors (at most {max} a minute)", m.minute, m.errors))
+                    .collect()
+            };
+            ("max_error_rate_per_min", bad)
+        } else if let Some(re) = &r.require_pod {
+            let re = whole(&Some(re.clone())).expect("a regex");
+            let found = report.containers.iter().any(|c| {
+                c.entries > 0 && re.is_match(&c.pod) && in_scope(&c.namespace, &c.pod, &c.container)
+            });
+            let bad = if found {
+                Vec::new()
+            } else {
+                vec![format!(
+                    "no pod matching {:?} wrote entries",
+                    r.require_pod.as_deref().unwrap_or("")
+                )]
+            };
+            ("require_pod", bad)
+        } else if let Some(pattern) = &r.forbid_pattern {
+            let re = Regex::new(pattern).expect("checked in parse_rules");
+            ("forbid_pattern", matching_entries(logs, &re, &in_scope)?)
+        } else {
+            ("none", Vec::new())
+        };
+        out.push(RuleResult {
+            name: r
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("rule {} ({check})", i + 1)),
+            check: check.to_string(),
+            passed: evidence.is_empty(),
+            evidence: cap(evidence),
+        });
+    }
+    Ok(out)
+}
+
+struct LogColumns {
+    ns: StringChunked,
+    pod: StringChunked,
+    container: StringChunked,
+    level: StringChunked,
+    message: StringChunked,
+    ts: Int64Chunked,
+}
+
+fn columns(logs: &DataFrame) -> PolarsResult<LogColumns> {
+    let text = |name: &str| -> PolarsResult<StringChunked> {
+        Ok(logs.column(name)?.cast(&DataType::String)?.str()?.clone())
+    };
+    Ok(LogColumns {
+        ns: text(col::NAMESPACE)?,
+        pod: text(col::POD)?,
+        container: text(col::CONTAINER)?,
+        level: text(col::LEVEL)?,
+        message: logs.column(col::MESSAGE)?.str()?.clone(),
+        ts: logs.column(col::TS)?.cast(&DataType::Int64)?.i64()?.clone(),
+    })
+}
+
+fn scoped_minutes(
+    logs: &DataFrame,
+    in_scope: &dyn Fn(&str, &str, &str) -> bool,
+) -> PolarsResult<BTreeMap<String, u64>> {
+    let c = columns(logs)?;
+    let mut out: BTreeMap<i64, u64> = BTreeMap::new();
+    for i in 0..logs.height() {
+        let (ns, pod, ct) = (
+            c.ns.get(i).unwrap_or(""),
+            c.pod.get(i).unwrap_or(""),
+            c.container.get(i).unwrap_or(""),
+        );
+        if matches!(c.level.get(i), Some("error" | "fatal"))
+            && in_scope(ns, pod, ct)
+            && let Some(t) = c.ts.get(i)
+        {
+            *out.entry(t.div_euclid(super::MINUTE)).or_default() += 1;
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(m, n)| (super::rfc3339(m * super::MINUTE), n))
+        .collect())
+}
+
+fn matching_entries(
+    logs: &DataFrame,
+    re: &Regex,
+    in_scope: &dyn Fn(&str, &str, &str) -> bool,
+) -> PolarsResult<Vec<String>> {
+    let c = columns(logs)?;
+    let mut out = Vec::new();
+    for i in 0..logs.height() {
+        let msg = c.message.get(i).unwrap_or("");
+        let (ns, pod, ct) = (
+            c.ns.get(i).unwrap_or(""),
+            c.pod.get(i).unwrap_or(""),
+            c.container.get(i).unwrap_or(""),
+        );
+        if in_scope(ns, pod, ct) && re.is_match(msg) {
+            let first = msg.lines().next().unwrap_or("");
+            let first: String = first.chars().take(200).collect();
+            out.push(format!(
+                "{} {ns}/{pod}/{ct}: {first}",
+                c.ts.get(i).map(super::rfc3339).unwrap_or_default()
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The rules as JUnit XML: one test case per rule, a failure with the evidence when it fails.
+pub fn to_junit(results: &[RuleResult]) -> String {
+    let failures = results.iter().filter(|r| !r.passed).count();
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    s.push_str(&format!(
+        "<testsuites name=\"podsift\" tests=\"{}\" failures=\"{failures}\">\n  <testsuite name=\"podsift rules\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n",
+        results.len(),
+        results.len()
+    ));
+    for r in results {
+        s.push_str(&format!(
+            "    <testcase classname=\"podsift.rules.{}\" name=\"{}\"",
+            xml(&r.check),
+            xml(&r.name)
+        ));
+        if r.passed {
+            s.push_str("/>\n");
+        } else {
+            let first = r.evidence.first().map(String::as_str).unwrap_or("failed");
+            s.push_str(&format!(
+                ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
+                xml(first),
+                xml(&r.check),
+                xml(&r.evidence.join("\n"))
+            ));
+        }
+    }
+    s.push_str("  </testsuite>\n</testsuites>\n");
+    s
+}
+
+/// Escapes text for XML (and drops the control characters XML 1.0 cannot hold).
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' | '\t' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_files_are_checked() {
+        assert!(parse_rules("rules:\n  - max_errors: 3\n").is_ok());
+        assert!(parse_rules("rules:\n  - max_errors: 3\n    max_restarts: 1\n").is_err());
+        assert!(parse_rules("rules:\n  - {}\n").is_err());
+        assert!(parse_rules("rules:\n  - forbid_pattern: '('\n").is_err());
+        assert!(
+            parse_rules("rules:\n  - max_error: 3\n").is_err(),
+            "unknown key"
+        );
+        assert!(parse_rules("rules:\n  - max_errors: 3\n    per: node\n").is_err());
+    }
+
+    #[test]
+    fn junit_escapes() {
+        let x = to_junit(&[RuleResult {
+            name: "a<b".into(),
+            check: "forbid_pattern".into(),
+            passed: false,
+            evidence: vec!["<script>\"x\"&\u{1}".into()],
+        }]);
+        assert!(x.contains("name=\"a&lt;b\""));
+        assert!(x.contains("&lt;script&gt;&quot;x&quot;&amp;\u{FFFD}"));
+        assert!(!x.contains("<script>"));
+    }
+}
