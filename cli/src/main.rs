@@ -380,6 +380,10 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
             silence_ns,
         },
     )?;
+    let audit = read_audit(&loaded.set, &loaded.plan, &mut report)?;
+    let events = read_events(&loaded.set, &loaded.plan, &mut report)?;
+    r.add_audit_and_events(&audit, &events, a.top)?;
+    r.sources.unparsed_lines = report.unparsed_lines();
     if let Some(rules) = &rules {
         r.rules = check(rules, &r, &logs)?;
     }

@@ -2415,3 +2415,44 @@ fn report_rules_pass_and_fail_with_evidence_and_junit() {
     let out = podsift(&["report", d.to_str().unwrap(), pods.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn report_audit_and_event_sections_agree_with_sql() {
+    let root = realdata().join("04_audit_and_events");
+    let r = root.to_str().unwrap();
+    let out = podsift(&["report", r, "-o", "json", "--top", "50"]);
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        stderr(&out)
+    );
+    let rep: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failures: u64 = rep["audit_failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| u(&f["count"]))
+        .sum();
+    let sql = |q: &str| -> Vec<Value> { ndjson(&podsift(&["sql", r, q, "-o", "json"])) };
+    let want = sql(
+        "SELECT COUNT(DISTINCT audit_id) AS n FROM audit WHERE code >= 400 AND stage = 'ResponseComplete'",
+    );
+    assert!(failures > 0);
+    assert_eq!(failures, u(&want[0]["n"]));
+    let warnings: u64 = rep["warning_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| u(&w["count"]))
+        .sum();
+    let want = sql(
+        "SELECT SUM(CASE WHEN count > 0 THEN count ELSE 1 END) AS n FROM events WHERE type = 'Warning'",
+    );
+    assert!(warnings > 0);
+    assert_eq!(warnings, u(&want[0]["n"]));
+    let slow = rep["slowest_requests"].as_array().unwrap();
+    assert!(
+        slow.windows(2)
+            .all(|w| u(&w[0]["latency_ms"]) >= u(&w[1]["latency_ms"]))
+    );
+}

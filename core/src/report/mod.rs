@@ -121,6 +121,57 @@ pub struct SilenceRow {
     pub seconds: i64,
 }
 
+/// Failed API requests of one kind (audit log).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditFailureRow {
+    /// User.
+    pub user: String,
+    /// Verb.
+    pub verb: String,
+    /// Resource (with subresource: `pods/exec`).
+    pub resource: String,
+    /// HTTP status code.
+    pub code: u32,
+    /// Requests.
+    pub count: u64,
+}
+
+/// One slow API request (audit log).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SlowRequestRow {
+    /// When it completed.
+    pub ts: Option<String>,
+    /// User.
+    pub user: String,
+    /// Verb.
+    pub verb: String,
+    /// Request URI.
+    pub uri: String,
+    /// Status code.
+    pub code: Option<u32>,
+    /// Milliseconds from received to completed.
+    pub latency_ms: u64,
+}
+
+/// Warning events of one reason and object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WarningEventRow {
+    /// Reason (`BackOff`, `FailedScheduling`).
+    pub reason: String,
+    /// Object kind.
+    pub kind: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Object name.
+    pub name: String,
+    /// Occurrences (the events' counts summed).
+    pub count: u64,
+    /// Last time.
+    pub last: Option<String>,
+    /// The latest message.
+    pub message: String,
+}
+
 /// The report.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -138,6 +189,12 @@ pub struct Report {
     pub silences: Vec<SilenceRow>,
     /// Rules checked (empty without a rules file).
     pub rules: Vec<rules::RuleResult>,
+    /// Failed API requests by user, verb, resource and code (from audit logs).
+    pub audit_failures: Vec<AuditFailureRow>,
+    /// The slowest API requests.
+    pub slowest_requests: Vec<SlowRequestRow>,
+    /// Warning events by reason and object.
+    pub warning_events: Vec<WarningEventRow>,
 }
 
 fn rfc3339(ns: i64) -> String {
@@ -320,8 +377,167 @@ impl Report {
             warning_patterns: patterns(&miners[1]),
             errors_per_minute,
             silences: quiet,
-            rules: Vec::new(),
+            ..Report::default()
         })
+    }
+
+    /// Adds the audit sections (failed requests, slowest requests) and Warning events, from
+    /// the `audit` and `events` tables (either may be empty).
+    pub fn add_audit_and_events(
+        &mut self,
+        audit: &DataFrame,
+        events: &DataFrame,
+        top: usize,
+    ) -> PolarsResult<()> {
+        use crate::schema::{audit as acol, events as ecol};
+        let text = |df: &DataFrame, name: &str| -> PolarsResult<StringChunked> {
+            Ok(df.column(name)?.cast(&DataType::String)?.str()?.clone())
+        };
+        if audit.height() > 0 {
+            let stage = text(audit, acol::STAGE)?;
+            let user = text(audit, acol::USER)?;
+            let verb = text(audit, acol::VERB)?;
+            let resource = text(audit, acol::RESOURCE)?;
+            let sub = text(audit, acol::SUBRESOURCE)?;
+            let uri = text(audit, acol::REQUEST_URI)?;
+            let code = audit
+                .column(acol::CODE)?
+                .cast(&DataType::UInt32)?
+                .u32()?
+                .clone();
+            let latency = audit
+                .column(acol::LATENCY_MS)?
+                .cast(&DataType::Float64)?
+                .f64()?
+                .clone();
+            let ts = audit
+                .column(acol::TS)?
+                .cast(&DataType::Int64)?
+                .i64()?
+                .clone();
+            // One row per request: its completion (or panic) stage when the log has stages.
+            let staged = stage
+                .iter()
+                .any(|s| matches!(s, Some("ResponseComplete" | "Panic")));
+            let id = text(audit, acol::AUDIT_ID)?;
+            let mut seen = std::collections::HashSet::new();
+            let mut failures: BTreeMap<(String, String, String, u32), u64> = BTreeMap::new();
+            let mut slow: Vec<SlowRequestRow> = Vec::new();
+            for i in 0..audit.height() {
+                if staged && !matches!(stage.get(i), Some("ResponseComplete" | "Panic")) {
+                    continue;
+                }
+                // The same event in two files (a copy, a rotation overlap) once.
+                if let Some(id) = id.get(i).filter(|x| !x.is_empty())
+                    && !seen.insert((id, stage.get(i)))
+                {
+                    continue;
+                }
+                let res = match (resource.get(i), sub.get(i)) {
+                    (Some(r), Some(s)) if !s.is_empty() => format!("{r}/{s}"),
+                    (Some(r), _) => r.to_string(),
+                    _ => String::new(),
+                };
+                let c = code.get(i);
+                if let Some(c) = c.filter(|c| *c >= 400) {
+                    *failures
+                        .entry((
+                            user.get(i).unwrap_or("").to_string(),
+                            verb.get(i).unwrap_or("").to_string(),
+                            res,
+                            c,
+                        ))
+                        .or_default() += 1;
+                }
+                if let Some(l) = latency.get(i).filter(|l| l.is_finite() && *l >= 0.0) {
+                    slow.push(SlowRequestRow {
+                        ts: ts.get(i).map(rfc3339),
+                        user: user.get(i).unwrap_or("").to_string(),
+                        verb: verb.get(i).unwrap_or("").to_string(),
+                        uri: uri.get(i).unwrap_or("").to_string(),
+                        code: c,
+                        latency_ms: l.round() as u64,
+                    });
+                }
+            }
+            let mut f: Vec<AuditFailureRow> = failures
+                .into_iter()
+                .map(|((user, verb, resource, code), count)| AuditFailureRow {
+                    user,
+                    verb,
+                    resource,
+                    code,
+                    count,
+                })
+                .collect();
+            f.sort_by_key(|x| std::cmp::Reverse(x.count));
+            f.truncate(top);
+            self.audit_failures = f;
+            slow.sort_by(|a, b| {
+                b.latency_ms
+                    .cmp(&a.latency_ms)
+                    .then_with(|| a.ts.cmp(&b.ts))
+                    .then_with(|| a.uri.cmp(&b.uri))
+            });
+            slow.truncate(top);
+            self.slowest_requests = slow;
+        }
+        if events.height() > 0 {
+            let kind = text(events, ecol::TYPE)?;
+            let reason = text(events, ecol::REASON)?;
+            let okind = text(events, ecol::OBJECT_KIND)?;
+            let ns = text(events, ecol::NAMESPACE)?;
+            let name = text(events, ecol::OBJECT_NAME)?;
+            let message = text(events, ecol::MESSAGE)?;
+            let count = events
+                .column(ecol::COUNT)?
+                .cast(&DataType::UInt64)?
+                .u64()?
+                .clone();
+            let last = events
+                .column(ecol::LAST_TS)?
+                .cast(&DataType::Int64)?
+                .i64()?
+                .clone();
+            type Key = (String, String, String, String);
+            let mut rows: BTreeMap<Key, (u64, Option<i64>, String)> = BTreeMap::new();
+            for i in 0..events.height() {
+                if kind.get(i) != Some("Warning") {
+                    continue;
+                }
+                let key = (
+                    reason.get(i).unwrap_or("").to_string(),
+                    okind.get(i).unwrap_or("").to_string(),
+                    ns.get(i).unwrap_or("").to_string(),
+                    name.get(i).unwrap_or("").to_string(),
+                );
+                let e = rows.entry(key).or_insert((0, None, String::new()));
+                e.0 += count.get(i).unwrap_or(1).max(1);
+                let t = last.get(i);
+                if t >= e.1 {
+                    e.1 = t;
+                    e.2 = message.get(i).unwrap_or("").to_string();
+                }
+            }
+            let mut w: Vec<WarningEventRow> = rows
+                .into_iter()
+                .map(
+                    |((reason, kind, namespace, name), (count, last, message))| WarningEventRow {
+                        reason,
+                        kind,
+                        namespace,
+                        name,
+                        count,
+                        last: last.map(rfc3339),
+                        message,
+                    },
+                )
+                .collect();
+            w.sort_by_key(|x| std::cmp::Reverse(x.count));
+            w.truncate(top);
+            self.warning_events = w;
+        }
+        Ok(())
     }
 
     /// The report as pretty JSON (stable: the same input gives the same bytes).
@@ -429,6 +645,66 @@ impl Report {
         } else {
             for m in spikes {
                 let _ = writeln!(out, "- {}: {} errors", m.minute, m.errors);
+            }
+            let _ = writeln!(out);
+        }
+        if !self.warning_events.is_empty() {
+            let _ = writeln!(out, "## Warning events\n");
+            let _ = writeln!(
+                out,
+                "| count | reason | object | last | message |\n|---:|---|---|---|---|"
+            );
+            for e in &self.warning_events {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} {}/{} | {} | {} |",
+                    e.count,
+                    cell(&e.reason),
+                    cell(&e.kind),
+                    cell(&e.namespace),
+                    cell(&e.name),
+                    e.last.as_deref().unwrap_or(""),
+                    code(&e.message)
+                );
+            }
+            let _ = writeln!(out);
+        }
+        if !self.audit_failures.is_empty() {
+            let _ = writeln!(out, "## Failed API requests\n");
+            let _ = writeln!(
+                out,
+                "| count | user | verb | resource | code |\n|---:|---|---|---|---:|"
+            );
+            for f in &self.audit_failures {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    f.count,
+                    cell(&f.user),
+                    cell(&f.verb),
+                    cell(&f.resource),
+                    f.code
+                );
+            }
+            let _ = writeln!(out);
+        }
+        if !self.slowest_requests.is_empty() {
+            let _ = writeln!(out, "## Slowest API requests\n");
+            let _ = writeln!(
+                out,
+                "| ms | time | user | verb | uri | code |\n|---:|---|---|---|---|---:|"
+            );
+            for r in &self.slowest_requests {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    r.latency_ms,
+                    r.ts.as_deref().unwrap_or(""),
+                    cell(&r.user),
+                    cell(&r.verb),
+                    code(&r.uri),
+                    r.code.map(|c| c.to_string()).unwrap_or_default()
+                );
             }
             let _ = writeln!(out);
         }
