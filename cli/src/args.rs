@@ -72,8 +72,13 @@ pub(crate) struct SummaryArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
     /// Files or folders.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "diff", value_name = "PATH")]
     pub(crate) paths: Vec<String>,
+
+    /// Compare two JSON reports (`-o json` of two runs): new and vanished error and warning
+    /// patterns, changed counts, newly failed rules.
+    #[arg(long, num_args = 2, value_names = ["OLD", "NEW"], conflicts_with = "paths")]
+    pub(crate) diff: Option<Vec<PathBuf>>,
 
     #[command(flatten)]
     pub(crate) input: InputArgs,

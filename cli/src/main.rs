@@ -336,7 +336,22 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
 /// The exit code when it is not 0: 3 when a rule failed, else 1 when input was skipped.
 fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
     use podsift_core::report::rules::{check, parse_rules, to_junit};
-    use podsift_core::report::{Report, ReportOptions, SourcesSummary};
+    use podsift_core::report::{Report, ReportDiff, ReportOptions, SourcesSummary};
+    if let Some(files) = &a.diff {
+        let read = |p: &std::path::PathBuf| -> Result<Report> {
+            let text = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Report::from_json(&text)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("{}: not a `podsift report -o json` file", p.display()))
+        };
+        let d = ReportDiff::between(&read(&files[0])?, &read(&files[1])?);
+        let text = match a.output {
+            args::ReportFormat::Json => d.to_json(),
+            _ => d.to_markdown(),
+        };
+        write_report(a.out.as_deref(), &text)?;
+        return Ok(None);
+    }
     let rules = match &a.rules {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -392,15 +407,7 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
         args::ReportFormat::Json => r.to_json(),
         args::ReportFormat::Junit => to_junit(&r.rules),
     };
-    match &a.out {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => {
-            let mut out = stdout(false)?;
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-        }
-    }
+    write_report(a.out.as_deref(), &text)?;
     let problems = report_problems(&loaded, Some(&report), false);
     Ok(if r.rules.iter().any(|x| !x.passed) {
         Some(EXIT_RULE_FAILED)
@@ -409,6 +416,21 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
     } else {
         None
     })
+}
+
+/// Writes a report to `out`, or to standard output.
+fn write_report(out: Option<&std::path::Path>, text: &str) -> Result<()> {
+    match out {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            let mut out = stdout(false)?;
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+            Ok(())
+        }
+    }
 }
 
 fn cmd_patterns(a: &PatternsArgs) -> Result<bool> {

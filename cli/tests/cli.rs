@@ -2456,3 +2456,86 @@ fn report_audit_and_event_sections_agree_with_sql() {
             .all(|w| u(&w[0]["latency_ms"]) >= u(&w[1]["latency_ms"]))
     );
 }
+
+#[test]
+fn report_diff_shows_new_and_vanished_patterns() {
+    let before = TempDir::new("report-diff-a");
+    planted_bundle(&before);
+    let after = TempDir::new("report-diff-b");
+    planted_bundle(&after);
+    // The next run: the refused connections are gone, a TLS error is new, the burst grew.
+    let p = "node-a/pods/shop_api-1_0d5ad0a5-6b8a-4a3a-9c51-000000000001/app";
+    for run in 0..3 {
+        after.write(
+            &format!("{p}/{run}.log"),
+            format!("2024-01-01T00:0{run}:00.000000000Z stderr F ERROR tls: handshake with 10.0.0.{run}:443 failed\n").as_bytes(),
+        );
+    }
+    let w = "node-a/pods/shop_worker-1_0d5ad0a5-6b8a-4a3a-9c51-000000000002/app/0.log";
+    let mut more = std::fs::read_to_string(after.path().join(w)).unwrap();
+    more.push_str("2024-01-01T00:30:00.000000000Z stderr F ERROR java.lang.IllegalStateException: pool closed\n");
+    after.write(w, more.as_bytes());
+    let json = |d: &TempDir, name: &str| {
+        let f = d.path().join(name);
+        let out = podsift(&[
+            "report",
+            d.path().to_str().unwrap(),
+            "-o",
+            "json",
+            "--out",
+            f.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        f
+    };
+    let (a, b) = (json(&before, "a.json"), json(&after, "b.json"));
+    let out = podsift(&[
+        "report",
+        "--diff",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let templates = |k: &str| -> Vec<String> {
+        d[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["template"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(templates("new_errors"), ["tls: handshake with <IP> failed"]);
+    assert_eq!(
+        templates("vanished_errors"),
+        [
+            "connection to <IP> refused",
+            "panic: runtime error: index out of range [<NUM>] with length <NUM>"
+        ]
+    );
+    assert!(templates("new_warnings").is_empty());
+    assert_eq!(
+        d["changed"],
+        serde_json::json!([["java.lang.IllegalStateException: pool closed", 32, 33]])
+    );
+    let md = stdout(&podsift(&[
+        "report",
+        "--diff",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]));
+    assert!(
+        md.contains("## New error patterns\n\n- 3 x ` tls: handshake with <IP> failed `"),
+        "{md}"
+    );
+    // Both a diff and paths: a usage error.
+    let out = podsift(&[
+        "report",
+        "x",
+        "--diff",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -382,7 +382,6 @@ pub fn message_body(msg: &str) -> &str {
             | "fatal"
             | "critical"
             | "crit"
-            | "panic"
     ) {
         rest = rest[word_end..].trim_start();
     }

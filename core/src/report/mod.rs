@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use polars::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::query::health::{evidence, silences, spikes};
 use crate::query::patterns::{MinerConfig, TemplateMiner, message_body};
@@ -35,7 +35,7 @@ impl Default for ReportOptions {
 }
 
 /// What was read.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourcesSummary {
     /// Files found.
     pub files: u64,
@@ -50,7 +50,7 @@ pub struct SourcesSummary {
 }
 
 /// One container's line.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContainerRow {
     /// Namespace.
     pub namespace: String,
@@ -77,7 +77,7 @@ pub struct ContainerRow {
 }
 
 /// A message pattern.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatternRow {
     /// The template.
     pub template: String,
@@ -94,7 +94,7 @@ pub struct PatternRow {
 }
 
 /// Errors in one minute.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MinuteRow {
     /// The minute (RFC 3339).
     pub minute: String,
@@ -105,7 +105,7 @@ pub struct MinuteRow {
 }
 
 /// A container that wrote nothing for a while.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SilenceRow {
     /// Namespace.
     pub namespace: String,
@@ -122,7 +122,7 @@ pub struct SilenceRow {
 }
 
 /// Failed API requests of one kind (audit log).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditFailureRow {
     /// User.
     pub user: String,
@@ -137,7 +137,7 @@ pub struct AuditFailureRow {
 }
 
 /// One slow API request (audit log).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlowRequestRow {
     /// When it completed.
     pub ts: Option<String>,
@@ -154,7 +154,7 @@ pub struct SlowRequestRow {
 }
 
 /// Warning events of one reason and object.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WarningEventRow {
     /// Reason (`BackOff`, `FailedScheduling`).
     pub reason: String,
@@ -173,7 +173,7 @@ pub struct WarningEventRow {
 }
 
 /// The report.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// What was read.
     pub sources: SourcesSummary,
@@ -540,6 +540,11 @@ impl Report {
         Ok(())
     }
 
+    /// Reads a report written by [`Report::to_json`].
+    pub fn from_json(bytes: &[u8]) -> Result<Report, String> {
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    }
+
     /// The report as pretty JSON (stable: the same input gives the same bytes).
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
@@ -723,6 +728,117 @@ impl Report {
                     s.from,
                     s.to
                 );
+            }
+            let _ = writeln!(out);
+        }
+        out
+    }
+}
+
+/// How the patterns of two reports differ.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ReportDiff {
+    /// Error patterns in the new report only.
+    pub new_errors: Vec<PatternRow>,
+    /// Error patterns in the old report only.
+    pub vanished_errors: Vec<PatternRow>,
+    /// Warning patterns in the new report only.
+    pub new_warnings: Vec<PatternRow>,
+    /// Warning patterns in the old report only.
+    pub vanished_warnings: Vec<PatternRow>,
+    /// Patterns in both whose count changed: (template, old count, new count).
+    pub changed: Vec<(String, u64, u64)>,
+    /// Rules that failed in the new report and passed (or were absent) in the old.
+    pub newly_failed_rules: Vec<String>,
+}
+
+impl ReportDiff {
+    /// Compares two reports (`podsift report -o json` of two CI runs).
+    pub fn between(old: &Report, new: &Report) -> ReportDiff {
+        let templates = |rows: &[PatternRow]| -> BTreeMap<String, u64> {
+            rows.iter().map(|p| (p.template.clone(), p.count)).collect()
+        };
+        let only = |a: &[PatternRow], b: &[PatternRow]| -> Vec<PatternRow> {
+            let other = templates(b);
+            a.iter()
+                .filter(|p| !other.contains_key(&p.template))
+                .cloned()
+                .collect()
+        };
+        let mut changed = Vec::new();
+        for (a, b) in [
+            (&old.error_patterns, &new.error_patterns),
+            (&old.warning_patterns, &new.warning_patterns),
+        ] {
+            let before = templates(a);
+            for (t, n) in templates(b) {
+                if let Some(&o) = before.get(&t)
+                    && o != n
+                {
+                    changed.push((t, o, n));
+                }
+            }
+        }
+        let passed_before: std::collections::HashSet<&str> = old
+            .rules
+            .iter()
+            .filter(|r| !r.passed)
+            .map(|r| r.name.as_str())
+            .collect();
+        ReportDiff {
+            new_errors: only(&new.error_patterns, &old.error_patterns),
+            vanished_errors: only(&old.error_patterns, &new.error_patterns),
+            new_warnings: only(&new.warning_patterns, &old.warning_patterns),
+            vanished_warnings: only(&old.warning_patterns, &new.warning_patterns),
+            changed,
+            newly_failed_rules: new
+                .rules
+                .iter()
+                .filter(|r| !r.passed && !passed_before.contains(r.name.as_str()))
+                .map(|r| r.name.clone())
+                .collect(),
+        }
+    }
+
+    /// As pretty JSON.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// As Markdown.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::from("# podsift report diff\n\n");
+        for (title, rows) in [
+            ("New error patterns", &self.new_errors),
+            ("Vanished error patterns", &self.vanished_errors),
+            ("New warning patterns", &self.new_warnings),
+            ("Vanished warning patterns", &self.vanished_warnings),
+        ] {
+            let _ = writeln!(out, "## {title}\n");
+            if rows.is_empty() {
+                let _ = writeln!(out, "None.\n");
+                continue;
+            }
+            for p in rows {
+                let _ = writeln!(out, "- {} x {}", p.count, code(&p.template));
+            }
+            let _ = writeln!(out);
+        }
+        let _ = writeln!(out, "## Changed counts\n");
+        if self.changed.is_empty() {
+            let _ = writeln!(out, "None.\n");
+        } else {
+            for (t, a, b) in &self.changed {
+                let _ = writeln!(out, "- {a} -> {b}: {}", code(t));
+            }
+            let _ = writeln!(out);
+        }
+        if !self.newly_failed_rules.is_empty() {
+            let _ = writeln!(out, "## Newly failed rules\n");
+            for r in &self.newly_failed_rules {
+                let _ = writeln!(out, "- {}", cell(r));
             }
             let _ = writeln!(out);
         }

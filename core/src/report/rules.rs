@@ -63,7 +63,7 @@ pub struct Rule {
 }
 
 /// A rule's outcome.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleResult {
     /// Its name (or a description of the check).
     pub name: String,
