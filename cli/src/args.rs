@@ -116,6 +116,8 @@ pub(crate) enum ReportFormat {
     Json,
     /// JUnit XML: one test case per rule.
     Junit,
+    /// One self-contained HTML page (inline CSS and SVG, no script).
+    Html,
 }
 
 #[derive(Debug, Args)]

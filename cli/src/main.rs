@@ -406,6 +406,7 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
         args::ReportFormat::Md => r.to_markdown(),
         args::ReportFormat::Json => r.to_json(),
         args::ReportFormat::Junit => to_junit(&r.rules),
+        args::ReportFormat::Html => r.to_html(),
     };
     write_report(a.out.as_deref(), &text)?;
     let problems = report_problems(&loaded, Some(&report), false);

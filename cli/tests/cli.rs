@@ -2539,3 +2539,98 @@ fn report_diff_shows_new_and_vanished_patterns() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Headless Chromium's DOM of a page after it loaded (scripts run, as in a browser).
+fn chromium_dom(page: &Path, profile: &Path) -> String {
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", profile.display()),
+            "--virtual-time-budget=2000",
+            "--dump-dom",
+            &format!("file://{}", page.display()),
+        ])
+        .output()
+        .expect("chromium (apt-get install chromium; .ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn report_html_is_self_contained_and_nothing_in_the_logs_runs() {
+    let dir = TempDir::new("report-html");
+    planted_bundle(&dir);
+    let evil = [
+        "<script>document.body.setAttribute('data-pwned','script')</script>",
+        "\"><img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">",
+        "</code></pre></details><svg onload=\"document.body.setAttribute('data-pwned','svg')\">",
+    ];
+    let mut log = String::new();
+    for (i, e) in evil.iter().enumerate() {
+        log.push_str(&format!(
+            "2024-01-01T00:00:0{i}.000000000Z stderr F ERROR {e}\n"
+        ));
+    }
+    dir.write(
+        "node-a/pods/shop_evil-1_0d5ad0a5-6b8a-4a3a-9c51-000000000009/app/0.log",
+        log.as_bytes(),
+    );
+    let rules = dir.write(
+        "rules.yaml",
+        b"rules:\n  - name: '<b>no</b> scripts'\n    forbid_pattern: 'script|onerror|onload'\n",
+    );
+    let page = dir.path().join("report.html");
+    let out = podsift(&[
+        "report",
+        dir.path().join("node-a").to_str().unwrap(),
+        dir.path().join("pods.json").to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "-o",
+        "html",
+        "--out",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let html = std::fs::read_to_string(&page).unwrap();
+    // Self-contained: no script, no external reference.
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("http://") || !html.contains("src=\"http"));
+    assert!(!html.contains("<link") && !html.contains("@import"));
+    assert!(html.contains("Content-Security-Policy"));
+    // Escaping alone must hold: load the page without its CSP too.
+    let no_csp = dir.path().join("report-no-csp.html");
+    let stripped = html.replace("Content-Security-Policy", "X-Removed");
+    std::fs::write(&no_csp, &stripped).unwrap();
+    for (i, p) in [&page, &no_csp].into_iter().enumerate() {
+        let profile = dir.path().join(format!("profile-{i}"));
+        let dom = chromium_dom(p, &profile);
+        assert!(dom.contains("podsift report"), "{dom}");
+        // A payload that ran would have set the attribute on <body>.
+        assert!(
+            !dom.contains("data-pwned=\""),
+            "a payload ran in {}",
+            p.display()
+        );
+        assert!(dom.contains("<body>"), "{dom}");
+        assert!(!dom.contains("<img") && !dom.contains("<script"), "{dom}");
+        assert!(!dom.contains("<svg onload"), "{dom}");
+        // The payloads are shown as text.
+        assert!(
+            dom.contains("&lt;script&gt;document.body.setAttribute"),
+            "{dom}"
+        );
+        assert!(dom.contains("&lt;b&gt;no&lt;/b&gt; scripts"), "{dom}");
+    }
+}

@@ -4,6 +4,7 @@
 //! input gives the same report (no wall-clock time, stable orders), so reports diff between
 //! runs. [`Report::to_json`] and [`Report::to_markdown`] render it.
 
+pub mod html;
 pub mod rules;
 
 use std::collections::BTreeMap;
