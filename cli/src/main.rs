@@ -398,6 +398,13 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
     let audit = read_audit(&loaded.set, &loaded.plan, &mut report)?;
     let events = read_events(&loaded.set, &loaded.plan, &mut report)?;
     r.add_audit_and_events(&audit, &events, a.top)?;
+    let store = read_metrics(
+        &loaded.set,
+        &loaded.plan,
+        &metrics_options(&a.input)?,
+        &mut report,
+    );
+    r.add_metrics(&store, a.top);
     r.sources.unparsed_lines = report.unparsed_lines();
     if let Some(rules) = &rules {
         r.rules = check(rules, &r, &logs)?;

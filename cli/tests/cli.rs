@@ -2634,3 +2634,27 @@ fn report_html_is_self_contained_and_nothing_in_the_logs_runs() {
         assert!(dom.contains("&lt;b&gt;no&lt;/b&gt; scripts"), "{dom}");
     }
 }
+
+#[test]
+fn report_metric_highlights_from_the_metrics_bundle() {
+    let b = repo().join("testdata/metrics/bundle");
+    let out = podsift(&["report", b.to_str().unwrap(), "-o", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // api's working set reached its 256Mi limit; web's 40Mi of 128Mi does not show.
+    assert_eq!(
+        r["memory_near_limit"],
+        serde_json::json!([{"namespace": "shop", "pod": "api-7d9f8b6c5-x2k4p", "container": "api",
+            "max_bytes": 268435456.0, "limit_bytes": 268435456.0, "ratio": 1.0}])
+    );
+    assert_eq!(
+        r["restart_counters"],
+        serde_json::json!([{"namespace": "shop", "pod": "api-7d9f8b6c5-x2k4p", "container": "api",
+            "restarts": 7.0, "increase": 0.0}])
+    );
+    let md = stdout(&podsift(&["report", b.to_str().unwrap()]));
+    assert!(
+        md.contains("| shop | api-7d9f8b6c5-x2k4p | api | 268435456 | 268435456 | 1.000 |"),
+        "{md}"
+    );
+}

@@ -168,6 +168,37 @@ impl Report {
             }
             o.push_str("</table>\n");
         }
+        if !self.memory_near_limit.is_empty() {
+            o.push_str("<h2>Memory near the limit</h2><table><tr><th>namespace</th><th>pod</th><th>container</th><th>max working set</th><th>limit</th><th>ratio</th></tr>\n");
+            for m in &self.memory_near_limit {
+                let _ = writeln!(
+                    o,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.3}</td></tr>",
+                    esc(&m.namespace),
+                    esc(&m.pod),
+                    esc(&m.container),
+                    m.max_bytes,
+                    m.limit_bytes,
+                    m.ratio
+                );
+            }
+            o.push_str("</table>\n");
+        }
+        if !self.restart_counters.is_empty() {
+            o.push_str("<h2>Restart counters</h2><table><tr><th>namespace</th><th>pod</th><th>container</th><th>restarts</th><th>increase</th></tr>\n");
+            for r in &self.restart_counters {
+                let _ = writeln!(
+                    o,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                    esc(&r.namespace),
+                    esc(&r.pod),
+                    esc(&r.container),
+                    r.restarts,
+                    r.increase
+                );
+            }
+            o.push_str("</table>\n");
+        }
         o.push_str("<h2>Silences</h2>\n");
         if self.silences.is_empty() {
             o.push_str("<p class=\"muted\">None.</p>\n");

@@ -173,8 +173,40 @@ pub struct WarningEventRow {
     pub message: String,
 }
 
+/// A container whose memory came near its limit (metrics).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemoryRow {
+    /// Namespace.
+    pub namespace: String,
+    /// Pod.
+    pub pod: String,
+    /// Container.
+    pub container: String,
+    /// The highest working set seen (bytes).
+    pub max_bytes: f64,
+    /// Its memory limit (bytes).
+    pub limit_bytes: f64,
+    /// `max_bytes / limit_bytes`.
+    pub ratio: f64,
+}
+
+/// A container's restart counter (metrics: kube-state-metrics).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RestartCounterRow {
+    /// Namespace.
+    pub namespace: String,
+    /// Pod.
+    pub pod: String,
+    /// Container.
+    pub container: String,
+    /// The counter's last value.
+    pub restarts: f64,
+    /// Its increase over the samples read.
+    pub increase: f64,
+}
+
 /// The report.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// What was read.
     pub sources: SourcesSummary,
@@ -196,6 +228,10 @@ pub struct Report {
     pub slowest_requests: Vec<SlowRequestRow>,
     /// Warning events by reason and object.
     pub warning_events: Vec<WarningEventRow>,
+    /// Containers whose working set reached 90% of their memory limit (metrics).
+    pub memory_near_limit: Vec<MemoryRow>,
+    /// Containers whose restart counter is above zero (metrics).
+    pub restart_counters: Vec<RestartCounterRow>,
 }
 
 fn rfc3339(ns: i64) -> String {
@@ -541,6 +577,85 @@ impl Report {
         Ok(())
     }
 
+    /// Adds the metric highlights: containers whose working set
+    /// (`container_memory_working_set_bytes`) reached 90% of their limit
+    /// (`kube_pod_container_resource_limits{resource="memory"}` or cAdvisor's
+    /// `container_spec_memory_limit_bytes`), and restart counters
+    /// (`kube_pod_container_status_restarts_total`) above zero.
+    pub fn add_metrics(&mut self, store: &crate::table::metrics::MetricsStore, top: usize) {
+        type Key = (String, String, String);
+        let key = |s: &crate::table::metrics::StoredSeries| -> Option<Key> {
+            Some((
+                s.label("namespace")?.to_string(),
+                s.label("pod")?.to_string(),
+                s.label("container")?.to_string(),
+            ))
+        };
+        let mut max_ws: BTreeMap<Key, f64> = BTreeMap::new();
+        let mut limit: BTreeMap<Key, f64> = BTreeMap::new();
+        let mut restarts: BTreeMap<Key, (f64, f64, f64)> = BTreeMap::new();
+        for (sid, _, v) in store.samples() {
+            let s = &store.series[sid as usize];
+            if !v.is_finite() {
+                continue;
+            }
+            let Some(k) = key(s) else { continue };
+            match s.name.as_str() {
+                "container_memory_working_set_bytes" => {
+                    let e = max_ws.entry(k).or_insert(v);
+                    *e = e.max(v);
+                }
+                "kube_pod_container_resource_limits" if s.label("resource") == Some("memory") => {
+                    limit.insert(k, v);
+                }
+                "container_spec_memory_limit_bytes" if v > 0.0 => {
+                    limit.entry(k).or_insert(v);
+                }
+                "kube_pod_container_status_restarts_total" => {
+                    let e = restarts.entry(k).or_insert((v, v, v));
+                    e.1 = v;
+                    // A counter reset (a new kube-state-metrics) starts the increase again.
+                    if v < e.2 {
+                        e.0 = v;
+                    }
+                    e.2 = v;
+                }
+                _ => {}
+            }
+        }
+        let mut mem: Vec<MemoryRow> = max_ws
+            .into_iter()
+            .filter_map(|(k, m)| {
+                let l = *limit.get(&k)?;
+                (l > 0.0 && m / l >= 0.9).then(|| MemoryRow {
+                    namespace: k.0,
+                    pod: k.1,
+                    container: k.2,
+                    max_bytes: m,
+                    limit_bytes: l,
+                    ratio: (m / l * 1000.0).round() / 1000.0,
+                })
+            })
+            .collect();
+        mem.sort_by(|a, b| b.ratio.total_cmp(&a.ratio));
+        mem.truncate(top);
+        self.memory_near_limit = mem;
+        let mut rc: Vec<RestartCounterRow> = restarts
+            .into_iter()
+            .filter(|(_, (_, last, _))| *last > 0.0)
+            .map(|(k, (first, last, _))| RestartCounterRow {
+                namespace: k.0,
+                pod: k.1,
+                container: k.2,
+                restarts: last,
+                increase: last - first,
+            })
+            .collect();
+        rc.sort_by(|a, b| b.restarts.total_cmp(&a.restarts));
+        rc.truncate(top);
+        self.restart_counters = rc;
+    }
+
     /// Reads a report written by [`Report::to_json`].
     pub fn from_json(bytes: &[u8]) -> Result<Report, String> {
         serde_json::from_slice(bytes).map_err(|e| e.to_string())
@@ -710,6 +825,45 @@ impl Report {
                     cell(&r.verb),
                     code(&r.uri),
                     r.code.map(|c| c.to_string()).unwrap_or_default()
+                );
+            }
+            let _ = writeln!(out);
+        }
+        if !self.memory_near_limit.is_empty() {
+            let _ = writeln!(out, "## Memory near the limit\n");
+            let _ = writeln!(
+                out,
+                "| namespace | pod | container | max working set | limit | ratio |\n|---|---|---|---:|---:|---:|"
+            );
+            for m in &self.memory_near_limit {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {:.3} |",
+                    cell(&m.namespace),
+                    cell(&m.pod),
+                    cell(&m.container),
+                    m.max_bytes,
+                    m.limit_bytes,
+                    m.ratio
+                );
+            }
+            let _ = writeln!(out);
+        }
+        if !self.restart_counters.is_empty() {
+            let _ = writeln!(out, "## Restart counters\n");
+            let _ = writeln!(
+                out,
+                "| namespace | pod | container | restarts | increase |\n|---|---|---|---:|---:|"
+            );
+            for r in &self.restart_counters {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    cell(&r.namespace),
+                    cell(&r.pod),
+                    cell(&r.container),
+                    r.restarts,
+                    r.increase
                 );
             }
             let _ = writeln!(out);
