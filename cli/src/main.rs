@@ -335,7 +335,7 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
 
 /// The exit code when it is not 0: 3 when a rule failed, else 1 when input was skipped.
 fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
-    use podsift_core::report::rules::{check, parse_rules, to_junit};
+    use podsift_core::report::rules::{check, parse_rules, sink_patterns, to_junit};
     use podsift_core::report::{Report, ReportDiff, ReportOptions, SourcesSummary};
     if let Some(files) = &a.diff {
         let read = |p: &std::path::PathBuf| -> Result<Report> {
@@ -370,11 +370,25 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
     let (paths, pod_query) = split_pod_query(&a.paths)?;
     let loaded = load(&paths, &a.input, Some(&a.filter))?;
     let filter = build_filter(&a.filter, pod_query.as_deref(), &loaded)?;
-    let (logs, mut report) = with_progress(loaded.progress_when, "reading", |p| {
-        read_logs(&loaded.set, &loaded.plan, &filter, p)
-    })?;
+    let sink_options = std::sync::Arc::new(podsift_core::report::sink::SinkOptions {
+        silence_ns,
+        forbid: rules.as_ref().map(sink_patterns).unwrap_or_default(),
+    });
+    let (sinks, mut report) = with_progress(loaded.progress_when, "reading", |p| {
+        ingest(
+            &loaded.set,
+            &loaded.plan,
+            &filter,
+            || podsift_core::report::sink::ReportSink::new(sink_options.clone()),
+            p,
+        )
+    });
     let pods = read_pods(&loaded.set, &loaded.plan, &mut report)?;
     let plan = &loaded.plan;
+    let entries = sinks
+        .iter()
+        .map(podsift_core::report::sink::ReportSink::entries)
+        .sum();
     let sources = SourcesSummary {
         files: loaded.set.entries().len() as u64,
         read: plan
@@ -383,11 +397,11 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
             .filter(|f| f.status == podsift_core::sources::plan::FileStatus::Read)
             .count() as u64,
         skipped: plan.skipped().count() as u64,
-        entries: logs.height() as u64,
+        entries,
         unparsed_lines: report.unparsed_lines(),
     };
-    let mut r = Report::build(
-        &logs,
+    let (mut r, facts) = Report::from_sinks(
+        sinks,
         &pods,
         sources,
         &ReportOptions {
@@ -407,7 +421,7 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
     r.add_metrics(&store, a.top);
     r.sources.unparsed_lines = report.unparsed_lines();
     if let Some(rules) = &rules {
-        r.rules = check(rules, &r, &logs)?;
+        r.rules = check(rules, &r, &facts);
     }
     let text = match a.output {
         args::ReportFormat::Md => r.to_markdown(),

@@ -6,6 +6,7 @@
 
 pub mod html;
 pub mod rules;
+pub mod sink;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -13,9 +14,20 @@ use std::fmt::Write as _;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::query::health::{evidence, silences, spikes};
-use crate::query::patterns::{MinerConfig, TemplateMiner, message_body};
-use crate::schema::{logs as col, pods as pcol};
+use crate::query::health::spikes;
+use crate::query::patterns::{MinerConfig, TemplateMiner};
+use crate::schema::pods as pcol;
+
+/// What rules need from the entries besides the report: the matches of their patterns and
+/// errors per minute per container.
+#[derive(Clone, Debug, Default)]
+pub struct RuleFacts {
+    /// Per `forbid_pattern` (in the order given to the sinks): the first matches and how
+    /// many in all.
+    pub forbid_hits: Vec<(Vec<String>, u64)>,
+    /// Per container (namespace, pod, container): errors per minute (minute index).
+    pub error_minutes: BTreeMap<(String, String, String), BTreeMap<i64, u64>>,
+}
 
 /// What a report looks at and how.
 #[derive(Clone, Debug)]
@@ -241,87 +253,75 @@ fn rfc3339(ns: i64) -> String {
 const MINUTE: i64 = 60 * 1_000_000_000;
 
 impl Report {
-    /// Builds the report from the `logs` table (in time order) and the `pods` table.
-    pub fn build(
-        logs: &DataFrame,
+    /// Builds the report from the sinks of an ingest (in instance order) and the `pods`
+    /// table; also returns what the rules need from the entries.
+    pub fn from_sinks(
+        sinks: Vec<sink::ReportSink>,
         pods: &DataFrame,
         sources: SourcesSummary,
         options: &ReportOptions,
-    ) -> PolarsResult<Report> {
-        let text = |df: &DataFrame, name: &str| -> PolarsResult<StringChunked> {
-            Ok(df.column(name)?.cast(&DataType::String)?.str()?.clone())
-        };
-        let ns = text(logs, col::NAMESPACE)?;
-        let pod = text(logs, col::POD)?;
-        let component = text(logs, col::COMPONENT)?;
-        let container = text(logs, col::CONTAINER)?;
-        let level = text(logs, col::LEVEL)?;
-        let message = logs.column(col::MESSAGE)?.str()?.clone();
-        let ts = logs.column(col::TS)?.cast(&DataType::Int64)?.i64()?.clone();
-        let restart = logs.column(col::RESTART)?.u32()?.clone();
-
+    ) -> PolarsResult<(Report, RuleFacts)> {
         type Key = (String, String, String);
         let mut rows: BTreeMap<Key, ContainerRow> = BTreeMap::new();
-        let mut times: BTreeMap<Key, Vec<i64>> = BTreeMap::new();
-        let mut errors_at: Vec<i64> = Vec::new();
+        let mut minutes: BTreeMap<i64, u64> = BTreeMap::new();
+        let mut facts = RuleFacts::default();
+        let mut quiet = Vec::new();
         let config = MinerConfig::default();
         let mut miners = [TemplateMiner::new(config), TemplateMiner::new(config)];
-        for i in 0..logs.height() {
-            let p = pod.get(i).or_else(|| component.get(i)).unwrap_or("");
-            let key = (
-                ns.get(i).unwrap_or("").to_string(),
-                p.to_string(),
-                container.get(i).unwrap_or("").to_string(),
-            );
-            let row = rows.entry(key.clone()).or_insert_with(|| ContainerRow {
-                namespace: key.0.clone(),
-                pod: key.1.clone(),
-                container: key.2.clone(),
-                ..ContainerRow::default()
-            });
-            row.entries += 1;
-            // `<n>.log` is the container's n-th restart: without a pod list, the highest
-            // seen is its restart count.
-            if let Some(r) = restart.get(i) {
-                row.restarts = Some(row.restarts.map_or(r, |have| have.max(r)));
-            }
-            let lv = level.get(i).unwrap_or("unknown");
-            let is_error = matches!(lv, "error" | "fatal");
-            let msg = message.get(i).unwrap_or("");
-            if let Some(e) = evidence(msg) {
-                *row.evidence.entry(e.as_str().to_string()).or_default() += 1;
-            }
-            let t = ts.get(i);
-            if let Some(t) = t {
-                times.entry(key).or_default().push(t);
-            }
-            let which = if is_error {
-                row.errors += 1;
-                if let Some(t) = t {
-                    errors_at.push(t);
+        for sink in sinks {
+            for (i, r) in sink.rows.into_iter().enumerate() {
+                let key = (r.namespace.clone(), r.pod.clone(), r.container.clone());
+                if let Some(m) = sink.error_minutes.get(&i) {
+                    let scoped = facts.error_minutes.entry(key.clone()).or_default();
+                    for (&minute, &n) in m {
+                        *minutes.entry(minute).or_default() += n;
+                        *scoped.entry(minute).or_default() += n;
+                    }
                 }
-                Some(0)
-            } else if lv == "warn" {
-                row.warnings += 1;
-                Some(1)
-            } else {
-                None
-            };
-            if let Some(w) = which {
-                let first = msg.lines().next().unwrap_or_default();
-                miners[w].add_with_sample(message_body(first), msg, t, Some(p));
+                match rows.get_mut(&key) {
+                    Some(have) => {
+                        have.entries += r.entries;
+                        have.errors += r.errors;
+                        have.warnings += r.warnings;
+                        have.restarts = match (have.restarts, r.restarts) {
+                            (Some(a), Some(b)) => Some(a.max(b)),
+                            (a, b) => a.or(b),
+                        };
+                        for (k, n) in r.evidence {
+                            *have.evidence.entry(k).or_default() += n;
+                        }
+                    }
+                    None => {
+                        rows.insert(key, r);
+                    }
+                }
+            }
+            quiet.extend(sink.silences);
+            for k in sink.kept {
+                let m = &mut miners[usize::from(!k.error)];
+                m.add_with_sample(&k.body, &k.sample, k.ts, Some(&k.pod));
+            }
+            if facts.forbid_hits.is_empty() {
+                facts.forbid_hits = vec![(Vec::new(), 0); sink.forbid_hits.len()];
+            }
+            for (have, (hits, n)) in facts.forbid_hits.iter_mut().zip(sink.forbid_hits) {
+                have.1 += n;
+                have.0.extend(hits);
             }
         }
 
         // The pods table: restarts and terminations.
         if pods.height() > 0 {
+            let text = |name: &str| -> PolarsResult<StringChunked> {
+                Ok(pods.column(name)?.cast(&DataType::String)?.str()?.clone())
+            };
             let (pns, ppod, pc) = (
-                text(pods, pcol::NAMESPACE)?,
-                text(pods, pcol::POD)?,
-                text(pods, pcol::CONTAINER)?,
+                text(pcol::NAMESPACE)?,
+                text(pcol::POD)?,
+                text(pcol::CONTAINER)?,
             );
-            let reason = text(pods, pcol::LAST_REASON)?;
-            let state = text(pods, pcol::STATE_REASON)?;
+            let reason = text(pcol::LAST_REASON)?;
+            let state = text(pcol::STATE_REASON)?;
             let restarts = pods
                 .column(pcol::RESTARTS)?
                 .cast(&DataType::UInt32)?
@@ -367,55 +367,48 @@ impl Report {
         };
 
         let mut errors_per_minute = Vec::new();
-        if let (Some(&first), Some(&last)) = (errors_at.iter().min(), errors_at.iter().max()) {
-            let start = first.div_euclid(MINUTE);
-            let end = last.div_euclid(MINUTE);
+        if let (Some((&start, _)), Some((&end, _))) =
+            (minutes.first_key_value(), minutes.last_key_value())
             // At most a week of minutes; beyond that the series says nothing per minute.
-            if end - start < 7 * 24 * 60 {
-                let mut counts = vec![0u64; (end - start + 1) as usize];
-                for t in &errors_at {
-                    counts[(t.div_euclid(MINUTE) - start) as usize] += 1;
-                }
-                let marks = spikes(&counts, 10, 5.0, 10);
-                errors_per_minute = counts
-                    .iter()
-                    .zip(marks)
-                    .enumerate()
-                    .map(|(k, (c, spike))| MinuteRow {
-                        minute: rfc3339((start + k as i64) * MINUTE),
-                        errors: *c,
-                        spike,
-                    })
-                    .collect();
+            && end - start < 7 * 24 * 60
+        {
+            let mut counts = vec![0u64; (end - start + 1) as usize];
+            for (m, n) in &minutes {
+                counts[(m - start) as usize] += n;
             }
+            let marks = spikes(&counts, 10, 5.0, 10);
+            errors_per_minute = counts
+                .iter()
+                .zip(marks)
+                .enumerate()
+                .map(|(k, (c, spike))| MinuteRow {
+                    minute: rfc3339((start + k as i64) * MINUTE),
+                    errors: *c,
+                    spike,
+                })
+                .collect();
         }
+        quiet.sort_by(|a, b| {
+            b.seconds
+                .cmp(&a.seconds)
+                .then_with(|| a.from.cmp(&b.from))
+                .then_with(|| {
+                    (&a.namespace, &a.pod, &a.container).cmp(&(&b.namespace, &b.pod, &b.container))
+                })
+        });
 
-        let mut quiet = Vec::new();
-        for ((n, p, c), t) in &times {
-            let mut t = t.clone();
-            t.sort_unstable();
-            for s in silences(&t, options.silence_ns) {
-                quiet.push(SilenceRow {
-                    namespace: n.clone(),
-                    pod: p.clone(),
-                    container: c.clone(),
-                    from: rfc3339(s.from),
-                    to: rfc3339(s.to),
-                    seconds: (s.to - s.from) / 1_000_000_000,
-                });
-            }
-        }
-        quiet.sort_by(|a, b| b.seconds.cmp(&a.seconds).then_with(|| a.from.cmp(&b.from)));
-
-        Ok(Report {
-            sources,
-            containers: rows.into_values().collect(),
-            error_patterns: patterns(&miners[0]),
-            warning_patterns: patterns(&miners[1]),
-            errors_per_minute,
-            silences: quiet,
-            ..Report::default()
-        })
+        Ok((
+            Report {
+                sources,
+                containers: rows.into_values().collect(),
+                error_patterns: patterns(&miners[0]),
+                warning_patterns: patterns(&miners[1]),
+                errors_per_minute,
+                silences: quiet,
+                ..Report::default()
+            },
+            facts,
+        ))
     }
 
     /// Adds the audit sections (failed requests, slowest requests) and Warning events, from

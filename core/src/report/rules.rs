@@ -19,12 +19,10 @@
 
 use std::collections::BTreeMap;
 
-use polars::prelude::*;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::Report;
-use crate::schema::logs as col;
+use super::{Report, RuleFacts};
 
 /// A rules file.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -134,13 +132,26 @@ fn cap(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-/// Checks `rules` against a built report and the `logs` table it came from.
-pub fn check(
-    rules: &RulesFile,
-    report: &Report,
-    logs: &DataFrame,
-) -> PolarsResult<Vec<RuleResult>> {
+/// The `forbid_pattern`s of `rules`, in order, for the report sinks to look for.
+pub fn sink_patterns(rules: &RulesFile) -> Vec<super::sink::ForbidPattern> {
+    rules
+        .rules
+        .iter()
+        .filter_map(|r| {
+            let p = r.forbid_pattern.as_ref()?;
+            Some(super::sink::ForbidPattern {
+                pattern: regex::bytes::Regex::new(p).expect("checked in parse_rules"),
+                scope: [whole(&r.namespace), whole(&r.pod), whole(&r.container)],
+            })
+        })
+        .collect()
+}
+
+/// Checks `rules` against a built report and the facts its sinks gathered (with the
+/// patterns of [`sink_patterns`]).
+pub fn check(rules: &RulesFile, report: &Report, facts: &RuleFacts) -> Vec<RuleResult> {
     let mut out = Vec::new();
+    let mut forbid = 0usize;
     for (i, r) in rules.rules.iter().enumerate() {
         let (ns_re, pod_re, c_re) = (whole(&r.namespace), whole(&r.pod), whole(&r.container));
         let in_scope = |ns: &str, pod: &str, c: &str| {
@@ -203,11 +214,24 @@ pub fn check(
             ("forbid_termination", bad)
         } else if let Some(max) = r.max_error_rate_per_min {
             let bad = if r.namespace.is_some() || r.pod.is_some() || r.container.is_some() {
-                // Per-minute counts of the scoped containers, from the logs.
-                scoped_minutes(logs, &in_scope)?
+                // Per-minute counts of the scoped containers.
+                let mut minutes: BTreeMap<i64, u64> = BTreeMap::new();
+                for ((ns, pod, c), m) in &facts.error_minutes {
+                    if in_scope(ns, pod, c) {
+                        for (&minute, &n) in m {
+                            *minutes.entry(minute).or_default() += n;
+                        }
+                    }
+                }
+                minutes
                     .into_iter()
                     .filter(|(_, n)| *n > max)
-                    .map(|(m, n)| format!("{m}: {n} errors (at most {max} a minute)"))
+                    .map(|(m, n)| {
+                        format!(
+                            "{}: {n} errors (at most {max} a minute)",
+                            super::rfc3339(m * super::MINUTE)
+                        )
+                    })
                     .collect()
             } else {
                 report
@@ -232,9 +256,14 @@ pub fn check(
                 )]
             };
             ("require_pod", bad)
-        } else if let Some(pattern) = &r.forbid_pattern {
-            let re = Regex::new(pattern).expect("checked in parse_rules");
-            ("forbid_pattern", matching_entries(logs, &re, &in_scope)?)
+        } else if r.forbid_pattern.is_some() {
+            let (mut hits, n) = facts.forbid_hits.get(forbid).cloned().unwrap_or_default();
+            forbid += 1;
+            hits.truncate(MAX_EVIDENCE);
+            if n as usize > hits.len() {
+                hits.push(format!("... and {} more", n as usize - hits.len()));
+            }
+            ("forbid_pattern", hits)
         } else {
             ("none", Vec::new())
         };
@@ -245,84 +274,15 @@ pub fn check(
                 .unwrap_or_else(|| format!("rule {} ({check})", i + 1)),
             check: check.to_string(),
             passed: evidence.is_empty(),
-            evidence: cap(evidence),
+            // forbid_pattern's matches come capped from the sinks, with their total.
+            evidence: if check == "forbid_pattern" {
+                evidence
+            } else {
+                cap(evidence)
+            },
         });
     }
-    Ok(out)
-}
-
-struct LogColumns {
-    ns: StringChunked,
-    pod: StringChunked,
-    container: StringChunked,
-    level: StringChunked,
-    message: StringChunked,
-    ts: Int64Chunked,
-}
-
-fn columns(logs: &DataFrame) -> PolarsResult<LogColumns> {
-    let text = |name: &str| -> PolarsResult<StringChunked> {
-        Ok(logs.column(name)?.cast(&DataType::String)?.str()?.clone())
-    };
-    Ok(LogColumns {
-        ns: text(col::NAMESPACE)?,
-        pod: text(col::POD)?,
-        container: text(col::CONTAINER)?,
-        level: text(col::LEVEL)?,
-        message: logs.column(col::MESSAGE)?.str()?.clone(),
-        ts: logs.column(col::TS)?.cast(&DataType::Int64)?.i64()?.clone(),
-    })
-}
-
-fn scoped_minutes(
-    logs: &DataFrame,
-    in_scope: &dyn Fn(&str, &str, &str) -> bool,
-) -> PolarsResult<BTreeMap<String, u64>> {
-    let c = columns(logs)?;
-    let mut out: BTreeMap<i64, u64> = BTreeMap::new();
-    for i in 0..logs.height() {
-        let (ns, pod, ct) = (
-            c.ns.get(i).unwrap_or(""),
-            c.pod.get(i).unwrap_or(""),
-            c.container.get(i).unwrap_or(""),
-        );
-        if matches!(c.level.get(i), Some("error" | "fatal"))
-            && in_scope(ns, pod, ct)
-            && let Some(t) = c.ts.get(i)
-        {
-            *out.entry(t.div_euclid(super::MINUTE)).or_default() += 1;
-        }
-    }
-    Ok(out
-        .into_iter()
-        .map(|(m, n)| (super::rfc3339(m * super::MINUTE), n))
-        .collect())
-}
-
-fn matching_entries(
-    logs: &DataFrame,
-    re: &Regex,
-    in_scope: &dyn Fn(&str, &str, &str) -> bool,
-) -> PolarsResult<Vec<String>> {
-    let c = columns(logs)?;
-    let mut out = Vec::new();
-    for i in 0..logs.height() {
-        let msg = c.message.get(i).unwrap_or("");
-        let (ns, pod, ct) = (
-            c.ns.get(i).unwrap_or(""),
-            c.pod.get(i).unwrap_or(""),
-            c.container.get(i).unwrap_or(""),
-        );
-        if in_scope(ns, pod, ct) && re.is_match(msg) {
-            let first = msg.lines().next().unwrap_or("");
-            let first: String = first.chars().take(200).collect();
-            out.push(format!(
-                "{} {ns}/{pod}/{ct}: {first}",
-                c.ts.get(i).map(super::rfc3339).unwrap_or_default()
-            ));
-        }
-    }
-    Ok(out)
+    out
 }
 
 /// The rules as JUnit XML: one test case per rule, a failure with the evidence when it fails.

@@ -1,0 +1,220 @@
+//! What a report needs from the entries, gathered while they stream past (as `stats` does):
+//! counts per container, crash evidence, errors per minute, silences, the first lines of
+//! error and warning entries for the pattern miner, and the matches of rules' patterns. No
+//! table of all entries is built.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock};
+
+use regex::bytes::Regex;
+
+use super::{ContainerRow, MINUTE, SilenceRow, rfc3339};
+use crate::ingest::{Entry, EntrySink, Needs};
+use crate::level::Level;
+use crate::query::health::evidence;
+use crate::query::patterns::message_body;
+use crate::sources::FileSet;
+use crate::sources::plan::ContainerMeta;
+
+/// (namespace, pod or component, container).
+pub type Key = (String, String, String);
+
+/// A rule pattern the sink looks for, with its scope.
+#[derive(Debug)]
+pub struct ForbidPattern {
+    /// The message pattern.
+    pub pattern: Regex,
+    /// Scope regexes (whole names): namespace, pod, container.
+    pub scope: [Option<regex::Regex>; 3],
+}
+
+/// Settings shared by every instance's sink.
+#[derive(Debug, Default)]
+pub struct SinkOptions {
+    /// A silence is a gap longer than this (ns).
+    pub silence_ns: i64,
+    /// Rules' `forbid_pattern`s, by rule.
+    pub forbid: Vec<ForbidPattern>,
+}
+
+/// An error or warning entry kept for the miner.
+#[derive(Debug)]
+pub(super) struct Kept {
+    pub(super) error: bool,
+    pub(super) body: String,
+    pub(super) sample: String,
+    pub(super) ts: Option<i64>,
+    pub(super) pod: String,
+}
+
+/// Gathers one instance's share of a report.
+#[derive(Debug)]
+pub struct ReportSink {
+    options: Arc<SinkOptions>,
+    meta: ContainerMeta,
+    pub(super) rows: Vec<ContainerRow>,
+    index: HashMap<Key, usize>,
+    current: Option<usize>,
+    last_ts: HashMap<usize, i64>,
+    pub(super) silences: Vec<SilenceRow>,
+    /// Per container row: errors per minute.
+    pub(super) error_minutes: HashMap<usize, BTreeMap<i64, u64>>,
+    pub(super) kept: Vec<Kept>,
+    /// Per forbid pattern: matches (the first 21) and how many in all.
+    pub(super) forbid_hits: Vec<(Vec<String>, u64)>,
+}
+
+/// Literals one of which every piece of crash evidence contains (a fast first look).
+static EVIDENCE_HINT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        "OOM|oom-kill|Out of memory|out of memory|OutOfMemoryError|Cannot allocate|MemoryError|panic: |fatal error: |Traceback|SIGSEGV|segfault|Segmentation fault|Exception in thread|\tat |    at |Caused by: ",
+    )
+    .expect("valid")
+});
+
+/// Most characters of a sample kept.
+const MAX_SAMPLE: usize = 4096;
+
+impl ReportSink {
+    /// A sink for one instance.
+    pub fn new(options: Arc<SinkOptions>) -> ReportSink {
+        let n = options.forbid.len();
+        ReportSink {
+            options,
+            meta: ContainerMeta::default(),
+            rows: Vec::new(),
+            index: HashMap::new(),
+            current: None,
+            last_ts: HashMap::new(),
+            silences: Vec::new(),
+            error_minutes: HashMap::new(),
+            kept: Vec::new(),
+            forbid_hits: vec![(Vec::new(), 0); n],
+        }
+    }
+
+    fn row(&mut self, ns: &str, pod: &str, container: &str) -> usize {
+        if let Some(c) = self.current {
+            let r = &self.rows[c];
+            if r.namespace == ns && r.pod == pod && r.container == container {
+                return c;
+            }
+        }
+        let key = (ns.to_string(), pod.to_string(), container.to_string());
+        let next = self.rows.len();
+        let i = *self.index.entry(key).or_insert(next);
+        if i == next {
+            self.rows.push(ContainerRow {
+                namespace: ns.to_string(),
+                pod: pod.to_string(),
+                container: container.to_string(),
+                ..ContainerRow::default()
+            });
+        }
+        self.current = Some(i);
+        i
+    }
+}
+
+impl ReportSink {
+    /// Entries seen.
+    pub fn entries(&self) -> u64 {
+        self.rows.iter().map(|r| r.entries).sum()
+    }
+}
+
+impl EntrySink for ReportSink {
+    fn needs(&self) -> Needs {
+        Needs {
+            payload: true,
+            ..Needs::default()
+        }
+    }
+
+    fn begin_instance(&mut self, _: usize, meta: &ContainerMeta, _: &FileSet, _: &[usize]) {
+        self.meta = meta.clone();
+        self.current = None;
+    }
+
+    fn entry(&mut self, e: &Entry<'_>) {
+        let meta = std::mem::take(&mut self.meta);
+        let ns = e.namespace(&meta).unwrap_or("");
+        let pod = e.pod(&meta).or_else(|| e.component(&meta)).unwrap_or("");
+        let container = e.container(&meta).unwrap_or("");
+        let i = self.row(ns, pod, container);
+        let (ns, pod, container) = (ns.to_string(), pod.to_string(), container.to_string());
+        let restart = meta.restart;
+        self.meta = meta;
+        let row = &mut self.rows[i];
+        row.entries += 1;
+        if let Some(r) = restart {
+            row.restarts = Some(row.restarts.map_or(r, |have| have.max(r)));
+        }
+        let is_error = e.level >= Level::Error;
+        let is_warn = e.level == Level::Warn;
+        if EVIDENCE_HINT.is_match(e.message)
+            && let Some(ev) = evidence(&String::from_utf8_lossy(e.message))
+        {
+            *row.evidence.entry(ev.as_str().to_string()).or_default() += 1;
+        }
+        if is_error {
+            row.errors += 1;
+        } else if is_warn {
+            row.warnings += 1;
+        }
+        if let Some(t) = e.ts_nanos {
+            if is_error {
+                *self
+                    .error_minutes
+                    .entry(i)
+                    .or_default()
+                    .entry(t.div_euclid(MINUTE))
+                    .or_default() += 1;
+            }
+            if let Some(&last) = self.last_ts.get(&i)
+                && t - last > self.options.silence_ns
+            {
+                self.silences.push(SilenceRow {
+                    namespace: ns.clone(),
+                    pod: pod.clone(),
+                    container: container.clone(),
+                    from: rfc3339(last),
+                    to: rfc3339(t),
+                    seconds: (t - last) / 1_000_000_000,
+                });
+            }
+            let l = self.last_ts.entry(i).or_insert(t);
+            *l = (*l).max(t);
+        }
+        if is_error || is_warn {
+            let msg = String::from_utf8_lossy(e.message);
+            let first = msg.lines().next().unwrap_or_default();
+            self.kept.push(Kept {
+                error: is_error,
+                body: message_body(first).to_string(),
+                sample: msg.chars().take(MAX_SAMPLE).collect(),
+                ts: e.ts_nanos,
+                pod: pod.clone(),
+            });
+        }
+        for (k, f) in self.options.forbid.iter().enumerate() {
+            let in_scope = [&ns, &pod, &container]
+                .iter()
+                .zip(&f.scope)
+                .all(|(v, re)| re.as_ref().is_none_or(|re| re.is_match(v)));
+            if in_scope && f.pattern.is_match(e.message) {
+                let hits = &mut self.forbid_hits[k];
+                hits.1 += 1;
+                if hits.0.len() <= 20 {
+                    let msg = String::from_utf8_lossy(e.message);
+                    let first: String =
+                        msg.lines().next().unwrap_or("").chars().take(200).collect();
+                    hits.0.push(format!(
+                        "{} {ns}/{pod}/{container}: {first}",
+                        e.ts_nanos.map(rfc3339).unwrap_or_default()
+                    ));
+                }
+            }
+        }
+    }
+}
