@@ -69,6 +69,20 @@ struct Cluster {
     evidence: Option<super::health::Evidence>,
 }
 
+impl Cluster {
+    fn pattern(&self) -> Pattern {
+        Pattern {
+            template: self.tokens.join(" "),
+            count: self.count,
+            first_ts: self.first_ts,
+            last_ts: self.last_ts,
+            sample: self.sample.clone(),
+            pods: self.pods.clone(),
+            evidence: self.evidence,
+        }
+    }
+}
+
 /// Groups messages into patterns.
 #[derive(Debug, Default)]
 pub struct TemplateMiner {
@@ -175,21 +189,29 @@ impl TemplateMiner {
         index
     }
 
+    /// Adds a pattern mined elsewhere (another instance's miner) as if its messages came
+    /// here: its template is mined like a message, with its count, times and pods.
+    pub fn absorb(&mut self, p: &Pattern) {
+        let index = self.add_with_sample(&p.template, &p.sample, p.first_ts, None);
+        let cl = &mut self.clusters[index];
+        cl.count += p.count.saturating_sub(1);
+        if let Some(t) = p.last_ts {
+            cl.last_ts = Some(cl.last_ts.map_or(t, |l| l.max(t)));
+        }
+        cl.pods.extend(p.pods.iter().cloned());
+        if let Some(e) = p.evidence {
+            cl.evidence = Some(cl.evidence.map_or(e, |h| h.min(e)));
+        }
+    }
+
+    /// The patterns in the order they were first seen (for merging miners).
+    pub fn patterns_in_order(&self) -> Vec<Pattern> {
+        self.clusters.iter().map(Cluster::pattern).collect()
+    }
+
     /// The patterns, most messages first (ties by template text).
     pub fn patterns(&self) -> Vec<Pattern> {
-        let mut out: Vec<Pattern> = self
-            .clusters
-            .iter()
-            .map(|c| Pattern {
-                template: c.tokens.join(" "),
-                count: c.count,
-                first_ts: c.first_ts,
-                last_ts: c.last_ts,
-                sample: c.sample.clone(),
-                pods: c.pods.clone(),
-                evidence: c.evidence,
-            })
-            .collect();
+        let mut out = self.patterns_in_order();
         out.sort_by(|a, b| {
             b.count
                 .cmp(&a.count)
@@ -614,6 +636,28 @@ mod tests {
         m.add("failed to pull image nginx", None, None);
         m.add("succeeded to pull image", None, None);
         assert_eq!(m.patterns().len(), 3);
+    }
+
+    #[test]
+    fn absorbing_another_miners_patterns_merges_them() {
+        let mut a = TemplateMiner::new(MinerConfig::default());
+        let mut b = TemplateMiner::new(MinerConfig::default());
+        a.add("connection to 10.0.0.1:5432 refused", Some(1), Some("p1"));
+        b.add("connection to 10.0.0.2:5432 refused", Some(5), Some("p2"));
+        b.add("connection to 10.0.0.3:5432 refused", Some(3), Some("p2"));
+        b.add("disk full", Some(4), Some("p2"));
+        for p in b.patterns() {
+            a.absorb(&p);
+        }
+        let p = a.patterns();
+        assert_eq!(p.len(), 2);
+        assert_eq!(
+            (p[0].template.as_str(), p[0].count),
+            ("connection to <IP> refused", 3)
+        );
+        assert_eq!((p[0].first_ts, p[0].last_ts), (Some(1), Some(5)));
+        assert_eq!(p[0].pods.len(), 2);
+        assert_eq!((p[1].template.as_str(), p[1].count), ("disk full", 1));
     }
 
     #[test]

@@ -268,9 +268,14 @@ impl Report {
         let mut quiet = Vec::new();
         let config = MinerConfig::default();
         let mut miners = [TemplateMiner::new(config), TemplateMiner::new(config)];
+        // Per container: the time spans of its instances, for silences between them.
+        let mut spans: BTreeMap<Key, Vec<(i64, i64)>> = BTreeMap::new();
         for sink in sinks {
             for (i, r) in sink.rows.into_iter().enumerate() {
                 let key = (r.namespace.clone(), r.pod.clone(), r.container.clone());
+                if let Some(&span) = sink.spans.get(&i) {
+                    spans.entry(key.clone()).or_default().push(span);
+                }
                 if let Some(m) = sink.error_minutes.get(&i) {
                     let scoped = facts.error_minutes.entry(key.clone()).or_default();
                     for (&minute, &n) in m {
@@ -297,9 +302,10 @@ impl Report {
                 }
             }
             quiet.extend(sink.silences);
-            for k in sink.kept {
-                let m = &mut miners[usize::from(!k.error)];
-                m.add_with_sample(&k.body, &k.sample, k.ts, Some(&k.pod));
+            for (m, theirs) in miners.iter_mut().zip(&sink.miners) {
+                for p in theirs.patterns_in_order() {
+                    m.absorb(&p);
+                }
             }
             if facts.forbid_hits.is_empty() {
                 facts.forbid_hits = vec![(Vec::new(), 0); sink.forbid_hits.len()];
@@ -387,6 +393,24 @@ impl Report {
                     spike,
                 })
                 .collect();
+        }
+        // Gaps between a container's instances (a restart, a rotation that lost time).
+        for ((ns, pod, c), mut list) in spans {
+            list.sort_unstable();
+            let mut end = list[0].1;
+            for &(from, to) in &list[1..] {
+                if from - end > options.silence_ns {
+                    quiet.push(SilenceRow {
+                        namespace: ns.clone(),
+                        pod: pod.clone(),
+                        container: c.clone(),
+                        from: rfc3339(end),
+                        to: rfc3339(from),
+                        seconds: (from - end) / 1_000_000_000,
+                    });
+                }
+                end = end.max(to);
+            }
         }
         quiet.sort_by(|a, b| {
             b.seconds

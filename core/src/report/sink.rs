@@ -12,7 +12,7 @@ use super::{ContainerRow, MINUTE, SilenceRow, rfc3339};
 use crate::ingest::{Entry, EntrySink, Needs};
 use crate::level::Level;
 use crate::query::health::evidence;
-use crate::query::patterns::message_body;
+use crate::query::patterns::{MinerConfig, TemplateMiner, message_body};
 use crate::sources::FileSet;
 use crate::sources::plan::ContainerMeta;
 
@@ -37,16 +37,6 @@ pub struct SinkOptions {
     pub forbid: Vec<ForbidPattern>,
 }
 
-/// An error or warning entry kept for the miner.
-#[derive(Debug)]
-pub(super) struct Kept {
-    pub(super) error: bool,
-    pub(super) body: String,
-    pub(super) sample: String,
-    pub(super) ts: Option<i64>,
-    pub(super) pod: String,
-}
-
 /// Gathers one instance's share of a report.
 #[derive(Debug)]
 pub struct ReportSink {
@@ -59,7 +49,10 @@ pub struct ReportSink {
     pub(super) silences: Vec<SilenceRow>,
     /// Per container row: errors per minute.
     pub(super) error_minutes: HashMap<usize, BTreeMap<i64, u64>>,
-    pub(super) kept: Vec<Kept>,
+    /// Error and warning patterns of this instance (merged in instance order later).
+    pub(super) miners: [TemplateMiner; 2],
+    /// Per container row: first and last entry time in this instance.
+    pub(super) spans: HashMap<usize, (i64, i64)>,
     /// Per forbid pattern: matches (the first 21) and how many in all.
     pub(super) forbid_hits: Vec<(Vec<String>, u64)>,
 }
@@ -88,7 +81,11 @@ impl ReportSink {
             last_ts: HashMap::new(),
             silences: Vec::new(),
             error_minutes: HashMap::new(),
-            kept: Vec::new(),
+            miners: [
+                TemplateMiner::new(MinerConfig::default()),
+                TemplateMiner::new(MinerConfig::default()),
+            ],
+            spans: HashMap::new(),
             forbid_hits: vec![(Vec::new(), 0); n],
         }
     }
@@ -185,17 +182,20 @@ impl EntrySink for ReportSink {
             }
             let l = self.last_ts.entry(i).or_insert(t);
             *l = (*l).max(t);
+            let span = self.spans.entry(i).or_insert((t, t));
+            span.0 = span.0.min(t);
+            span.1 = span.1.max(t);
         }
         if is_error || is_warn {
             let msg = String::from_utf8_lossy(e.message);
             let first = msg.lines().next().unwrap_or_default();
-            self.kept.push(Kept {
-                error: is_error,
-                body: message_body(first).to_string(),
-                sample: msg.chars().take(MAX_SAMPLE).collect(),
-                ts: e.ts_nanos,
-                pod: pod.clone(),
-            });
+            let sample: String = msg.chars().take(MAX_SAMPLE).collect();
+            self.miners[usize::from(!is_error)].add_with_sample(
+                message_body(first),
+                &sample,
+                e.ts_nanos,
+                Some(&pod),
+            );
         }
         for (k, f) in self.options.forbid.iter().enumerate() {
             let in_scope = [&ns, &pod, &container]
