@@ -394,6 +394,12 @@ pub fn format_rfc3339_nanos(ts_nanos: i64) -> String {
     s
 }
 
+/// A time in ms as RFC 3339, without a fraction when it is whole seconds
+/// (`2024-01-01T12:00:00Z`, `2024-01-01T12:00:00.250000000Z`).
+pub fn format_rfc3339_ms(ms: i64) -> String {
+    format_rfc3339_nanos(ms.saturating_mul(1_000_000)).replace(".000000000Z", "Z")
+}
+
 /// Parses a duration such as `90s`, `5m`, `1h30m`, `2d`, `500ms`, `1.5h` into nanoseconds.
 /// Units: `ns`, `us`/`µs`, `ms`, `s`, `m`, `h`, `d`, `w`. A bare number is seconds.
 pub fn parse_duration_nanos(s: &str) -> Option<i64> {

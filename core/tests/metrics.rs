@@ -225,22 +225,19 @@ fn exposition_files_give_the_sample_counts_an_independent_parser_reads() {
 #[test]
 fn exact_sample_counts_of_named_exporters() {
     // Counted by hand from the files (sample lines) and matching prometheus_client.
-    for (rel, samples, series_names) in [
-        ("node_exporter/collector/fixtures/e2e-output.txt", 3027, 0),
-        ("cadvisor/lib/metrics/testdata/prometheus_metrics", 287, 0),
+    for (rel, samples) in [
+        ("node_exporter/collector/fixtures/e2e-output.txt", 3027),
+        ("cadvisor/lib/metrics/testdata/prometheus_metrics", 287),
         (
             "netdata_go.d.plugin/modules/k8s_kubelet/testdata/metrics.txt",
             438,
-            0,
         ),
-        ("prometheus_common/expfmt/testdata/text.gz", 248, 0),
+        ("prometheus_common/expfmt/testdata/text.gz", 248),
         (
             "prometheus_repo/cmd/promtool/testdata/metrics-test.prom",
             27,
-            0,
         ),
     ] {
-        let _ = series_names;
         let p = parse(MetricsFormat::Exposition, &read(&realdata().join(rel)));
         assert_eq!(p.samples(), samples, "{rel}");
         assert_eq!(p.unparsed, 0, "{rel}");

@@ -135,7 +135,7 @@ impl Streaming {
             };
             self.number += 1;
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            p.line(line, self.number, true);
+            p.line(line, self.number);
             rest = next;
         }
     }
@@ -364,7 +364,7 @@ impl Parser {
         self.out.problem(line, ProblemKind::Unparsed, msg);
     }
 
-    fn line(&mut self, line: &[u8], number: u64, _newline: bool) {
+    fn line(&mut self, line: &[u8], number: u64) {
         if let Some(eof) = self.eof {
             if self.strict {
                 self.out.other_lines += 1;
@@ -557,17 +557,6 @@ impl Parser {
                     self.meta_error(number, format!("unknown metric type {:?}", lossy(word)));
                     return;
                 };
-                if self.om
-                    && let Some(&f) = self.fam_by_name.get(&name)
-                    && self.fam_state[f as usize].declared
-                    && self.out.families[f as usize].kind != kind
-                    && self.fam_state[f as usize].kind
-                {
-                    self.invalid(
-                        number,
-                        format!("family {name} declared twice with different types"),
-                    );
-                }
                 let om = self.om;
                 let clash = self.metadata(number, &name, |f, s| {
                     let repeated = s.kind;
@@ -708,11 +697,6 @@ impl Parser {
             } else {
                 self.names.insert(n, f);
             }
-        }
-        if let Some(&other) = self.fam_by_name.get(name)
-            && other != f
-        {
-            self.invalid(number, format!("family {name} declared twice"));
         }
     }
 

@@ -41,6 +41,11 @@ pub enum TimeSource {
 /// `2024-01-01T12:00:00Z`, `2024-01-01_12-00-00`, `2024-01-01T12:00:00.123+02:00`, or 10 or 13
 /// digits of Unix time (seconds or ms, between 2001 and 2286).
 pub fn name_timestamp(name: &str) -> Option<i64> {
+    name_timestamp_at(name).map(|(t, _)| t)
+}
+
+/// [`name_timestamp`] and where in the name it is written.
+pub fn name_timestamp_at(name: &str) -> Option<(i64, std::ops::Range<usize>)> {
     static DATE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"(?x)(\d{4})-?(\d{2})-?(\d{2})[T_\-\ ]?(\d{2})[:\-]?(\d{2})[:\-]?(\d{2})(?:\.(\d{1,9}))?(Z|[+\-]\d{2}:?\d{2})?",
@@ -73,13 +78,14 @@ pub fn name_timestamp(name: &str) -> Option<i64> {
             });
             let days = crate::time::days_from_civil(y, mo as u32, d as u32);
             let secs = days * 86_400 + h * 3600 + mi * 60 + s - offset_min * 60;
-            return Some(secs * 1000 + frac_ms);
+            return Some((secs * 1000 + frac_ms, c.get(0)?.range()));
         }
     }
     if let Some(c) = EPOCH.captures(name) {
-        let digits = c.get(1)?.as_str();
+        let m = c.get(1)?;
+        let digits = m.as_str();
         let v: i64 = digits.parse().ok()?;
-        return Some(if digits.len() == 10 { v * 1000 } else { v });
+        return Some((if digits.len() == 10 { v * 1000 } else { v }, m.range()));
     }
     None
 }
@@ -121,6 +127,10 @@ mod tests {
             Some(noon + 250)
         );
         assert_eq!(name_timestamp("metrics-001.txt"), None);
+        assert_eq!(
+            name_timestamp_at("node1-20240101-120000.prom").map(|(_, r)| r),
+            Some(6..21)
+        );
         assert_eq!(name_timestamp("metrics.txt"), None);
     }
 

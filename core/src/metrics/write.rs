@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::SeriesDef;
+
 /// A float as Go's `%g` prints it (what promtool writes): the shortest digits that read back
 /// the same, with an exponent (`1.0267820369e+10`, `1e-05`) when the decimal exponent is below
 /// -4 or at least 6.
@@ -78,23 +80,6 @@ pub fn escape_label(v: &str, out: &mut String) {
     }
 }
 
-/// One series to write: its name and labels (sorted by name).
-pub trait SeriesView {
-    /// Metric name.
-    fn name(&self) -> &str;
-    /// Labels, sorted by name, without `__name__`.
-    fn labels(&self) -> &[(String, String)];
-}
-
-impl SeriesView for super::SeriesDef {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn labels(&self) -> &[(String, String)] {
-        &self.labels
-    }
-}
-
 /// `{__name__="up", job="a"}` with labels in name order (`__name__` among them), as
 /// `promtool tsdb dump` writes a series.
 pub fn dump_series(name: &str, labels: &[(String, String)]) -> String {
@@ -137,49 +122,50 @@ pub fn om_series(name: &str, labels: &[(String, String)]) -> String {
     s
 }
 
-/// Writes samples `(series, ts_ms, value)` (already in series, then time order) as
-/// `promtool tsdb dump` does: `{__name__="x", a="b"} value ts_ms`.
-pub fn write_dump<S: SeriesView>(
+/// Writes each sample `(series, ts_ms, value)` as a line: the series' text (made once per
+/// run of its samples), the value as Go prints it, the time.
+fn write_lines(
     out: &mut dyn Write,
-    series: &[S],
+    series: &[SeriesDef],
     samples: impl Iterator<Item = (u32, i64, f64)>,
+    series_text: fn(&str, &[(String, String)]) -> String,
+    time: fn(i64) -> String,
 ) -> io::Result<()> {
     let mut last = u32::MAX;
     let mut text = String::new();
     for (s, ts, v) in samples {
         if s != last {
-            text = dump_series(series[s as usize].name(), series[s as usize].labels());
+            let def = &series[s as usize];
+            text = series_text(&def.name, &def.labels);
             last = s;
         }
-        writeln!(out, "{text} {} {ts}", go_float(v))?;
+        writeln!(out, "{text} {} {}", go_float(v), time(ts))?;
     }
     Ok(())
 }
 
-/// Writes samples as OpenMetrics (`promtool tsdb dump-openmetrics`): `name{labels} value
-/// seconds.millis`, then `# EOF`.
-pub fn write_openmetrics<S: SeriesView>(
+/// Writes samples `(series, ts_ms, value)` (in series, then time order) as `promtool tsdb
+/// dump` does: `{__name__="x", a="b"} value ts_ms`.
+pub fn write_dump(
     out: &mut dyn Write,
-    series: &[S],
+    series: &[SeriesDef],
     samples: impl Iterator<Item = (u32, i64, f64)>,
 ) -> io::Result<()> {
-    let mut last = u32::MAX;
-    let mut text = String::new();
-    for (s, ts, v) in samples {
-        if s != last {
-            text = om_series(series[s as usize].name(), series[s as usize].labels());
-            last = s;
-        }
+    write_lines(out, series, samples, dump_series, |ts| ts.to_string())
+}
+
+/// Writes samples as OpenMetrics (`promtool tsdb dump-openmetrics`): `name{labels} value
+/// seconds.millis`, then `# EOF`.
+pub fn write_openmetrics(
+    out: &mut dyn Write,
+    series: &[SeriesDef],
+    samples: impl Iterator<Item = (u32, i64, f64)>,
+) -> io::Result<()> {
+    write_lines(out, series, samples, om_series, |ts| {
         let sign = if ts < 0 { "-" } else { "" };
         let a = ts.unsigned_abs();
-        writeln!(
-            out,
-            "{text} {} {sign}{}.{:03}",
-            go_float(v),
-            a / 1000,
-            a % 1000
-        )?;
-    }
+        format!("{sign}{}.{:03}", a / 1000, a % 1000)
+    })?;
     writeln!(out, "# EOF")
 }
 

@@ -51,7 +51,11 @@ pub fn evidence(message: &str) -> Option<Evidence> {
     {
         return Some(Evidence::OutOfMemory);
     }
-    let starts_line = |s: &str| message.starts_with(s) || message.contains(&format!("\n{s}"));
+    let starts_line = |s: &str| {
+        message
+            .match_indices(s)
+            .any(|(i, _)| i == 0 || message.as_bytes()[i - 1] == b'\n')
+    };
     if starts_line("panic: ") && (has("goroutine ") || has("[recovered]") || message.len() < 400) {
         return Some(Evidence::GoPanic);
     }

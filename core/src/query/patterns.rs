@@ -469,10 +469,11 @@ pub fn patterns_frame(
 ) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
     use polars::prelude::*;
     let ts = |name: &str, v: Vec<Option<i64>>| -> PolarsResult<Column> {
-        Ok(Int64Chunked::from_iter_options(name.into(), v.into_iter())
-            .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
-            .into_series()
-            .into_column())
+        Ok(crate::table::datetime_column(
+            name,
+            TimeUnit::Nanoseconds,
+            v,
+        ))
     };
     DataFrame::new(vec![
         Column::new(

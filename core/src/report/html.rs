@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 
 use super::{PatternRow, Report};
 
-/// Escapes text for HTML content and attribute values.
+/// Escapes text for HTML and XML content and attribute values (control characters XML
+/// cannot hold become U+FFFD).
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -78,28 +79,12 @@ impl Report {
             o.push_str("</ul>\n");
         }
         o.push_str("<h2>Containers with errors, restarts or crashes</h2>\n");
-        let rows: Vec<_> = self
-            .containers
-            .iter()
-            .filter(|c| {
-                c.errors > 0
-                    || c.restarts.is_some_and(|r| r > 0)
-                    || c.last_reason.is_some()
-                    || !c.evidence.is_empty()
-            })
-            .collect();
+        let rows: Vec<_> = self.containers.iter().filter(|c| c.troubled()).collect();
         if rows.is_empty() {
             o.push_str("<p class=\"muted\">None.</p>\n");
         } else {
             o.push_str("<table><tr><th>namespace</th><th>pod</th><th>container</th><th>entries</th><th>errors</th><th>warnings</th><th>restarts</th><th>last termination</th><th>state</th><th>evidence</th></tr>\n");
             for c in rows {
-                let term = match (&c.last_reason, c.exit_code) {
-                    (Some(r), Some(e)) => format!("{r} (exit {e})"),
-                    (Some(r), None) => r.clone(),
-                    (None, Some(e)) => format!("exit {e}"),
-                    (None, None) => String::new(),
-                };
-                let ev: Vec<String> = c.evidence.iter().map(|(k, n)| format!("{k} {n}")).collect();
                 let _ = writeln!(
                     o,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -110,9 +95,9 @@ impl Report {
                     c.errors,
                     c.warnings,
                     c.restarts.map(|r| r.to_string()).unwrap_or_default(),
-                    esc(&term),
+                    esc(&c.termination()),
                     esc(c.state_reason.as_deref().unwrap_or("")),
-                    esc(&ev.join(", "))
+                    esc(&c.evidence_text())
                 );
             }
             o.push_str("</table>\n");

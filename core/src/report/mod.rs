@@ -89,6 +89,36 @@ pub struct ContainerRow {
     pub evidence: BTreeMap<String, u64>,
 }
 
+impl ContainerRow {
+    /// Whether it belongs in the report's container table: errors, restarts, a termination
+    /// or crash evidence.
+    pub fn troubled(&self) -> bool {
+        self.errors > 0
+            || self.restarts.is_some_and(|r| r > 0)
+            || self.last_reason.is_some()
+            || !self.evidence.is_empty()
+    }
+
+    /// `OOMKilled (exit 137)`, `exit 1`, or empty.
+    pub fn termination(&self) -> String {
+        match (&self.last_reason, self.exit_code) {
+            (Some(r), Some(e)) => format!("{r} (exit {e})"),
+            (Some(r), None) => r.clone(),
+            (None, Some(e)) => format!("exit {e}"),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// `go-panic 1, oom 2`.
+    pub fn evidence_text(&self) -> String {
+        self.evidence
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// A message pattern.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatternRow {
@@ -708,16 +738,8 @@ impl Report {
             }
             let _ = writeln!(out);
         }
-        let troubled: Vec<&ContainerRow> = self
-            .containers
-            .iter()
-            .filter(|c| {
-                c.errors > 0
-                    || c.restarts.is_some_and(|r| r > 0)
-                    || c.last_reason.is_some()
-                    || !c.evidence.is_empty()
-            })
-            .collect();
+        let troubled: Vec<&ContainerRow> =
+            self.containers.iter().filter(|c| c.troubled()).collect();
         let _ = writeln!(out, "## Containers with errors, restarts or crashes\n");
         if troubled.is_empty() {
             let _ = writeln!(out, "None.\n");
@@ -727,13 +749,6 @@ impl Report {
                 "| namespace | pod | container | entries | errors | warnings | restarts | last termination | evidence |\n|---|---|---|---:|---:|---:|---:|---|---|"
             );
             for c in troubled {
-                let term = match (&c.last_reason, c.exit_code) {
-                    (Some(r), Some(e)) => format!("{r} (exit {e})"),
-                    (Some(r), None) => r.clone(),
-                    (None, Some(e)) => format!("exit {e}"),
-                    (None, None) => String::new(),
-                };
-                let ev: Vec<String> = c.evidence.iter().map(|(k, n)| format!("{k} {n}")).collect();
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -744,8 +759,8 @@ impl Report {
                     c.errors,
                     c.warnings,
                     c.restarts.map(|r| r.to_string()).unwrap_or_default(),
-                    cell(&term),
-                    ev.join(", ")
+                    cell(&c.termination()),
+                    c.evidence_text()
                 );
             }
             let _ = writeln!(out);

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use super::html::esc;
 use super::{Report, RuleFacts};
 
 /// A rules file.
@@ -297,8 +298,8 @@ pub fn to_junit(results: &[RuleResult]) -> String {
     for r in results {
         s.push_str(&format!(
             "    <testcase classname=\"podsift.rules.{}\" name=\"{}\"",
-            xml(&r.check),
-            xml(&r.name)
+            esc(&r.check),
+            esc(&r.name)
         ));
         if r.passed {
             s.push_str("/>\n");
@@ -306,32 +307,14 @@ pub fn to_junit(results: &[RuleResult]) -> String {
             let first = r.evidence.first().map(String::as_str).unwrap_or("failed");
             s.push_str(&format!(
                 ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
-                xml(first),
-                xml(&r.check),
-                xml(&r.evidence.join("\n"))
+                esc(first),
+                esc(&r.check),
+                esc(&r.evidence.join("\n"))
             ));
         }
     }
     s.push_str("  </testsuite>\n</testsuites>\n");
     s
-}
-
-/// Escapes text for XML (and drops the control characters XML 1.0 cannot hold).
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' | '\t' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

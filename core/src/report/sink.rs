@@ -45,7 +45,6 @@ pub struct ReportSink {
     pub(super) rows: Vec<ContainerRow>,
     index: HashMap<Key, usize>,
     current: Option<usize>,
-    last_ts: HashMap<usize, i64>,
     pub(super) silences: Vec<SilenceRow>,
     /// Per container row: errors per minute.
     pub(super) error_minutes: HashMap<usize, BTreeMap<i64, u64>>,
@@ -78,7 +77,6 @@ impl ReportSink {
             rows: Vec::new(),
             index: HashMap::new(),
             current: None,
-            last_ts: HashMap::new(),
             silences: Vec::new(),
             error_minutes: HashMap::new(),
             miners: [
@@ -89,28 +87,35 @@ impl ReportSink {
             forbid_hits: vec![(Vec::new(), 0); n],
         }
     }
+}
 
-    fn row(&mut self, ns: &str, pod: &str, container: &str) -> usize {
-        if let Some(c) = self.current {
-            let r = &self.rows[c];
-            if r.namespace == ns && r.pod == pod && r.container == container {
-                return c;
-            }
+/// The index of the row of (namespace, pod, container), added when new; the last one is
+/// remembered, as entries come in runs of one container.
+fn row_of(
+    rows: &mut Vec<ContainerRow>,
+    index: &mut HashMap<Key, usize>,
+    current: &mut Option<usize>,
+    (ns, pod, container): (&str, &str, &str),
+) -> usize {
+    if let Some(c) = *current {
+        let r = &rows[c];
+        if r.namespace == ns && r.pod == pod && r.container == container {
+            return c;
         }
-        let key = (ns.to_string(), pod.to_string(), container.to_string());
-        let next = self.rows.len();
-        let i = *self.index.entry(key).or_insert(next);
-        if i == next {
-            self.rows.push(ContainerRow {
-                namespace: ns.to_string(),
-                pod: pod.to_string(),
-                container: container.to_string(),
-                ..ContainerRow::default()
-            });
-        }
-        self.current = Some(i);
-        i
     }
+    let key = (ns.to_string(), pod.to_string(), container.to_string());
+    let next = rows.len();
+    let i = *index.entry(key).or_insert(next);
+    if i == next {
+        rows.push(ContainerRow {
+            namespace: ns.to_string(),
+            pod: pod.to_string(),
+            container: container.to_string(),
+            ..ContainerRow::default()
+        });
+    }
+    *current = Some(i);
+    i
 }
 
 impl ReportSink {
@@ -134,14 +139,19 @@ impl EntrySink for ReportSink {
     }
 
     fn entry(&mut self, e: &Entry<'_>) {
-        let meta = std::mem::take(&mut self.meta);
-        let ns = e.namespace(&meta).unwrap_or("");
-        let pod = e.pod(&meta).or_else(|| e.component(&meta)).unwrap_or("");
-        let container = e.container(&meta).unwrap_or("");
-        let i = self.row(ns, pod, container);
-        let (ns, pod, container) = (ns.to_string(), pod.to_string(), container.to_string());
-        let restart = meta.restart;
-        self.meta = meta;
+        let i = {
+            let m = &self.meta;
+            let ns = e.namespace(m).unwrap_or("");
+            let pod = e.pod(m).or_else(|| e.component(m)).unwrap_or("");
+            let container = e.container(m).unwrap_or("");
+            row_of(
+                &mut self.rows,
+                &mut self.index,
+                &mut self.current,
+                (ns, pod, container),
+            )
+        };
+        let restart = self.meta.restart;
         let row = &mut self.rows[i];
         row.entries += 1;
         if let Some(r) = restart {
@@ -159,6 +169,7 @@ impl EntrySink for ReportSink {
         } else if is_warn {
             row.warnings += 1;
         }
+        let row = &self.rows[i];
         if let Some(t) = e.ts_nanos {
             if is_error {
                 *self
@@ -168,37 +179,36 @@ impl EntrySink for ReportSink {
                     .entry(t.div_euclid(MINUTE))
                     .or_default() += 1;
             }
-            if let Some(&last) = self.last_ts.get(&i)
-                && t - last > self.options.silence_ns
-            {
+            let span = self.spans.entry(i).or_insert((t, t));
+            if t - span.1 > self.options.silence_ns {
                 self.silences.push(SilenceRow {
-                    namespace: ns.clone(),
-                    pod: pod.clone(),
-                    container: container.clone(),
-                    from: rfc3339(last),
+                    namespace: row.namespace.clone(),
+                    pod: row.pod.clone(),
+                    container: row.container.clone(),
+                    from: rfc3339(span.1),
                     to: rfc3339(t),
-                    seconds: (t - last) / 1_000_000_000,
+                    seconds: (t - span.1) / 1_000_000_000,
                 });
             }
-            let l = self.last_ts.entry(i).or_insert(t);
-            *l = (*l).max(t);
-            let span = self.spans.entry(i).or_insert((t, t));
             span.0 = span.0.min(t);
             span.1 = span.1.max(t);
         }
         if is_error || is_warn {
             let msg = String::from_utf8_lossy(e.message);
             let first = msg.lines().next().unwrap_or_default();
-            let sample: String = msg.chars().take(MAX_SAMPLE).collect();
+            let cut = msg
+                .char_indices()
+                .nth(MAX_SAMPLE)
+                .map_or(msg.len(), |(k, _)| k);
             self.miners[usize::from(!is_error)].add_with_sample(
                 message_body(first),
-                &sample,
+                &msg[..cut],
                 e.ts_nanos,
-                Some(&pod),
+                Some(&row.pod),
             );
         }
         for (k, f) in self.options.forbid.iter().enumerate() {
-            let in_scope = [&ns, &pod, &container]
+            let in_scope = [&row.namespace, &row.pod, &row.container]
                 .iter()
                 .zip(&f.scope)
                 .all(|(v, re)| re.as_ref().is_none_or(|re| re.is_match(v)));
@@ -210,8 +220,11 @@ impl EntrySink for ReportSink {
                     let first: String =
                         msg.lines().next().unwrap_or("").chars().take(200).collect();
                     hits.0.push(format!(
-                        "{} {ns}/{pod}/{container}: {first}",
-                        e.ts_nanos.map(rfc3339).unwrap_or_default()
+                        "{} {}/{}/{}: {first}",
+                        e.ts_nanos.map(rfc3339).unwrap_or_default(),
+                        row.namespace,
+                        row.pod,
+                        row.container
                     ));
                 }
             }

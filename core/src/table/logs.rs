@@ -8,11 +8,9 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 use polars_arrow::array::{
-    BooleanArray, ListArray, MutableBinaryViewArray, MutableBooleanArray, MutablePrimitiveArray,
-    PrimitiveArray, StructArray, Utf8ViewArray,
+    BooleanArray, MutableBinaryViewArray, MutableBooleanArray, MutablePrimitiveArray,
+    PrimitiveArray, Utf8ViewArray,
 };
-use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField};
-use polars_arrow::offset::OffsetsBuffer;
 
 use crate::ingest::{Entry, EntrySink, Needs};
 use crate::schema::{self, logs as col};
@@ -173,29 +171,13 @@ impl LogsBuilder {
                 .into_series()
                 .into_column()
         };
-        let fields = {
-            let keys: Utf8ViewArray = field_keys.into();
-            let values: Utf8ViewArray = field_values.into();
-            let struct_dtype = ArrowDataType::Struct(vec![
-                ArrowField::new(col::FIELD_KEY.into(), ArrowDataType::Utf8View, true),
-                ArrowField::new(col::FIELD_VALUE.into(), ArrowDataType::Utf8View, true),
-            ]);
-            let len = keys.len();
-            let structs = StructArray::try_new(
-                struct_dtype.clone(),
-                len,
-                vec![keys.boxed(), values.boxed()],
-                None,
-            )?;
-            let offsets: OffsetsBuffer<i64> = field_offsets.try_into()?;
-            let list = ListArray::<i64>::try_new(
-                ListArray::<i64>::default_datatype(struct_dtype),
-                offsets,
-                structs.boxed(),
-                None,
-            )?;
-            Series::from_arrow(col::FIELDS.into(), list.boxed())?.into_column()
-        };
+        let fields = super::pairs_column(
+            col::FIELDS,
+            (col::FIELD_KEY, col::FIELD_VALUE),
+            field_keys.into(),
+            field_values.into(),
+            field_offsets,
+        )?;
         let message: Utf8ViewArray = message.into();
         let restart: PrimitiveArray<u32> = restart.into();
         let columns = vec![

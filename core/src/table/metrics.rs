@@ -7,9 +7,7 @@ use std::io::Read;
 
 use foldhash::fast::RandomState;
 use polars::prelude::*;
-use polars_arrow::array::{ListArray, StructArray, Utf8ViewArray};
-use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField};
-use polars_arrow::offset::OffsetsBuffer;
+use polars_arrow::array::Utf8ViewArray;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::ingest::{FileStats, IngestReport};
@@ -61,15 +59,6 @@ pub struct StoredSeries {
     pub node: Option<String>,
     /// The first file holding it (index in the file set).
     pub source: usize,
-}
-
-impl crate::metrics::write::SeriesView for StoredSeries {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn labels(&self) -> &[(String, String)] {
-        &self.labels
-    }
 }
 
 impl StoredSeries {
@@ -231,11 +220,8 @@ impl MetricsStore {
         let cat = |name: &str, v: Vec<Option<&str>>| -> PolarsResult<Column> {
             Column::new(name.into(), v).cast(&crate::schema::categorical_dtype())
         };
-        let ms = |name: &str, v: Vec<Option<i64>>| -> Column {
-            Int64Chunked::from_iter_options(name.into(), v.into_iter())
-                .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
-                .into_series()
-                .into_column()
+        let ms = |name: &str, v: Vec<Option<i64>>| {
+            super::datetime_column(name, TimeUnit::Milliseconds, v)
         };
         let label =
             |s: &StoredSeries, k: &str| -> Option<String> { s.label(k).map(str::to_string) };
@@ -452,27 +438,13 @@ fn labels_column<'a>(name: &str, rows: impl Iterator<Item = &'a Labels>) -> Pola
         }
         offsets.push(keys.len() as i64);
     }
-    let keys = Utf8ViewArray::from_slice_values(&keys);
-    let values = Utf8ViewArray::from_slice_values(&values);
-    let struct_dtype = ArrowDataType::Struct(vec![
-        ArrowField::new(col::LABEL_NAME.into(), ArrowDataType::Utf8View, true),
-        ArrowField::new(col::LABEL_VALUE.into(), ArrowDataType::Utf8View, true),
-    ]);
-    let len = keys.len();
-    let structs = StructArray::try_new(
-        struct_dtype.clone(),
-        len,
-        vec![keys.boxed(), values.boxed()],
-        None,
-    )?;
-    let offsets: OffsetsBuffer<i64> = offsets.try_into()?;
-    let list = ListArray::<i64>::try_new(
-        ListArray::<i64>::default_datatype(struct_dtype),
+    super::pairs_column(
+        name,
+        (col::LABEL_NAME, col::LABEL_VALUE),
+        Utf8ViewArray::from_slice_values(&keys),
+        Utf8ViewArray::from_slice_values(&values),
         offsets,
-        structs.boxed(),
-        None,
-    )?;
-    Ok(Series::from_arrow(name.into(), list.boxed())?.into_column())
+    )
 }
 
 /// One file read and parsed.
@@ -532,12 +504,6 @@ fn sequence_of(path: &str) -> Option<(String, u64)> {
     let name = key.rsplit_once('/').map_or(key.as_str(), |(_, n)| n);
     let before = name.split('#').next().unwrap_or_default();
     (before.is_empty() || before.ends_with(['-', '_', '.'])).then_some((key, n))
-}
-
-/// `2024-01-01T12:00:00Z`.
-fn ms_text(ms: i64) -> String {
-    let s = crate::time::format_rfc3339_nanos(ms.saturating_mul(1_000_000));
-    s.replace(".000000000Z", "Z")
 }
 
 /// Reads every metrics file of `plan` and records each file's accounting and problems in
@@ -642,12 +608,18 @@ pub fn read_metrics(
         } else if let Some(at) = options.scrape.at_ms {
             (
                 TimeSource::At(at),
-                format!("scrape time from --at ({})", ms_text(at)),
+                format!(
+                    "scrape time from --at ({})",
+                    crate::time::format_rfc3339_ms(at)
+                ),
             )
         } else if let Some(t) = name_timestamp(&name) {
             (
                 TimeSource::FileName(t),
-                format!("scrape time from its name ({})", ms_text(t)),
+                format!(
+                    "scrape time from its name ({})",
+                    crate::time::format_rfc3339_ms(t)
+                ),
             )
         } else {
             (
@@ -694,10 +666,7 @@ pub fn read_metrics(
         let target = if needs_time_before(p, &time) {
             match seq {
                 Some((_, _, key)) => key.clone(),
-                None => match name_timestamp(&name) {
-                    Some(_) => strip_name_timestamp(&path),
-                    None => path.clone(),
-                },
+                None => strip_name_timestamp(&path),
             }
         } else {
             String::new()
@@ -871,7 +840,7 @@ pub fn read_metrics(
                     format!(
                         "duplicate sample of {} at {} ({}; first at {}:{l0}): not counted twice",
                         crate::metrics::write::om_series(&s.name, &s.labels),
-                        ms_text(store.sample_ts[r]),
+                        crate::time::format_rfc3339_ms(store.sample_ts[r]),
                         if same {
                             "same value".to_string()
                         } else {
@@ -914,20 +883,31 @@ fn needs_time_before(p: &Parsed, time: &TimeSource) -> bool {
         || p.format == Some(crate::metrics::MetricsFormat::KubectlTop)
 }
 
-/// The path without the timestamp in its file name, so scrapes of one target at several
-/// times share a target.
+/// The path without the timestamp in its file name (`node1/metrics-#.prom`), so scrapes of
+/// one target at several times share a target, and `node1`/`node2` stay apart.
 fn strip_name_timestamp(path: &str) -> String {
     let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-    let stripped: String = name
-        .chars()
-        .map(|c| if c.is_ascii_digit() { '#' } else { c })
-        .collect();
-    format!("{dir}/{stripped}")
+    match crate::metrics::scrape_time::name_timestamp_at(name) {
+        Some((_, r)) => format!("{dir}/{}#{}", &name[..r.start], &name[r.end..]),
+        None => path.to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_targets_name_keeps_all_but_its_timestamp() {
+        assert_eq!(
+            strip_name_timestamp("d/node1-20240101-120000.prom"),
+            "d/node1-#.prom"
+        );
+        assert_ne!(
+            strip_name_timestamp("d/node1-20240101-120000.prom"),
+            strip_name_timestamp("d/node2-20240101-120000.prom")
+        );
+    }
 
     #[test]
     fn sequences_need_a_separator() {

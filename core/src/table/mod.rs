@@ -5,6 +5,7 @@ pub mod audit;
 pub mod events;
 pub mod logs;
 pub mod metrics;
+pub mod metrics_summary;
 pub mod pods;
 pub mod sources;
 
@@ -25,6 +26,47 @@ pub(crate) fn cast_to_categorical(df: &mut DataFrame, names: &[&str]) -> PolarsR
         df.with_column(c)?;
     }
     Ok(())
+}
+
+/// A list[struct{key, value}] column (the `fields` of `logs`, the `labels` of `series`): row
+/// `i` holds the pairs `offsets[i]..offsets[i + 1]` of `keys` and `values`.
+pub(crate) fn pairs_column(
+    name: &str,
+    (key_field, value_field): (&str, &str),
+    keys: polars_arrow::array::Utf8ViewArray,
+    values: polars_arrow::array::Utf8ViewArray,
+    offsets: Vec<i64>,
+) -> PolarsResult<Column> {
+    use polars_arrow::array::{ListArray, StructArray};
+    use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField};
+    use polars_arrow::offset::OffsetsBuffer;
+    let struct_dtype = ArrowDataType::Struct(vec![
+        ArrowField::new(key_field.into(), ArrowDataType::Utf8View, true),
+        ArrowField::new(value_field.into(), ArrowDataType::Utf8View, true),
+    ]);
+    let len = keys.len();
+    let structs = StructArray::try_new(
+        struct_dtype.clone(),
+        len,
+        vec![keys.boxed(), values.boxed()],
+        None,
+    )?;
+    let offsets: OffsetsBuffer<i64> = offsets.try_into()?;
+    let list = ListArray::<i64>::try_new(
+        ListArray::<i64>::default_datatype(struct_dtype),
+        offsets,
+        structs.boxed(),
+        None,
+    )?;
+    Ok(Series::from_arrow(name.into(), list.boxed())?.into_column())
+}
+
+/// A datetime (UTC) column of `unit` from optional integers.
+pub(crate) fn datetime_column(name: &str, unit: TimeUnit, values: Vec<Option<i64>>) -> Column {
+    Int64Chunked::from_iter_options(name.into(), values.into_iter())
+        .into_datetime(unit, Some(TimeZone::UTC))
+        .into_series()
+        .into_column()
 }
 
 /// Stacks per-instance `logs` frames and sorts them into time order: by `ts` (entries without a

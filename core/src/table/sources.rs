@@ -30,10 +30,7 @@ pub fn sources_frame(
         let v: Vec<Option<i64>> = (0..n)
             .map(|i| report.and_then(|r| f(&r.files[i])))
             .collect();
-        Ok(Int64Chunked::from_iter_options(name.into(), v.into_iter())
-            .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
-            .into_series()
-            .into_column())
+        Ok(super::datetime_column(name, TimeUnit::Nanoseconds, v))
     };
     let meta = |f: fn(&crate::sources::plan::ContainerMeta) -> &Option<String>| {
         text(&|i| f(&plan.files[i].meta).clone())
