@@ -4,6 +4,7 @@
 pub mod filter;
 pub mod health;
 pub mod patterns;
+pub mod search;
 pub mod sql;
 pub mod stats;
 

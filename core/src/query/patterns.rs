@@ -8,8 +8,15 @@
 //! placeholders. Messages are then routed by token count and first tokens to a leaf of
 //! clusters; a message joins the most similar cluster (share of equal tokens at least
 //! `similarity`) and the positions where they differ become `<*>`, or it starts a new one.
-//! Results depend only on the order messages come in (the logs table's time order), never on
-//! the machine.
+//! Results depend only on the order messages come in (the logs table's time order, or the
+//! instances' order in a report), never on the machine.
+//!
+//! Messages are gathered in [`Messages`] batches (one per ingest instance, filled in
+//! parallel): each token is masked and kept as a 64-bit hash of its masked text, and the
+//! masked text is kept once per message to spell templates. [`mine`] routes every message to
+//! its leaf in order, then clusters each leaf on its own (in parallel natively): a leaf's
+//! clusters depend only on its own messages, so this is exactly one miner fed every message
+//! in order.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -58,188 +65,356 @@ pub struct Pattern {
     pub evidence: Option<super::health::Evidence>,
 }
 
+/// What the messages of one pattern have in common.
 #[derive(Clone, Debug)]
 struct Cluster {
-    tokens: Vec<String>,
+    /// Its first message (batch, index): its template is that message's tokens with the
+    /// positions that vary as wildcards.
+    first: (u32, u32),
     count: u64,
     first_ts: Option<i64>,
     last_ts: Option<i64>,
-    sample: String,
     pods: BTreeSet<String>,
     evidence: Option<super::health::Evidence>,
 }
 
-impl Cluster {
-    fn pattern(&self) -> Pattern {
-        Pattern {
-            template: self.tokens.join(" "),
-            count: self.count,
-            first_ts: self.first_ts,
-            last_ts: self.last_ts,
-            sample: self.sample.clone(),
-            pods: self.pods.clone(),
-            evidence: self.evidence,
-        }
+/// A token's identity: a 64-bit hash of its masked text (two texts sharing one is about
+/// as likely as 1 in 2^64 per pair), [`WILDCARD_HASH`] for a variable part.
+type TokenHash = u64;
+
+/// The token hash of [`WILDCARD`] (no text hashes to it).
+const WILDCARD_HASH: TokenHash = 0;
+
+fn token_hash(text: &str) -> TokenHash {
+    use std::hash::BuildHasher;
+    match foldhash::fast::FixedState::with_seed(0x0070_6f64_7369_6674).hash_one(text) {
+        WILDCARD_HASH => 1,
+        h => h,
     }
 }
 
-/// Groups messages into patterns.
-#[derive(Debug, Default)]
-pub struct TemplateMiner {
-    config: MinerConfig,
-    /// (token count, routing tokens) -> cluster indices.
-    leaves: HashMap<(usize, Vec<String>), Vec<usize>>,
+/// The clusters of one route (token count and first tokens). They all have `width`
+/// tokens, kept side by side in `tokens` (cluster `k` at `k * width`), so finding the most
+/// similar one is one pass over numbers. A leaf's clusters depend only on the messages
+/// routed to it, in their order: leaves are mined apart (in parallel natively) and give
+/// what one miner fed every message in order would.
+#[derive(Clone, Debug, Default)]
+struct Leaf {
+    width: usize,
+    tokens: Vec<TokenHash>,
     clusters: Vec<Cluster>,
 }
+
+impl Leaf {
+    /// The cluster `tokens` join, or a new one starting at message `first`.
+    fn place(&mut self, tokens: &[TokenHash], config: &MinerConfig, first: (u32, u32)) -> usize {
+        // The most similar cluster (first one on ties): `equal` of `counted` tokens agree,
+        // wildcards not counted (a template of wildcards agrees with anything of its
+        // length).
+        let width = self.width;
+        let mut best: Option<(usize, u32, u32)> = None;
+        for k in 0..self.clusters.len() {
+            let template = &self.tokens[k * width..(k + 1) * width];
+            let (mut equal, mut counted) = (0u32, 0u32);
+            for (&a, &b) in template.iter().zip(tokens) {
+                let fixed = u32::from(a != WILDCARD_HASH);
+                counted += fixed;
+                equal += fixed & u32::from(a == b);
+            }
+            if counted == 0 {
+                (equal, counted) = (1, 1);
+            }
+            if best.is_none_or(|(_, e, c)| {
+                u64::from(equal) * u64::from(c) > u64::from(e) * u64::from(counted)
+            }) {
+                best = Some((k, equal, counted));
+                if equal == counted {
+                    break;
+                }
+            }
+        }
+        let join = match best {
+            Some((k, equal, counted))
+                if f64::from(equal) / f64::from(counted) >= config.similarity =>
+            {
+                Some(k)
+            }
+            Some((k, _, _)) if self.clusters.len() >= config.max_clusters_per_leaf => Some(k),
+            _ => None,
+        };
+        if let Some(k) = join {
+            let template = &mut self.tokens[k * width..(k + 1) * width];
+            for (have, &new) in template.iter_mut().zip(tokens) {
+                if *have != new {
+                    *have = WILDCARD_HASH;
+                }
+            }
+            self.clusters[k].count += 1;
+            return k;
+        }
+        self.clusters.push(Cluster {
+            first,
+            count: 1,
+            first_ts: None,
+            last_ts: None,
+            pods: BTreeSet::new(),
+            evidence: None,
+        });
+        self.tokens.extend_from_slice(tokens);
+        self.clusters.len() - 1
+    }
+}
+
+/// Most characters of a message kept as a pattern's sample.
+pub const MAX_SAMPLE: usize = 4096;
 
 /// The placeholder of a variable part.
 pub const WILDCARD: &str = "<*>";
 
-impl TemplateMiner {
-    /// A miner with `config`.
-    pub fn new(config: MinerConfig) -> TemplateMiner {
-        TemplateMiner {
-            config,
-            ..TemplateMiner::default()
+/// Messages gathered for mining, masked and cut into tokens as they come (one batch per
+/// ingest instance, filled in parallel); [`mine`] groups the batches' messages in order.
+#[derive(Debug, Default)]
+pub struct Messages {
+    /// Every message's token hashes, end to end.
+    hashes: Vec<TokenHash>,
+    /// Per message: where its hashes end.
+    ends: Vec<usize>,
+    /// Per message: its route's tokens ([`MinerConfig::depth`] of them; variable ones and
+    /// those past its end as [`WILDCARD_HASH`]).
+    routes: Vec<TokenHash>,
+    /// Every message's masked tokens, space-separated, end to end.
+    texts: String,
+    text_ends: Vec<usize>,
+    ts: Vec<Option<i64>>,
+    /// Per message: its pod in `pod_names`, or `u32::MAX`.
+    pods: Vec<u32>,
+    pod_names: Vec<String>,
+    /// Per message: its sample's end in `samples`.
+    sample_ends: Vec<usize>,
+    samples: String,
+    evidence: Vec<Option<super::health::Evidence>>,
+    config: MinerConfig,
+}
+
+impl Messages {
+    /// No messages, to be mined with `config`.
+    pub fn new(config: &MinerConfig) -> Messages {
+        Messages {
+            config: *config,
+            ..Messages::default()
         }
     }
 
-    /// Adds a message at `ts` (ns) from `pod`; returns its pattern's index.
-    pub fn add(&mut self, message: &str, ts: Option<i64>, pod: Option<&str>) -> usize {
-        self.add_with_sample(message, message, ts, pod)
+    /// Messages added.
+    pub fn len(&self) -> usize {
+        self.ends.len()
     }
 
-    /// [`TemplateMiner::add`] of the part of a line that is mined (`message`), keeping the
-    /// whole line (`sample`) as a pattern's sample.
+    /// Whether none were added.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Adds a message at `ts` (ns) from `pod`.
+    pub fn add(&mut self, message: &str, ts: Option<i64>, pod: Option<&str>) {
+        self.add_with_sample(message, message, ts, pod, None);
+    }
+
+    /// Adds the part of a line that is mined (`message`), keeping the whole line (`sample`,
+    /// its first [`MAX_SAMPLE`] characters) to show when it starts a pattern, and the crash
+    /// evidence seen in it.
     pub fn add_with_sample(
         &mut self,
         message: &str,
         sample: &str,
         ts: Option<i64>,
         pod: Option<&str>,
-    ) -> usize {
-        let masked = mask(message);
-        let mut tokens: Vec<String> = masked.split_whitespace().map(str::to_string).collect();
-        if tokens.len() > self.config.max_tokens {
-            tokens.truncate(self.config.max_tokens);
-            tokens.push(WILDCARD.to_string());
-        }
-        let route: Vec<String> = tokens
-            .iter()
-            .take(self.config.depth)
-            .map(|t| {
-                if t.starts_with('<') || t.bytes().any(|c| c.is_ascii_digit()) {
-                    WILDCARD.to_string()
-                } else {
-                    t.clone()
+        evidence: Option<super::health::Evidence>,
+    ) {
+        let route_start = self.routes.len();
+        let bytes = message.as_bytes();
+        let ascii = message.is_ascii();
+        let mut i = 0usize;
+        let mut at = 0usize;
+        loop {
+            // The next token: ASCII messages (most) are cut byte by byte in one pass that
+            // also sees whether the token needs masking at all.
+            let (token, plain) = if ascii {
+                while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+                    at += 1;
                 }
-            })
-            .collect();
-        let key = (tokens.len(), route);
-        let leaf = self.leaves.entry(key).or_default();
-        // The most similar cluster of the leaf (first one on ties).
-        let mut best: Option<(usize, f64)> = None;
-        for &c in leaf.iter() {
-            let sim = similarity(&self.clusters[c].tokens, &tokens);
-            if best.is_none_or(|(_, b)| sim > b) {
-                best = Some((c, sim));
-            }
-        }
-        let join = match best {
-            Some((c, sim)) if sim >= self.config.similarity => Some(c),
-            Some((c, _)) if leaf.len() >= self.config.max_clusters_per_leaf => Some(c),
-            _ => None,
-        };
-        let index = match join {
-            Some(c) => {
-                let cl = &mut self.clusters[c];
-                for (have, new) in cl.tokens.iter_mut().zip(&tokens) {
-                    if have != new && have != WILDCARD {
-                        *have = WILDCARD.to_string();
-                    }
+                if at == bytes.len() {
+                    break;
                 }
-                cl.count += 1;
-                c
+                let start = at;
+                let mut plain = true;
+                while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
+                    plain &= !(bytes[at].is_ascii_digit() || bytes[at] == b'-');
+                    at += 1;
+                }
+                (&message[start..at], plain)
+            } else {
+                let rest = message[at..].trim_start();
+                if rest.is_empty() {
+                    break;
+                }
+                let len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                at = message.len() - rest.len() + len;
+                (&rest[..len], false)
+            };
+            if i > 0 {
+                self.texts.push(' ');
             }
-            None => {
-                self.clusters.push(Cluster {
-                    tokens,
-                    count: 1,
-                    first_ts: None,
-                    last_ts: None,
-                    sample: sample.to_string(),
-                    pods: BTreeSet::new(),
-                    evidence: None,
-                });
-                let c = self.clusters.len() - 1;
-                leaf.push(c);
-                c
+            if i == self.config.max_tokens {
+                self.texts.push_str(WILDCARD);
+                self.hashes.push(WILDCARD_HASH);
+                break;
             }
-        };
-        let cl = &mut self.clusters[index];
-        if let Some(t) = ts {
-            cl.first_ts = Some(cl.first_ts.map_or(t, |f| f.min(t)));
-            cl.last_ts = Some(cl.last_ts.map_or(t, |l| l.max(t)));
+            let start = self.texts.len();
+            if plain {
+                // No digits and no dash: nothing to mask (see `mask_token`).
+                self.texts.push_str(token);
+            } else {
+                mask_token(token, &mut self.texts);
+            }
+            let text = &self.texts[start..];
+            let hash = token_hash(text);
+            self.hashes.push(hash);
+            if i < self.config.depth {
+                let variable = text.starts_with('<') || text.bytes().any(|c| c.is_ascii_digit());
+                self.routes
+                    .push(if variable { WILDCARD_HASH } else { hash });
+            }
+            i += 1;
         }
-        if let Some(p) = pod
-            && !cl.pods.contains(p)
-        {
-            cl.pods.insert(p.to_string());
-        }
-        index
-    }
-
-    /// Adds a pattern mined elsewhere (another instance's miner) as if its messages came
-    /// here: its template is mined like a message, with its count, times and pods.
-    pub fn absorb(&mut self, p: &Pattern) {
-        let index = self.add_with_sample(&p.template, &p.sample, p.first_ts, None);
-        let cl = &mut self.clusters[index];
-        cl.count += p.count.saturating_sub(1);
-        if let Some(t) = p.last_ts {
-            cl.last_ts = Some(cl.last_ts.map_or(t, |l| l.max(t)));
-        }
-        cl.pods.extend(p.pods.iter().cloned());
-        if let Some(e) = p.evidence {
-            cl.evidence = Some(cl.evidence.map_or(e, |h| h.min(e)));
-        }
-    }
-
-    /// The patterns in the order they were first seen (for merging miners).
-    pub fn patterns_in_order(&self) -> Vec<Pattern> {
-        self.clusters.iter().map(Cluster::pattern).collect()
-    }
-
-    /// The patterns, most messages first (ties by template text).
-    pub fn patterns(&self) -> Vec<Pattern> {
-        let mut out = self.patterns_in_order();
-        out.sort_by(|a, b| {
-            b.count
-                .cmp(&a.count)
-                .then_with(|| a.template.cmp(&b.template))
+        self.routes
+            .resize(route_start + self.config.depth, WILDCARD_HASH);
+        self.ends.push(self.hashes.len());
+        self.text_ends.push(self.texts.len());
+        self.ts.push(ts);
+        let pod = pod.map_or(u32::MAX, |p| {
+            match self.pod_names.iter().rposition(|have| have == p) {
+                Some(k) => k as u32,
+                None => {
+                    self.pod_names.push(p.to_string());
+                    (self.pod_names.len() - 1) as u32
+                }
+            }
         });
-        out
+        self.pods.push(pod);
+        let cut = if sample.len() <= MAX_SAMPLE {
+            sample.len()
+        } else {
+            sample
+                .char_indices()
+                .nth(MAX_SAMPLE)
+                .map_or(sample.len(), |(k, _)| k)
+        };
+        self.samples.push_str(&sample[..cut]);
+        self.sample_ends.push(self.samples.len());
+        self.evidence.push(evidence);
+    }
+
+    fn message(&self, m: usize) -> &[TokenHash] {
+        let start = if m == 0 { 0 } else { self.ends[m - 1] };
+        &self.hashes[start..self.ends[m]]
+    }
+
+    fn text(&self, m: usize) -> &str {
+        let start = if m == 0 { 0 } else { self.text_ends[m - 1] };
+        &self.texts[start..self.text_ends[m]]
+    }
+
+    fn sample(&self, m: usize) -> &str {
+        let start = if m == 0 { 0 } else { self.sample_ends[m - 1] };
+        &self.samples[start..self.sample_ends[m]]
     }
 }
 
-/// The share of positions where `template` and `tokens` agree, wildcards not counted (a
-/// template of wildcards only agrees with anything of its length).
-fn similarity(template: &[String], tokens: &[String]) -> f64 {
-    let mut equal = 0usize;
-    let mut counted = 0usize;
-    for (a, b) in template.iter().zip(tokens) {
-        if a == WILDCARD {
-            continue;
-        }
-        counted += 1;
-        if a == b {
-            equal += 1;
+/// Groups the messages of `batches`, taken in order (batch by batch), into patterns, most
+/// messages first (ties by template text). The result is what one miner fed every message
+/// in that order gives, whatever the machine.
+pub fn mine(batches: &[&Messages], config: MinerConfig) -> Vec<Pattern> {
+    // Each message's leaf, in order.
+    let mut routes: HashMap<Vec<TokenHash>, usize, foldhash::fast::RandomState> =
+        HashMap::default();
+    let mut members: Vec<Vec<(u32, u32)>> = Vec::new();
+    let mut route = Vec::new();
+    for (bi, b) in batches.iter().enumerate() {
+        let depth = b.config.depth;
+        for m in 0..b.len() {
+            route.clear();
+            route.push(b.message(m).len() as TokenHash);
+            route.extend_from_slice(&b.routes[m * depth..(m + 1) * depth]);
+            let leaf = match routes.get(&route) {
+                Some(&l) => l,
+                None => {
+                    routes.insert(route.clone(), members.len());
+                    members.push(Vec::new());
+                    members.len() - 1
+                }
+            };
+            members[leaf].push((bi as u32, m as u32));
         }
     }
-    if counted == 0 {
-        1.0
-    } else {
-        equal as f64 / counted as f64
-    }
+    let mine_leaf = |list: &Vec<(u32, u32)>| -> Vec<Pattern> {
+        let mut leaf = Leaf::default();
+        for &(bi, m) in list {
+            let (b, mi) = (batches[bi as usize], m as usize);
+            let tokens = b.message(mi);
+            leaf.width = tokens.len();
+            let k = leaf.place(tokens, &config, (bi, m));
+            let cl = &mut leaf.clusters[k];
+            if let Some(t) = b.ts[mi] {
+                cl.first_ts = Some(cl.first_ts.map_or(t, |f| f.min(t)));
+                cl.last_ts = Some(cl.last_ts.map_or(t, |l| l.max(t)));
+            }
+            if let Some(p) = b.pod_names.get(b.pods[mi] as usize)
+                && !cl.pods.contains(p)
+            {
+                cl.pods.insert(p.clone());
+            }
+            if let Some(e) = b.evidence[mi] {
+                cl.evidence = Some(cl.evidence.map_or(e, |h| h.min(e)));
+            }
+        }
+        let width = leaf.width;
+        leaf.clusters
+            .into_iter()
+            .enumerate()
+            .map(|(k, c)| {
+                let (b, m) = (batches[c.first.0 as usize], c.first.1 as usize);
+                let template = leaf.tokens[k * width..(k + 1) * width]
+                    .iter()
+                    .zip(b.text(m).split(' '))
+                    .map(|(&h, text)| if h == WILDCARD_HASH { WILDCARD } else { text })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                Pattern {
+                    template,
+                    count: c.count,
+                    first_ts: c.first_ts,
+                    last_ts: c.last_ts,
+                    sample: b.sample(m).to_string(),
+                    pods: c.pods,
+                    evidence: c.evidence,
+                }
+            })
+            .collect()
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    let mut out: Vec<Pattern> = {
+        use rayon::prelude::*;
+        members.par_iter().flat_map_iter(mine_leaf).collect()
+    };
+    #[cfg(target_arch = "wasm32")]
+    let mut out: Vec<Pattern> = members.iter().flat_map(mine_leaf).collect();
+    out.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.template.cmp(&b.template))
+    });
+    out
 }
 
 /// Replaces the variable parts of a message with placeholders, token by token (punctuation
@@ -256,6 +431,16 @@ pub fn mask(message: &str) -> String {
 }
 
 fn mask_token(token: &str, out: &mut String) {
+    // Tokens without digits (words, `[main]`, `c.e.Service`) stay as they are (only a
+    // UUID, which has dashes, could change); plain numbers are `<NUM>`.
+    if !token.bytes().any(|c| c.is_ascii_digit() || c == b'-') {
+        out.push_str(token);
+        return;
+    }
+    if token.bytes().all(|c| c.is_ascii_digit()) {
+        out.push_str("<NUM>");
+        return;
+    }
     let bare = token
         .trim_start_matches(['(', '"', '\''])
         .trim_end_matches([',', ';', '.', ':', ')', '"', '\'']);
@@ -357,6 +542,16 @@ fn placeholder(core: &str) -> Option<&'static str> {
 
 /// `10.0.3.7`, `10.0.3.7:5432`, `[::1]:80`, `fe80::1`.
 fn is_ip(s: &str) -> bool {
+    // A quick no for words: an address is hex digits, dots and colons (and brackets).
+    let b = s.as_bytes();
+    if !b.iter().any(u8::is_ascii_digit)
+        || !b.iter().any(|&c| c == b'.' || c == b':')
+        || !b
+            .iter()
+            .all(|&c| c.is_ascii_hexdigit() || matches!(c, b'.' | b':' | b'[' | b']'))
+    {
+        return false;
+    }
     let host = match s.rsplit_once(':') {
         Some((h, port)) if port.bytes().all(|c| c.is_ascii_digit()) && !port.is_empty() => {
             h.trim_start_matches('[').trim_end_matches(']')
@@ -387,24 +582,18 @@ pub fn message_body(msg: &str) -> &str {
         let after = &stripped[len..];
         rest = after.strip_prefix(']').unwrap_or(after).trim_start();
     }
-    let word_end = rest.find([' ', '\t']).unwrap_or(rest.len());
-    let word = rest[..word_end]
-        .trim_matches(|c| matches!(c, '[' | ']' | '<' | '>' | ':' | '|'))
-        .to_ascii_lowercase();
-    if matches!(
-        word.as_str(),
-        "trace"
-            | "debug"
-            | "info"
-            | "notice"
-            | "warn"
-            | "warning"
-            | "error"
-            | "err"
-            | "fatal"
-            | "critical"
-            | "crit"
-    ) {
+    let word_end = rest
+        .bytes()
+        .position(|c| c == b' ' || c == b'\t')
+        .unwrap_or(rest.len());
+    let word = rest[..word_end].trim_matches(|c| matches!(c, '[' | ']' | '<' | '>' | ':' | '|'));
+    if [
+        "trace", "debug", "info", "notice", "warn", "warning", "error", "err", "fatal", "critical",
+        "crit",
+    ]
+    .iter()
+    .any(|w| w.eq_ignore_ascii_case(word))
+    {
         rest = rest[word_end..].trim_start();
     }
     rest
@@ -430,7 +619,7 @@ pub fn mine_logs(
     let pod = text(col::POD)?;
     let component = text(col::COMPONENT)?;
     let fields = logs.column(col::FIELDS)?.list()?.clone();
-    let mut miner = TemplateMiner::new(config);
+    let mut messages = Messages::new(&config);
     for i in 0..logs.height() {
         let mut msg = message.get(i).unwrap_or_default().to_string();
         if let Some(list) = fields.get_as_series(i)
@@ -449,17 +638,19 @@ pub fn mine_logs(
             }
         }
         let from = pod.get(i).or_else(|| component.get(i));
-        // The first line: what follows in a folded entry (a stack) varies too much.
+        // The first line: what follows in a folded entry (a stack) varies too much. The
+        // whole message is looked at for evidence: a folded stack trace is one entry.
         let first = msg.lines().next().unwrap_or_default();
-        let index = miner.add_with_sample(message_body(first), &msg, ts.get(i), from);
-        // The whole message: a folded stack trace is one entry.
         let whole = message.get(i).unwrap_or_default();
-        if let Some(e) = super::health::evidence(whole) {
-            let have = &mut miner.clusters[index].evidence;
-            *have = Some(have.map_or(e, |h| h.min(e)));
-        }
+        messages.add_with_sample(
+            message_body(first),
+            &msg,
+            ts.get(i),
+            from,
+            super::health::evidence(whole),
+        );
     }
-    Ok(miner.patterns())
+    Ok(mine(&[&messages], config))
 }
 
 /// Patterns as a frame: `count`, `first_ts`, `last_ts`, `pods` (count), `pod_list` (the
@@ -566,7 +757,7 @@ mod tests {
 
     #[test]
     fn groups_messages_that_differ_in_variable_parts() {
-        let mut m = TemplateMiner::new(MinerConfig::default());
+        let mut m = Messages::new(&MinerConfig::default());
         let msgs = [
             (
                 "connection to 10.0.3.7:5432 refused after 3 retries",
@@ -588,7 +779,7 @@ mod tests {
         for (i, (msg, pod)) in msgs.iter().enumerate() {
             m.add(msg, Some(i as i64), Some(pod));
         }
-        let p = m.patterns();
+        let p = mine(&[&m], MinerConfig::default());
         let got: Vec<(&str, u64)> = p.iter().map(|p| (p.template.as_str(), p.count)).collect();
         assert_eq!(
             got,
@@ -632,25 +823,38 @@ mod tests {
 
     #[test]
     fn different_lengths_and_first_words_stay_apart() {
-        let mut m = TemplateMiner::new(MinerConfig::default());
+        let mut m = Messages::new(&MinerConfig::default());
         m.add("failed to pull image", None, None);
         m.add("failed to pull image nginx", None, None);
         m.add("succeeded to pull image", None, None);
-        assert_eq!(m.patterns().len(), 3);
+        assert_eq!(mine(&[&m], MinerConfig::default()).len(), 3);
     }
 
     #[test]
-    fn absorbing_another_miners_patterns_merges_them() {
-        let mut a = TemplateMiner::new(MinerConfig::default());
-        let mut b = TemplateMiner::new(MinerConfig::default());
+    fn ascii_and_other_messages_are_cut_alike() {
+        let config = MinerConfig::default();
+        let mut m = Messages::new(&config);
+        m.add("  retry\tafter 12 s ", None, None);
+        m.add("retry\u{2003}after 13 s", None, None);
+        m.add("retry after 14 s\u{a0}", None, None);
+        let p = mine(&[&m], config);
+        assert_eq!(p.len(), 1);
+        assert_eq!(
+            (p[0].template.as_str(), p[0].count),
+            ("retry after <NUM> s", 3)
+        );
+    }
+
+    #[test]
+    fn batches_mine_as_one_stream_in_order() {
+        let config = MinerConfig::default();
+        let mut a = Messages::new(&config);
+        let mut b = Messages::new(&config);
         a.add("connection to 10.0.0.1:5432 refused", Some(1), Some("p1"));
         b.add("connection to 10.0.0.2:5432 refused", Some(5), Some("p2"));
         b.add("connection to 10.0.0.3:5432 refused", Some(3), Some("p2"));
         b.add("disk full", Some(4), Some("p2"));
-        for p in b.patterns() {
-            a.absorb(&p);
-        }
-        let p = a.patterns();
+        let p = mine(&[&a, &b], config);
         assert_eq!(p.len(), 2);
         assert_eq!(
             (p[0].template.as_str(), p[0].count),
@@ -658,18 +862,44 @@ mod tests {
         );
         assert_eq!((p[0].first_ts, p[0].last_ts), (Some(1), Some(5)));
         assert_eq!(p[0].pods.len(), 2);
+        assert_eq!(p[0].sample, "connection to 10.0.0.1:5432 refused");
         assert_eq!((p[1].template.as_str(), p[1].count), ("disk full", 1));
+        // Split anywhere, the same patterns as one batch.
+        let messages: Vec<String> = (0..300)
+            .map(|i| {
+                format!(
+                    "w{} x{} {} y{}",
+                    i % 7,
+                    i % 5,
+                    ["a", "b", "c"][i % 3],
+                    i % 11
+                )
+            })
+            .collect();
+        let mut whole = Messages::new(&config);
+        for (i, m) in messages.iter().enumerate() {
+            whole.add(m, Some(i as i64), Some("p"));
+        }
+        let want = mine(&[&whole], config);
+        for cut in [1, 77, 150, 299] {
+            let (mut x, mut y) = (Messages::new(&config), Messages::new(&config));
+            for (i, m) in messages.iter().enumerate() {
+                (if i < cut { &mut x } else { &mut y }).add(m, Some(i as i64), Some("p"));
+            }
+            assert_eq!(mine(&[&x, &y], config), want, "cut at {cut}");
+        }
     }
 
     #[test]
     fn order_is_deterministic_and_long_messages_are_cut() {
-        let mut m = TemplateMiner::new(MinerConfig {
+        let config = MinerConfig {
             max_tokens: 4,
             ..MinerConfig::default()
-        });
+        };
+        let mut m = Messages::new(&config);
         m.add("a b c d e f g", None, None);
         m.add("a b c d x y z", None, None);
-        let p = m.patterns();
+        let p = mine(&[&m], config);
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].template, "a b c d <*>");
         assert_eq!(p[0].count, 2);

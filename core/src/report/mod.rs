@@ -15,7 +15,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::query::health::spikes;
-use crate::query::patterns::{MinerConfig, TemplateMiner};
+use crate::query::patterns::{Messages, MinerConfig, Pattern, mine};
 use crate::schema::pods as pcol;
 
 /// What rules need from the entries besides the report: the matches of their patterns and
@@ -297,16 +297,21 @@ impl Report {
         let mut facts = RuleFacts::default();
         let mut quiet = Vec::new();
         let config = MinerConfig::default();
-        let mut miners = [TemplateMiner::new(config), TemplateMiner::new(config)];
+        let errors: Vec<&Messages> = sinks.iter().map(|s| &s.messages[0]).collect();
+        let warnings: Vec<&Messages> = sinks.iter().map(|s| &s.messages[1]).collect();
+        #[cfg(not(target_arch = "wasm32"))]
+        let mined = rayon::join(|| mine(&errors, config), || mine(&warnings, config));
+        #[cfg(target_arch = "wasm32")]
+        let mined = (mine(&errors, config), mine(&warnings, config));
         // Per container: the time spans of its instances, for silences between them.
         let mut spans: BTreeMap<Key, Vec<(i64, i64)>> = BTreeMap::new();
         for sink in sinks {
             for (i, r) in sink.rows.into_iter().enumerate() {
                 let key = (r.namespace.clone(), r.pod.clone(), r.container.clone());
-                if let Some(&span) = sink.spans.get(&i) {
+                if let Some(&Some(span)) = sink.spans.get(i) {
                     spans.entry(key.clone()).or_default().push(span);
                 }
-                if let Some(m) = sink.error_minutes.get(&i) {
+                if let Some(m) = sink.error_minutes.get(i).filter(|m| !m.is_empty()) {
                     let scoped = facts.error_minutes.entry(key.clone()).or_default();
                     for (&minute, &n) in m {
                         *minutes.entry(minute).or_default() += n;
@@ -332,11 +337,6 @@ impl Report {
                 }
             }
             quiet.extend(sink.silences);
-            for (m, theirs) in miners.iter_mut().zip(&sink.miners) {
-                for p in theirs.patterns_in_order() {
-                    m.absorb(&p);
-                }
-            }
             if facts.forbid_hits.is_empty() {
                 facts.forbid_hits = vec![(Vec::new(), 0); sink.forbid_hits.len()];
             }
@@ -387,9 +387,8 @@ impl Report {
             }
         }
 
-        let patterns = |m: &TemplateMiner| -> Vec<PatternRow> {
-            m.patterns()
-                .into_iter()
+        let patterns = |m: Vec<Pattern>| -> Vec<PatternRow> {
+            m.into_iter()
                 .take(options.top)
                 .map(|p| PatternRow {
                     template: p.template,
@@ -455,8 +454,8 @@ impl Report {
             Report {
                 sources,
                 containers: rows.into_values().collect(),
-                error_patterns: patterns(&miners[0]),
-                warning_patterns: patterns(&miners[1]),
+                error_patterns: patterns(mined.0),
+                warning_patterns: patterns(mined.1),
                 errors_per_minute,
                 silences: quiet,
                 ..Report::default()

@@ -12,7 +12,7 @@ use super::{ContainerRow, MINUTE, SilenceRow, rfc3339};
 use crate::ingest::{Entry, EntrySink, Needs};
 use crate::level::Level;
 use crate::query::health::evidence;
-use crate::query::patterns::{MinerConfig, TemplateMiner, message_body};
+use crate::query::patterns::{Messages, MinerConfig, message_body};
 use crate::sources::FileSet;
 use crate::sources::plan::ContainerMeta;
 
@@ -46,26 +46,52 @@ pub struct ReportSink {
     index: HashMap<Key, usize>,
     current: Option<usize>,
     pub(super) silences: Vec<SilenceRow>,
-    /// Per container row: errors per minute.
-    pub(super) error_minutes: HashMap<usize, BTreeMap<i64, u64>>,
-    /// Error and warning patterns of this instance (merged in instance order later).
-    pub(super) miners: [TemplateMiner; 2],
+    /// Per container row (when it had a time): errors per minute.
+    pub(super) error_minutes: Vec<BTreeMap<i64, u64>>,
+    /// Error and warning messages of this instance, for the pattern miner (which takes
+    /// every instance's in instance order).
+    pub(super) messages: [Messages; 2],
     /// Per container row: first and last entry time in this instance.
-    pub(super) spans: HashMap<usize, (i64, i64)>,
+    pub(super) spans: Vec<Option<(i64, i64)>>,
     /// Per forbid pattern: matches (the first 21) and how many in all.
     pub(super) forbid_hits: Vec<(Vec<String>, u64)>,
 }
 
 /// Literals one of which every piece of crash evidence contains (a fast first look).
-static EVIDENCE_HINT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        "OOM|oom-kill|Out of memory|out of memory|OutOfMemoryError|Cannot allocate|MemoryError|panic: |fatal error: |Traceback|SIGSEGV|segfault|Segmentation fault|Exception in thread|\tat |    at |Caused by: ",
-    )
-    .expect("valid")
+static EVIDENCE_HINT: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    // Leftmost-first, so the fast SIMD searcher is used.
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build([
+            "OOM",
+            "oom-kill",
+            "Out of memory",
+            "out of memory",
+            "OutOfMemoryError",
+            "Cannot allocate",
+            "MemoryError",
+            "panic: ",
+            "fatal error: ",
+            "Traceback",
+            "SIGSEGV",
+            "segfault",
+            "Segmentation fault",
+            "Exception in thread",
+            "\tat ",
+            "    at ",
+            "Caused by: ",
+        ])
+        .expect("valid")
 });
 
-/// Most characters of a sample kept.
-const MAX_SAMPLE: usize = 4096;
+/// A message as text: as is when it is UTF-8 (checked the fast way), else with
+/// replacement characters.
+fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
 
 impl ReportSink {
     /// A sink for one instance.
@@ -78,12 +104,12 @@ impl ReportSink {
             index: HashMap::new(),
             current: None,
             silences: Vec::new(),
-            error_minutes: HashMap::new(),
-            miners: [
-                TemplateMiner::new(MinerConfig::default()),
-                TemplateMiner::new(MinerConfig::default()),
+            error_minutes: Vec::new(),
+            messages: [
+                Messages::new(&MinerConfig::default()),
+                Messages::new(&MinerConfig::default()),
             ],
-            spans: HashMap::new(),
+            spans: Vec::new(),
             forbid_hits: vec![(Vec::new(), 0); n],
         }
     }
@@ -159,8 +185,11 @@ impl EntrySink for ReportSink {
         }
         let is_error = e.level >= Level::Error;
         let is_warn = e.level == Level::Warn;
-        if EVIDENCE_HINT.is_match(e.message)
-            && let Some(ev) = evidence(&String::from_utf8_lossy(e.message))
+        // A crash's own output (a panic, a traceback, the kernel's OOM line) has no level
+        // or a severe one: entries logged at info and below are not searched.
+        if (e.level == Level::Unknown || e.level >= Level::Warn)
+            && EVIDENCE_HINT.is_match(e.message)
+            && let Some(ev) = evidence(&text_of(e.message))
         {
             *row.evidence.entry(ev.as_str().to_string()).or_default() += 1;
         }
@@ -171,15 +200,17 @@ impl EntrySink for ReportSink {
         }
         let row = &self.rows[i];
         if let Some(t) = e.ts_nanos {
+            if self.spans.len() < self.rows.len() {
+                self.spans.resize(self.rows.len(), None);
+                self.error_minutes
+                    .resize_with(self.rows.len(), BTreeMap::new);
+            }
             if is_error {
-                *self
-                    .error_minutes
-                    .entry(i)
-                    .or_default()
+                *self.error_minutes[i]
                     .entry(t.div_euclid(MINUTE))
                     .or_default() += 1;
             }
-            let span = self.spans.entry(i).or_insert((t, t));
+            let span = self.spans[i].get_or_insert((t, t));
             if t - span.1 > self.options.silence_ns {
                 self.silences.push(SilenceRow {
                     namespace: row.namespace.clone(),
@@ -194,17 +225,17 @@ impl EntrySink for ReportSink {
             span.1 = span.1.max(t);
         }
         if is_error || is_warn {
-            let msg = String::from_utf8_lossy(e.message);
-            let first = msg.lines().next().unwrap_or_default();
-            let cut = msg
-                .char_indices()
-                .nth(MAX_SAMPLE)
-                .map_or(msg.len(), |(k, _)| k);
-            self.miners[usize::from(!is_error)].add_with_sample(
+            let msg = text_of(e.message);
+            let first = match memchr::memchr(b'\n', msg.as_bytes()) {
+                Some(end) => msg[..end].strip_suffix('\r').unwrap_or(&msg[..end]),
+                None => &msg,
+            };
+            self.messages[usize::from(!is_error)].add_with_sample(
                 message_body(first),
-                &msg[..cut],
+                &msg,
                 e.ts_nanos,
                 Some(&row.pod),
+                None,
             );
         }
         for (k, f) in self.options.forbid.iter().enumerate() {
@@ -216,7 +247,7 @@ impl EntrySink for ReportSink {
                 let hits = &mut self.forbid_hits[k];
                 hits.1 += 1;
                 if hits.0.len() <= 20 {
-                    let msg = String::from_utf8_lossy(e.message);
+                    let msg = text_of(e.message);
                     let first: String =
                         msg.lines().next().unwrap_or("").chars().take(200).collect();
                     hits.0.push(format!(
