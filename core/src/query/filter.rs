@@ -19,6 +19,12 @@ impl LevelSet {
     /// Every level.
     pub const ALL: LevelSet = LevelSet(0x7f);
 
+    /// The set of `levels`, or `None` when there are none.
+    pub fn of(levels: impl IntoIterator<Item = Level>) -> Option<LevelSet> {
+        let bits = levels.into_iter().fold(0u8, |b, l| b | 1 << l as u8);
+        (bits != 0).then_some(LevelSet(bits))
+    }
+
     /// Whether `level` is in the set.
     pub fn contains(self, level: Level) -> bool {
         self.0 & (1 << level as u8) != 0

@@ -249,7 +249,7 @@ impl Messages {
                 let start = at;
                 let mut plain = true;
                 while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
-                    plain &= !(bytes[at].is_ascii_digit() || bytes[at] == b'-');
+                    plain &= !may_mask(bytes[at]);
                     at += 1;
                 }
                 (&message[start..at], plain)
@@ -272,7 +272,7 @@ impl Messages {
             }
             let start = self.texts.len();
             if plain {
-                // No digits and no dash: nothing to mask (see `mask_token`).
+                // Nothing to mask (see `may_mask`).
                 self.texts.push_str(token);
             } else {
                 mask_token(token, &mut self.texts);
@@ -417,26 +417,21 @@ pub fn mine(batches: &[&Messages], config: MinerConfig) -> Vec<Pattern> {
     out
 }
 
-/// Replaces the variable parts of a message with placeholders, token by token (punctuation
-/// around a token is kept: `(id=<NUM>)`, `"<IP>",`).
-pub fn mask(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    for (i, token) in message.split_whitespace().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        mask_token(token, &mut out);
-    }
-    out
+/// Whether a token with this byte may be masked: tokens without digits and dashes (words,
+/// `[main]`, `c.e.Service`) stay as they are (a UUID, the one placeholder without a digit
+/// for sure, has dashes).
+fn may_mask(c: u8) -> bool {
+    c.is_ascii_digit() || c == b'-'
 }
 
+/// Writes `token` with its variable part replaced by a placeholder (punctuation around it
+/// is kept: `(id=<NUM>)`, `"<IP>",`).
 fn mask_token(token: &str, out: &mut String) {
-    // Tokens without digits (words, `[main]`, `c.e.Service`) stay as they are (only a
-    // UUID, which has dashes, could change); plain numbers are `<NUM>`.
-    if !token.bytes().any(|c| c.is_ascii_digit() || c == b'-') {
+    if !token.bytes().any(may_mask) {
         out.push_str(token);
         return;
     }
+    // Plain numbers are `<NUM>`.
     if token.bytes().all(|c| c.is_ascii_digit()) {
         out.push_str("<NUM>");
         return;
@@ -720,6 +715,19 @@ pub fn patterns_frame(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Replaces the variable parts of a message with placeholders, token by token (punctuation
+    /// around a token is kept: `(id=<NUM>)`, `"<IP>",`).
+    fn mask(message: &str) -> String {
+        let mut out = String::with_capacity(message.len());
+        for (i, token) in message.split_whitespace().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            mask_token(token, &mut out);
+        }
+        out
+    }
 
     #[test]
     fn masks() {

@@ -33,6 +33,7 @@ use polars::prelude::{
 use regex::Regex;
 
 use crate::level::Level;
+use crate::query::filter::LevelSet;
 
 /// A parsed query.
 #[derive(Clone, Debug)]
@@ -78,7 +79,7 @@ pub enum Matcher {
     /// A numeric comparison.
     Compare(Cmp, f64),
     /// One of these levels.
-    Levels(Vec<Level>),
+    Levels(LevelSet),
 }
 
 /// A numeric comparison operator.
@@ -119,17 +120,21 @@ pub struct Term {
 }
 
 impl Matcher {
-    /// Whether `text` matches (not for [`Matcher::Levels`], which is checked on levels).
+    /// Whether `text` matches.
     pub fn matches_text(&self, text: &str) -> bool {
         match self {
             Matcher::Contains(needle) => contains_ignore_case(text, needle),
-            Matcher::Equals(want) => {
-                text.eq_ignore_ascii_case(want) || text.to_lowercase() == *want
-            }
+            Matcher::Equals(want) if text.is_ascii() => text.eq_ignore_ascii_case(want),
+            Matcher::Equals(want) => text.to_lowercase() == *want,
             Matcher::Regex(re) => re.is_match(text),
             Matcher::Exists => true,
             Matcher::Compare(op, n) => text.trim().parse::<f64>().is_ok_and(|v| op.holds(v, *n)),
-            Matcher::Levels(levels) => Level::from_name(text).is_some_and(|l| levels.contains(&l)),
+            // The level column holds the names of `Level::as_str` (`unknown` too).
+            Matcher::Levels(levels) => Level::ALL
+                .into_iter()
+                .find(|l| l.as_str() == text)
+                .or_else(|| Level::from_name(text))
+                .is_some_and(|l| levels.contains(l)),
         }
     }
 }
@@ -486,7 +491,7 @@ fn value_matcher(field: &Field, value: Tok) -> Result<Matcher, String> {
         Tok::Phrase(p) => {
             return Ok(match field {
                 Field::Message => Matcher::Contains(p.to_lowercase()),
-                Field::Level => levels(&p)?,
+                Field::Level => Matcher::Levels(LevelSet::parse(&p)?),
                 _ => Matcher::Equals(p.to_lowercase()),
             });
         }
@@ -501,15 +506,17 @@ fn value_matcher(field: &Field, value: Tok) -> Result<Matcher, String> {
     }
     if let Some((op, rest)) = comparison(&word) {
         if *field == Field::Level {
-            let level = one_level(rest)?;
-            return Ok(Matcher::Levels(
+            let level = Level::parse_cli(rest).ok_or_else(|| {
+                format!("unknown level {rest:?}: trace, debug, info, warn, error or fatal")
+            })?;
+            let severity = |l: Level| f64::from(l as u8);
+            return LevelSet::of(
                 Level::ALL
-                    .iter()
-                    .copied()
-                    .filter(|l| *l != Level::Unknown)
-                    .filter(|l| op.holds(severity(*l), severity(level)))
-                    .collect(),
-            ));
+                    .into_iter()
+                    .filter(|l| *l != Level::Unknown && op.holds(severity(*l), severity(level))),
+            )
+            .map(Matcher::Levels)
+            .ok_or_else(|| format!("no level is {word}"));
         }
         let n: f64 = rest
             .parse()
@@ -517,7 +524,7 @@ fn value_matcher(field: &Field, value: Tok) -> Result<Matcher, String> {
         return Ok(Matcher::Compare(op, n));
     }
     match field {
-        Field::Level => levels(&word),
+        Field::Level => LevelSet::parse(&word).map(Matcher::Levels),
         Field::Number(_) => word
             .parse::<f64>()
             .map(|n| Matcher::Compare(Cmp::Eq, n))
@@ -542,40 +549,6 @@ fn comparison(w: &str) -> Option<(Cmp, &str)> {
         }
     }
     None
-}
-
-/// Severity order of levels (unknown has none).
-fn severity(l: Level) -> f64 {
-    f64::from(l as u8)
-}
-
-fn one_level(name: &str) -> Result<Level, String> {
-    Level::parse_cli(name).ok_or_else(|| {
-        format!("unknown level {name:?}: trace, debug, info, warn, error, fatal or unknown")
-    })
-}
-
-/// `error`, `warn+`, `warn,error`.
-fn levels(spec: &str) -> Result<Matcher, String> {
-    let mut out = Vec::new();
-    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, above) = match part.strip_suffix('+') {
-            Some(n) => (n, true),
-            None => (part, false),
-        };
-        let level = one_level(name)?;
-        for l in Level::ALL {
-            let take =
-                l == level || (above && l != Level::Unknown && severity(l) > severity(level));
-            if take && !out.contains(&l) {
-                out.push(l);
-            }
-        }
-    }
-    if out.is_empty() {
-        return Err("`level:` needs a level".into());
-    }
-    Ok(Matcher::Levels(out))
 }
 
 impl Query {
@@ -868,9 +841,12 @@ mod tests {
                     Matcher::Regex(r) => format!("/{}/", r.as_str()),
                     Matcher::Exists => "*".into(),
                     Matcher::Compare(op, n) => format!("{op:?}{n}"),
-                    Matcher::Levels(l) => {
-                        l.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(",")
-                    }
+                    Matcher::Levels(set) => Level::ALL
+                        .into_iter()
+                        .filter(|l| set.contains(*l))
+                        .map(Level::as_str)
+                        .collect::<Vec<_>>()
+                        .join(","),
                 };
                 format!("{f}{m}")
             }
@@ -951,6 +927,10 @@ mod tests {
         assert!(!m("status:>=500").matches_text("404"));
         assert!(m("conn*reset").matches_text("a connection-reset b"));
         assert!(contains_ignore_case("Ünïcode ÄBC", "äbc"));
+        assert!(m("level:unknown").matches_text("unknown"));
+        assert!(!m("level:warn+").matches_text("unknown"));
+        assert!(m("level:warn+").matches_text("fatal"));
+        assert!(m("ns:Kube-System").matches_text("kube-system"));
     }
 
     #[test]
