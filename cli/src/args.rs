@@ -69,7 +69,10 @@ pub(crate) struct SummaryArgs {
     pub(crate) output: TableFormat,
 }
 
+/// The report's `--format` is its output format (md, html, json, junit); the log line format,
+/// `--format` of the other commands, is `--log-format` here.
 #[derive(Debug, Args)]
+#[command(mut_arg("format", |a| a.long("log-format")))]
 pub(crate) struct ReportArgs {
     /// Files or folders.
     #[arg(required_unless_present = "diff", value_name = "PATH")]
@@ -86,8 +89,8 @@ pub(crate) struct ReportArgs {
     #[command(flatten)]
     pub(crate) filter: FilterArgs,
 
-    /// Output format (`--format` names the log line format, as for the other commands).
-    #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Md)]
+    /// Output format (`-o` is short for it; the log line format is `--log-format` here).
+    #[arg(short = 'o', long = "format", alias = "output", value_enum, default_value_t = ReportFormat::Md)]
     pub(crate) output: ReportFormat,
 
     /// Write the report to this file instead of standard output.

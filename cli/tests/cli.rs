@@ -2163,7 +2163,12 @@ fn planted_bundle(dir: &TempDir) {
     );
     let quiet = [
         cri("00:00.000000000", "stdout", "INFO tick"),
-        cri("01:00.000000000", "stdout", "INFO tick"),
+        // Info-level text naming a crash is not evidence of one.
+        cri(
+            "01:00.000000000",
+            "stdout",
+            "INFO watching for OOMKilled containers",
+        ),
         cri("20:00.000000000", "stdout", "INFO tick"),
     ]
     .concat();
@@ -2270,6 +2275,22 @@ fn report_finds_planted_failures_and_is_stable() {
         let b = podsift(&["report", d, "-o", fmt]);
         assert_eq!(a.stdout, b.stdout, "{fmt}");
     }
+    assert_eq!(row("quiet-1")["evidence"], serde_json::json!({}));
+    // `--format` (as the issue writes it) is the output format; `--log-format` the input's.
+    let long = podsift(&["report", d, "--format", "json", "--log-format", "json"]);
+    assert_eq!(long.status.code(), Some(0), "{}", stderr(&long));
+    let short = podsift(&["report", d, "-o", "json", "--log-format", "json"]);
+    assert!(
+        long.stdout == short.stdout,
+        "--format json and -o json differ"
+    );
+    let bad = podsift(&["report", d, "--log-format", "nope"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("unknown format \"nope\""),
+        "{}",
+        stderr(&bad)
+    );
     let md = stdout(&podsift(&["report", d]));
     assert!(
         md.contains("| shop | api-1 | app | 9 | 4 | 0 | 2 | Error (exit 2) | go-panic 1 |"),

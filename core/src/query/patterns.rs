@@ -12,11 +12,12 @@
 //! instances' order in a report), never on the machine.
 //!
 //! Messages are gathered in [`Messages`] batches (one per ingest instance, filled in
-//! parallel): each token is masked and kept as a 64-bit hash of its masked text, and the
-//! masked text is kept once per message to spell templates. [`mine`] routes every message to
-//! its leaf in order, then clusters each leaf on its own (in parallel natively): a leaf's
-//! clusters depend only on its own messages, so this is exactly one miner fed every message
-//! in order.
+//! parallel): each token is masked and kept as a 64-bit hash of its masked text, and each
+//! message is filed under its leaf in its batch. [`mine`] joins the batches' leaves in order,
+//! then clusters each leaf on its own (in parallel natively): a leaf's clusters depend only on
+//! its own messages, so this is exactly one miner fed every message in order. Templates are
+//! spelled at the end, by masking each pattern's first message again ([`mine_top`] spells only
+//! the patterns it returns).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -74,7 +75,8 @@ struct Cluster {
     count: u64,
     first_ts: Option<i64>,
     last_ts: Option<i64>,
-    pods: BTreeSet<String>,
+    /// Its pods' numbers (see [`mine_top`]), repeats possible.
+    pods: Vec<u32>,
     evidence: Option<super::health::Evidence>,
 }
 
@@ -157,7 +159,7 @@ impl Leaf {
             count: 1,
             first_ts: None,
             last_ts: None,
-            pods: BTreeSet::new(),
+            pods: Vec::new(),
             evidence: None,
         });
         self.tokens.extend_from_slice(tokens);
@@ -171,29 +173,94 @@ pub const MAX_SAMPLE: usize = 4096;
 /// The placeholder of a variable part.
 pub const WILDCARD: &str = "<*>";
 
+/// A leaf's key: the message's token count and a hash of its route tokens.
+type RouteKey = (u32, u64);
+
+/// No timestamp, in [`Messages`]' time column.
+const NO_TS: i64 = i64::MIN;
+
 /// Messages gathered for mining, masked and cut into tokens as they come (one batch per
 /// ingest instance, filled in parallel); [`mine`] groups the batches' messages in order.
+///
+/// Each message is kept as its token hashes, its leaf (grouped here, so mining only joins
+/// the batches' leaves), and its sample as written; the masked text is not kept: a
+/// pattern's template is spelled from its first message, masked again.
 #[derive(Debug, Default)]
 pub struct Messages {
     /// Every message's token hashes, end to end.
     hashes: Vec<TokenHash>,
     /// Per message: where its hashes end.
     ends: Vec<usize>,
-    /// Per message: its route's tokens ([`MinerConfig::depth`] of them; variable ones and
-    /// those past its end as [`WILDCARD_HASH`]).
-    routes: Vec<TokenHash>,
-    /// Every message's masked tokens, space-separated, end to end.
+    /// The batch's leaves, in the order they were first seen: key, and its messages.
+    leaf_of: HashMap<RouteKey, u32, foldhash::fast::RandomState>,
+    leaves: Vec<(RouteKey, Vec<u32>)>,
+    /// Per message: where its sample starts in `texts`, the sample's length, and where
+    /// the mined part starts (from the sample's start) and its length (it is inside the
+    /// sample when it can be, else stored after it).
+    starts: Vec<usize>,
+    spans: Vec<(u32, u32, u32)>,
     texts: String,
-    text_ends: Vec<usize>,
-    ts: Vec<Option<i64>>,
+    /// Per message: its time (ns), or [`NO_TS`].
+    ts: Vec<i64>,
     /// Per message: its pod in `pod_names`, or `u32::MAX`.
     pods: Vec<u32>,
     pod_names: Vec<String>,
-    /// Per message: its sample's end in `samples`.
-    sample_ends: Vec<usize>,
-    samples: String,
     evidence: Vec<Option<super::health::Evidence>>,
+    /// Scratch for masking a token.
+    scratch: String,
     config: MinerConfig,
+}
+
+/// Calls `each` with the masked text of each token of `message` in order, at most
+/// `max_tokens` of them; a longer message's rest is one more token, `None` (a wildcard).
+/// Tokens are cut at whitespace (Unicode's too); ASCII messages (most) are cut byte by byte
+/// in one pass that also sees whether a token needs masking at all.
+fn for_each_token(
+    message: &str,
+    max_tokens: usize,
+    scratch: &mut String,
+    mut each: impl FnMut(Option<&str>),
+) {
+    let bytes = message.as_bytes();
+    let ascii = message.is_ascii();
+    let mut at = 0usize;
+    for i in 0.. {
+        let (token, plain) = if ascii {
+            while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            if at == bytes.len() {
+                return;
+            }
+            let start = at;
+            let mut plain = true;
+            while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
+                plain &= !may_mask(bytes[at]);
+                at += 1;
+            }
+            (&message[start..at], plain)
+        } else {
+            let rest = message[at..].trim_start();
+            if rest.is_empty() {
+                return;
+            }
+            let len = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            at = message.len() - rest.len() + len;
+            (&rest[..len], false)
+        };
+        if i == max_tokens {
+            each(None);
+            return;
+        }
+        if plain {
+            // Nothing to mask (see `may_mask`).
+            each(Some(token));
+        } else {
+            scratch.clear();
+            mask_token(token, scratch);
+            each(Some(scratch));
+        }
+    }
 }
 
 impl Messages {
@@ -231,67 +298,36 @@ impl Messages {
         pod: Option<&str>,
         evidence: Option<super::health::Evidence>,
     ) {
-        let route_start = self.routes.len();
-        let bytes = message.as_bytes();
-        let ascii = message.is_ascii();
-        let mut i = 0usize;
-        let mut at = 0usize;
-        loop {
-            // The next token: ASCII messages (most) are cut byte by byte in one pass that
-            // also sees whether the token needs masking at all.
-            let (token, plain) = if ascii {
-                while at < bytes.len() && bytes[at].is_ascii_whitespace() {
-                    at += 1;
-                }
-                if at == bytes.len() {
-                    break;
-                }
-                let start = at;
-                let mut plain = true;
-                while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
-                    plain &= !may_mask(bytes[at]);
-                    at += 1;
-                }
-                (&message[start..at], plain)
-            } else {
-                let rest = message[at..].trim_start();
-                if rest.is_empty() {
-                    break;
-                }
-                let len = rest.find(char::is_whitespace).unwrap_or(rest.len());
-                at = message.len() - rest.len() + len;
-                (&rest[..len], false)
-            };
-            if i > 0 {
-                self.texts.push(' ');
+        use std::hash::{BuildHasher, Hasher};
+        let depth = self.config.depth;
+        let mut route = foldhash::fast::FixedState::with_seed(0x0072_6f75_7465).build_hasher();
+        let mut n = 0usize;
+        let hashes = &mut self.hashes;
+        for_each_token(message, self.config.max_tokens, &mut self.scratch, |text| {
+            let hash = text.map_or(WILDCARD_HASH, token_hash);
+            hashes.push(hash);
+            if n < depth {
+                // Tokens with digits (and placeholders) route as wildcards.
+                let variable = text
+                    .is_none_or(|t| t.starts_with('<') || t.bytes().any(|c| c.is_ascii_digit()));
+                route.write_u64(if variable { WILDCARD_HASH } else { hash });
             }
-            if i == self.config.max_tokens {
-                self.texts.push_str(WILDCARD);
-                self.hashes.push(WILDCARD_HASH);
-                break;
-            }
-            let start = self.texts.len();
-            if plain {
-                // Nothing to mask (see `may_mask`).
-                self.texts.push_str(token);
-            } else {
-                mask_token(token, &mut self.texts);
-            }
-            let text = &self.texts[start..];
-            let hash = token_hash(text);
-            self.hashes.push(hash);
-            if i < self.config.depth {
-                let variable = text.starts_with('<') || text.bytes().any(|c| c.is_ascii_digit());
-                self.routes
-                    .push(if variable { WILDCARD_HASH } else { hash });
-            }
-            i += 1;
+            n += 1;
+        });
+        for _ in n..depth {
+            route.write_u64(WILDCARD_HASH);
         }
-        self.routes
-            .resize(route_start + self.config.depth, WILDCARD_HASH);
+        let key = (n as u32, route.finish());
+        let m = self.ends.len() as u32;
         self.ends.push(self.hashes.len());
-        self.text_ends.push(self.texts.len());
-        self.ts.push(ts);
+        match self.leaf_of.get(&key) {
+            Some(&l) => self.leaves[l as usize].1.push(m),
+            None => {
+                self.leaf_of.insert(key, self.leaves.len() as u32);
+                self.leaves.push((key, vec![m]));
+            }
+        }
+        self.ts.push(ts.unwrap_or(NO_TS));
         let pod = pod.map_or(u32::MAX, |p| {
             match self.pod_names.iter().rposition(|have| have == p) {
                 Some(k) => k as u32,
@@ -310,8 +346,21 @@ impl Messages {
                 .nth(MAX_SAMPLE)
                 .map_or(sample.len(), |(k, _)| k)
         };
-        self.samples.push_str(&sample[..cut]);
-        self.sample_ends.push(self.samples.len());
+        let start = self.texts.len();
+        self.texts.push_str(&sample[..cut]);
+        // The mined part, inside the kept sample when it is (as it is from the report and
+        // `mine_logs`), else stored after it.
+        let offset = (message.as_ptr() as usize).wrapping_sub(sample.as_ptr() as usize);
+        let inside = offset <= cut && message.len() <= cut - offset;
+        let from = if inside {
+            offset
+        } else {
+            self.texts.push_str(message);
+            cut
+        };
+        self.starts.push(start);
+        self.spans
+            .push((cut as u32, from as u32, message.len() as u32));
         self.evidence.push(evidence);
     }
 
@@ -320,101 +369,169 @@ impl Messages {
         &self.hashes[start..self.ends[m]]
     }
 
+    /// The mined part of message `m`, as written.
     fn text(&self, m: usize) -> &str {
-        let start = if m == 0 { 0 } else { self.text_ends[m - 1] };
-        &self.texts[start..self.text_ends[m]]
+        let (start, (_, from, len)) = (self.starts[m], self.spans[m]);
+        let from = start + from as usize;
+        &self.texts[from..from + len as usize]
     }
 
     fn sample(&self, m: usize) -> &str {
-        let start = if m == 0 { 0 } else { self.sample_ends[m - 1] };
-        &self.samples[start..self.sample_ends[m]]
+        let (start, (cut, _, _)) = (self.starts[m], self.spans[m]);
+        &self.texts[start..start + cut as usize]
+    }
+
+    /// The template of a cluster whose first message is `m`: its tokens masked, with the
+    /// positions whose hash in `template` is a wildcard as [`WILDCARD`].
+    fn spell(&self, m: usize, template: &[TokenHash]) -> String {
+        let mut out = String::new();
+        let mut scratch = String::new();
+        let mut k = 0;
+        for_each_token(self.text(m), self.config.max_tokens, &mut scratch, |text| {
+            if k > 0 {
+                out.push(' ');
+            }
+            match text {
+                Some(t) if template.get(k).is_some_and(|&h| h != WILDCARD_HASH) => out.push_str(t),
+                _ => out.push_str(WILDCARD),
+            }
+            k += 1;
+        });
+        out
     }
 }
 
-/// Groups the messages of `batches`, taken in order (batch by batch), into patterns, most
-/// messages first (ties by template text). The result is what one miner fed every message
-/// in that order gives, whatever the machine.
+/// A cluster as mined, before it is spelled as a [`Pattern`].
+struct Found {
+    cluster: Cluster,
+    template: Vec<TokenHash>,
+}
+
+/// Groups the messages of `batches`, in order (batch by batch), into patterns sorted by
+/// count (most first), then template.
 pub fn mine(batches: &[&Messages], config: MinerConfig) -> Vec<Pattern> {
-    // Each message's leaf, in order.
-    let mut routes: HashMap<Vec<TokenHash>, usize, foldhash::fast::RandomState> =
-        HashMap::default();
-    let mut members: Vec<Vec<(u32, u32)>> = Vec::new();
-    let mut route = Vec::new();
+    mine_top(batches, config, usize::MAX)
+}
+
+/// The first `top` patterns [`mine`] gives; only those are spelled.
+pub fn mine_top(batches: &[&Messages], config: MinerConfig, top: usize) -> Vec<Pattern> {
+    // Pods: one numbering over the batches.
+    let mut pod_ids: HashMap<&str, u32, foldhash::fast::RandomState> = HashMap::default();
+    let mut pod_names: Vec<&str> = Vec::new();
+    let pod_maps: Vec<Vec<u32>> = batches
+        .iter()
+        .map(|b| {
+            b.pod_names
+                .iter()
+                .map(|p| {
+                    *pod_ids.entry(p.as_str()).or_insert_with(|| {
+                        pod_names.push(p);
+                        (pod_names.len() - 1) as u32
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    // Each leaf's parts, batch by batch: (batch, the batch's leaf).
+    let mut leaf_of: HashMap<RouteKey, usize, foldhash::fast::RandomState> = HashMap::default();
+    let mut leaves: Vec<Vec<(u32, u32)>> = Vec::new();
     for (bi, b) in batches.iter().enumerate() {
-        let depth = b.config.depth;
-        for m in 0..b.len() {
-            route.clear();
-            route.push(b.message(m).len() as TokenHash);
-            route.extend_from_slice(&b.routes[m * depth..(m + 1) * depth]);
-            let leaf = match routes.get(&route) {
-                Some(&l) => l,
-                None => {
-                    routes.insert(route.clone(), members.len());
-                    members.push(Vec::new());
-                    members.len() - 1
-                }
-            };
-            members[leaf].push((bi as u32, m as u32));
+        for (li, (key, _)) in b.leaves.iter().enumerate() {
+            let l = *leaf_of.entry(*key).or_insert_with(|| {
+                leaves.push(Vec::new());
+                leaves.len() - 1
+            });
+            leaves[l].push((bi as u32, li as u32));
         }
     }
-    let mine_leaf = |list: &Vec<(u32, u32)>| -> Vec<Pattern> {
+    let mine_leaf = |parts: &Vec<(u32, u32)>| -> Vec<Found> {
         let mut leaf = Leaf::default();
-        for &(bi, m) in list {
-            let (b, mi) = (batches[bi as usize], m as usize);
-            let tokens = b.message(mi);
-            leaf.width = tokens.len();
-            let k = leaf.place(tokens, &config, (bi, m));
-            let cl = &mut leaf.clusters[k];
-            if let Some(t) = b.ts[mi] {
-                cl.first_ts = Some(cl.first_ts.map_or(t, |f| f.min(t)));
-                cl.last_ts = Some(cl.last_ts.map_or(t, |l| l.max(t)));
-            }
-            if let Some(p) = b.pod_names.get(b.pods[mi] as usize)
-                && !cl.pods.contains(p)
-            {
-                cl.pods.insert(p.clone());
-            }
-            if let Some(e) = b.evidence[mi] {
-                cl.evidence = Some(cl.evidence.map_or(e, |h| h.min(e)));
+        for &(bi, li) in parts {
+            let b = batches[bi as usize];
+            for &m in &b.leaves[li as usize].1 {
+                let mi = m as usize;
+                let tokens = b.message(mi);
+                leaf.width = tokens.len();
+                let k = leaf.place(tokens, &config, (bi, m));
+                let cl = &mut leaf.clusters[k];
+                let t = b.ts[mi];
+                if t != NO_TS {
+                    cl.first_ts = Some(cl.first_ts.map_or(t, |f| f.min(t)));
+                    cl.last_ts = Some(cl.last_ts.map_or(t, |l| l.max(t)));
+                }
+                if let Some(&p) = pod_maps[bi as usize].get(b.pods[mi] as usize)
+                    && cl.pods.last() != Some(&p)
+                {
+                    cl.pods.push(p);
+                    if cl.pods.len() >= 64 && cl.pods.len().is_power_of_two() {
+                        cl.pods.sort_unstable();
+                        cl.pods.dedup();
+                    }
+                }
+                if let Some(e) = b.evidence[mi] {
+                    cl.evidence = Some(cl.evidence.map_or(e, |h| h.min(e)));
+                }
             }
         }
         let width = leaf.width;
         leaf.clusters
             .into_iter()
             .enumerate()
-            .map(|(k, c)| {
-                let (b, m) = (batches[c.first.0 as usize], c.first.1 as usize);
-                let template = leaf.tokens[k * width..(k + 1) * width]
-                    .iter()
-                    .zip(b.text(m).split(' '))
-                    .map(|(&h, text)| if h == WILDCARD_HASH { WILDCARD } else { text })
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                Pattern {
-                    template,
-                    count: c.count,
-                    first_ts: c.first_ts,
-                    last_ts: c.last_ts,
-                    sample: b.sample(m).to_string(),
-                    pods: c.pods,
-                    evidence: c.evidence,
-                }
+            .map(|(k, cluster)| Found {
+                cluster,
+                template: leaf.tokens[k * width..(k + 1) * width].to_vec(),
             })
             .collect()
     };
     #[cfg(not(target_arch = "wasm32"))]
-    let mut out: Vec<Pattern> = {
+    let mut found: Vec<Found> = {
         use rayon::prelude::*;
-        members.par_iter().flat_map_iter(mine_leaf).collect()
+        leaves.par_iter().flat_map_iter(mine_leaf).collect()
     };
     #[cfg(target_arch = "wasm32")]
-    let mut out: Vec<Pattern> = members.iter().flat_map(mine_leaf).collect();
-    out.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then_with(|| a.template.cmp(&b.template))
+    let mut found: Vec<Found> = leaves.iter().flat_map(mine_leaf).collect();
+    // The `top` most frequent: those above the count at the cut, and those at it (their
+    // order, by template, needs their templates spelled).
+    if top == 0 {
+        return Vec::new();
+    }
+    if top < found.len() {
+        found.select_nth_unstable_by(top - 1, |a, b| b.cluster.count.cmp(&a.cluster.count));
+        let at = found[top - 1].cluster.count;
+        found.retain(|f| f.cluster.count >= at);
+    }
+    let spell = |f: &Found| {
+        let (b, m) = (f.cluster.first.0 as usize, f.cluster.first.1 as usize);
+        batches[b].spell(m, &f.template)
+    };
+    let mut spelled: Vec<(String, Found)> = found.into_iter().map(|f| (spell(&f), f)).collect();
+    spelled.sort_by(|(ta, a), (tb, b)| {
+        b.cluster
+            .count
+            .cmp(&a.cluster.count)
+            .then_with(|| ta.cmp(tb))
     });
-    out
+    spelled.truncate(top);
+    spelled
+        .into_iter()
+        .map(|(template, f)| {
+            let c = f.cluster;
+            let (b, m) = (c.first.0 as usize, c.first.1 as usize);
+            Pattern {
+                template,
+                count: c.count,
+                first_ts: c.first_ts,
+                last_ts: c.last_ts,
+                sample: batches[b].sample(m).to_string(),
+                pods: c
+                    .pods
+                    .iter()
+                    .map(|&p| pod_names[p as usize].to_string())
+                    .collect(),
+                evidence: c.evidence,
+            }
+        })
+        .collect()
 }
 
 /// Whether a token with this byte may be masked: tokens without digits and dashes (words,
@@ -895,6 +1012,12 @@ mod tests {
                 (if i < cut { &mut x } else { &mut y }).add(m, Some(i as i64), Some("p"));
             }
             assert_eq!(mine(&[&x, &y], config), want, "cut at {cut}");
+        }
+        // The top ones are the first ones, whatever the cut lands on (ties by template).
+        assert!(want.len() > 12, "{}", want.len());
+        for top in [0, 1, 5, 12, want.len(), want.len() + 3] {
+            let got = mine_top(&[&whole], config, top);
+            assert_eq!(got, want[..top.min(want.len())], "top {top}");
         }
     }
 

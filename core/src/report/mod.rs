@@ -15,7 +15,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::query::health::spikes;
-use crate::query::patterns::{Messages, MinerConfig, Pattern, mine};
+use crate::query::patterns::{Messages, MinerConfig, Pattern, mine_top};
 use crate::schema::pods as pcol;
 
 /// What rules need from the entries besides the report: the matches of their patterns and
@@ -300,9 +300,15 @@ impl Report {
         let errors: Vec<&Messages> = sinks.iter().map(|s| &s.messages[0]).collect();
         let warnings: Vec<&Messages> = sinks.iter().map(|s| &s.messages[1]).collect();
         #[cfg(not(target_arch = "wasm32"))]
-        let mined = rayon::join(|| mine(&errors, config), || mine(&warnings, config));
+        let mined = rayon::join(
+            || mine_top(&errors, config, options.top),
+            || mine_top(&warnings, config, options.top),
+        );
         #[cfg(target_arch = "wasm32")]
-        let mined = (mine(&errors, config), mine(&warnings, config));
+        let mined = (
+            mine_top(&errors, config, options.top),
+            mine_top(&warnings, config, options.top),
+        );
         // Per container: the time spans of its instances, for silences between them.
         let mut spans: BTreeMap<Key, Vec<(i64, i64)>> = BTreeMap::new();
         for sink in sinks {
