@@ -1,25 +1,34 @@
 //! podsift's egui app, shared by the desktop binary and the browser viewer (podsift-wasm).
 //!
-//! For now it shows what a bundle holds: files read and skipped, and entries per container and
-//! level, computed by podsift-core's stats. The Discover and metrics views come with their own
-//! issues; everything they need beyond drawing belongs in podsift-core.
+//! Opening a bundle (folders and archives from the command line, by drag and drop, from the
+//! recent list, or files dropped on the browser viewer) reads it into a `logs` table in the
+//! background, with a progress bar and a cancel button; then the Discover view
+//! ([`discover::Discover`]) shows it. What the view computes is podsift-core's
+//! (`query::discover`, `query::search`); this crate keeps state and draws.
+
+pub mod discover;
 
 use std::sync::Arc;
 use std::sync::mpsc;
 
 use eframe::egui;
-use podsift_core::ingest::Progress;
+use podsift_core::ingest::{NoFilter, Progress};
+use podsift_core::query::discover::LiveCounts;
 use polars::prelude::DataFrame;
 
-/// What a loaded bundle holds, ready to draw.
+/// A bundle read into a table.
 #[derive(Debug)]
-pub struct Summary {
+pub struct Loaded {
+    /// What was opened, as shown.
+    pub name: String,
     /// Files found.
     pub files: usize,
     /// Files not read, with the reason.
     pub skipped: Vec<(String, String)>,
-    /// Entries by namespace, pod, container and level.
-    pub stats: DataFrame,
+    /// Lines that were not entries of any format (kept as `unparsed` entries).
+    pub unparsed: u64,
+    /// The entries, in time order.
+    pub logs: DataFrame,
 }
 
 /// Loading state.
@@ -31,10 +40,15 @@ enum Load {
     /// files on the UI thread until its own issue moves that into chunks.
     #[cfg_attr(target_arch = "wasm32", expect(dead_code))]
     Loading {
+        name: String,
         progress: Arc<Progress>,
-        done: mpsc::Receiver<Result<Summary, String>>,
+        live: Arc<LiveCounts>,
+        done: mpsc::Receiver<Result<Loaded, String>>,
     },
-    Ready(Summary),
+    Ready {
+        loaded: Loaded,
+        view: Box<discover::Discover>,
+    },
     Failed(String),
 }
 
@@ -42,34 +56,27 @@ enum Load {
 #[derive(Debug, Default)]
 pub struct PodsiftApp {
     load: Load,
+    /// Bundles opened before, newest first.
+    pub recent: Vec<String>,
+    /// A query to run once the bundle is loaded (`podsift-gui --query`).
+    pub initial_query: Option<String>,
 }
 
-/// Reads a file set into a [`Summary`] with podsift-core.
-pub fn summarize(
+/// Reads a file set into a `logs` table with podsift-core (`progress` may cancel it).
+/// Entries are counted per minute and level into `live` as they are read.
+pub fn read_bundle(
+    name: &str,
     set: &podsift_core::sources::FileSet,
     progress: &Progress,
-) -> Result<Summary, String> {
-    use podsift_core::ingest::{NoFilter, ingest};
-    use podsift_core::query::stats::{GroupKey, StatsSink, StatsSpec, stats_frame};
+    live: &Arc<LiveCounts>,
+) -> Result<Loaded, String> {
     use podsift_core::sources::plan::{FileStatus, PlanOptions, plan};
     let plan = plan(set, &PlanOptions::default());
-    let spec = Arc::new(StatsSpec {
-        by: vec![
-            GroupKey::Namespace,
-            GroupKey::Pod,
-            GroupKey::Container,
-            GroupKey::Level,
-        ],
-        every_nanos: None,
-    });
-    let (sinks, _) = ingest(
-        set,
-        &plan,
-        &NoFilter,
-        || StatsSink::new(spec.clone()),
-        progress,
-    );
-    let stats = stats_frame(&spec, sinks).map_err(|e| e.to_string())?;
+    let (logs, report) = podsift_core::table::read_logs_live(set, &plan, &NoFilter, progress, live)
+        .map_err(|e| e.to_string())?;
+    if progress.cancelled() {
+        return Err("cancelled".into());
+    }
     let skipped = plan
         .files
         .iter()
@@ -79,10 +86,12 @@ pub fn summarize(
             _ => None,
         })
         .collect();
-    Ok(Summary {
+    Ok(Loaded {
+        name: name.to_string(),
         files: set.entries().len(),
         skipped,
-        stats,
+        unparsed: report.files.iter().map(|f| f.unparsed).sum(),
+        logs,
     })
 }
 
@@ -90,9 +99,20 @@ impl PodsiftApp {
     /// Starts loading files and folders from disk in the background.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn open_paths(&mut self, paths: Vec<std::path::PathBuf>) {
+        let name = paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.recent.retain(|r| *r != name);
+        self.recent.insert(0, name.clone());
+        self.recent.truncate(10);
         let progress = Arc::new(Progress::default());
         let (tx, rx) = mpsc::channel();
         let p = progress.clone();
+        let live = Arc::new(LiveCounts::default());
+        let l = live.clone();
+        let n = name.clone();
         std::thread::spawn(move || {
             let mut set = podsift_core::sources::FileSet::new();
             let result = paths
@@ -101,24 +121,78 @@ impl PodsiftApp {
                 .map_err(|e| e.to_string())
                 .and_then(|()| {
                     set.open_archives(podsift_core::sources::archive::ArchiveLimits::default());
-                    summarize(&set, &p)
+                    read_bundle(&n, &set, &p, &l)
                 });
             let _ = tx.send(result);
         });
-        self.load = Load::Loading { progress, done: rx };
+        self.load = Load::Loading {
+            name,
+            progress,
+            live,
+            done: rx,
+        };
     }
 
     /// Loads files handed over as bytes (files dropped on the browser viewer), on this thread.
     pub fn open_bytes(&mut self, files: Vec<(String, Vec<u8>)>) {
+        let name = files
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut set = podsift_core::sources::FileSet::new();
         for (name, bytes) in files {
             set.add_bytes(name, bytes);
         }
         set.open_archives(podsift_core::sources::archive::ArchiveLimits::default());
-        self.load = match summarize(&set, &Progress::default()) {
-            Ok(s) => Load::Ready(s),
+        self.finish(read_bundle(
+            &name,
+            &set,
+            &Progress::default(),
+            &Arc::default(),
+        ));
+    }
+
+    fn finish(&mut self, result: Result<Loaded, String>) {
+        self.load = match result.and_then(|loaded| {
+            let view = discover::Discover::new(loaded.logs.clone())?;
+            Ok((loaded, view))
+        }) {
+            Ok((loaded, mut view)) => {
+                if let Some(q) = self.initial_query.take() {
+                    view.query = q;
+                    view.apply();
+                }
+                Load::Ready {
+                    loaded,
+                    view: Box::new(view),
+                }
+            }
             Err(e) => Load::Failed(e),
         };
+    }
+
+    /// The Discover view, once a bundle is loaded.
+    pub fn view(&mut self) -> Option<&mut discover::Discover> {
+        match &mut self.load {
+            Load::Ready { view, .. } => Some(view),
+            _ => None,
+        }
+    }
+
+    /// Whether a bundle is being read.
+    pub fn loading(&self) -> bool {
+        matches!(self.load, Load::Loading { .. })
+    }
+
+    /// Waits for the background read to end (tests and scripted runs).
+    pub fn wait(&mut self) {
+        if let Load::Loading { done, .. } = &self.load {
+            let result = done
+                .recv()
+                .unwrap_or_else(|_| Err("loading stopped".into()));
+            self.finish(result);
+        }
     }
 
     /// Takes files and folders dropped on the desktop app's window. (Browsers hand dropped files
@@ -136,8 +210,7 @@ impl PodsiftApp {
     fn poll(&mut self) {
         if let Load::Loading { done, .. } = &self.load {
             match done.try_recv() {
-                Ok(Ok(summary)) => self.load = Load::Ready(summary),
-                Ok(Err(e)) => self.load = Load::Failed(e),
+                Ok(result) => self.finish(result),
                 Err(mpsc::TryRecvError::Empty) => {}
                 Err(mpsc::TryRecvError::Disconnected) => {
                     self.load = Load::Failed("loading stopped".into());
@@ -145,70 +218,117 @@ impl PodsiftApp {
             }
         }
     }
-}
 
-fn stats_grid(ui: &mut egui::Ui, df: &DataFrame) {
-    let columns = df.get_columns();
-    egui::ScrollArea::both().show(ui, |ui| {
-        egui::Grid::new("stats").striped(true).show(ui, |ui| {
-            for c in columns {
-                ui.strong(c.name().as_str());
+    fn top_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.heading("podsift");
+            if let Load::Ready { loaded, .. } = &self.load {
+                ui.label(format!(
+                    "{}: {} files, {} skipped, {} entries, {} unparsed lines",
+                    loaded.name,
+                    loaded.files,
+                    loaded.skipped.len(),
+                    loaded.logs.height(),
+                    loaded.unparsed
+                ))
+                .on_hover_ui(|ui| {
+                    for (file, why) in loaded.skipped.iter().take(30) {
+                        ui.label(format!("skipped {file}: {why}"));
+                    }
+                });
             }
-            ui.end_row();
-            for row in 0..df.height() {
-                for c in columns {
-                    let text = match c.get(row) {
-                        Ok(v) if !v.is_null() => v.str_value().into_owned(),
-                        _ => String::new(),
-                    };
-                    ui.label(text);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let dark = ui.visuals().dark_mode;
+                if ui
+                    .button(if dark { "Light" } else { "Dark" })
+                    .on_hover_text("Theme")
+                    .clicked()
+                {
+                    ui.ctx().set_theme(if dark {
+                        egui::Theme::Light
+                    } else {
+                        egui::Theme::Dark
+                    });
                 }
-                ui.end_row();
-            }
+                #[cfg(not(target_arch = "wasm32"))]
+                if !self.recent.is_empty() {
+                    let mut open = None;
+                    ui.menu_button("Recent", |ui| {
+                        for r in &self.recent {
+                            if ui.button(r).clicked() {
+                                open = Some(r.clone());
+                            }
+                        }
+                    });
+                    if let Some(r) = open {
+                        self.open_paths(r.split(", ").map(Into::into).collect());
+                    }
+                }
+            });
         });
-    });
+    }
 }
 
 impl eframe::App for PodsiftApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+}
+
+impl PodsiftApp {
+    /// Draws the app in `ui` (what `eframe::App::ui` does; UI tests call it directly).
+    pub fn show(&mut self, ui: &mut egui::Ui) {
         #[cfg(not(target_arch = "wasm32"))]
         self.take_dropped(ui.ctx());
         self.poll();
-        egui::CentralPanel::default().show(ui, |ui| {
-            ui.heading("podsift");
-            match &self.load {
-                Load::Empty => {
-                    ui.label(
-                        "Drop a node log folder or log files here, or start podsift-gui PATH...",
-                    );
-                }
-                Load::Loading { progress, .. } => {
-                    use std::sync::atomic::Ordering;
-                    let total = progress.bytes_total.load(Ordering::Relaxed).max(1) as f32;
-                    let done = progress.bytes_done.load(Ordering::Relaxed) as f32;
-                    ui.add(egui::ProgressBar::new((done / total).min(1.0)).text("reading"));
-                    ui.ctx()
-                        .request_repaint_after(std::time::Duration::from_millis(100));
-                }
-                Load::Ready(s) => {
-                    let entries: u64 = s
-                        .stats
-                        .column("entries")
-                        .ok()
-                        .and_then(|c| c.as_materialized_series().sum::<u64>().ok())
-                        .unwrap_or(0);
-                    ui.label(format!(
-                        "{} files, {} skipped, {entries} entries",
-                        s.files,
-                        s.skipped.len()
-                    ));
-                    ui.separator();
-                    stats_grid(ui, &s.stats);
-                }
-                Load::Failed(e) => {
-                    ui.colored_label(egui::Color32::RED, e);
-                }
+        egui::Panel::top("app").show(ui, |ui| self.top_bar(ui));
+        let mut cancel = false;
+        match &mut self.load {
+            Load::Ready { view, .. } => view.ui(ui),
+            other => {
+                egui::CentralPanel::default().show(ui, |ui| match other {
+                    Load::Empty => {
+                        ui.label(
+                            "Drop a node log folder, a bundle archive or log files here, or \
+                             start podsift-gui PATH...",
+                        );
+                    }
+                    Load::Loading {
+                        name,
+                        progress,
+                        live,
+                        ..
+                    } => {
+                        use std::sync::atomic::Ordering;
+                        let total = progress.bytes_total.load(Ordering::Relaxed).max(1) as f32;
+                        let done = progress.bytes_done.load(Ordering::Relaxed) as f32;
+                        ui.label(format!("Reading {name}"));
+                        ui.add(
+                            egui::ProgressBar::new((done / total).min(1.0))
+                                .show_percentage()
+                                .text(format!("{:.0} of {:.0} MB", done / 1e6, total / 1e6)),
+                        );
+                        if ui.button("Cancel").clicked() {
+                            progress.cancel.store(true, Ordering::Relaxed);
+                            cancel = true;
+                        }
+                        // Entries read so far, per minute and level.
+                        if let Some(h) = live.histogram(120) {
+                            ui.label(format!("{} entries so far", h.total()));
+                            discover::paint_histogram(ui, &h);
+                        }
+                        ui.ctx()
+                            .request_repaint_after(std::time::Duration::from_millis(100));
+                    }
+                    Load::Failed(e) => {
+                        ui.colored_label(egui::Color32::RED, e.as_str());
+                    }
+                    Load::Ready { .. } => {}
+                });
             }
-        });
+        }
+        if cancel {
+            self.load = Load::Failed("cancelled".into());
+        }
     }
 }

@@ -1,11 +1,21 @@
-//! `podsift-gui [PATH...]`: the desktop app. A thin shell: the app is the library.
+//! `podsift-gui [--query QUERY] [PATH...]`: the desktop app. A thin shell: the app is the
+//! library.
 
 fn main() -> eframe::Result {
-    let paths: Vec<std::path::PathBuf> = std::env::args_os().skip(1).map(Into::into).collect();
+    let mut paths: Vec<std::path::PathBuf> = Vec::new();
+    let mut query = None;
+    let mut args = std::env::args_os().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--query" {
+            query = args.next().map(|q| q.to_string_lossy().into_owned());
+        } else {
+            paths.push(a.into());
+        }
+    }
     let options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
             .with_title("podsift")
-            .with_inner_size([1200.0, 800.0]),
+            .with_inner_size([1400.0, 900.0]),
         ..Default::default()
     };
     eframe::run_native(
@@ -13,6 +23,7 @@ fn main() -> eframe::Result {
         options,
         Box::new(move |_cc| {
             let mut app = podsift_gui::PodsiftApp::default();
+            app.initial_query = query;
             if !paths.is_empty() {
                 app.open_paths(paths);
             }

@@ -88,6 +88,32 @@ pub fn concat_sorted(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
     )
 }
 
+/// [`read_logs`], counting entries per minute and level into `live` as they are read (a
+/// viewer draws a histogram from it before the read ends).
+pub fn read_logs_live(
+    set: &FileSet,
+    plan: &Plan,
+    filter: &dyn EntryFilter,
+    progress: &Progress,
+    live: &std::sync::Arc<crate::query::discover::LiveCounts>,
+) -> PolarsResult<(DataFrame, IngestReport)> {
+    use crate::query::discover::Counting;
+    let (sinks, report) = ingest(
+        set,
+        plan,
+        filter,
+        || Counting::new(LogsBuilder::new(), live.clone()),
+        progress,
+    );
+    let frames = sinks
+        .into_iter()
+        .map(Counting::into_inner)
+        .filter(|b| !b.is_empty())
+        .map(LogsBuilder::finish)
+        .collect::<PolarsResult<Vec<_>>>()?;
+    Ok((concat_sorted(frames)?, report))
+}
+
 /// Reads every instance of `plan` that `filter` passes into one `logs` frame in time order.
 pub fn read_logs(
     set: &FileSet,

@@ -1,0 +1,779 @@
+//! What a Discover view (the desktop app and the browser viewer) computes over a `logs` frame:
+//! the rows a set of queries keeps, those in a time range, a time histogram stacked by level,
+//! the cluster tree (node, namespace, pod, container) with counts, each field's top values, and
+//! an entry's context (the entries around it in the same container).
+//!
+//! [`LogIndex`] is built once per frame: the times and levels of every row as plain vectors,
+//! and the categorical columns' ids, so that a histogram or a count over millions of rows is
+//! one pass over integers. Row lists ([`Rows`]) are ascending row numbers; a `logs` table built
+//! for viewing is in time order, so the rows in a time range are found by binary search.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use super::search::Query;
+use crate::level::Level;
+use crate::schema::logs as col;
+
+/// Row numbers of a `logs` frame, ascending.
+pub type Rows = Vec<u32>;
+
+/// A row's time when it has none.
+pub const NO_TS: i64 = i64::MIN;
+
+/// A categorical column as ids per row (`u32::MAX` for null) and the name of each id.
+#[derive(Clone, Debug, Default)]
+pub struct Codes {
+    /// Per row: an index in `names`, or `u32::MAX`.
+    pub ids: Vec<u32>,
+    /// The values, by id.
+    pub names: Vec<String>,
+}
+
+impl Codes {
+    /// The categorical column `name` of `logs` (any column: others are read as text).
+    pub fn of(logs: &DataFrame, name: &str) -> PolarsResult<Codes> {
+        let c = logs.column(name)?;
+        let mut local: HashMap<u32, u32> = HashMap::new();
+        let mut out = Codes::default();
+        out.ids.reserve(c.len());
+        if let Ok(cat) = c.cat32() {
+            let mapping = cat.get_mapping();
+            for id in cat.physical().iter() {
+                out.ids.push(match id {
+                    None => u32::MAX,
+                    Some(id) => *local.entry(id).or_insert_with(|| {
+                        out.names
+                            .push(mapping.cat_to_str(id).unwrap_or_default().to_string());
+                        (out.names.len() - 1) as u32
+                    }),
+                });
+            }
+        } else {
+            let text = c.cast(&DataType::String)?;
+            let mut by_text: HashMap<&str, u32> = HashMap::new();
+            for v in text.str()?.iter() {
+                out.ids.push(match v {
+                    None => u32::MAX,
+                    Some(v) => *by_text.entry(v).or_insert_with(|| {
+                        out.names.push(v.to_string());
+                        (out.names.len() - 1) as u32
+                    }),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Row `row`'s value.
+    pub fn get(&self, row: u32) -> Option<&str> {
+        let id = *self.ids.get(row as usize)?;
+        self.names.get(id as usize).map(String::as_str)
+    }
+}
+
+/// The parts of a `logs` frame a Discover view reads for every row.
+#[derive(Clone, Debug, Default)]
+pub struct LogIndex {
+    /// Per row: its time (ns), or [`NO_TS`].
+    pub ts: Vec<i64>,
+    /// Per row: its level.
+    pub level: Vec<Level>,
+    /// Node, namespace, pod and container of each row.
+    pub node: Codes,
+    /// See `node`.
+    pub namespace: Codes,
+    /// See `node`.
+    pub pod: Codes,
+    /// See `node`.
+    pub container: Codes,
+    /// Whether `ts` never goes down (rows in time order, those without a time first).
+    pub sorted: bool,
+}
+
+impl LogIndex {
+    /// Reads `logs` (a [`crate::schema::logs`] frame).
+    pub fn new(logs: &DataFrame) -> PolarsResult<LogIndex> {
+        let ts: Vec<i64> = logs
+            .column(col::TS)?
+            .cast(&DataType::Int64)?
+            .i64()?
+            .iter()
+            .map(|t| t.unwrap_or(NO_TS))
+            .collect();
+        let levels = Codes::of(logs, col::LEVEL)?;
+        let by_id: Vec<Level> = levels
+            .names
+            .iter()
+            .map(|n| Level::from_name(n).unwrap_or(Level::Unknown))
+            .collect();
+        let level = levels
+            .ids
+            .iter()
+            .map(|&id| by_id.get(id as usize).copied().unwrap_or(Level::Unknown))
+            .collect();
+        let sorted = ts.windows(2).all(|w| w[0] <= w[1]);
+        Ok(LogIndex {
+            ts,
+            level,
+            node: Codes::of(logs, col::NODE)?,
+            namespace: Codes::of(logs, col::NAMESPACE)?,
+            pod: Codes::of(logs, col::POD)?,
+            container: Codes::of(logs, col::CONTAINER)?,
+            sorted,
+        })
+    }
+
+    /// Rows in the frame.
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    /// Whether the frame has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.ts.is_empty()
+    }
+
+    /// Every row.
+    pub fn all_rows(&self) -> Rows {
+        (0..self.len() as u32).collect()
+    }
+
+    /// The first and last time of the rows that have one.
+    pub fn extent(&self, rows: &[u32]) -> Option<(i64, i64)> {
+        let mut times = rows
+            .iter()
+            .map(|&r| self.ts[r as usize])
+            .filter(|&t| t != NO_TS);
+        if self.sorted {
+            // Rows without a time come first.
+            let first = times.next()?;
+            let last = self.ts[*rows.last()? as usize];
+            return Some((first, last));
+        }
+        times.fold(None, |acc, t| match acc {
+            None => Some((t, t)),
+            Some((lo, hi)) => Some((lo.min(t), hi.max(t))),
+        })
+    }
+
+    /// The first and last time of the whole frame.
+    pub fn extent_all(&self) -> Option<(i64, i64)> {
+        if self.sorted {
+            let first = *self.ts.iter().find(|&&t| t != NO_TS)?;
+            return Some((first, *self.ts.last()?));
+        }
+        self.extent(&self.all_rows())
+    }
+
+    /// The rows of `rows` with a time in `[from, to)` (all of them without a range).
+    pub fn in_range<'a>(&self, rows: &'a [u32], range: Option<(i64, i64)>) -> Cow<'a, [u32]> {
+        let Some((from, to)) = range else {
+            return Cow::Borrowed(rows);
+        };
+        let t = |r: &u32| self.ts[*r as usize];
+        if self.sorted {
+            let lo = rows.partition_point(|r| t(r) < from);
+            let hi = rows.partition_point(|r| t(r) < to);
+            Cow::Borrowed(&rows[lo..hi.max(lo)])
+        } else {
+            Cow::Owned(
+                rows.iter()
+                    .copied()
+                    .filter(|r| (from..to).contains(&t(r)) && t(r) != NO_TS)
+                    .collect(),
+            )
+        }
+    }
+
+    /// Counts of `rows` per time bucket and level over `range` (`[from, to)`), in at most
+    /// about `max_buckets` buckets of a round width (1 s, 5 s, 1 min, 1 h, ...), starting on
+    /// a multiple of it.
+    pub fn histogram(&self, rows: &[u32], range: (i64, i64), max_buckets: usize) -> Histogram {
+        let (from, to) = (range.0, range.1.max(range.0 + 1));
+        let step = nice_step(to - from, max_buckets.max(1));
+        let start = from.div_euclid(step) * step;
+        let n = ((to - start + step - 1) / step).max(1) as usize;
+        let mut counts = vec![[0u64; 7]; n];
+        for &r in self.in_range(rows, Some((from, to))).iter() {
+            let t = self.ts[r as usize];
+            let k = ((t - start) / step) as usize;
+            if let Some(c) = counts.get_mut(k) {
+                c[self.level[r as usize] as usize] += 1;
+            }
+        }
+        Histogram {
+            start,
+            step,
+            counts,
+        }
+    }
+
+    /// Rows per node, namespace, pod and container, sorted by those names.
+    pub fn tree(&self, rows: &[u32]) -> Vec<TreeRow> {
+        let mut counts: HashMap<[u32; 4], (u64, [u64; 7])> = HashMap::new();
+        for &r in rows {
+            let i = r as usize;
+            let key = [
+                self.node.ids[i],
+                self.namespace.ids[i],
+                self.pod.ids[i],
+                self.container.ids[i],
+            ];
+            let e = counts.entry(key).or_default();
+            e.0 += 1;
+            e.1[self.level[i] as usize] += 1;
+        }
+        let name = |c: &Codes, id: u32| c.names.get(id as usize).cloned().unwrap_or_default();
+        let mut out: Vec<TreeRow> = counts
+            .into_iter()
+            .map(|([n, ns, p, c], (count, levels))| TreeRow {
+                node: name(&self.node, n),
+                namespace: name(&self.namespace, ns),
+                pod: name(&self.pod, p),
+                container: name(&self.container, c),
+                count,
+                levels,
+            })
+            .collect();
+        // By node, namespace, pod and container (the fields' order).
+        out.sort();
+        out
+    }
+
+    /// The rows around `row` in its container (same node, namespace, pod and container): up
+    /// to `before` rows before it, the row itself, and up to `after` after it, in order.
+    pub fn context(&self, row: u32, before: usize, after: usize) -> Rows {
+        let i = row as usize;
+        if i >= self.len() {
+            return Rows::new();
+        }
+        let key = |r: usize| {
+            (
+                self.node.ids[r],
+                self.namespace.ids[r],
+                self.pod.ids[r],
+                self.container.ids[r],
+            )
+        };
+        let want = key(i);
+        let mut out: Rows = (0..i)
+            .rev()
+            .filter(|&r| key(r) == want)
+            .take(before)
+            .map(|r| r as u32)
+            .collect();
+        out.reverse();
+        out.push(row);
+        out.extend(
+            (i + 1..self.len())
+                .filter(|&r| key(r) == want)
+                .take(after)
+                .map(|r| r as u32),
+        );
+        out
+    }
+}
+
+/// The rows a query keeps, arranged so that counts over a time range cost binary searches
+/// instead of a pass over the rows: per level, and per container and level, the rows in
+/// order. A view builds one per query and then zooms and scrolls without touching every row.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// The rows, ascending.
+    pub rows: Rows,
+    /// Per level (`Level as usize`): its rows.
+    by_level: [Rows; 7],
+    /// Per node, namespace, pod and container (as ids of the index's codes): rows per level.
+    groups: Vec<([u32; 4], [Rows; 7])>,
+}
+
+impl Selection {
+    /// Arranges `rows` (ascending row numbers of the index's frame).
+    pub fn new(index: &LogIndex, rows: Rows) -> Selection {
+        let mut by_level: [Rows; 7] = Default::default();
+        let mut group_of: HashMap<[u32; 4], usize> = HashMap::new();
+        let mut groups: Vec<([u32; 4], [Rows; 7])> = Vec::new();
+        for &r in &rows {
+            let i = r as usize;
+            let level = index.level[i] as usize;
+            by_level[level].push(r);
+            let key = [
+                index.node.ids[i],
+                index.namespace.ids[i],
+                index.pod.ids[i],
+                index.container.ids[i],
+            ];
+            let g = *group_of.entry(key).or_insert_with(|| {
+                groups.push((key, Default::default()));
+                groups.len() - 1
+            });
+            groups[g].1[level].push(r);
+        }
+        Selection {
+            rows,
+            by_level,
+            groups,
+        }
+    }
+
+    /// The rows with a time in `[from, to)` (all without a range).
+    pub fn in_range<'a>(&'a self, index: &LogIndex, range: Option<(i64, i64)>) -> Cow<'a, [u32]> {
+        index.in_range(&self.rows, range)
+    }
+
+    /// [`LogIndex::histogram`] of these rows.
+    pub fn histogram(&self, index: &LogIndex, range: (i64, i64), max_buckets: usize) -> Histogram {
+        if !index.sorted {
+            return index.histogram(&self.rows, range, max_buckets);
+        }
+        let (from, to) = (range.0, range.1.max(range.0 + 1));
+        let step = nice_step(to - from, max_buckets.max(1));
+        let start = from.div_euclid(step) * step;
+        let n = ((to - start + step - 1) / step).max(1) as usize;
+        let mut counts = vec![[0u64; 7]; n];
+        for (level, rows) in self.by_level.iter().enumerate() {
+            if rows.is_empty() {
+                continue;
+            }
+            let at = |t: i64| rows.partition_point(|&r| index.ts[r as usize] < t);
+            let mut lo = at(from.max(start));
+            for (k, c) in counts.iter_mut().enumerate() {
+                let end = (start + (k as i64 + 1) * step).min(to);
+                let hi = at(end);
+                c[level] = (hi - lo) as u64;
+                lo = hi;
+            }
+        }
+        Histogram {
+            start,
+            step,
+            counts,
+        }
+    }
+
+    /// [`LogIndex::tree`] of these rows within `range`.
+    pub fn tree(&self, index: &LogIndex, range: Option<(i64, i64)>) -> Vec<TreeRow> {
+        if !index.sorted {
+            return index.tree(&index.in_range(&self.rows, range));
+        }
+        let name = |c: &Codes, id: u32| c.names.get(id as usize).cloned().unwrap_or_default();
+        let mut out: Vec<TreeRow> = Vec::new();
+        for ([n, ns, p, c], lists) in &self.groups {
+            let mut levels = [0u64; 7];
+            for (l, rows) in lists.iter().enumerate() {
+                levels[l] = match range {
+                    None => rows.len() as u64,
+                    Some((from, to)) => {
+                        let at = |t: i64| rows.partition_point(|&r| index.ts[r as usize] < t);
+                        (at(to) - at(from)) as u64
+                    }
+                };
+            }
+            let count = levels.iter().sum();
+            if count == 0 {
+                continue;
+            }
+            out.push(TreeRow {
+                node: name(&index.node, *n),
+                namespace: name(&index.namespace, *ns),
+                pod: name(&index.pod, *p),
+                container: name(&index.container, *c),
+                count,
+                levels,
+            });
+        }
+        // By node, namespace, pod and container (the fields' order).
+        out.sort();
+        out
+    }
+}
+
+/// Entries counted per minute and level while a table is read, so that a histogram can be
+/// drawn before the read ends. Filled by [`Counting`] sinks (natively from many threads).
+#[derive(Debug, Default)]
+pub struct LiveCounts {
+    minutes: std::sync::Mutex<std::collections::BTreeMap<i64, [u64; 7]>>,
+}
+
+const MINUTE: i64 = 60_000_000_000;
+
+impl LiveCounts {
+    fn add(&self, local: &mut HashMap<i64, [u64; 7]>) {
+        if let Ok(mut m) = self.minutes.lock() {
+            for (k, c) in local.drain() {
+                let e = m.entry(k).or_default();
+                for (a, b) in e.iter_mut().zip(c) {
+                    *a += b;
+                }
+            }
+        }
+    }
+
+    /// The counts so far, in at most about `max_buckets` buckets (whole minutes).
+    pub fn histogram(&self, max_buckets: usize) -> Option<Histogram> {
+        let m = self.minutes.lock().ok()?;
+        let (&first, _) = m.first_key_value()?;
+        let (&last, _) = m.last_key_value()?;
+        let step = nice_step((last - first + 1) * MINUTE, max_buckets).max(MINUTE);
+        let step = step.div_euclid(MINUTE).max(1) * MINUTE;
+        let start = (first * MINUTE).div_euclid(step) * step;
+        let n = ((last * MINUTE - start) / step + 1) as usize;
+        let mut counts = vec![[0u64; 7]; n];
+        for (&minute, c) in m.iter() {
+            let k = ((minute * MINUTE - start) / step) as usize;
+            for (a, b) in counts[k].iter_mut().zip(c) {
+                *a += b;
+            }
+        }
+        Some(Histogram {
+            start,
+            step,
+            counts,
+        })
+    }
+}
+
+/// A sink that counts entries per minute and level into [`LiveCounts`] (every few thousand
+/// entries) and passes them on to `inner`.
+#[derive(Debug)]
+pub struct Counting<S> {
+    /// The sink entries are passed to.
+    pub inner: S,
+    live: std::sync::Arc<LiveCounts>,
+    local: HashMap<i64, [u64; 7]>,
+    pending: usize,
+}
+
+impl<S> Counting<S> {
+    /// Counts into `live`, passing entries to `inner`.
+    pub fn new(inner: S, live: std::sync::Arc<LiveCounts>) -> Self {
+        Counting {
+            inner,
+            live,
+            local: HashMap::new(),
+            pending: 0,
+        }
+    }
+
+    /// The inner sink, after counting what is left.
+    pub fn into_inner(mut self) -> S {
+        self.live.add(&mut self.local);
+        self.inner
+    }
+}
+
+impl<S: crate::ingest::EntrySink> crate::ingest::EntrySink for Counting<S> {
+    fn needs(&self) -> crate::ingest::Needs {
+        let mut n = self.inner.needs();
+        n.payload = true;
+        n
+    }
+
+    fn begin_instance(
+        &mut self,
+        instance: usize,
+        meta: &crate::sources::plan::ContainerMeta,
+        set: &crate::sources::FileSet,
+        files: &[usize],
+    ) {
+        self.live.add(&mut self.local);
+        self.inner.begin_instance(instance, meta, set, files);
+    }
+
+    fn entry(&mut self, entry: &crate::ingest::Entry<'_>) {
+        if let Some(t) = entry.ts_nanos {
+            self.local.entry(t.div_euclid(MINUTE)).or_default()[entry.level as usize] += 1;
+            self.pending += 1;
+            if self.pending >= 4096 {
+                self.pending = 0;
+                self.live.add(&mut self.local);
+            }
+        }
+        self.inner.entry(entry);
+    }
+}
+
+/// Row counts per time bucket and level.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Histogram {
+    /// The first bucket's start (ns).
+    pub start: i64,
+    /// Bucket width (ns).
+    pub step: i64,
+    /// Per bucket: rows per level, indexed by `Level as usize`.
+    pub counts: Vec<[u64; 7]>,
+}
+
+impl Histogram {
+    /// Rows counted.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().flatten().sum()
+    }
+
+    /// The most rows in one bucket.
+    pub fn max(&self) -> u64 {
+        self.counts
+            .iter()
+            .map(|c| c.iter().sum())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Bucket `k`'s time span.
+    pub fn bucket(&self, k: usize) -> (i64, i64) {
+        let s = self.start + k as i64 * self.step;
+        (s, s + self.step)
+    }
+}
+
+/// A bucket width of 1, 2 or 5 times a power of ten nanoseconds up to a second, then a round
+/// clock span (1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min, 1, 2, 3, 6, 12 h, 1, 2, 7 d,
+/// then multiples of 30 days), the smallest that cuts `span` into at most `max_buckets`.
+pub fn nice_step(span: i64, max_buckets: usize) -> i64 {
+    const S: i64 = 1_000_000_000;
+    const CLOCK: [i64; 21] = [
+        S,
+        2 * S,
+        5 * S,
+        10 * S,
+        15 * S,
+        30 * S,
+        60 * S,
+        120 * S,
+        300 * S,
+        600 * S,
+        900 * S,
+        1800 * S,
+        3600 * S,
+        7200 * S,
+        3 * 3600 * S,
+        6 * 3600 * S,
+        12 * 3600 * S,
+        86400 * S,
+        2 * 86400 * S,
+        7 * 86400 * S,
+        30 * 86400 * S,
+    ];
+    let want = (span.max(1) as f64 / max_buckets.max(1) as f64).ceil() as i64;
+    if want < S {
+        let mut p = 1i64;
+        loop {
+            for m in [1, 2, 5] {
+                if m * p >= want {
+                    return m * p;
+                }
+            }
+            p *= 10;
+        }
+    }
+    if let Some(&s) = CLOCK.iter().find(|&&s| s >= want) {
+        return s;
+    }
+    let month = 30 * 86400 * S;
+    (want + month - 1) / month * month
+}
+
+/// Rows of one node, namespace, pod and container (ordered by those, then the counts).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TreeRow {
+    /// Node name (empty when none).
+    pub node: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Pod.
+    pub pod: String,
+    /// Container.
+    pub container: String,
+    /// Rows.
+    pub count: u64,
+    /// Rows per level, indexed by `Level as usize`.
+    pub levels: [u64; 7],
+}
+
+/// The rows of `logs` every query matches.
+pub fn matching_rows(logs: &DataFrame, queries: &[Query]) -> PolarsResult<Rows> {
+    let mut keep: Option<Vec<bool>> = None;
+    for q in queries.iter().filter(|q| !q.is_all()) {
+        let bits = q.evaluate(logs)?;
+        let k = keep.get_or_insert_with(|| vec![true; logs.height()]);
+        for (k, b) in k.iter_mut().zip(bits.iter()) {
+            *k &= b == Some(true);
+        }
+    }
+    Ok(match keep {
+        None => (0..logs.height() as u32).collect(),
+        Some(k) => k
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b)
+            .map(|(i, _)| i as u32)
+            .collect(),
+    })
+}
+
+/// A field's most frequent values among some rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldValues {
+    /// Values and their counts, most first (then by value).
+    pub values: Vec<(String, u64)>,
+    /// Rows looked at.
+    pub rows_seen: usize,
+    /// Rows looked at that had the field.
+    pub rows_with: usize,
+    /// Distinct values seen.
+    pub distinct: usize,
+}
+
+/// Columns of a `logs` frame worth a top-values list, in the order a sidebar shows them.
+pub const VALUE_COLUMNS: [&str; 11] = [
+    col::LEVEL,
+    col::NODE,
+    col::NAMESPACE,
+    col::POD,
+    col::CONTAINER,
+    col::COMPONENT,
+    col::STREAM,
+    col::FORMAT,
+    col::LEVEL_RAW,
+    col::RESTART,
+    col::SOURCE,
+];
+
+/// The `n` most frequent values of `field` among `rows`: a column of the table (every row is
+/// counted), or a structured field's key (counted in at most `sample` rows spread evenly over
+/// `rows`, as Kibana counts a sample).
+pub fn top_values(
+    logs: &DataFrame,
+    rows: &[u32],
+    field: &str,
+    n: usize,
+    sample: usize,
+) -> PolarsResult<FieldValues> {
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    let (rows_seen, rows_with);
+    if logs.schema().contains(field) && field != col::FIELDS {
+        let codes = Codes::of(logs, field)?;
+        let mut by_id = vec![0u64; codes.names.len()];
+        let mut with = 0;
+        for &r in rows {
+            if let Some(c) = by_id.get_mut(codes.ids[r as usize] as usize) {
+                *c += 1;
+                with += 1;
+            }
+        }
+        for (name, c) in codes.names.into_iter().zip(by_id) {
+            if c > 0 {
+                *counts.entry(name).or_default() += c;
+            }
+        }
+        (rows_seen, rows_with) = (rows.len(), with);
+    } else {
+        let picked = spread(rows, sample);
+        let fields = logs.column(col::FIELDS)?.list()?;
+        let mut with = 0;
+        for &r in &picked {
+            let Some(list) = fields.get_as_series(r as usize) else {
+                continue;
+            };
+            let st = list.struct_()?;
+            let keys = st.field_by_name(col::FIELD_KEY)?;
+            let values = st.field_by_name(col::FIELD_VALUE)?;
+            let (keys, values) = (keys.str()?, values.str()?);
+            if let Some(p) = keys.iter().position(|k| k == Some(field)) {
+                with += 1;
+                let v = values.get(p).unwrap_or_default();
+                *counts.entry(v.to_string()).or_default() += 1;
+            }
+        }
+        (rows_seen, rows_with) = (picked.len(), with);
+    }
+    let distinct = counts.len();
+    let mut values: Vec<(String, u64)> = counts.into_iter().collect();
+    values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    values.truncate(n);
+    Ok(FieldValues {
+        values,
+        rows_seen,
+        rows_with,
+        distinct,
+    })
+}
+
+/// Structured field keys among at most `sample` rows spread over `rows`, with the rows that
+/// have them, most first (then by name).
+pub fn field_keys(
+    logs: &DataFrame,
+    rows: &[u32],
+    sample: usize,
+) -> PolarsResult<Vec<(String, u64)>> {
+    let fields = logs.column(col::FIELDS)?.list()?;
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for r in spread(rows, sample) {
+        let Some(list) = fields.get_as_series(r as usize) else {
+            continue;
+        };
+        let st = list.struct_()?;
+        let keys = st.field_by_name(col::FIELD_KEY)?;
+        for k in keys.str()?.iter().flatten() {
+            *counts.entry(k.to_string()).or_default() += 1;
+        }
+    }
+    let mut out: Vec<(String, u64)> = counts.into_iter().collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(out)
+}
+
+/// At most `n` of `rows`, evenly spread (all of them when there are no more than `n`).
+fn spread(rows: &[u32], n: usize) -> Rows {
+    if rows.len() <= n {
+        return rows.to_vec();
+    }
+    (0..n).map(|k| rows[k * rows.len() / n]).collect()
+}
+
+/// Row `row` of `logs` as pretty JSON: every column, structured fields as an object.
+pub fn entry_json(logs: &DataFrame, row: u32) -> String {
+    let mut out = Vec::new();
+    let one = logs.slice(i64::from(row), 1);
+    if crate::export::write_ndjson(&one, &mut out).is_err() {
+        return String::new();
+    }
+    let text = String::from_utf8_lossy(&out);
+    match serde_json::from_str::<serde_json::Value>(text.trim()) {
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_else(|_| text.into_owned()),
+        Err(_) => text.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_round_and_fit() {
+        const S: i64 = 1_000_000_000;
+        assert_eq!(nice_step(60 * S, 60), S);
+        assert_eq!(nice_step(61 * S, 60), 2 * S);
+        assert_eq!(nice_step(3600 * S, 100), 60 * S);
+        assert_eq!(nice_step(24 * 3600 * S, 100), 900 * S);
+        assert_eq!(nice_step(1000, 100), 10);
+        assert_eq!(nice_step(1, 100), 1);
+        assert_eq!(nice_step(400 * 86400 * S, 10), 60 * 86400 * S);
+        for span in [1, 999, 10_000_000, 7 * S, 86_399 * S, 86_401 * S] {
+            for max in [1, 7, 50, 200] {
+                let s = nice_step(span, max);
+                assert!((span + s - 1) / s <= max as i64, "{span} {max} {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn spread_keeps_order_and_ends() {
+        let rows: Rows = (0..100).collect();
+        assert_eq!(spread(&rows, 4), vec![0, 25, 50, 75]);
+        assert_eq!(spread(&rows[..3], 4), vec![0, 1, 2]);
+    }
+}

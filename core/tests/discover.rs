@@ -1,0 +1,235 @@
+//! Discover's computations over a real `logs` table, each checked against the generated
+//! entries counted directly: rows a query keeps, rows in a time range, the histogram, the
+//! cluster tree, top values, field keys and context.
+
+use podsift_core::ingest::{NoFilter, Progress};
+use podsift_core::level::Level;
+use podsift_core::query::discover::{
+    LiveCounts, LogIndex, Selection, field_keys, matching_rows, nice_step, top_values,
+};
+use podsift_core::query::search::Query;
+use podsift_core::sources::FileSet;
+use podsift_core::sources::plan::{PlanOptions, plan};
+use podsift_core::table::{read_logs, read_logs_live};
+use polars::prelude::DataFrame;
+
+const UID: &str = "0d9c1f6e-3b1a-4c55-9a61-0c6b2f4d8e11";
+const S: i64 = 1_000_000_000;
+
+/// (pod, container, level, seconds after the start, has a `user` field)
+type Row = (String, &'static str, Level, i64, bool);
+
+fn fileset() -> (FileSet, Vec<Row>) {
+    let mut set = FileSet::new();
+    let mut rows = Vec::new();
+    let levels = [
+        ("info", Level::Info),
+        ("warn", Level::Warn),
+        ("error", Level::Error),
+        ("debug", Level::Debug),
+    ];
+    for (p, pod) in ["api-1", "api-2", "web-1"].iter().enumerate() {
+        for container in ["app", "sidecar"] {
+            let mut body = String::new();
+            for i in 0..97i64 {
+                // Spread over about 16 minutes, each stream at its own pace.
+                let secs = i * (7 + p as i64) + if container == "app" { 0 } else { 3 };
+                let (name, level) = levels[(i as usize * 7 + p) % 4];
+                let user = i % 3 == 0;
+                let line = if user {
+                    format!(
+                        r#"{{"level":"{name}","msg":"req {i}","user":"u{}"}}"#,
+                        i % 5
+                    )
+                } else {
+                    format!(r#"{{"level":"{name}","msg":"tick {i}"}}"#)
+                };
+                body.push_str(&format!(
+                    "2024-01-01T00:{:02}:{:02}.000000000Z stdout F {line}\n",
+                    secs / 60,
+                    secs % 60
+                ));
+                rows.push((pod.to_string(), container, level, secs, user));
+            }
+            set.add_bytes(
+                format!("n/var/log/pods/shop_{pod}_{UID}/{container}/0.log"),
+                body.into_bytes(),
+            );
+        }
+    }
+    (set, rows)
+}
+
+fn generate() -> (DataFrame, Vec<Row>) {
+    let (set, rows) = fileset();
+    let p = plan(&set, &PlanOptions::default());
+    let (df, _) = read_logs(&set, &p, &NoFilter, &Progress::default()).expect("reads");
+    (df, rows)
+}
+
+#[test]
+fn live_counts_while_reading_match_the_table() {
+    let (set, rows) = fileset();
+    let p = plan(&set, &PlanOptions::default());
+    let live = std::sync::Arc::new(LiveCounts::default());
+    assert_eq!(live.histogram(100), None);
+    let (df, _) = read_logs_live(&set, &p, &NoFilter, &Progress::default(), &live).expect("reads");
+    assert_eq!(df.height(), rows.len());
+    let h = live.histogram(100).expect("counted");
+    assert_eq!(h.step % (60 * S), 0);
+    assert_eq!(h.total() as usize, rows.len());
+    // Per minute and level, as the table's own histogram counts them.
+    let index = LogIndex::new(&df).unwrap();
+    let end = h.start + h.step * h.counts.len() as i64;
+    let from_table = index.histogram(&index.all_rows(), (h.start, end), h.counts.len());
+    assert_eq!(from_table.step, h.step);
+    assert_eq!(from_table.counts, h.counts);
+}
+
+fn t0() -> i64 {
+    // 2024-01-01T00:00:00Z
+    1_704_067_200 * S
+}
+
+#[test]
+fn queries_ranges_and_histograms_agree_with_the_entries() {
+    let (df, rows) = generate();
+    let index = LogIndex::new(&df).unwrap();
+    assert_eq!(index.len(), rows.len());
+    assert!(index.sorted);
+    assert_eq!(
+        index.extent(&index.all_rows()),
+        Some((t0(), t0() + rows.iter().map(|r| r.3).max().unwrap() * S))
+    );
+
+    let q = |text: &str| Query::parse(text).unwrap();
+    let kept = matching_rows(&df, &[q("level:error OR level:warn"), q("-pod:api-2")]).unwrap();
+    let want = |r: &&Row| matches!(r.2, Level::Error | Level::Warn) && r.0 != "api-2";
+    assert_eq!(kept.len(), rows.iter().filter(want).count());
+    assert!(kept.windows(2).all(|w| w[0] < w[1]));
+
+    // A range: minutes 3 to 9.
+    let range = (t0() + 180 * S, t0() + 540 * S);
+    let in_range = index.in_range(&kept, Some(range));
+    let want_in = |r: &&Row| want(r) && (180..540).contains(&r.3);
+    assert_eq!(in_range.len(), rows.iter().filter(want_in).count());
+
+    // The histogram over that range: one-minute... or whatever fits 20 buckets, by level.
+    let h = index.histogram(&kept, range, 20);
+    assert_eq!(h.step, nice_step(360 * S, 20));
+    assert_eq!(h.step, 30 * S);
+    assert_eq!(h.start, range.0);
+    assert_eq!(h.counts.len(), 12);
+    assert_eq!(h.total() as usize, in_range.len());
+    for (k, c) in h.counts.iter().enumerate() {
+        let (from, to) = h.bucket(k);
+        for level in [Level::Error, Level::Warn, Level::Info] {
+            let n = rows
+                .iter()
+                .filter(|r| want(r) && r.2 == level)
+                .filter(|r| (from..to).contains(&(t0() + r.3 * S)))
+                .count();
+            assert_eq!(c[level as usize] as usize, n, "bucket {k} {level:?}");
+        }
+    }
+    // A Selection counts by binary search what the index counts row by row.
+    let sel = Selection::new(&index, kept.clone());
+    let (lo, hi) = index.extent(&kept).unwrap();
+    for (k, (a, b)) in [
+        (lo, hi + 1),
+        range,
+        (lo + 17 * S, lo + 18 * S),
+        (hi, hi + 1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for buckets in [1, 7, 60] {
+            assert_eq!(
+                sel.histogram(&index, (a, b), buckets),
+                index.histogram(&kept, (a, b), buckets),
+                "range {k}, {buckets} buckets"
+            );
+        }
+        assert_eq!(
+            sel.tree(&index, Some((a, b))),
+            index.tree(&index.in_range(&kept, Some((a, b)))),
+            "range {k}"
+        );
+    }
+    assert_eq!(sel.tree(&index, None), index.tree(&kept));
+    // No range: the bucket start is a multiple of the step.
+    let all = index.all_rows();
+    let (lo, hi) = index.extent(&all).unwrap();
+    let h = index.histogram(&all, (lo, hi + 1), 100);
+    assert_eq!(h.start % h.step, 0);
+    assert_eq!(h.total() as usize, rows.len());
+}
+
+#[test]
+fn tree_values_keys_and_context_agree_with_the_entries() {
+    let (df, rows) = generate();
+    let index = LogIndex::new(&df).unwrap();
+    let all = index.all_rows();
+
+    let tree = index.tree(&all);
+    assert_eq!(tree.len(), 6);
+    for t in &tree {
+        let n = rows
+            .iter()
+            .filter(|r| r.0 == t.pod && r.1 == t.container)
+            .count();
+        assert_eq!(t.count as usize, n, "{t:?}");
+        assert_eq!(t.namespace, "shop");
+        let errors = rows
+            .iter()
+            .filter(|r| r.0 == t.pod && r.1 == t.container && r.2 == Level::Error)
+            .count();
+        assert_eq!(t.levels[Level::Error as usize] as usize, errors);
+    }
+
+    // Top values of a column: every row counted.
+    let v = top_values(&df, &all, "level", 10, 100).unwrap();
+    assert_eq!(v.rows_seen, rows.len());
+    for (name, count) in &v.values {
+        let level = Level::from_name(name).unwrap();
+        assert_eq!(
+            *count as usize,
+            rows.iter().filter(|r| r.2 == level).count()
+        );
+    }
+    let v = top_values(&df, &all, "pod", 2, 100).unwrap();
+    assert_eq!(v.values.len(), 2);
+    assert_eq!(v.distinct, 3);
+    // A structured field, counted in every row when the sample is large enough.
+    let v = top_values(&df, &all, "user", 10, 1_000_000).unwrap();
+    assert_eq!(v.rows_with, rows.iter().filter(|r| r.4).count());
+    assert_eq!(v.distinct, 5);
+    assert_eq!(
+        v.values.iter().map(|x| x.1).sum::<u64>() as usize,
+        v.rows_with
+    );
+    // ... or in a sample.
+    let v = top_values(&df, &all, "user", 10, 50).unwrap();
+    assert_eq!(v.rows_seen, 50);
+    let keys = field_keys(&df, &all, 1_000_000).unwrap();
+    let names: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+    assert_eq!(names, ["level", "msg", "user"]);
+    assert_eq!(keys[2].1 as usize, rows.iter().filter(|r| r.4).count());
+
+    // Context: the rows around one, from its own container, in order.
+    let mid = (all.len() / 2) as u32;
+    let ctx = index.context(mid, 5, 5);
+    assert_eq!(ctx.len(), 11);
+    assert!(ctx.contains(&mid));
+    assert!(ctx.windows(2).all(|w| w[0] < w[1]));
+    let key = |r: u32| (index.pod.get(r), index.container.get(r));
+    assert!(ctx.iter().all(|&r| key(r) == key(mid)));
+    // Nothing from the container between its first and last context row is left out.
+    let (first, last) = (ctx[0], *ctx.last().unwrap());
+    let between = (first..=last).filter(|&r| key(r) == key(mid)).count();
+    assert_eq!(between, ctx.len());
+    // At the start of a container: nothing before.
+    let first_row = (0..all.len() as u32).find(|&r| key(r) == key(mid)).unwrap();
+    assert_eq!(index.context(first_row, 5, 0), vec![first_row]);
+}
