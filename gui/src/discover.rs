@@ -6,8 +6,8 @@
 use eframe::egui::{self, Color32, Pos2, Rect, Sense, Vec2};
 use podsift_core::level::Level;
 use podsift_core::query::discover::{
-    FieldValues, Histogram, LogIndex, Rows, Selection, TreeRow, VALUE_COLUMNS, entry_json,
-    field_keys, matching_rows, top_values,
+    Codes, FieldValues, Histogram, LogIndex, Rows, Selection, TreeRow, VALUE_COLUMNS, count_values,
+    entry_json, field_keys, matching_rows, top_values,
 };
 use podsift_core::query::search::Query;
 use podsift_core::schema::logs as col;
@@ -80,6 +80,8 @@ pub struct Discover {
     pub keys: Vec<(String, u64)>,
     /// Top values of the field opened in the sidebar.
     pub values: Option<(String, FieldValues)>,
+    /// The open field's codes, when it is a column (built once, counted again as rows change).
+    value_codes: Option<Codes>,
     /// The context of the selected row, when asked for.
     pub context: Option<Rows>,
     drag_from: Option<f32>,
@@ -87,9 +89,13 @@ pub struct Discover {
 }
 
 impl Discover {
-    /// A view of `logs`, everything shown.
-    pub fn new(logs: DataFrame) -> Result<Discover, String> {
-        let index = LogIndex::new(&logs).map_err(|e| e.to_string())?;
+    /// A view of `logs`, everything shown (put in time order first if it is not).
+    pub fn new(mut logs: DataFrame) -> Result<Discover, String> {
+        let mut index = LogIndex::new(&logs).map_err(|e| e.to_string())?;
+        if !index.sorted {
+            logs = podsift_core::table::concat_sorted(vec![logs]).map_err(|e| e.to_string())?;
+            index = LogIndex::new(&logs).map_err(|e| e.to_string())?;
+        }
         let columns = [
             (col::TS, true),
             (col::LEVEL, true),
@@ -129,6 +135,7 @@ impl Discover {
             tree: Vec::new(),
             keys: Vec::new(),
             values: None,
+            value_codes: None,
             context: None,
             drag_from: None,
             scroll_rest: 0.0,
@@ -173,14 +180,11 @@ impl Discover {
     /// Recomputes the rows in range, the histogram and the tree (after the range changed).
     pub fn refresh(&mut self) {
         let all = &self.selection.rows;
-        self.span = match self.range {
-            Some((from, to)) if self.index.sorted => {
-                let t = |r: &u32| self.index.ts[*r as usize];
-                let lo = all.partition_point(|r| t(r) < from);
-                (lo, all.partition_point(|r| t(r) < to).max(lo))
-            }
-            _ => (0, all.len()),
-        };
+        // The frame is in time order (see `new`), so a range is a span of the rows.
+        self.span = self
+            .range
+            .and_then(|r| self.index.range_bounds(all, r))
+            .unwrap_or((0, all.len()));
         let extent = self
             .range
             .or_else(|| self.index.extent(all).map(|(a, b)| (a, b + 1)));
@@ -195,7 +199,10 @@ impl Discover {
         self.tree = self.selection.tree(&self.index, self.range);
         self.first = self.first.min(self.rows().len().saturating_sub(1));
         if let Some((field, _)) = self.values.take() {
-            self.open_field(&field);
+            match &self.value_codes {
+                Some(codes) => self.values = Some((field, count_values(codes, self.rows(), 10))),
+                None => self.open_field(&field),
+            }
         }
     }
 
@@ -236,7 +243,7 @@ impl Discover {
         self.refresh();
     }
 
-    /// The last time among the matched rows.
+    /// The bundle's last time.
     fn end(&self) -> Option<i64> {
         self.index.extent_all().map(|(_, b)| b)
     }
@@ -266,7 +273,17 @@ impl Discover {
 
     /// Opens a field's top values in the sidebar.
     pub fn open_field(&mut self, field: &str) {
-        if let Ok(v) = top_values(&self.logs, self.rows(), field, 10, SAMPLE) {
+        self.value_codes = None;
+        let values = if self.logs.schema().contains(field) && field != col::FIELDS {
+            Codes::of(&self.logs, field).map(|codes| {
+                let v = count_values(&codes, self.rows(), 10);
+                self.value_codes = Some(codes);
+                v
+            })
+        } else {
+            top_values(&self.logs, self.rows(), field, 10, SAMPLE)
+        };
+        if let Ok(v) = values {
             self.values = Some((field.to_string(), v));
         }
     }
@@ -409,18 +426,11 @@ impl Discover {
     fn sidebar(&mut self, ui: &mut egui::Ui) {
         ui.strong("Cluster");
         let mut chip: Option<String> = None;
-        let mut namespaces: Vec<(&str, Vec<&TreeRow>)> = Vec::new();
-        for t in &self.tree {
-            match namespaces.last_mut() {
-                Some((ns, list)) if *ns == t.namespace => list.push(t),
-                _ => namespaces.push((&t.namespace, vec![t])),
-            }
-        }
         // Namespaces (pods and containers under them); logs outside pods have none.
         let mut by_ns: std::collections::BTreeMap<&str, Vec<&TreeRow>> =
             std::collections::BTreeMap::new();
-        for (ns, list) in namespaces {
-            by_ns.entry(ns).or_default().extend(list);
+        for t in &self.tree {
+            by_ns.entry(&t.namespace).or_default().push(t);
         }
         for (ns, list) in by_ns {
             let total: u64 = list.iter().map(|t| t.count).sum();

@@ -136,6 +136,17 @@ fn chips_ranges_and_context_narrow_the_table() {
     }));
     assert_eq!(view.histogram.total() as usize, view.rows().len());
     assert!(view.histogram.start <= first);
+    // An open field's values follow the range (counted again from the kept column codes).
+    view.open_field("pod");
+    view.set_range(Some((mid, last + 1)));
+    let want =
+        podsift_core::query::discover::top_values(&view.logs, view.rows(), "pod", 10, 1).unwrap();
+    assert_eq!(
+        view.values.as_ref().map(|(f, v)| (f.as_str(), v)),
+        Some(("pod", &want))
+    );
+    assert_eq!(want.rows_seen, view.rows().len());
+    view.set_range(Some((first, mid)));
     // "15m" back from the bundle's end, as the time picker reads it.
     view.from_text = "15m".into();
     view.to_text.clear();

@@ -168,23 +168,33 @@ impl LogIndex {
         self.extent(&self.all_rows())
     }
 
+    /// Where the rows of `rows` with a time in `[from, to)` start and end in it, when the
+    /// frame is in time order (`None` otherwise).
+    pub fn range_bounds(&self, rows: &[u32], (from, to): (i64, i64)) -> Option<(usize, usize)> {
+        if !self.sorted {
+            return None;
+        }
+        let t = |r: &u32| self.ts[*r as usize];
+        let lo = rows.partition_point(|r| t(r) < from);
+        Some((lo, rows.partition_point(|r| t(r) < to).max(lo)))
+    }
+
     /// The rows of `rows` with a time in `[from, to)` (all of them without a range).
     pub fn in_range<'a>(&self, rows: &'a [u32], range: Option<(i64, i64)>) -> Cow<'a, [u32]> {
         let Some((from, to)) = range else {
             return Cow::Borrowed(rows);
         };
-        let t = |r: &u32| self.ts[*r as usize];
-        if self.sorted {
-            let lo = rows.partition_point(|r| t(r) < from);
-            let hi = rows.partition_point(|r| t(r) < to);
-            Cow::Borrowed(&rows[lo..hi.max(lo)])
-        } else {
-            Cow::Owned(
+        match self.range_bounds(rows, (from, to)) {
+            Some((lo, hi)) => Cow::Borrowed(&rows[lo..hi]),
+            None => Cow::Owned(
                 rows.iter()
                     .copied()
-                    .filter(|r| (from..to).contains(&t(r)) && t(r) != NO_TS)
+                    .filter(|&r| {
+                        let t = self.ts[r as usize];
+                        t != NO_TS && (from..to).contains(&t)
+                    })
                     .collect(),
-            )
+            ),
         }
     }
 
@@ -317,11 +327,6 @@ impl Selection {
             by_level,
             groups,
         }
-    }
-
-    /// The rows with a time in `[from, to)` (all without a range).
-    pub fn in_range<'a>(&'a self, index: &LogIndex, range: Option<(i64, i64)>) -> Cow<'a, [u32]> {
-        index.in_range(&self.rows, range)
     }
 
     /// [`LogIndex::histogram`] of these rows.
@@ -652,54 +657,71 @@ pub fn top_values(
     n: usize,
     sample: usize,
 ) -> PolarsResult<FieldValues> {
-    let mut counts: HashMap<String, u64> = HashMap::new();
-    let (rows_seen, rows_with);
     if logs.schema().contains(field) && field != col::FIELDS {
-        let codes = Codes::of(logs, field)?;
-        let mut by_id = vec![0u64; codes.names.len()];
-        let mut with = 0;
-        for &r in rows {
-            if let Some(c) = by_id.get_mut(codes.ids[r as usize] as usize) {
-                *c += 1;
-                with += 1;
-            }
-        }
-        for (name, c) in codes.names.into_iter().zip(by_id) {
-            if c > 0 {
-                *counts.entry(name).or_default() += c;
-            }
-        }
-        (rows_seen, rows_with) = (rows.len(), with);
-    } else {
-        let picked = spread(rows, sample);
-        let fields = logs.column(col::FIELDS)?.list()?;
-        let mut with = 0;
-        for &r in &picked {
-            let Some(list) = fields.get_as_series(r as usize) else {
-                continue;
-            };
-            let st = list.struct_()?;
-            let keys = st.field_by_name(col::FIELD_KEY)?;
-            let values = st.field_by_name(col::FIELD_VALUE)?;
-            let (keys, values) = (keys.str()?, values.str()?);
-            if let Some(p) = keys.iter().position(|k| k == Some(field)) {
-                with += 1;
-                let v = values.get(p).unwrap_or_default();
-                *counts.entry(v.to_string()).or_default() += 1;
-            }
-        }
-        (rows_seen, rows_with) = (picked.len(), with);
+        return Ok(count_values(&Codes::of(logs, field)?, rows, n));
     }
-    let distinct = counts.len();
-    let mut values: Vec<(String, u64)> = counts.into_iter().collect();
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    let picked = spread(rows, sample);
+    let fields = logs.column(col::FIELDS)?.list()?;
+    let mut rows_with = 0;
+    for &r in &picked {
+        let Some(list) = fields.get_as_series(r as usize) else {
+            continue;
+        };
+        let st = list.struct_()?;
+        let keys = st.field_by_name(col::FIELD_KEY)?;
+        let values = st.field_by_name(col::FIELD_VALUE)?;
+        let (keys, values) = (keys.str()?, values.str()?);
+        if let Some(p) = keys.iter().position(|k| k == Some(field)) {
+            rows_with += 1;
+            let v = values.get(p).unwrap_or_default();
+            *counts.entry(v.to_string()).or_default() += 1;
+        }
+    }
+    Ok(ranked(
+        counts.into_iter().collect(),
+        picked.len(),
+        rows_with,
+        n,
+    ))
+}
+
+/// The `n` most frequent values of a column (as [`Codes`], built once by the caller and kept
+/// while the rows change) among `rows`, every row counted.
+pub fn count_values(codes: &Codes, rows: &[u32], n: usize) -> FieldValues {
+    let mut by_id = vec![0u64; codes.names.len()];
+    let mut rows_with = 0;
+    for &r in rows {
+        if let Some(c) = by_id.get_mut(codes.ids[r as usize] as usize) {
+            *c += 1;
+            rows_with += 1;
+        }
+    }
+    let values = codes
+        .names
+        .iter()
+        .zip(by_id)
+        .filter(|(_, c)| *c > 0)
+        .map(|(name, c)| (name.clone(), c))
+        .collect();
+    ranked(values, rows.len(), rows_with, n)
+}
+
+fn ranked(
+    mut values: Vec<(String, u64)>,
+    rows_seen: usize,
+    rows_with: usize,
+    n: usize,
+) -> FieldValues {
+    let distinct = values.len();
     values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     values.truncate(n);
-    Ok(FieldValues {
+    FieldValues {
         values,
         rows_seen,
         rows_with,
         distinct,
-    })
+    }
 }
 
 /// Structured field keys among at most `sample` rows spread over `rows`, with the rows that

@@ -105,13 +105,10 @@ pub fn read_logs_live(
         || Counting::new(LogsBuilder::new(), live.clone()),
         progress,
     );
-    let frames = sinks
-        .into_iter()
-        .map(Counting::into_inner)
-        .filter(|b| !b.is_empty())
-        .map(LogsBuilder::finish)
-        .collect::<PolarsResult<Vec<_>>>()?;
-    Ok((concat_sorted(frames)?, report))
+    Ok((
+        table_of(sinks.into_iter().map(Counting::into_inner))?,
+        report,
+    ))
 }
 
 /// Reads every instance of `plan` that `filter` passes into one `logs` frame in time order.
@@ -122,10 +119,15 @@ pub fn read_logs(
     progress: &Progress,
 ) -> PolarsResult<(DataFrame, IngestReport)> {
     let (builders, report) = ingest(set, plan, filter, LogsBuilder::new, progress);
+    Ok((table_of(builders)?, report))
+}
+
+/// One `logs` frame in time order from the builders of an ingest.
+fn table_of(builders: impl IntoIterator<Item = LogsBuilder>) -> PolarsResult<DataFrame> {
     let frames = builders
         .into_iter()
         .filter(|b| !b.is_empty())
         .map(LogsBuilder::finish)
         .collect::<PolarsResult<Vec<_>>>()?;
-    Ok((concat_sorted(frames)?, report))
+    concat_sorted(frames)
 }
