@@ -345,6 +345,8 @@ pub(crate) enum LogsFormat {
     Csv,
     /// An Arrow IPC file with every column.
     Arrow,
+    /// A Parquet file with every column.
+    Parquet,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -7,7 +7,6 @@
 mod args;
 mod input;
 mod metrics;
-mod render;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
@@ -90,7 +89,9 @@ fn main() -> ExitCode {
 pub(crate) fn stdout(binary: bool) -> Result<BufWriter<io::StdoutLock<'static>>> {
     let out = io::stdout();
     if binary && out.is_terminal() {
-        bail!("Arrow output is binary: redirect it to a file (podsift ... -o arrow > out.arrow)");
+        bail!(
+            "Arrow and Parquet output is binary: redirect it to a file (podsift ... -o arrow > out.arrow)"
+        );
     }
     Ok(BufWriter::with_capacity(256 * 1024, out.lock()))
 }
@@ -227,7 +228,7 @@ fn cmd_logs(a: &LogsArgs) -> Result<bool> {
         Some(n) => tail_per_container(&df, n)?,
         None => df,
     };
-    let mut out = stdout(a.output == LogsFormat::Arrow)?;
+    let mut out = stdout(matches!(a.output, LogsFormat::Arrow | LogsFormat::Parquet))?;
     match a.output {
         LogsFormat::Text => {
             let color = match a.color {
@@ -238,10 +239,10 @@ fn cmd_logs(a: &LogsArgs) -> Result<bool> {
                         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 }
             };
-            render::write_text(
+            podsift_core::export::text::write_text(
                 &df,
                 &mut out,
-                render::TextStyle {
+                podsift_core::export::text::TextStyle {
                     color,
                     timestamps: a.timestamps,
                 },
@@ -250,6 +251,8 @@ fn cmd_logs(a: &LogsArgs) -> Result<bool> {
         LogsFormat::Json => export::write_ndjson(&df, &mut out)?,
         LogsFormat::Csv => export::write_csv(&df, &mut out)?,
         LogsFormat::Arrow => write_ipc_file(&df, &mut out)?,
+        // The parquet writer wants a writer it may send to another thread; stdout's lock is not.
+        LogsFormat::Parquet => out.write_all(&export::ExportFormat::Parquet.write(&df)?)?,
     }
     out.flush()?;
     Ok(report_problems(&loaded, Some(&report), true))

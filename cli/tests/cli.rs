@@ -533,6 +533,66 @@ fn arrow_output_reads_back() {
     assert_eq!(rows as u64, u(&truth["levels"]["error"]));
 }
 
+/// Runs a DuckDB query (Python's duckdb package; `.ci/run` installs it) and returns its rows
+/// as tab-separated lines.
+fn duckdb(sql: &str) -> String {
+    let script = format!(
+        "import duckdb\nfor r in duckdb.sql({sql:?}).fetchall(): print('\\t'.join(map(str, r)))"
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "duckdb (pip install duckdb; .ci/run installs it): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn parquet_output_reads_back_in_duckdb() {
+    let sample = repo().join("testdata/sample");
+    let dir = TempDir::new("parquet");
+    let out = podsift(&["logs", sample.to_str().unwrap(), "-o", "parquet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let file = dir.path().join("logs.parquet");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let json = podsift(&["logs", sample.to_str().unwrap(), "-o", "json"]);
+    let rows: Vec<Value> = stdout(&json)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let f = file.display();
+    // Every row, per level, as the NDJSON output has them.
+    let by_level = duckdb(&format!(
+        "SELECT level::VARCHAR, count(*) FROM '{f}' GROUP BY 1 ORDER BY 1"
+    ));
+    let mut want: std::collections::BTreeMap<String, usize> = Default::default();
+    for r in &rows {
+        *want
+            .entry(r["level"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    let want: String = want.iter().map(|(l, n)| format!("{l}\t{n}\n")).collect();
+    assert_eq!(by_level, want);
+    // Times keep their zone and nanoseconds; messages and structured fields survive.
+    let first = duckdb(&format!(
+        "SELECT strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%nZ'), pod::VARCHAR, message, len(fields) \
+         FROM '{f}' ORDER BY ts, source_id, line LIMIT 1"
+    ));
+    let r = &rows[0];
+    let cols: Vec<&str> = first.trim_end_matches('\n').split('\t').collect();
+    assert_eq!(cols[0], r["ts"].as_str().unwrap());
+    assert_eq!(cols[1], r["pod"].as_str().unwrap_or("None"));
+    assert_eq!(cols[2], r["message"].as_str().unwrap());
+    assert_eq!(
+        cols[3].parse::<usize>().unwrap(),
+        r["fields"].as_object().map_or(0, |o| o.len())
+    );
+}
+
 #[test]
 fn links_and_copies_in_containers_are_read_once() {
     let dir = TempDir::new("links");

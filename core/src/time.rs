@@ -395,9 +395,31 @@ pub fn format_rfc3339_nanos(ts_nanos: i64) -> String {
 }
 
 /// A time in ms as RFC 3339, without a fraction when it is whole seconds
-/// (`2024-01-01T12:00:00Z`, `2024-01-01T12:00:00.250000000Z`).
+/// (`2024-01-01T12:00:00Z`, `2024-01-01T12:00:00.250Z`).
 pub fn format_rfc3339_ms(ms: i64) -> String {
-    format_rfc3339_nanos(ms.saturating_mul(1_000_000)).replace(".000000000Z", "Z")
+    let s = format_rfc3339_nanos(ms.saturating_mul(1_000_000));
+    match s.split_once('.') {
+        Some((whole, frac)) if frac.starts_with("000") => format!("{whole}Z"),
+        Some((whole, frac)) => format!("{whole}.{}Z", &frac[..3]),
+        None => s,
+    }
+}
+
+/// A time as an axis label whose marks are `step_nanos` apart, in UTC: the date for steps of
+/// a day or more, `MM-DD hh:mm` for an hour or more, `hh:mm` for minutes, `hh:mm:ss` for
+/// seconds, `hh:mm:ss.mmm` below.
+pub fn format_axis(ts_nanos: i64, step_nanos: i64) -> String {
+    let s = format_rfc3339_nanos(ts_nanos);
+    // 2024-01-01T12:34:56.789000000Z
+    let (date, time) = (&s[..10], &s[11..s.len() - 1]);
+    const S: i64 = 1_000_000_000;
+    match step_nanos {
+        t if t >= 86_400 * S => date.to_string(),
+        t if t >= 3600 * S => format!("{} {}", &date[5..], &time[..5]),
+        t if t >= 60 * S => time[..5].to_string(),
+        t if t >= S => time[..8].to_string(),
+        _ => time[..12].to_string(),
+    }
 }
 
 /// Parses a duration such as `90s`, `5m`, `1h30m`, `2d`, `500ms`, `1.5h` into nanoseconds.
@@ -517,6 +539,20 @@ fn parse_absolute(s: &[u8]) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_and_axis_times() {
+        let t = 1_704_110_400_000i64; // 2024-01-01T12:00:00Z
+        assert_eq!(format_rfc3339_ms(t), "2024-01-01T12:00:00Z");
+        assert_eq!(format_rfc3339_ms(t + 450), "2024-01-01T12:00:00.450Z");
+        let ns = (t + 61_250) * 1_000_000;
+        const S: i64 = 1_000_000_000;
+        assert_eq!(format_axis(ns, 86_400 * S), "2024-01-01");
+        assert_eq!(format_axis(ns, 3600 * S), "01-01 12:01");
+        assert_eq!(format_axis(ns, 300 * S), "12:01");
+        assert_eq!(format_axis(ns, 10 * S), "12:01:01");
+        assert_eq!(format_axis(ns, S / 10), "12:01:01.250");
+    }
 
     #[test]
     fn rfc3339_cases() {

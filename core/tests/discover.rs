@@ -16,8 +16,8 @@ use polars::prelude::DataFrame;
 const UID: &str = "0d9c1f6e-3b1a-4c55-9a61-0c6b2f4d8e11";
 const S: i64 = 1_000_000_000;
 
-/// (pod, container, level, seconds after the start, has a `user` field)
-type Row = (String, &'static str, Level, i64, bool);
+/// (pod, container, level, seconds after the start, the `user` field's number if it has one)
+type Row = (String, &'static str, Level, i64, Option<i64>);
 
 fn fileset() -> (FileSet, Vec<Row>) {
     let mut set = FileSet::new();
@@ -49,7 +49,13 @@ fn fileset() -> (FileSet, Vec<Row>) {
                     secs / 60,
                     secs % 60
                 ));
-                rows.push((pod.to_string(), container, level, secs, user));
+                rows.push((
+                    pod.to_string(),
+                    container,
+                    level,
+                    secs,
+                    user.then_some(i % 5),
+                ));
             }
             set.add_bytes(
                 format!("n/var/log/pods/shop_{pod}_{UID}/{container}/0.log"),
@@ -89,6 +95,33 @@ fn live_counts_while_reading_match_the_table() {
 fn t0() -> i64 {
     // 2024-01-01T00:00:00Z
     1_704_067_200 * S
+}
+
+#[test]
+fn field_groups_and_structured_fields_agree_with_the_entries() {
+    let (df, rows) = generate();
+    let q = |text: &str| Query::parse(text).unwrap();
+    let count = |text: &str| matching_rows(&df, &[q(text)]).unwrap().len();
+    let want = |f: &dyn Fn(&Row) -> bool| rows.iter().filter(|r| f(r)).count();
+    let n = count("user:(u1 OR u3) pod:(api-* -api-2)");
+    assert_eq!(
+        n,
+        want(&|r| matches!(r.4, Some(1 | 3)) && r.0 == "api-1"),
+        "structured field group and glob group"
+    );
+    assert!(n > 0);
+    assert_eq!(count("user:*"), want(&|r| r.4.is_some()));
+    assert_eq!(count("-user:*"), want(&|r| r.4.is_none()));
+    assert_eq!(
+        count("level:(error OR warn) container:(sidecar)"),
+        want(&|r| matches!(r.2, Level::Error | Level::Warn) && r.1 == "sidecar")
+    );
+    // A categorical column compared case-insensitively and as a glob, both per category.
+    assert_eq!(count("pod:API-1"), want(&|r| r.0 == "api-1"));
+    assert_eq!(count("pod:*-1"), want(&|r| r.0.ends_with("-1")));
+    // A field no row has matches none, and its negation every row.
+    assert_eq!(count("nope:x"), 0);
+    assert_eq!(count("-nope:x"), rows.len());
 }
 
 #[test]
@@ -203,7 +236,7 @@ fn tree_values_keys_and_context_agree_with_the_entries() {
     assert_eq!(v.distinct, 3);
     // A structured field, counted in every row when the sample is large enough.
     let v = top_values(&df, &all, "user", 10, 1_000_000).unwrap();
-    assert_eq!(v.rows_with, rows.iter().filter(|r| r.4).count());
+    assert_eq!(v.rows_with, rows.iter().filter(|r| r.4.is_some()).count());
     assert_eq!(v.distinct, 5);
     assert_eq!(
         v.values.iter().map(|x| x.1).sum::<u64>() as usize,
@@ -215,7 +248,10 @@ fn tree_values_keys_and_context_agree_with_the_entries() {
     let keys = field_keys(&df, &all, 1_000_000).unwrap();
     let names: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
     assert_eq!(names, ["level", "msg", "user"]);
-    assert_eq!(keys[2].1 as usize, rows.iter().filter(|r| r.4).count());
+    assert_eq!(
+        keys[2].1 as usize,
+        rows.iter().filter(|r| r.4.is_some()).count()
+    );
 
     // Context: the rows around one, from its own container, in order.
     let mid = (all.len() / 2) as u32;

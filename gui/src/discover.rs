@@ -144,6 +144,22 @@ impl Discover {
         Ok(d)
     }
 
+    /// The shown columns' names, in table order.
+    pub fn shown_columns(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .filter(|c| c.shown)
+            .map(|c| c.name.to_string())
+            .collect()
+    }
+
+    /// Shows exactly the columns named (names that are not columns are ignored).
+    pub fn show_columns(&mut self, names: &[String]) {
+        for c in &mut self.columns {
+            c.shown = names.iter().any(|n| n == c.name);
+        }
+    }
+
     /// The table's rows: those the query and chips keep, within the range.
     pub fn rows(&self) -> &[u32] {
         &self.selection.rows[self.span.0..self.span.1]
@@ -931,10 +947,16 @@ pub fn paint_histogram(ui: &mut egui::Ui, h: &Histogram) -> (egui::Response, Rec
             ),
             (plot.right(), end, egui::Align2::RIGHT_BOTTOM),
         ] {
+            // Dates for the ends; the middle as precise as a bucket.
+            let label = if align == egui::Align2::CENTER_BOTTOM {
+                podsift_core::time::format_axis(t, h.step)
+            } else {
+                format_rfc3339_ms(t / 1_000_000)
+            };
             painter.text(
                 Pos2::new(x, rect.bottom() - 2.0),
                 align,
-                format_rfc3339_ms(t / 1_000_000),
+                label,
                 egui::FontId::monospace(11.0),
                 text,
             );

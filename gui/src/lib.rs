@@ -1,20 +1,32 @@
 //! podsift's egui app, shared by the desktop binary and the browser viewer (podsift-wasm).
 //!
-//! Opening a bundle (folders and archives from the command line, by drag and drop, from the
-//! recent list, or files dropped on the browser viewer) reads it into a `logs` table in the
-//! background, with a progress bar and a cancel button; then the Discover view
-//! ([`discover::Discover`]) shows it. What the view computes is podsift-core's
-//! (`query::discover`, `query::search`); this crate keeps state and draws.
+//! Opening a bundle (folders and archives from the command line, the file dialog, drag and
+//! drop, the recent list, or files dropped on the browser viewer) reads it into a `logs` table
+//! and the metrics store in the background, with a progress bar and a cancel button; then the
+//! Discover view ([`discover::Discover`]) and the metrics view ([`metrics::MetricsView`]) show
+//! it, on one time range. What the views compute is podsift-core's (`query::discover`,
+//! `query::search`, `query::chart`, `export`); this crate keeps state and draws.
 
 pub mod discover;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod files;
+pub mod metrics;
+pub mod settings;
 
 use std::sync::Arc;
 use std::sync::mpsc;
 
 use eframe::egui;
+use podsift_core::export::ExportFormat;
 use podsift_core::ingest::{NoFilter, Progress};
 use podsift_core::query::discover::LiveCounts;
+use podsift_core::table::metrics::{MetricsOptions, MetricsStore, read_metrics};
 use polars::prelude::DataFrame;
+
+pub use settings::Settings;
+
+/// Rows "Copy as text" puts on the clipboard at most.
+pub const COPY_ROWS: usize = 100_000;
 
 /// A bundle read into a table.
 #[derive(Debug)]
@@ -29,6 +41,8 @@ pub struct Loaded {
     pub unparsed: u64,
     /// The entries, in time order.
     pub logs: DataFrame,
+    /// The metrics files' series and samples.
+    pub metrics: MetricsStore,
 }
 
 /// Loading state.
@@ -46,20 +60,55 @@ enum Load {
         done: mpsc::Receiver<Result<Loaded, String>>,
     },
     Ready {
-        loaded: Loaded,
+        loaded: Box<Loaded>,
         view: Box<discover::Discover>,
+        metrics: Box<metrics::MetricsView>,
     },
     Failed(String),
+}
+
+/// The app's views of a loaded bundle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tab {
+    /// Log entries: histogram, query, table.
+    #[default]
+    Discover,
+    /// Metrics: series picker and charts.
+    Metrics,
+}
+
+/// A file the app hands to its shell to save (the browser viewer downloads it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Download {
+    /// File name.
+    pub name: String,
+    /// Media type.
+    pub media_type: &'static str,
+    /// Contents.
+    pub bytes: Vec<u8>,
 }
 
 /// The app.
 #[derive(Debug, Default)]
 pub struct PodsiftApp {
     load: Load,
-    /// Bundles opened before, newest first.
-    pub recent: Vec<String>,
+    /// What is remembered between runs.
+    pub settings: Settings,
     /// A query to run once the bundle is loaded (`podsift-gui --query`).
     pub initial_query: Option<String>,
+    /// Series searches to chart once the bundle is loaded (`podsift-gui --chart`): the first
+    /// ten series each finds.
+    pub initial_charts: Vec<String>,
+    /// The view shown.
+    pub tab: Tab,
+    /// What the last export or copy did, or why it failed.
+    pub notice: Option<String>,
+    /// Files exported in the browser, for its shell to download (the desktop app writes them).
+    pub downloads: Vec<Download>,
+    /// Whether the remembered theme was applied.
+    theme_applied: bool,
+    #[cfg(not(target_arch = "wasm32"))]
+    dialog: Option<(files::FileDialog, Option<ExportFormat>)>,
 }
 
 /// Reads a file set into a `logs` table with podsift-core (`progress` may cancel it).
@@ -72,11 +121,13 @@ pub fn read_bundle(
 ) -> Result<Loaded, String> {
     use podsift_core::sources::plan::{FileStatus, PlanOptions, plan};
     let plan = plan(set, &PlanOptions::default());
-    let (logs, report) = podsift_core::table::read_logs_live(set, &plan, &NoFilter, progress, live)
-        .map_err(|e| e.to_string())?;
+    let (logs, mut report) =
+        podsift_core::table::read_logs_live(set, &plan, &NoFilter, progress, live)
+            .map_err(|e| e.to_string())?;
     if progress.cancelled() {
         return Err("cancelled".into());
     }
+    let metrics = read_metrics(set, &plan, &MetricsOptions::default(), &mut report);
     let skipped = plan
         .files
         .iter()
@@ -92,6 +143,7 @@ pub fn read_bundle(
         skipped,
         unparsed: report.files.iter().map(|f| f.unparsed).sum(),
         logs,
+        metrics,
     })
 }
 
@@ -104,9 +156,7 @@ impl PodsiftApp {
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        self.recent.retain(|r| *r != name);
-        self.recent.insert(0, name.clone());
-        self.recent.truncate(10);
+        self.settings.remember(&name);
         let progress = Arc::new(Progress::default());
         let (tx, rx) = mpsc::channel();
         let p = progress.clone();
@@ -154,22 +204,213 @@ impl PodsiftApp {
     }
 
     fn finish(&mut self, result: Result<Loaded, String>) {
-        self.load = match result.and_then(|loaded| {
-            let view = discover::Discover::new(loaded.logs.clone())?;
-            Ok((loaded, view))
+        self.load = match result.and_then(|mut loaded| {
+            let mut view = discover::Discover::new(loaded.logs.clone())?;
+            if let Some(columns) = &self.settings.columns {
+                view.show_columns(columns);
+            }
+            view.wrap = self.settings.wrap;
+            let metrics = metrics::MetricsView::new(std::mem::take(&mut loaded.metrics));
+            Ok((loaded, view, metrics))
         }) {
-            Ok((loaded, mut view)) => {
+            Ok((loaded, mut view, mut metrics)) => {
                 if let Some(q) = self.initial_query.take() {
                     view.query = q;
                     view.apply();
                 }
+                for search in std::mem::take(&mut self.initial_charts) {
+                    metrics.search = search;
+                    metrics.apply();
+                    for id in metrics.found.clone().into_iter().take(10) {
+                        if !metrics.picked.contains(&id) {
+                            metrics.toggle(id);
+                        }
+                    }
+                }
+                metrics.search.clear();
+                metrics.apply();
+                // A bundle of metrics only opens on its charts.
+                if loaded.logs.height() == 0 && !metrics.store.is_empty() {
+                    self.tab = Tab::Metrics;
+                }
                 Load::Ready {
-                    loaded,
+                    loaded: Box::new(loaded),
                     view: Box::new(view),
+                    metrics: Box::new(metrics),
                 }
             }
             Err(e) => Load::Failed(e),
         };
+    }
+
+    /// An app with remembered settings (eframe's storage, when there is one).
+    pub fn new(storage: Option<&dyn eframe::Storage>) -> PodsiftApp {
+        PodsiftApp {
+            settings: Settings::load(storage),
+            ..PodsiftApp::default()
+        }
+    }
+
+    /// The loaded bundle.
+    pub fn loaded(&self) -> Option<&Loaded> {
+        match &self.load {
+            Load::Ready { loaded, .. } => Some(loaded),
+            _ => None,
+        }
+    }
+
+    /// The metrics view, once a bundle is loaded.
+    pub fn metrics(&mut self) -> Option<&mut metrics::MetricsView> {
+        match &mut self.load {
+            Load::Ready { metrics, .. } => Some(metrics),
+            _ => None,
+        }
+    }
+
+    /// The entries the Discover view shows (query, chips and range applied), as a file of
+    /// `format`, with a file name for it.
+    pub fn export(&self, format: ExportFormat) -> Result<Download, String> {
+        let Load::Ready { view, .. } = &self.load else {
+            return Err("nothing is loaded".into());
+        };
+        let rows =
+            podsift_core::export::take_rows(&view.logs, view.rows()).map_err(|e| e.to_string())?;
+        let bytes = format.write(&rows).map_err(|e| e.to_string())?;
+        Ok(Download {
+            name: format!("podsift-{}-entries.{}", rows.height(), format.extension()),
+            media_type: format.media_type(),
+            bytes,
+        })
+    }
+
+    /// The entries the Discover view shows as stern-like text lines (time, pod, container,
+    /// message), at most [`COPY_ROWS`]; and how many there were in all.
+    pub fn shown_text(&self) -> Result<(String, usize), String> {
+        let Load::Ready { view, .. } = &self.load else {
+            return Err("nothing is loaded".into());
+        };
+        let rows = view.rows();
+        let take = &rows[..rows.len().min(COPY_ROWS)];
+        let df = podsift_core::export::take_rows(&view.logs, take).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        podsift_core::export::text::write_text(
+            &df,
+            &mut out,
+            podsift_core::export::text::TextStyle {
+                color: false,
+                timestamps: true,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((String::from_utf8_lossy(&out).into_owned(), rows.len()))
+    }
+
+    /// Exports the shown entries to `path` (the desktop app's export).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn export_to(
+        &mut self,
+        format: ExportFormat,
+        path: &std::path::Path,
+    ) -> Result<(), String> {
+        let d = self.export(format)?;
+        std::fs::write(path, &d.bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        self.notice = Some(format!(
+            "exported {} to {} ({} bytes)",
+            d.name
+                .split('-')
+                .nth(1)
+                .map_or(String::new(), |n| format!("{n} entries")),
+            path.display(),
+            d.bytes.len()
+        ));
+        Ok(())
+    }
+
+    /// Opens the file dialog (to open a bundle, or to save an export as `format`).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn open_dialog(&mut self, export: Option<ExportFormat>) {
+        let start = self
+            .settings
+            .recent
+            .first()
+            .and_then(|r| r.split(", ").next())
+            .map(std::path::PathBuf::from)
+            .and_then(|p| {
+                if p.is_dir() {
+                    Some(p)
+                } else {
+                    p.parent().map(Into::into)
+                }
+            })
+            .filter(|p| p.is_dir())
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_else(|| "/".into());
+        let purpose = match export {
+            Some(f) => {
+                let name = self
+                    .export_name(f)
+                    .unwrap_or_else(|| format!("podsift-entries.{}", f.extension()));
+                files::Purpose::Save(name)
+            }
+            None => files::Purpose::Open,
+        };
+        self.dialog = Some((files::FileDialog::new(purpose, &start), export));
+    }
+
+    /// The file dialog, while it is open.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn dialog(&mut self) -> Option<&mut files::FileDialog> {
+        self.dialog.as_mut().map(|(d, _)| d)
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn export_name(&self, format: ExportFormat) -> Option<String> {
+        match &self.load {
+            Load::Ready { view, .. } => Some(format!(
+                "podsift-{}-entries.{}",
+                view.rows().len(),
+                format.extension()
+            )),
+            _ => None,
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn dialog_ui(&mut self, ctx: &egui::Context) {
+        let Some((dialog, export)) = &mut self.dialog else {
+            return;
+        };
+        let export = *export;
+        match dialog.ui(ctx) {
+            None => {}
+            Some(files::Outcome::Cancelled) => self.dialog = None,
+            Some(files::Outcome::Open(paths)) => {
+                self.dialog = None;
+                self.open_paths(paths);
+            }
+            Some(files::Outcome::Save(path)) => {
+                self.dialog = None;
+                if let Some(format) = export
+                    && let Err(e) = self.export_to(format, &path)
+                {
+                    self.notice = Some(format!("export failed: {e}"));
+                }
+            }
+        }
+    }
+
+    /// Export menu entry: the desktop app asks where, the browser downloads.
+    fn start_export(&mut self, format: ExportFormat) {
+        #[cfg(not(target_arch = "wasm32"))]
+        self.open_dialog(Some(format));
+        #[cfg(target_arch = "wasm32")]
+        match self.export(format) {
+            Ok(d) => {
+                self.notice = Some(format!("downloading {} ({} bytes)", d.name, d.bytes.len()));
+                self.downloads.push(d);
+            }
+            Err(e) => self.notice = Some(format!("export failed: {e}")),
+        }
     }
 
     /// The Discover view, once a bundle is loaded.
@@ -222,7 +463,61 @@ impl PodsiftApp {
     fn top_bar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.heading("podsift");
-            if let Load::Ready { loaded, .. } = &self.load {
+            #[cfg(not(target_arch = "wasm32"))]
+            if ui
+                .button("Open")
+                .on_hover_text("Folders, archives and log or metrics files")
+                .clicked()
+            {
+                self.open_dialog(None);
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            if !self.settings.recent.is_empty() {
+                let mut open = None;
+                ui.menu_button("Recent", |ui| {
+                    for r in &self.settings.recent {
+                        if ui.button(r).clicked() {
+                            open = Some(r.clone());
+                        }
+                    }
+                });
+                if let Some(r) = open {
+                    self.open_paths(r.split(", ").map(Into::into).collect());
+                }
+            }
+            let mut export = None;
+            let mut copy = false;
+            if let Load::Ready {
+                loaded, metrics, ..
+            } = &self.load
+            {
+                ui.separator();
+                ui.selectable_value(&mut self.tab, Tab::Discover, "Discover");
+                ui.selectable_value(
+                    &mut self.tab,
+                    Tab::Metrics,
+                    format!("Metrics ({} series)", metrics.index.series.len()),
+                );
+                ui.separator();
+                ui.menu_button("Export", |ui| {
+                    for f in ExportFormat::ALL {
+                        if ui
+                            .button(f.label())
+                            .on_hover_text("The entries shown: query, filters and time range")
+                            .clicked()
+                        {
+                            export = Some(f);
+                        }
+                    }
+                    ui.separator();
+                    if ui
+                        .button("Copy as text")
+                        .on_hover_text(format!("The entries shown as lines, at most {COPY_ROWS}"))
+                        .clicked()
+                    {
+                        copy = true;
+                    }
+                });
                 ui.label(format!(
                     "{}: {} files, {} skipped, {} entries, {} unparsed lines",
                     loaded.name,
@@ -237,6 +532,26 @@ impl PodsiftApp {
                     }
                 });
             }
+            if let Some(f) = export {
+                self.start_export(f);
+            }
+            if copy {
+                match self.shown_text() {
+                    Ok((text, all)) => {
+                        let n = all.min(COPY_ROWS);
+                        self.notice = Some(if n < all {
+                            format!("copied the first {n} of {all} entries")
+                        } else {
+                            format!("copied {n} entries")
+                        });
+                        ui.ctx().copy_text(text);
+                    }
+                    Err(e) => self.notice = Some(format!("copy failed: {e}")),
+                }
+            }
+            if let Some(n) = &self.notice {
+                ui.weak(n);
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let dark = ui.visuals().dark_mode;
                 if ui
@@ -244,28 +559,23 @@ impl PodsiftApp {
                     .on_hover_text("Theme")
                     .clicked()
                 {
+                    self.settings.dark = Some(!dark);
                     ui.ctx().set_theme(if dark {
                         egui::Theme::Light
                     } else {
                         egui::Theme::Dark
                     });
                 }
-                #[cfg(not(target_arch = "wasm32"))]
-                if !self.recent.is_empty() {
-                    let mut open = None;
-                    ui.menu_button("Recent", |ui| {
-                        for r in &self.recent {
-                            if ui.button(r).clicked() {
-                                open = Some(r.clone());
-                            }
-                        }
-                    });
-                    if let Some(r) = open {
-                        self.open_paths(r.split(", ").map(Into::into).collect());
-                    }
-                }
             });
         });
+    }
+
+    /// Copies what the views hold into the settings (before they are saved).
+    pub fn gather_settings(&mut self) {
+        if let Load::Ready { view, .. } = &self.load {
+            self.settings.columns = Some(view.shown_columns());
+            self.settings.wrap = view.wrap;
+        }
     }
 }
 
@@ -273,24 +583,50 @@ impl eframe::App for PodsiftApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
     }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.gather_settings();
+        self.settings.save(storage);
+    }
 }
 
 impl PodsiftApp {
     /// Draws the app in `ui` (what `eframe::App::ui` does; UI tests call it directly).
     pub fn show(&mut self, ui: &mut egui::Ui) {
+        if !self.theme_applied {
+            self.theme_applied = true;
+            if let Some(dark) = self.settings.dark {
+                ui.ctx().set_theme(if dark {
+                    egui::Theme::Dark
+                } else {
+                    egui::Theme::Light
+                });
+            }
+        }
         #[cfg(not(target_arch = "wasm32"))]
-        self.take_dropped(ui.ctx());
+        {
+            self.take_dropped(ui.ctx());
+            self.dialog_ui(&ui.ctx().clone());
+        }
         self.poll();
         egui::Panel::top("app").show(ui, |ui| self.top_bar(ui));
         let mut cancel = false;
         match &mut self.load {
-            Load::Ready { view, .. } => view.ui(ui),
+            Load::Ready { view, metrics, .. } => match self.tab {
+                Tab::Discover => view.ui(ui),
+                Tab::Metrics => {
+                    let extent = union(view.index.extent_all(), metrics.extent_nanos());
+                    if let Some(range) = metrics.ui(ui, view.range, extent) {
+                        view.set_range(range);
+                    }
+                }
+            },
             other => {
                 egui::CentralPanel::default().show(ui, |ui| match other {
                     Load::Empty => {
                         ui.label(
-                            "Drop a node log folder, a bundle archive or log files here, or \
-                             start podsift-gui PATH...",
+                            "Open a node log folder, a bundle archive, log or metrics files \
+                             (Open, or drop them here), or start podsift-gui PATH...",
                         );
                     }
                     Load::Loading {
@@ -330,5 +666,13 @@ impl PodsiftApp {
         if cancel {
             self.load = Load::Failed("cancelled".into());
         }
+    }
+}
+
+/// The span covering both.
+fn union(a: Option<(i64, i64)>, b: Option<(i64, i64)>) -> Option<(i64, i64)> {
+    match (a, b) {
+        (Some((a0, a1)), Some((b0, b1))) => Some((a0.min(b0), a1.max(b1))),
+        (x, None) | (None, x) => x,
     }
 }

@@ -1,13 +1,19 @@
-//! `podsift-gui [--query QUERY] [PATH...]`: the desktop app. A thin shell: the app is the
-//! library.
+//! `podsift-gui [--query QUERY] [--chart SERIES]... [--metrics] [PATH...]`: the desktop app.
+//! A thin shell: the app is the library.
 
 fn main() -> eframe::Result {
     let mut paths: Vec<std::path::PathBuf> = Vec::new();
     let mut query = None;
+    let mut charts = Vec::new();
+    let mut metrics = false;
     let mut args = std::env::args_os().skip(1);
     while let Some(a) = args.next() {
         if a == "--query" {
             query = args.next().map(|q| q.to_string_lossy().into_owned());
+        } else if a == "--chart" {
+            charts.extend(args.next().map(|q| q.to_string_lossy().into_owned()));
+        } else if a == "--metrics" {
+            metrics = true;
         } else {
             paths.push(a.into());
         }
@@ -21,9 +27,13 @@ fn main() -> eframe::Result {
     eframe::run_native(
         "podsift",
         options,
-        Box::new(move |_cc| {
-            let mut app = podsift_gui::PodsiftApp::default();
+        Box::new(move |cc| {
+            let mut app = podsift_gui::PodsiftApp::new(cc.storage);
             app.initial_query = query;
+            app.initial_charts = charts;
+            if metrics {
+                app.tab = podsift_gui::Tab::Metrics;
+            }
             if !paths.is_empty() {
                 app.open_paths(paths);
             }

@@ -5,6 +5,9 @@
 //! Arrow C Data Interface, which both implement with identical `#[repr(C)]` structs, so a column
 //! crosses without copying its buffers.
 //!
+//! Parquet files are written by the parquet crate's `ArrowWriter` from the same record batches
+//! (Snappy-compressed, pure Rust, so the browser viewer writes them too).
+//!
 //! Columns go out at polars' oldest compatibility level: strings as `LargeUtf8` rather than
 //! views, which every Arrow reader understands; categoricals as dictionaries.
 
@@ -18,9 +21,16 @@ use arrow::ipc::writer::FileWriter;
 use arrow::record_batch::RecordBatch;
 use polars::prelude::{CompatLevel, DataFrame};
 
+/// Rows per record batch (and Parquet row group) when a frame is written out: bounds the
+/// copy a write makes at once.
+const BATCH_ROWS: usize = 128 * 1024;
+
 /// An export failure.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
+    /// From the parquet writer.
+    #[error(transparent)]
+    Parquet(#[from] parquet::errors::ParquetError),
     /// From polars.
     #[error(transparent)]
     Polars(#[from] polars::prelude::PolarsError),
@@ -71,12 +81,49 @@ pub fn to_record_batch(df: &DataFrame) -> Result<RecordBatch, ExportError> {
     Ok(RecordBatch::try_new(schema, arrays)?)
 }
 
+/// `df` in record batches of at most [`BATCH_ROWS`] rows (one empty batch for no rows, so
+/// that the schema is written).
+fn batches(df: &DataFrame) -> impl Iterator<Item = Result<RecordBatch, ExportError>> + '_ {
+    let n = df.height().div_ceil(BATCH_ROWS).max(1);
+    (0..n).map(move |k| to_record_batch(&df.slice((k * BATCH_ROWS) as i64, BATCH_ROWS)))
+}
+
 /// Writes `df` as an Arrow IPC file (the random-access format, `.arrow`).
 pub fn write_ipc_file(df: &DataFrame, w: &mut dyn Write) -> Result<(), ExportError> {
-    let batch = to_record_batch(df)?;
-    let mut writer = FileWriter::try_new(w, &batch.schema())?;
-    writer.write(&batch)?;
+    let mut batches = batches(df);
+    let Some(first) = batches.next().transpose()? else {
+        return Ok(());
+    };
+    let mut writer = FileWriter::try_new(w, &first.schema())?;
+    writer.write(&first)?;
+    for batch in batches {
+        writer.write(&batch?)?;
+    }
     writer.finish()?;
+    Ok(())
+}
+
+/// Writes `df` as a Parquet file (Snappy, one row group per [`BATCH_ROWS`] rows);
+/// categoricals stay dictionary-encoded, times keep their UTC zone.
+pub fn write_parquet<W: Write + Send>(df: &DataFrame, w: W) -> Result<(), ExportError> {
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::Compression;
+    use parquet::file::properties::WriterProperties;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(BATCH_ROWS))
+        .set_created_by(format!("podsift {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    let mut batches = batches(df);
+    let Some(first) = batches.next().transpose()? else {
+        return Ok(());
+    };
+    let mut writer = ArrowWriter::try_new(w, first.schema(), Some(props))?;
+    writer.write(&first)?;
+    for batch in batches {
+        writer.write(&batch?)?;
+    }
+    writer.close()?;
     Ok(())
 }
 
@@ -105,5 +152,75 @@ mod tests {
         assert_eq!((s.value(0), s.is_null(1), s.value(2)), ("a", true, "ccc"));
         let n = b.column(1).as_primitive::<arrow::datatypes::UInt64Type>();
         assert_eq!(n.values().to_vec(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn logs_round_trip_through_parquet_in_row_groups() {
+        use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let n = BATCH_ROWS + 7;
+        let pods: Vec<&str> = (0..n)
+            .map(|i| if i % 3 == 0 { "api" } else { "web" })
+            .collect();
+        let ts: Vec<i64> = (0..n as i64)
+            .map(|i| 1_704_067_200_000_000_000 + i)
+            .collect();
+        let mut df = df!("pod" => pods, "n" => (0..n as u64).collect::<Vec<_>>()).unwrap();
+        df.with_column(
+            Int64Chunked::from_vec("ts".into(), ts)
+                .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
+                .into_series(),
+        )
+        .unwrap();
+        let cat = df
+            .column("pod")
+            .unwrap()
+            .cast(&crate::schema::categorical_dtype())
+            .unwrap();
+        df.with_column(cat).unwrap();
+        let mut buf = Vec::new();
+        write_parquet(&df, &mut buf).unwrap();
+        assert_eq!(&buf[..4], b"PAR1");
+        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(buf)).unwrap();
+        assert_eq!(builder.metadata().num_row_groups(), 2);
+        let batches: Vec<RecordBatch> = builder.build().unwrap().collect::<Result<_, _>>().unwrap();
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        assert_eq!(rows, n);
+        let b = &batches[0];
+        let schema = b.schema();
+        let ts_field = schema.field_with_name("ts").unwrap();
+        assert_eq!(
+            ts_field.data_type(),
+            &arrow::datatypes::DataType::Timestamp(
+                arrow::datatypes::TimeUnit::Nanosecond,
+                Some("UTC".into())
+            )
+        );
+        let pod = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8).unwrap();
+        let pod = pod.as_string::<i32>();
+        assert_eq!(
+            (pod.value(0), pod.value(1), pod.value(3)),
+            ("api", "web", "api")
+        );
+        let last = batches.last().unwrap();
+        let nums = last
+            .column(1)
+            .as_primitive::<arrow::datatypes::UInt64Type>();
+        assert_eq!(nums.value(nums.len() - 1), n as u64 - 1);
+    }
+
+    #[test]
+    fn an_empty_frame_still_has_its_schema() {
+        let df = df!("s" => Vec::<&str>::new()).unwrap();
+        for f in [
+            crate::export::ExportFormat::ArrowIpc,
+            crate::export::ExportFormat::Parquet,
+        ] {
+            let bytes = f.write(&df).unwrap();
+            assert!(bytes.len() > 8, "{f:?}");
+        }
+        let mut buf = Vec::new();
+        write_ipc_file(&df, &mut buf).unwrap();
+        let reader = FileReader::try_new(std::io::Cursor::new(buf), None).unwrap();
+        assert_eq!(reader.schema().field(0).name(), "s");
     }
 }

@@ -1,16 +1,96 @@
-//! Writing tables out: aligned text tables, CSV, NDJSON, and Arrow IPC ([`arrow`], through
-//! arrow-rs).
+//! Writing tables out: aligned text tables, CSV, NDJSON, stern-like lines ([`text`]), and
+//! Arrow IPC and Parquet ([`arrow`], through arrow-rs). [`ExportFormat`] is what the apps'
+//! export menus offer.
 //!
 //! Cells are rendered the same way everywhere: timestamps as RFC 3339 with nine fraction digits
 //! in UTC, categoricals and enums as their text, `fields` as a JSON object.
 
 pub mod arrow;
+pub mod text;
 
 use std::io::{self, Write};
 
 use polars::prelude::*;
 
 use crate::time::write_rfc3339_nanos;
+
+/// A file format the apps export a table in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExportFormat {
+    /// CSV with a header line.
+    Csv,
+    /// One JSON object per line.
+    Ndjson,
+    /// An Arrow IPC file.
+    ArrowIpc,
+    /// A Parquet file.
+    Parquet,
+}
+
+impl ExportFormat {
+    /// Every format, in menu order.
+    pub const ALL: [ExportFormat; 4] = [
+        ExportFormat::Csv,
+        ExportFormat::Ndjson,
+        ExportFormat::ArrowIpc,
+        ExportFormat::Parquet,
+    ];
+
+    /// As a menu shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "CSV",
+            ExportFormat::Ndjson => "NDJSON",
+            ExportFormat::ArrowIpc => "Arrow IPC",
+            ExportFormat::Parquet => "Parquet",
+        }
+    }
+
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Ndjson => "ndjson",
+            ExportFormat::ArrowIpc => "arrow",
+            ExportFormat::Parquet => "parquet",
+        }
+    }
+
+    /// The media type (a browser download's).
+    pub fn media_type(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "text/csv",
+            ExportFormat::Ndjson => "application/x-ndjson",
+            ExportFormat::ArrowIpc => "application/vnd.apache.arrow.file",
+            ExportFormat::Parquet => "application/vnd.apache.parquet",
+        }
+    }
+
+    /// `df` in this format.
+    pub fn write(self, df: &DataFrame) -> Result<Vec<u8>, arrow::ExportError> {
+        let mut out = Vec::new();
+        match self {
+            ExportFormat::Csv => write_csv(df, &mut out).map_err(polars_io)?,
+            ExportFormat::Ndjson => write_ndjson(df, &mut out).map_err(polars_io)?,
+            ExportFormat::ArrowIpc => arrow::write_ipc_file(df, &mut out)?,
+            ExportFormat::Parquet => arrow::write_parquet(df, &mut out)?,
+        }
+        Ok(out)
+    }
+}
+
+fn polars_io(e: io::Error) -> arrow::ExportError {
+    arrow::ExportError::Polars(PolarsError::IO {
+        error: std::sync::Arc::new(e),
+        msg: None,
+    })
+}
+
+/// The rows `rows` of `df` (row numbers, in the order given): what a view shows, for export.
+pub fn take_rows(df: &DataFrame, rows: &[u32]) -> PolarsResult<DataFrame> {
+    let idx = IdxCa::from_vec("rows".into(), rows.iter().map(|&r| r as IdxSize).collect());
+    df.take(&idx)
+}
 
 /// Renders the cells of one column.
 enum Cells<'a> {

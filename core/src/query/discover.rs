@@ -16,6 +16,7 @@ use polars::prelude::*;
 use super::search::Query;
 use crate::level::Level;
 use crate::schema::logs as col;
+use crate::table::FieldPairs;
 
 /// Row numbers of a `logs` frame, ascending.
 pub type Rows = Vec<u32>;
@@ -660,26 +661,21 @@ pub fn top_values(
     if logs.schema().contains(field) && field != col::FIELDS {
         return Ok(count_values(&Codes::of(logs, field)?, rows, n));
     }
-    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut counts: HashMap<&str, u64> = HashMap::new();
     let picked = spread(rows, sample);
-    let fields = logs.column(col::FIELDS)?.list()?;
+    let pairs = FieldPairs::of(logs.column(col::FIELDS)?)?;
     let mut rows_with = 0;
     for &r in &picked {
-        let Some(list) = fields.get_as_series(r as usize) else {
-            continue;
-        };
-        let st = list.struct_()?;
-        let keys = st.field_by_name(col::FIELD_KEY)?;
-        let values = st.field_by_name(col::FIELD_VALUE)?;
-        let (keys, values) = (keys.str()?, values.str()?);
-        if let Some(p) = keys.iter().position(|k| k == Some(field)) {
+        if let Some(v) = pairs.get(r as usize, field) {
             rows_with += 1;
-            let v = values.get(p).unwrap_or_default();
-            *counts.entry(v.to_string()).or_default() += 1;
+            *counts.entry(v).or_default() += 1;
         }
     }
     Ok(ranked(
-        counts.into_iter().collect(),
+        counts
+            .into_iter()
+            .map(|(v, c)| (v.to_string(), c))
+            .collect(),
         picked.len(),
         rows_with,
         n,
@@ -731,19 +727,17 @@ pub fn field_keys(
     rows: &[u32],
     sample: usize,
 ) -> PolarsResult<Vec<(String, u64)>> {
-    let fields = logs.column(col::FIELDS)?.list()?;
-    let mut counts: HashMap<String, u64> = HashMap::new();
+    let pairs = FieldPairs::of(logs.column(col::FIELDS)?)?;
+    let mut counts: HashMap<&str, u64> = HashMap::new();
     for r in spread(rows, sample) {
-        let Some(list) = fields.get_as_series(r as usize) else {
-            continue;
-        };
-        let st = list.struct_()?;
-        let keys = st.field_by_name(col::FIELD_KEY)?;
-        for k in keys.str()?.iter().flatten() {
-            *counts.entry(k.to_string()).or_default() += 1;
+        for (k, _) in pairs.row(r as usize) {
+            *counts.entry(k).or_default() += 1;
         }
     }
-    let mut out: Vec<(String, u64)> = counts.into_iter().collect();
+    let mut out: Vec<(String, u64)> = counts
+        .into_iter()
+        .map(|(k, c)| (k.to_string(), c))
+        .collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(out)
 }

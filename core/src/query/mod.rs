@@ -1,6 +1,7 @@
 //! Questions asked of the tables: filters ([`filter`]), grouped counts ([`stats`]), SQL
 //! ([`sql`]), and the helpers the `logs` view needs (per-container tail, the input's last time).
 
+pub mod chart;
 pub mod discover;
 pub mod filter;
 pub mod health;

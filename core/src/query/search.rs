@@ -13,6 +13,8 @@
 //! - A bare word or `"quoted phrase"` is looked for in the message, ignoring case; a word
 //!   with `*` or `?` is a glob over the message's text. `/regex/` searches the message (as
 //!   written, so `(?i)` for no case).
+//! - `field:(a OR b)` and `field:(a -b)` group values of one field; inside the group the
+//!   values are joined as terms are.
 //! - `field:value` compares a column (`node`, `namespace`/`ns`, `pod`, `container`,
 //!   `component`, `stream`, `format`, `source`, `level`, `level_raw`, `message`/`msg`,
 //!   `restart`, `line`) or, for any other name, a structured field of JSON and logfmt entries.
@@ -27,13 +29,14 @@
 use std::fmt;
 
 use polars::prelude::{
-    BooleanChunked, DataFrame, DataType, Float64Chunked, NewChunkedArray, PolarsResult,
-    StringChunked,
+    BooleanChunked, CategoricalMapping, DataFrame, DataType, Float64Chunked, NewChunkedArray,
+    PolarsResult, StringChunked,
 };
 use regex::Regex;
 
 use crate::level::Level;
 use crate::query::filter::LevelSet;
+use crate::table::FieldPairs;
 
 /// A parsed query.
 #[derive(Clone, Debug)]
@@ -225,9 +228,11 @@ fn lex(text: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
             continue;
         }
         let start = i;
-        if !value_next && c == '(' {
+        if c == '(' {
+            // After `field:`, a group of that field's values: `pod:(api-* OR web-*)`.
             out.push((start, Tok::LParen));
             i += 1;
+            value_next = false;
             continue;
         }
         if c == ')' {
@@ -442,6 +447,10 @@ impl Parser {
             })),
             Tok::Field(name) => {
                 let field = field_of(&name);
+                if self.peek() == Some(&Tok::LParen) {
+                    self.pos += 1;
+                    return self.group(&name, &field);
+                }
                 let vat = self.at();
                 let Some((_, value)) = self.toks.get(self.pos).cloned() else {
                     return Err(QueryError {
@@ -453,6 +462,85 @@ impl Parser {
                 let matcher = value_matcher(&field, value)
                     .map_err(|message| QueryError { at: vat, message })?;
                 Ok(Query::Term(Term { field, matcher }))
+            }
+        }
+    }
+}
+
+impl Parser {
+    /// The rest of `name:( ... )` after its `(`: values of one field joined by AND, OR, NOT
+    /// and parentheses, as terms are.
+    fn group(&mut self, name: &str, field: &Field) -> Result<Query, QueryError> {
+        let q = self.group_or(name, field)?;
+        if self.peek() != Some(&Tok::RParen) {
+            return Err(QueryError {
+                at: self.at(),
+                message: format!("the `(` after `{name}:` is not closed"),
+            });
+        }
+        self.pos += 1;
+        Ok(q)
+    }
+
+    fn group_or(&mut self, name: &str, field: &Field) -> Result<Query, QueryError> {
+        let mut parts = vec![self.group_and(name, field)?];
+        while self.peek() == Some(&Tok::Or) {
+            self.pos += 1;
+            parts.push(self.group_and(name, field)?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.pop().unwrap_or(Query::All)
+        } else {
+            Query::Or(parts)
+        })
+    }
+
+    fn group_and(&mut self, name: &str, field: &Field) -> Result<Query, QueryError> {
+        let mut parts = vec![self.group_unary(name, field)?];
+        loop {
+            match self.peek() {
+                Some(Tok::And) => {
+                    self.pos += 1;
+                    parts.push(self.group_unary(name, field)?);
+                }
+                None | Some(Tok::Or | Tok::RParen) => break,
+                Some(_) => parts.push(self.group_unary(name, field)?),
+            }
+        }
+        Ok(if parts.len() == 1 {
+            parts.pop().unwrap_or(Query::All)
+        } else {
+            Query::And(parts)
+        })
+    }
+
+    fn group_unary(&mut self, name: &str, field: &Field) -> Result<Query, QueryError> {
+        let at = self.at();
+        let Some((_, tok)) = self.toks.get(self.pos).cloned() else {
+            return Err(QueryError {
+                at,
+                message: format!("a value of `{name}:` is missing at the end"),
+            });
+        };
+        self.pos += 1;
+        match tok {
+            Tok::Not => Ok(Query::Not(Box::new(self.group_unary(name, field)?))),
+            Tok::LParen => self.group(name, field),
+            Tok::Field(inner) => Err(QueryError {
+                at,
+                message: format!("`{inner}:` inside `{name}:( ... )`: a group holds values"),
+            }),
+            Tok::RParen | Tok::And | Tok::Or => Err(QueryError {
+                at,
+                message: format!("`{name}:( ... )` needs a value here"),
+            }),
+            value => {
+                let matcher =
+                    value_matcher(field, value).map_err(|message| QueryError { at, message })?;
+                Ok(Query::Term(Term {
+                    field: field.clone(),
+                    matcher,
+                }))
             }
         }
     }
@@ -651,13 +739,15 @@ pub fn chips(text: &str) -> Vec<String> {
 /// Row-by-row values of one column, as the terms read them.
 enum Values {
     Text(StringChunked),
-    Number(Float64Chunked),
-    /// The `fields` pairs: per row the range of `keys`/`values` that is its.
-    Pairs {
-        offsets: Vec<usize>,
-        keys: Vec<Option<String>>,
-        values: Vec<Option<String>>,
+    /// A categorical column: per row a category id (`u32::MAX` for null), each category
+    /// matched once.
+    Categories {
+        ids: Vec<u32>,
+        mapping: std::sync::Arc<CategoricalMapping>,
     },
+    Number(Float64Chunked),
+    /// The `fields` pairs, read in place.
+    Pairs(FieldPairs),
 }
 
 impl Query {
@@ -707,47 +797,28 @@ impl Query {
 
 fn values_of(logs: &DataFrame, field: &Field) -> PolarsResult<Values> {
     use crate::schema::logs as col;
-    Ok(match field {
-        Field::Message => Values::Text(
-            logs.column(col::MESSAGE)?
-                .cast(&DataType::String)?
-                .str()?
-                .clone(),
-        ),
-        Field::Level => Values::Text(
-            logs.column(col::LEVEL)?
-                .cast(&DataType::String)?
-                .str()?
-                .clone(),
-        ),
-        Field::Column(name) => {
-            Values::Text(logs.column(name)?.cast(&DataType::String)?.str()?.clone())
-        }
+    let name = match field {
+        Field::Message => col::MESSAGE,
+        Field::Level => col::LEVEL,
+        Field::Column(name) => name,
         Field::Number(name) => {
-            Values::Number(logs.column(name)?.cast(&DataType::Float64)?.f64()?.clone())
+            return Ok(Values::Number(
+                logs.column(name)?.cast(&DataType::Float64)?.f64()?.clone(),
+            ));
         }
         Field::Structured(_) => {
-            let fields = logs.column(col::FIELDS)?.list()?.clone();
-            let mut offsets = vec![0usize];
-            let (mut keys, mut values) = (Vec::new(), Vec::new());
-            for row in fields.amortized_iter() {
-                if let Some(row) = row
-                    && let Ok(st) = row.as_ref().struct_()
-                {
-                    let k = st.field_by_name(col::FIELD_KEY)?;
-                    let v = st.field_by_name(col::FIELD_VALUE)?;
-                    keys.extend(k.str()?.iter().map(|x| x.map(str::to_string)));
-                    values.extend(v.str()?.iter().map(|x| x.map(str::to_string)));
-                }
-                offsets.push(keys.len());
-            }
-            Values::Pairs {
-                offsets,
-                keys,
-                values,
-            }
+            return Ok(Values::Pairs(FieldPairs::of(logs.column(col::FIELDS)?)?));
         }
-    })
+    };
+    let c = logs.column(name)?;
+    if let DataType::Categorical(_, mapping) | DataType::Enum(_, mapping) = c.dtype() {
+        let ids = c.to_physical_repr().cast(&DataType::UInt32)?;
+        return Ok(Values::Categories {
+            ids: ids.u32()?.iter().map(|id| id.unwrap_or(u32::MAX)).collect(),
+            mapping: mapping.clone(),
+        });
+    }
+    Ok(Values::Text(c.cast(&DataType::String)?.str()?.clone()))
 }
 
 fn term_bits(t: &Term, values: &Values, n: usize) -> Vec<bool> {
@@ -776,21 +847,27 @@ fn term_bits(t: &Term, values: &Values, n: usize) -> Vec<bool> {
                 };
             }
         }
-        Values::Pairs {
-            offsets,
-            keys,
-            values,
-        } => {
+        Values::Categories { ids, mapping } => {
+            let mut seen: std::collections::HashMap<u32, bool> = std::collections::HashMap::new();
+            for (o, &id) in out.iter_mut().zip(ids) {
+                if id == u32::MAX {
+                    continue;
+                }
+                *o = *seen.entry(id).or_insert_with(|| {
+                    mapping
+                        .cat_to_str(id)
+                        .is_some_and(|v| text_matches(&t.matcher, v))
+                });
+            }
+        }
+        Values::Pairs(pairs) => {
             let Field::Structured(name) = &t.field else {
                 return out;
             };
             for (row, o) in out.iter_mut().enumerate() {
-                *o = (offsets[row]..offsets[row + 1]).any(|k| {
-                    keys[k].as_deref() == Some(name.as_str())
-                        && values[k]
-                            .as_deref()
-                            .is_some_and(|v| text_matches(&t.matcher, v))
-                });
+                *o = pairs
+                    .row(row)
+                    .any(|(k, v)| k == name && text_matches(&t.matcher, v));
             }
         }
     }
@@ -892,6 +969,36 @@ mod tests {
         // A dash inside a value or word is not a negation; a URL is a word.
         let q = Query::parse("pod:-x http://a/b").expect("parses");
         assert_eq!(text_of(&q), "(and pod=-x msg~http://a/b)");
+    }
+
+    #[test]
+    fn field_groups() {
+        let q = Query::parse("pod:(api-* OR web-1) level:(error OR warn)").expect("parses");
+        assert_eq!(
+            text_of(&q),
+            "(and (or pod/(?i)^api\\-.*$/ pod=web-1) (or levelerror levelwarn))"
+        );
+        let q =
+            Query::parse(r#"-status:(>=500 -503) user.id:("Ann Lee" OR (b c))"#).expect("parses");
+        assert_eq!(
+            text_of(&q),
+            "(and (not (and f.statusGe500 (not f.status=503))) \
+             (or f.user.id=ann lee (and f.user.id=b f.user.id=c)))"
+        );
+        // An ordinary group after a term still groups terms.
+        let q = Query::parse("a (b OR c)").expect("parses");
+        assert_eq!(text_of(&q), "(and msg~a (or msg~b msg~c))");
+        for (q, at, has) in [
+            ("pod:(a OR b", 11, "not closed"),
+            ("pod:(ns:x)", 5, "holds values"),
+            ("pod:(a OR)", 9, "needs a value"),
+            ("level:(error OR nope)", 16, "unknown level"),
+        ] {
+            let e = Query::parse(q).expect_err(q);
+            assert_eq!(e.at, at, "{q}: {e}");
+            assert!(e.message.contains(has), "{q}: {e}");
+        }
+        assert_eq!(chips("pod:(a OR b) c"), vec!["pod:(a OR b)", "c"]);
     }
 
     #[test]

@@ -61,6 +61,90 @@ pub(crate) fn pairs_column(
     Ok(Series::from_arrow(name.into(), list.boxed())?.into_column())
 }
 
+/// A list[struct{key, value}] column read in place (the `fields` of `logs`): a row's pairs
+/// without copying a string, for queries and the sidebar's field counts over millions of rows.
+#[derive(Clone, Debug)]
+pub struct FieldPairs {
+    /// Per chunk: the first row it holds, its rows' ranges, keys and values.
+    chunks: Vec<PairsChunk>,
+}
+
+#[derive(Clone, Debug)]
+struct PairsChunk {
+    first_row: usize,
+    offsets: polars_arrow::offset::OffsetsBuffer<i64>,
+    /// Null rows hold no pairs, whatever their offsets say.
+    validity: Option<polars_arrow::bitmap::Bitmap>,
+    keys: polars_arrow::array::Utf8ViewArray,
+    values: polars_arrow::array::Utf8ViewArray,
+}
+
+impl FieldPairs {
+    /// The pairs of `column`, which must be a list of structs whose first two fields are
+    /// text (the key and the value).
+    pub fn of(column: &Column) -> PolarsResult<FieldPairs> {
+        use polars_arrow::array::{StructArray, Utf8ViewArray};
+        let list = column.list()?;
+        let mut chunks = Vec::new();
+        let mut first_row = 0;
+        for arr in list.downcast_iter() {
+            let st = arr
+                .values()
+                .as_any()
+                .downcast_ref::<StructArray>()
+                .ok_or_else(|| polars_err!(ComputeError: "not a list of structs"))?;
+            let text = |k: usize| -> PolarsResult<Utf8ViewArray> {
+                let a = st
+                    .values()
+                    .get(k)
+                    .ok_or_else(|| polars_err!(ComputeError: "a pair needs two fields"))?;
+                a.as_any()
+                    .downcast_ref::<Utf8ViewArray>()
+                    .cloned()
+                    .ok_or_else(|| polars_err!(ComputeError: "pairs must be text"))
+            };
+            chunks.push(PairsChunk {
+                first_row,
+                offsets: arr.offsets().clone(),
+                validity: arr.validity().cloned(),
+                keys: text(0)?,
+                values: text(1)?,
+            });
+            first_row += arr.len();
+        }
+        Ok(FieldPairs { chunks })
+    }
+
+    /// Row `row`'s pairs, in order (a null key or value is empty text).
+    pub fn row(&self, row: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let k = self.chunks.partition_point(|c| c.first_row <= row);
+        let chunk = k.checked_sub(1).and_then(|k| self.chunks.get(k));
+        let range = chunk
+            .and_then(|c| {
+                let i = row - c.first_row;
+                let valid = c.validity.as_ref().is_none_or(|v| v.get_bit(i));
+                let o = c.offsets.as_slice();
+                Some((o.get(i)?, if valid { o.get(i + 1)? } else { o.get(i)? }))
+            })
+            .map_or(0..0, |(&a, &b)| a as usize..(b as usize).max(a as usize));
+        range.filter_map(move |p| {
+            let c = chunk?;
+            Some((text_at(&c.keys, p), text_at(&c.values, p)))
+        })
+    }
+
+    /// The value of `key` in row `row`, if the row has it (the first, when repeated).
+    pub fn get(&self, row: usize, key: &str) -> Option<&str> {
+        self.row(row).find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+}
+
+/// Value `i` of a text array, empty when null.
+fn text_at(a: &polars_arrow::array::Utf8ViewArray, i: usize) -> &str {
+    use polars_arrow::array::Array;
+    if a.is_valid(i) { a.value(i) } else { "" }
+}
+
 /// A datetime (UTC) column of `unit` from optional integers.
 pub(crate) fn datetime_column(name: &str, unit: TimeUnit, values: Vec<Option<i64>>) -> Column {
     Int64Chunked::from_iter_options(name.into(), values.into_iter())

@@ -1,18 +1,20 @@
-//! stern-like text output of the `logs` table: `[time] [namespace/]pod container message`, with a
+//! stern-like text output (`podsift logs`, the apps' "copy as text") of the `logs` table: `[time] [namespace/]pod container message`, with a
 //! colour per pod and per container, and error and warning messages highlighted.
 
 use std::io::{self, Write};
 
-use podsift_core::level::Level;
-use podsift_core::schema::logs as col;
-use podsift_core::time::write_rfc3339_nanos;
+use crate::level::Level;
+use crate::schema::logs as col;
+use crate::time::write_rfc3339_nanos;
 use polars::prelude::*;
 
 /// How to render.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct TextStyle {
-    pub(crate) color: bool,
-    pub(crate) timestamps: bool,
+pub struct TextStyle {
+    /// ANSI colours: one per pod and container, errors red, warnings yellow.
+    pub color: bool,
+    /// Each line starts with the entry's time.
+    pub timestamps: bool,
 }
 
 /// Pod and container colours, as stern cycles through them (red is kept for errors).
@@ -32,7 +34,7 @@ fn cat_strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> 
 }
 
 /// Writes every row of `df` (a `logs` frame) as text.
-pub(crate) fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) -> io::Result<()> {
+pub fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) -> io::Result<()> {
     let err = |e: PolarsError| io::Error::other(e);
     let df = df
         .select([

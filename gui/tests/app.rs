@@ -1,0 +1,218 @@
+//! The app around the views: the file dialog opens a bundle, the shown entries export to CSV,
+//! NDJSON, Arrow IPC and Parquet and copy as text, and settings survive a restart.
+
+#![allow(clippy::disallowed_methods)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use podsift_core::export::ExportFormat;
+use podsift_gui::{PodsiftApp, Settings};
+
+fn sample() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/sample"))
+}
+
+fn harness(app: PodsiftApp) -> Harness<'static, PodsiftApp> {
+    Harness::builder()
+        .with_size([1400.0, 900.0])
+        .build_ui_state(|ui, app: &mut PodsiftApp| app.show(ui), app)
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("podsift-gui-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_file_dialog_opens_what_is_picked() {
+    let dir = temp("dialog");
+    std::fs::create_dir_all(dir.join("bundle")).unwrap();
+    std::fs::write(
+        dir.join("bundle/app.log"),
+        "2024-01-01T00:00:00Z ERROR boom\n2024-01-01T00:00:01Z INFO fine\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("notes.txt"), "x").unwrap();
+    std::fs::write(dir.join(".hidden"), "x").unwrap();
+    let mut app = PodsiftApp::default();
+    app.settings.recent = vec![dir.join("bundle").display().to_string()];
+    let mut h = harness(app);
+    h.run();
+    h.get_by_label("Open").click();
+    h.run();
+    {
+        let d = h.state_mut().dialog().expect("open");
+        // It starts at the last bundle opened.
+        assert_eq!(d.dir, dir.join("bundle"));
+        let parent = dir.clone();
+        d.go(&parent);
+        let names: Vec<(&str, bool)> = d.items.iter().map(|i| (i.name.as_str(), i.dir)).collect();
+        assert_eq!(
+            names,
+            vec![("bundle", true), ("notes.txt", false)],
+            "folders first, no dot files"
+        );
+    }
+    h.run();
+    h.get_by_label("[dir] bundle").click();
+    h.run();
+    assert_eq!(
+        h.state_mut().dialog().unwrap().picked,
+        vec!["bundle".to_string()]
+    );
+    h.get_by_label("Open 1 picked").click();
+    h.run();
+    assert!(h.state_mut().dialog().is_none());
+    // The read runs in the background (a tiny bundle may be done already).
+    h.state_mut().wait();
+    h.run();
+    let loaded = h.state().loaded().expect("loaded");
+    assert_eq!(loaded.logs.height(), 2);
+    assert_eq!(
+        h.state().settings.recent[0],
+        dir.join("bundle").display().to_string()
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn shown_entries_export_in_every_format_and_copy_as_text() {
+    let mut app = PodsiftApp::default();
+    app.open_paths(vec![sample()]);
+    app.wait();
+    let view = app.view().unwrap();
+    view.query = "level:error".into();
+    view.apply();
+    let rows = view.rows().len();
+    assert!(rows > 0 && rows < view.index.len());
+    let dir = temp("export");
+    let mut sizes = HashMap::new();
+    for f in ExportFormat::ALL {
+        let path = dir.join(format!("out.{}", f.extension()));
+        app.export_to(f, &path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        sizes.insert(f, bytes.len());
+        match f {
+            ExportFormat::Csv => assert_eq!(
+                String::from_utf8(bytes).unwrap().lines().count(),
+                rows + 1,
+                "header and one line per entry"
+            ),
+            ExportFormat::Ndjson => {
+                let text = String::from_utf8(bytes).unwrap();
+                assert_eq!(text.lines().count(), rows);
+                assert!(text.lines().all(|l| {
+                    serde_json::from_str::<serde_json::Value>(l).unwrap()["level"] == "error"
+                }));
+            }
+            ExportFormat::ArrowIpc => {
+                let reader =
+                    arrow::ipc::reader::FileReader::try_new(std::io::Cursor::new(bytes), None)
+                        .unwrap();
+                let n: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+                assert_eq!(n, rows);
+            }
+            ExportFormat::Parquet => {
+                let reader =
+                    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                        bytes::Bytes::from(bytes),
+                    )
+                    .unwrap()
+                    .build()
+                    .unwrap();
+                let n: usize = reader.map(|b| b.unwrap().num_rows()).sum();
+                assert_eq!(n, rows);
+            }
+        }
+    }
+    assert!(app.notice.as_deref().unwrap().contains("exported"));
+    let (text, all) = app.shown_text().unwrap();
+    assert_eq!(all, rows);
+    assert_eq!(text.lines().count(), rows);
+    assert!(
+        text.lines().all(|l| l.starts_with("20")),
+        "each line starts with its time"
+    );
+
+    // Through the menu: Export > Parquet asks where, with a name that says what it holds.
+    let mut h = harness(app);
+    h.run();
+    h.get_by_label("Export").click();
+    h.run();
+    h.get_by_label("Parquet").click();
+    h.run();
+    {
+        let d = h.state_mut().dialog().expect("save dialog");
+        assert_eq!(d.name, format!("podsift-{rows}-entries.parquet"));
+        d.go(&dir);
+    }
+    h.run();
+    h.get_by_label("Save").click();
+    h.run();
+    let saved = std::fs::read(dir.join(format!("podsift-{rows}-entries.parquet"))).unwrap();
+    assert_eq!(&saved[..4], b"PAR1");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// eframe's storage, in memory.
+#[derive(Default)]
+struct Memory(HashMap<String, String>);
+
+impl eframe::Storage for Memory {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn settings_survive_a_restart() {
+    let mut app = PodsiftApp::default();
+    app.open_paths(vec![sample()]);
+    app.wait();
+    let view = app.view().unwrap();
+    view.show_columns(&["ts".to_string(), "pod".to_string(), "node".to_string()]);
+    view.wrap = true;
+    let mut h = harness(app);
+    h.run();
+    h.get_by_label("Light").click();
+    h.run();
+    let mut storage = Memory::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+
+    let mut again = PodsiftApp::new(Some(&storage));
+    assert_eq!(
+        again.settings,
+        Settings {
+            recent: vec![sample().display().to_string()],
+            columns: Some(vec!["ts".into(), "node".into(), "pod".into()]),
+            dark: Some(false),
+            wrap: true,
+        }
+    );
+    again.open_paths(vec![sample()]);
+    again.wait();
+    let mut h = harness(again);
+    h.run();
+    // The theme, the columns and the wrap toggle are back.
+    assert_eq!(h.ctx.theme(), eframe::egui::Theme::Light);
+    let view = h.state_mut().view().unwrap();
+    assert_eq!(view.shown_columns(), vec!["ts", "node", "pod"]);
+    assert!(view.wrap);
+    // Settings that do not parse (an older app's) give the defaults.
+    let mut bad = Memory::default();
+    bad.0
+        .insert(podsift_gui::settings::KEY.into(), "{not json".into());
+    assert_eq!(PodsiftApp::new(Some(&bad)).settings, Settings::default());
+}
