@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/podsift-target}"
 cargo build --release -p podsift-gui
 bin="$CARGO_TARGET_DIR/release/podsift-gui"
-Xvfb :77 -screen 0 1600x1000x24 > /dev/null 2>&1 &
+Xvfb :77 -screen 0 1400x900x24 > /dev/null 2>&1 &
 xvfb=$!
 trap 'kill $xvfb 2> /dev/null' EXIT
 export DISPLAY=:77
@@ -28,6 +28,6 @@ shot docs/metrics.png --metrics \
     --chart 'container_memory_working_set_bytes{namespace="shop"}' \
     --chart 'http_requests_total{pod=~"api.*"}' \
     testdata/sample testdata/metrics/hour
-shot docs/discover-export.png --query 'level:(error OR warn) -container:istio-proxy' \
+shot docs/discover-query.png --query 'level:(error OR warn) -container:istio-proxy' \
     testdata/sample testdata/metrics/hour
-echo "wrote docs/metrics.png docs/discover-export.png"
+echo "wrote docs/metrics.png docs/discover-query.png"

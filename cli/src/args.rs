@@ -49,6 +49,19 @@ pub(crate) enum Command {
     /// List the line formats podsift reads (built in and defined as data), or check a file of
     /// format definitions against its samples.
     Formats(FormatsArgs),
+    /// Serve the browser viewer on 127.0.0.1 (nothing you open in it leaves the machine);
+    /// PATHs given are opened in it at start.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Port on 127.0.0.1 (0: any free one).
+    #[arg(long, default_value_t = 8417)]
+    pub(crate) port: u16,
+    /// Files, folders or archives the page opens at start.
+    #[arg(value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

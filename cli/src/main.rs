@@ -7,6 +7,7 @@
 mod args;
 mod input;
 mod metrics;
+mod serve;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
@@ -62,6 +63,7 @@ fn main() -> ExitCode {
         Command::Events(a) => cmd_events(&a),
         Command::Pods(a) => cmd_pods(&a),
         Command::Metrics(a) => metrics::cmd_metrics(&a),
+        Command::Serve(a) => serve::cmd_serve(a.port, &a.paths),
         Command::Patterns(a) => cmd_patterns(&a),
         Command::Report(a) => match cmd_report(&a) {
             // A failed rule outranks skipped input.

@@ -162,6 +162,21 @@ fn rates_values_and_search() {
         names,
         vec![("code".into(), 2), ("job".into(), 3), ("pod".into(), 1)]
     );
+    // A legend names what differs: code for the two counters, everything for one series.
+    let counters: Vec<u32> = index
+        .series
+        .iter()
+        .filter(|s| s.title.starts_with("http"))
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(
+        podsift_core::query::chart::distinct_labels(&store, &counters),
+        vec![r#"code="200""#, r#"code="500""#]
+    );
+    assert_eq!(
+        podsift_core::query::chart::distinct_labels(&store, &[mem.id]),
+        vec![r#"pod="api-1""#]
+    );
     assert_eq!(
         podsift_core::query::chart::label_values(&store, &all, "code"),
         vec![("200".into(), 1), ("500".into(), 1)]

@@ -74,6 +74,40 @@ fn generate() -> (DataFrame, Vec<Row>) {
 }
 
 #[test]
+fn a_stepwise_read_gives_the_same_table_one_instance_at_a_time() {
+    let (set, rows) = fileset();
+    let p = plan(&set, &PlanOptions::default());
+    let (whole, report) = read_logs(&set, &p, &NoFilter, &Progress::default()).expect("reads");
+    let progress = Progress::default();
+    let live = std::sync::Arc::new(LiveCounts::default());
+    let mut read = podsift_core::table::StepwiseLogs::new(&set, &p, &progress, live.clone());
+    let mut steps = 0;
+    let mut seen = Vec::new();
+    while !read.step(&set, &p, &progress, 1) {
+        steps += 1;
+        seen.push(live.histogram(100).map_or(0, |h| h.total()));
+    }
+    // Six instances: five steps that leave more to read, then the last.
+    assert_eq!(steps, 5);
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "the live counts grow: {seen:?}"
+    );
+    let (df, stepped_report) = read.finish(&progress).expect("finishes");
+    assert_eq!(df.height(), rows.len());
+    assert!(df.equals_missing(&whole), "same rows, same order");
+    let lines = |r: &podsift_core::ingest::IngestReport| -> Vec<u64> {
+        r.files.iter().map(|f| f.lines).collect()
+    };
+    assert_eq!(lines(&stepped_report), lines(&report));
+    use std::sync::atomic::Ordering;
+    assert_eq!(
+        progress.bytes_done.load(Ordering::Relaxed),
+        progress.bytes_total.load(Ordering::Relaxed)
+    );
+}
+
+#[test]
 fn live_counts_while_reading_match_the_table() {
     let (set, rows) = fileset();
     let p = plan(&set, &PlanOptions::default());

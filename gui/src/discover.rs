@@ -847,7 +847,10 @@ impl Discover {
         let message = self.cell(row, col::MESSAGE);
         let mut show_context = false;
         ui.horizontal(|ui| {
-            ui.strong(format!("{source}:{line}"));
+            // Close first: a long file name must not push it out of the pane.
+            if ui.button("Close").clicked() {
+                self.selected = None;
+            }
             if ui.button("Copy message").clicked() {
                 ui.ctx().copy_text(message.clone());
             }
@@ -861,9 +864,10 @@ impl Discover {
             {
                 show_context = true;
             }
-            if ui.button("Close").clicked() {
-                self.selected = None;
-            }
+            ui.add(
+                egui::Label::new(egui::RichText::new(format!("{source}:{line}")).strong())
+                    .truncate(),
+            );
         });
         if show_context {
             self.context = Some(self.index.context(row, 10, 10));

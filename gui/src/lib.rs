@@ -17,12 +17,12 @@ use std::sync::Arc;
 use std::sync::mpsc;
 
 use eframe::egui;
-use podsift_core::export::ExportFormat;
 use podsift_core::ingest::{NoFilter, Progress};
 use podsift_core::query::discover::LiveCounts;
 use podsift_core::table::metrics::{MetricsOptions, MetricsStore, read_metrics};
 use polars::prelude::DataFrame;
 
+pub use podsift_core::export::ExportFormat;
 pub use settings::Settings;
 
 /// Rows "Copy as text" puts on the clipboard at most.
@@ -41,23 +41,22 @@ pub struct Loaded {
     pub unparsed: u64,
     /// The entries, in time order.
     pub logs: DataFrame,
-    /// The metrics files' series and samples.
-    pub metrics: MetricsStore,
 }
+
+/// What a read gives: the bundle, and the metrics files' series and samples (which go to the
+/// metrics view).
+pub type Read = (Loaded, MetricsStore);
 
 /// Loading state.
 #[derive(Debug, Default)]
 enum Load {
     #[default]
     Empty,
-    /// Only the desktop app loads in the background so far; the browser viewer reads dropped
-    /// files on the UI thread until its own issue moves that into chunks.
-    #[cfg_attr(target_arch = "wasm32", expect(dead_code))]
     Loading {
         name: String,
         progress: Arc<Progress>,
         live: Arc<LiveCounts>,
-        done: mpsc::Receiver<Result<Loaded, String>>,
+        work: Work,
     },
     Ready {
         loaded: Box<Loaded>,
@@ -67,6 +66,32 @@ enum Load {
     Failed(String),
 }
 
+/// How a bundle is being read.
+#[derive(Debug)]
+enum Work {
+    /// On a thread (the desktop app); the result comes through the channel.
+    #[cfg_attr(target_arch = "wasm32", expect(dead_code))]
+    Thread(mpsc::Receiver<Result<Read, String>>),
+    /// A step each frame on the UI thread (the browser viewer, which has one thread).
+    Steps(Box<Steps>),
+}
+
+/// A read done a step at a time: archives opened, then the plan, then a few instances per
+/// frame, then the metrics.
+#[derive(Debug)]
+struct Steps {
+    /// A frame was drawn (the first step waits for one, so the page says what it does before
+    /// the archives are opened).
+    drawn: bool,
+    set: podsift_core::sources::FileSet,
+    plan: Option<podsift_core::sources::plan::Plan>,
+    read: Option<podsift_core::table::StepwiseLogs>,
+}
+
+/// Stored bytes read per frame in a step-by-step read (a few tens of milliseconds in a
+/// browser).
+pub const STEP_BYTES: u64 = 4 << 20;
+
 /// The app's views of a loaded bundle.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Tab {
@@ -75,6 +100,58 @@ pub enum Tab {
     Discover,
     /// Metrics: series picker and charts.
     Metrics,
+}
+
+/// What [`PodsiftApp::status`] says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Nothing opened.
+    Empty,
+    /// Reading.
+    Loading {
+        /// Stored bytes read.
+        bytes_done: u64,
+        /// Stored bytes to read.
+        bytes_total: u64,
+    },
+    /// Loaded.
+    Ready {
+        /// Entries read.
+        entries: usize,
+        /// Entries the Discover view shows (query, chips and range applied).
+        shown: usize,
+        /// Metric series read.
+        series: usize,
+        /// Why the query did not parse, if it did not.
+        error: Option<String>,
+    },
+    /// The read failed.
+    Failed(String),
+}
+
+impl Status {
+    /// As a JSON object (`{"state":"ready","entries":...}`), for JavaScript.
+    pub fn to_json(&self) -> String {
+        let v = match self {
+            Status::Empty => serde_json::json!({"state": "empty"}),
+            Status::Loading {
+                bytes_done,
+                bytes_total,
+            } => {
+                serde_json::json!({"state": "loading", "bytes_done": bytes_done, "bytes_total": bytes_total})
+            }
+            Status::Ready {
+                entries,
+                shown,
+                series,
+                error,
+            } => {
+                serde_json::json!({"state": "ready", "entries": entries, "shown": shown, "series": series, "error": error})
+            }
+            Status::Failed(e) => serde_json::json!({"state": "failed", "error": e}),
+        };
+        v.to_string()
+    }
 }
 
 /// A file the app hands to its shell to save (the browser viewer downloads it).
@@ -118,16 +195,28 @@ pub fn read_bundle(
     set: &podsift_core::sources::FileSet,
     progress: &Progress,
     live: &Arc<LiveCounts>,
-) -> Result<Loaded, String> {
-    use podsift_core::sources::plan::{FileStatus, PlanOptions, plan};
+) -> Result<Read, String> {
+    use podsift_core::sources::plan::{PlanOptions, plan};
     let plan = plan(set, &PlanOptions::default());
-    let (logs, mut report) =
-        podsift_core::table::read_logs_live(set, &plan, &NoFilter, progress, live)
-            .map_err(|e| e.to_string())?;
+    let read = podsift_core::table::read_logs_live(set, &plan, &NoFilter, progress, live);
+    finish_read(name, set, &plan, read, progress)
+}
+
+/// The loaded bundle from a read's `logs` frame: the metrics files read, the skipped files
+/// listed.
+fn finish_read(
+    name: &str,
+    set: &podsift_core::sources::FileSet,
+    plan: &podsift_core::sources::plan::Plan,
+    read: polars::prelude::PolarsResult<(DataFrame, podsift_core::ingest::IngestReport)>,
+    progress: &Progress,
+) -> Result<Read, String> {
+    use podsift_core::sources::plan::FileStatus;
+    let (logs, mut report) = read.map_err(|e| e.to_string())?;
     if progress.cancelled() {
         return Err("cancelled".into());
     }
-    let metrics = read_metrics(set, &plan, &MetricsOptions::default(), &mut report);
+    let metrics = read_metrics(set, plan, &MetricsOptions::default(), &mut report);
     let skipped = plan
         .files
         .iter()
@@ -137,14 +226,16 @@ pub fn read_bundle(
             _ => None,
         })
         .collect();
-    Ok(Loaded {
-        name: name.to_string(),
-        files: set.entries().len(),
-        skipped,
-        unparsed: report.files.iter().map(|f| f.unparsed).sum(),
-        logs,
+    Ok((
+        Loaded {
+            name: name.to_string(),
+            files: set.entries().len(),
+            skipped,
+            unparsed: report.files.iter().map(|f| f.unparsed).sum(),
+            logs,
+        },
         metrics,
-    })
+    ))
 }
 
 impl PodsiftApp {
@@ -179,38 +270,88 @@ impl PodsiftApp {
             name,
             progress,
             live,
-            done: rx,
+            work: Work::Thread(rx),
         };
     }
 
-    /// Loads files handed over as bytes (files dropped on the browser viewer), on this thread.
+    /// Loads files handed over as bytes (files opened in or dropped on the browser viewer)
+    /// on this thread, a step each frame (see [`STEP_BYTES`]), so that the page keeps drawing
+    /// the progress bar and the histogram of what was read so far.
     pub fn open_bytes(&mut self, files: Vec<(String, Vec<u8>)>) {
-        let name = files
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let name = match files.as_slice() {
+            [] => String::new(),
+            [(one, _)] => one.clone(),
+            [(first, _), rest @ ..] => format!("{first} and {} more", rest.len()),
+        };
         let mut set = podsift_core::sources::FileSet::new();
         for (name, bytes) in files {
             set.add_bytes(name, bytes);
         }
-        set.open_archives(podsift_core::sources::archive::ArchiveLimits::default());
-        self.finish(read_bundle(
-            &name,
-            &set,
-            &Progress::default(),
-            &Arc::default(),
-        ));
+        self.load = Load::Loading {
+            name,
+            progress: Arc::default(),
+            live: Arc::default(),
+            work: Work::Steps(Box::new(Steps {
+                drawn: false,
+                set,
+                plan: None,
+                read: None,
+            })),
+        };
     }
 
-    fn finish(&mut self, result: Result<Loaded, String>) {
-        self.load = match result.and_then(|mut loaded| {
+    /// One step of a step-by-step read; the loaded bundle (or why it failed) once it is done.
+    fn step(
+        steps: &mut Steps,
+        name: &str,
+        progress: &Arc<Progress>,
+        live: &Arc<LiveCounts>,
+    ) -> Option<Result<Read, String>> {
+        use podsift_core::sources::plan::{PlanOptions, plan};
+        if progress.cancelled() {
+            return Some(Err("cancelled".into()));
+        }
+        if !std::mem::replace(&mut steps.drawn, true) {
+            return None;
+        }
+        let Some(p) = &steps.plan else {
+            // The first step: archives (decompressed here, at once) and the plan.
+            steps
+                .set
+                .open_archives(podsift_core::sources::archive::ArchiveLimits::default());
+            let p = plan(&steps.set, &PlanOptions::default());
+            steps.read = Some(podsift_core::table::StepwiseLogs::new(
+                &steps.set,
+                &p,
+                progress,
+                live.clone(),
+            ));
+            steps.plan = Some(p);
+            return None;
+        };
+        let read = steps.read.as_mut()?;
+        if !read.step(&steps.set, p, progress, STEP_BYTES) {
+            return None;
+        }
+        let read = steps.read.take()?;
+        let plan = steps.plan.take()?;
+        Some(finish_read(
+            name,
+            &steps.set,
+            &plan,
+            read.finish(progress),
+            progress,
+        ))
+    }
+
+    fn finish(&mut self, result: Result<Read, String>) {
+        self.load = match result.and_then(|(loaded, store)| {
             let mut view = discover::Discover::new(loaded.logs.clone())?;
             if let Some(columns) = &self.settings.columns {
                 view.show_columns(columns);
             }
             view.wrap = self.settings.wrap;
-            let metrics = metrics::MetricsView::new(std::mem::take(&mut loaded.metrics));
+            let metrics = metrics::MetricsView::new(store);
             Ok((loaded, view, metrics))
         }) {
             Ok((loaded, mut view, mut metrics)) => {
@@ -248,6 +389,31 @@ impl PodsiftApp {
         PodsiftApp {
             settings: Settings::load(storage),
             ..PodsiftApp::default()
+        }
+    }
+
+    /// What the app is doing, for a shell or a test to read: `empty`, `loading` (with the
+    /// stored bytes read and to read), `ready` (with the entries, the entries the Discover
+    /// view shows and the series), or `failed` (with why).
+    pub fn status(&self) -> Status {
+        use std::sync::atomic::Ordering;
+        match &self.load {
+            Load::Empty => Status::Empty,
+            Load::Loading { progress, .. } => Status::Loading {
+                bytes_done: progress.bytes_done.load(Ordering::Relaxed),
+                bytes_total: progress.bytes_total.load(Ordering::Relaxed),
+            },
+            Load::Ready {
+                loaded,
+                view,
+                metrics,
+            } => Status::Ready {
+                entries: loaded.logs.height(),
+                shown: view.rows().len(),
+                series: metrics.index.series.len(),
+                error: view.error.clone(),
+            },
+            Load::Failed(e) => Status::Failed(e.clone()),
         }
     }
 
@@ -400,7 +566,7 @@ impl PodsiftApp {
     }
 
     /// Export menu entry: the desktop app asks where, the browser downloads.
-    fn start_export(&mut self, format: ExportFormat) {
+    pub fn start_export(&mut self, format: ExportFormat) {
         #[cfg(not(target_arch = "wasm32"))]
         self.open_dialog(Some(format));
         #[cfg(target_arch = "wasm32")]
@@ -426,13 +592,21 @@ impl PodsiftApp {
         matches!(self.load, Load::Loading { .. })
     }
 
-    /// Waits for the background read to end (tests and scripted runs).
+    /// Waits for the read to end (tests and scripted runs): for the background thread, or
+    /// doing every step of a step-by-step read.
     pub fn wait(&mut self) {
-        if let Load::Loading { done, .. } = &self.load {
-            let result = done
-                .recv()
-                .unwrap_or_else(|_| Err("loading stopped".into()));
-            self.finish(result);
+        while let Load::Loading { .. } = &self.load {
+            self.poll();
+            if let Load::Loading {
+                work: Work::Thread(done),
+                ..
+            } = &self.load
+            {
+                let result = done
+                    .recv()
+                    .unwrap_or_else(|_| Err("loading stopped".into()));
+                self.finish(result);
+            }
         }
     }
 
@@ -449,12 +623,26 @@ impl PodsiftApp {
     }
 
     fn poll(&mut self) {
-        if let Load::Loading { done, .. } = &self.load {
-            match done.try_recv() {
+        let Load::Loading {
+            name,
+            progress,
+            live,
+            work,
+        } = &mut self.load
+        else {
+            return;
+        };
+        match work {
+            Work::Thread(done) => match done.try_recv() {
                 Ok(result) => self.finish(result),
                 Err(mpsc::TryRecvError::Empty) => {}
                 Err(mpsc::TryRecvError::Disconnected) => {
                     self.load = Load::Failed("loading stopped".into());
+                }
+            },
+            Work::Steps(steps) => {
+                if let Some(result) = Self::step(steps, name, progress, live) {
+                    self.finish(result);
                 }
             }
         }
@@ -588,6 +776,12 @@ impl eframe::App for PodsiftApp {
         self.gather_settings();
         self.settings.save(storage);
     }
+
+    /// Lets the browser shell reach the app (`WebRunner::app_mut`).
+    #[cfg(target_arch = "wasm32")]
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(&mut *self)
+    }
 }
 
 impl PodsiftApp {
@@ -633,7 +827,7 @@ impl PodsiftApp {
                         name,
                         progress,
                         live,
-                        ..
+                        work,
                     } => {
                         use std::sync::atomic::Ordering;
                         let total = progress.bytes_total.load(Ordering::Relaxed).max(1) as f32;
@@ -647,6 +841,11 @@ impl PodsiftApp {
                         if ui.button("Cancel").clicked() {
                             progress.cancel.store(true, Ordering::Relaxed);
                             cancel = true;
+                        }
+                        if let Work::Steps(steps) = work
+                            && steps.plan.is_none()
+                        {
+                            ui.label("Opening archives and planning the read...");
                         }
                         // Entries read so far, per minute and level.
                         if let Some(h) = live.histogram(120) {

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, HashMap};
 use eframe::egui::{self, Color32};
 use egui_plot::{Line, Plot, PlotPoints, Span, VLine};
 use podsift_core::query::chart::{
-    LabelFilter, LabelOp, Mode, SeriesFilter, SeriesIndex, Unit, label_names, label_values,
+    LabelFilter, LabelOp, Mode, SeriesFilter, SeriesIndex, Unit, distinct_labels, label_names,
+    label_values,
 };
 use podsift_core::table::metrics::MetricsStore;
 use podsift_core::time::format_axis;
@@ -460,7 +461,7 @@ impl MetricsView {
                 .points(id, chart.mode, range, plot_width as usize)
                 .to_vec();
             let title = self.index.series[id as usize].title.clone();
-            let colour = series_colour(&title);
+            let colour = colour_of(chart, id);
             lines.push((title, colour, pts));
         }
         let unit = chart.unit;
@@ -563,11 +564,16 @@ impl MetricsView {
                 let t_ms = (x * 1000.0) as i64;
                 self.hover_ms = Some(t_ms);
                 let values = self.values_at(chart, t_ms);
+                let colours: Vec<Color32> = self
+                    .visible(chart)
+                    .into_iter()
+                    .map(|id| colour_of(chart, id))
+                    .collect();
                 response.response.on_hover_ui_at_pointer(|ui| {
                     ui.label(format_axis(t_ms * 1_000_000, 1));
-                    for (title, v) in values {
+                    for ((title, v), colour) in values.into_iter().zip(colours) {
                         ui.horizontal(|ui| {
-                            swatch(ui, series_colour(&title));
+                            swatch(ui, colour);
                             ui.label(format!("{v}  {title}"));
                         });
                     }
@@ -582,11 +588,17 @@ impl MetricsView {
                     .show(ui, |ui| {
                         let isolated = self.isolated.get(&chart.name).copied();
                         let mut clicked = None;
-                        for &id in chart.series.iter().take(MAX_SERIES_PER_CHART) {
+                        let shown: Vec<u32> = chart
+                            .series
+                            .iter()
+                            .copied()
+                            .take(MAX_SERIES_PER_CHART)
+                            .collect();
+                        let names = distinct_labels(&self.store, &shown);
+                        for (&id, short) in shown.iter().zip(names) {
                             let info = &self.index.series[id as usize];
-                            let short = legend_label(&info.title, &chart.name);
                             let dim = isolated.is_some_and(|i| i != id);
-                            let mut colour = series_colour(&info.title);
+                            let mut colour = colour_of(chart, id);
                             if dim {
                                 colour = colour.gamma_multiply(0.3);
                             }
@@ -594,7 +606,11 @@ impl MetricsView {
                                 swatch(ui, colour);
                                 let text = egui::RichText::new(short).color(colour);
                                 if ui
-                                    .add(egui::Label::new(text).sense(egui::Sense::click()))
+                                    .add(
+                                        egui::Label::new(text)
+                                            .truncate()
+                                            .sense(egui::Sense::click()),
+                                    )
                                     .on_hover_text(format!(
                                         "{}\nclick: only this one; again: all",
                                         info.title
@@ -615,27 +631,28 @@ impl MetricsView {
     }
 }
 
-/// A series' legend text: its labels, without the metric name the chart is titled with.
-pub fn legend_label(title: &str, name: &str) -> String {
-    let rest = title.strip_prefix(name).unwrap_or(title);
-    let rest = rest
-        .strip_prefix('{')
-        .and_then(|r| r.strip_suffix('}'))
-        .unwrap_or(rest);
-    if rest.is_empty() {
-        name.to_string()
-    } else {
-        rest.to_string()
-    }
-}
-
 /// A small square of a series' colour.
 fn swatch(ui: &mut egui::Ui, colour: Color32) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
     ui.painter().rect_filled(rect, 2.0, colour);
 }
 
-/// A stable colour per series.
-pub fn series_colour(title: &str) -> Color32 {
-    crate::discover::pod_colour(title)
+/// Line colours, in a chart's order (Grafana's classic palette).
+const PALETTE: [Color32; 10] = [
+    Color32::from_rgb(115, 191, 105),
+    Color32::from_rgb(242, 204, 12),
+    Color32::from_rgb(87, 148, 242),
+    Color32::from_rgb(255, 120, 10),
+    Color32::from_rgb(242, 73, 92),
+    Color32::from_rgb(184, 119, 217),
+    Color32::from_rgb(112, 219, 237),
+    Color32::from_rgb(250, 100, 0),
+    Color32::from_rgb(202, 149, 229),
+    Color32::from_rgb(143, 226, 160),
+];
+
+/// A series' colour in its chart: by its place among the chart's series.
+pub fn colour_of(chart: &Chart, id: u32) -> Color32 {
+    let k = chart.series.iter().position(|&s| s == id).unwrap_or(0);
+    PALETTE[k % PALETTE.len()]
 }

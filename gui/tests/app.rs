@@ -159,6 +159,68 @@ fn shown_entries_export_in_every_format_and_copy_as_text() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Every file under `dir` as (path under `dir`'s parent, bytes), as the browser hands files
+/// of a dropped folder over.
+fn files_of(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let base = dir.parent().unwrap();
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let name = p.strip_prefix(base).unwrap().display().to_string();
+                out.push((name, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn files_handed_over_as_bytes_are_read_a_step_a_frame() {
+    let hour = sample().join("../metrics/hour");
+    let mut want = PodsiftApp::default();
+    want.open_paths(vec![sample(), hour.clone()]);
+    want.wait();
+    let mut files = files_of(&sample());
+    files.extend(files_of(&hour));
+    let mut app = PodsiftApp::default();
+    app.open_bytes(files);
+    assert!(app.loading());
+    // Frames drawn by hand, counted.
+    let ctx = eframe::egui::Context::default();
+    let mut frames = 0;
+    while app.loading() {
+        let mut out = ctx.run_ui(eframe::egui::RawInput::default(), |ui| app.show(ui));
+        out.textures_delta.clear();
+        frames += 1;
+        assert!(frames < 1000);
+    }
+    let mut h = harness(app);
+    // A frame drawn before anything is opened, one that opens and plans, then the reads.
+    assert!(frames >= 3, "{frames}");
+    let series = |a: &mut PodsiftApp| {
+        let m = a.metrics().unwrap();
+        (m.index.series.len(), m.store.len())
+    };
+    assert_eq!(series(h.state_mut()), series(&mut want));
+    assert_eq!(series(&mut want), (16, 3856));
+    let (got, want) = (h.state().loaded().expect("loaded"), want.loaded().unwrap());
+    assert_eq!(got.logs.height(), want.logs.height());
+    assert!(
+        got.logs
+            .column("message")
+            .unwrap()
+            .equals_missing(want.logs.column("message").unwrap()),
+        "the same entries in the same order"
+    );
+    assert_eq!(got.unparsed, want.unparsed);
+}
+
 /// eframe's storage, in memory.
 #[derive(Default)]
 struct Memory(HashMap<String, String>);

@@ -56,6 +56,11 @@ impl ExportFormat {
         }
     }
 
+    /// The format whose extension is `ext` (`csv`, `ndjson`, `arrow`, `parquet`).
+    pub fn from_extension(ext: &str) -> Option<ExportFormat> {
+        ExportFormat::ALL.into_iter().find(|f| f.extension() == ext)
+    }
+
     /// The media type (a browser download's).
     pub fn media_type(self) -> &'static str {
         match self {

@@ -1035,6 +1035,7 @@ pub(super) fn read_instance<S: EntrySink>(
     for k in held {
         a.flush_fold(k);
     }
+    a.sink.end_instance();
     InstanceOutput {
         files: inst.files.iter().copied().zip(a.stats).collect(),
         diagnostics: a.diagnostics,

@@ -141,6 +141,8 @@ pub trait EntrySink: Send {
     );
     /// One entry that passed the filter.
     fn entry(&mut self, entry: &Entry<'_>);
+    /// Called once, after the instance's last entry.
+    fn end_instance(&mut self) {}
 }
 
 /// Decides which instances are read and which entries reach the sink.
@@ -312,11 +314,107 @@ where
     };
     let mut sinks = Vec::with_capacity(results.len());
     for (_, sink, out) in results {
-        for (file, stats) in out.files {
-            report.files[file] = stats;
-        }
-        report.diagnostics.extend(out.diagnostics);
+        report.absorb(out);
         sinks.push(sink);
     }
     (sinks, report)
+}
+
+impl IngestReport {
+    fn absorb(&mut self, out: assemble::InstanceOutput) {
+        for (file, stats) in out.files {
+            self.files[file] = stats;
+        }
+        self.diagnostics.extend(out.diagnostics);
+    }
+}
+
+/// [`ingest`] a few instances at a time, on the caller's thread: for a front end that must
+/// not block (the browser viewer, which has one thread and must keep drawing), which calls
+/// [`Stepwise::step`] once a frame. Gives the same sinks and report as `ingest`, in instance
+/// order.
+#[derive(Debug)]
+pub struct Stepwise<S> {
+    selected: Vec<usize>,
+    next: usize,
+    sinks: Vec<S>,
+    report: IngestReport,
+    buffers: ReadBuffers,
+}
+
+impl<S: EntrySink> Stepwise<S> {
+    /// Ready to read the instances of `plan` that `filter` lets through; adds their bytes to
+    /// `progress`'s total.
+    pub fn new(set: &FileSet, plan: &Plan, filter: &dyn EntryFilter, progress: &Progress) -> Self {
+        let selected: Vec<usize> = (0..plan.instances.len())
+            .filter(|&i| filter.instance(&plan.instances[i].meta))
+            .collect();
+        let total: u64 = selected
+            .iter()
+            .flat_map(|&i| &plan.instances[i].files)
+            .map(|&f| set.entries()[f].size)
+            .sum();
+        progress.bytes_total.fetch_add(total, Ordering::Relaxed);
+        Stepwise {
+            selected,
+            next: 0,
+            sinks: Vec::new(),
+            report: IngestReport {
+                files: vec![FileStats::default(); set.entries().len()],
+                diagnostics: Vec::new(),
+                cancelled: false,
+            },
+            buffers: ReadBuffers::default(),
+        }
+    }
+
+    /// Reads instances until about `budget_bytes` of stored bytes were read (at least one
+    /// instance, however large); says whether every instance has been read.
+    pub fn step(
+        &mut self,
+        set: &FileSet,
+        plan: &Plan,
+        filter: &dyn EntryFilter,
+        make_sink: impl Fn() -> S,
+        progress: &Progress,
+        budget_bytes: u64,
+    ) -> bool {
+        let mut spent = 0u64;
+        while let Some(&i) = self.selected.get(self.next) {
+            if spent >= budget_bytes.max(1) || progress.cancelled() {
+                break;
+            }
+            self.next += 1;
+            spent += plan.instances[i]
+                .files
+                .iter()
+                .map(|&f| set.entries()[f].size)
+                .sum::<u64>()
+                .max(1);
+            let mut sink = make_sink();
+            let out = assemble::read_instance(
+                set,
+                plan,
+                i,
+                filter,
+                &mut sink,
+                progress,
+                &mut self.buffers,
+            );
+            self.report.absorb(out);
+            self.sinks.push(sink);
+        }
+        self.done()
+    }
+
+    /// Whether every instance has been read.
+    pub fn done(&self) -> bool {
+        self.next >= self.selected.len()
+    }
+
+    /// The sinks (in instance order) and the report.
+    pub fn finish(mut self, progress: &Progress) -> (Vec<S>, IngestReport) {
+        self.report.cancelled = progress.cancelled();
+        (self.sinks, self.report)
+    }
 }

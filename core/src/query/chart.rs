@@ -521,6 +521,41 @@ impl SeriesFilter {
     }
 }
 
+/// A short name for each of `series` (a chart's legend): the labels whose values are not the
+/// same for all of them (`pod="api-1"` rather than the whole `name{...}`), as `k="v"` joined
+/// by commas; all labels when there is one series; the metric name when it has none.
+pub fn distinct_labels(store: &MetricsStore, series: &[u32]) -> Vec<String> {
+    let all = |k: &str, v: &str| {
+        series.len() > 1
+            && series
+                .iter()
+                .all(|&s| store.series[s as usize].label(k) == Some(v))
+    };
+    series
+        .iter()
+        .map(|&s| {
+            let st = &store.series[s as usize];
+            let mut parts: Vec<String> = st
+                .labels
+                .iter()
+                .filter(|(k, v)| !all(k, v))
+                .map(|(k, v)| format!("{k}=\"{v}\""))
+                .collect();
+            let same_target = series
+                .iter()
+                .all(|&o| store.series[o as usize].target == st.target);
+            if !same_target {
+                parts.push(format!("@ {}", st.target));
+            }
+            if parts.is_empty() {
+                st.name.clone()
+            } else {
+                parts.join(",")
+            }
+        })
+        .collect()
+}
+
 /// The label names of `series` with how many of them have each, by name.
 pub fn label_names(store: &MetricsStore, series: &[u32]) -> Vec<(String, usize)> {
     let mut out: BTreeMap<&str, usize> = BTreeMap::new();

@@ -489,6 +489,12 @@ impl<S: crate::ingest::EntrySink> crate::ingest::EntrySink for Counting<S> {
         self.inner.begin_instance(instance, meta, set, files);
     }
 
+    fn end_instance(&mut self) {
+        // What a small instance counted shows before the next one is read.
+        self.live.add(&mut self.local);
+        self.inner.end_instance();
+    }
+
     fn entry(&mut self, entry: &crate::ingest::Entry<'_>) {
         if let Some(t) = entry.ts_nanos {
             self.local.entry(t.div_euclid(MINUTE)).or_default()[entry.level as usize] += 1;

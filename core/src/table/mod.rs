@@ -195,6 +195,62 @@ pub fn read_logs_live(
     ))
 }
 
+/// [`read_logs_live`] a step at a time on the caller's thread (see [`crate::ingest::Stepwise`]),
+/// for the browser viewer: call [`StepwiseLogs::step`] once a frame, then
+/// [`StepwiseLogs::finish`].
+#[derive(Debug)]
+pub struct StepwiseLogs {
+    inner: crate::ingest::Stepwise<crate::query::discover::Counting<LogsBuilder>>,
+    live: std::sync::Arc<crate::query::discover::LiveCounts>,
+}
+
+impl StepwiseLogs {
+    /// Ready to read every instance of `plan`, counting entries into `live`.
+    pub fn new(
+        set: &FileSet,
+        plan: &Plan,
+        progress: &Progress,
+        live: std::sync::Arc<crate::query::discover::LiveCounts>,
+    ) -> StepwiseLogs {
+        StepwiseLogs {
+            inner: crate::ingest::Stepwise::new(set, plan, &crate::ingest::NoFilter, progress),
+            live,
+        }
+    }
+
+    /// Reads about `budget_bytes` more; says whether the read is done.
+    pub fn step(
+        &mut self,
+        set: &FileSet,
+        plan: &Plan,
+        progress: &Progress,
+        budget_bytes: u64,
+    ) -> bool {
+        let live = self.live.clone();
+        self.inner.step(
+            set,
+            plan,
+            &crate::ingest::NoFilter,
+            || crate::query::discover::Counting::new(LogsBuilder::new(), live.clone()),
+            progress,
+            budget_bytes,
+        )
+    }
+
+    /// The `logs` frame in time order, and the report.
+    pub fn finish(self, progress: &Progress) -> PolarsResult<(DataFrame, IngestReport)> {
+        let (sinks, report) = self.inner.finish(progress);
+        Ok((
+            table_of(
+                sinks
+                    .into_iter()
+                    .map(crate::query::discover::Counting::into_inner),
+            )?,
+            report,
+        ))
+    }
+}
+
 /// Reads every instance of `plan` that `filter` passes into one `logs` frame in time order.
 pub fn read_logs(
     set: &FileSet,

@@ -1,0 +1,186 @@
+//! The browser viewer end to end: `podsift serve` serves the viewer built by `wasm/build.sh`,
+//! headless Chromium (driven by `wasm/e2e/viewer.mjs` through playwright-core) opens the
+//! sample bundle as a `.tar.gz` in it, and what the app shows must match the CLI: the entries
+//! read, the entries a query keeps, and a Parquet download of them (read back with DuckDB).
+//! No request may leave the page once its own files are in, and its CSP must refuse one.
+//!
+//! Needs the built viewer, node with `wasm/e2e/node_modules` and chromium; `.ci/run` sets
+//! `PODSIFT_REQUIRE_VIEWER=1`, which makes a missing viewer a failure instead of a skip.
+
+#![allow(clippy::print_stderr)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn podsift() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_podsift"))
+}
+
+/// Stops `podsift serve` when the test ends, whatever happens.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn duckdb(sql: &str) -> String {
+    let script = format!(
+        "import duckdb\nfor r in duckdb.sql({sql:?}).fetchall(): print('\\t'.join(map(str, r)))"
+    );
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "duckdb (pip install duckdb): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_viewer_reads_a_bundle_counts_as_the_cli_and_sends_nothing() {
+    let required = std::env::var_os("PODSIFT_REQUIRE_VIEWER").is_some();
+    let embedded = podsift()
+        .args(["serve", "--port", "0", "/nonexistent-path-for-the-check"])
+        .output()
+        .expect("podsift runs");
+    let said = String::from_utf8_lossy(&embedded.stderr).into_owned();
+    if said.contains("without the browser viewer") {
+        assert!(
+            !required,
+            "PODSIFT_REQUIRE_VIEWER is set but podsift has no viewer: run wasm/build.sh first"
+        );
+        eprintln!("skipped: the viewer is not built (bash wasm/build.sh, then cargo test)");
+        return;
+    }
+    let e2e = repo().join("wasm/e2e");
+    assert!(
+        e2e.join("node_modules/playwright-core").is_dir(),
+        "npm ci in wasm/e2e (.ci/run does)"
+    );
+
+    let dir = std::env::temp_dir().join(format!("podsift-viewer-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let bundle = dir.join("sample.tar.gz");
+    let tar = Command::new("tar")
+        .arg("czf")
+        .arg(&bundle)
+        .arg("-C")
+        .arg(repo().join("testdata"))
+        .arg("sample")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+
+    // What the CLI counts in the same bundle.
+    let sql = podsift()
+        .arg("sql")
+        .arg(&bundle)
+        .arg(
+            "SELECT count(*) AS n, sum(CASE WHEN level = 'error' THEN 1 ELSE 0 END) AS e FROM logs",
+        )
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
+    let want: Value = serde_json::from_slice(&sql.stdout).unwrap();
+    let (entries, errors) = (want["n"].as_u64().unwrap(), want["e"].as_u64().unwrap());
+    assert!(entries > errors && errors > 0);
+
+    let mut child = podsift()
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("podsift viewer: ")
+        .unwrap_or_else(|| panic!("serve printed {line:?}"))
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let run = Command::new("node")
+        .arg(e2e.join("viewer.mjs"))
+        .arg(&url)
+        .arg(&bundle)
+        .arg(&dir)
+        .arg("level:error")
+        .output()
+        .expect("node runs");
+    assert!(
+        run.status.success(),
+        "viewer.mjs: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let seen: Value = serde_json::from_slice(&run.stdout).unwrap();
+    eprintln!(
+        "viewer: page up in {} ms, first histogram {} ms, ready {} ms after the bundle was given",
+        seen["startMs"], seen["firstHistogramMs"], seen["readyMs"]
+    );
+    assert_eq!(seen["panicked"], false, "{:?}", seen["console"]);
+    assert_eq!(seen["loaded"]["state"], "ready", "{:?}", seen["console"]);
+    assert_eq!(seen["loaded"]["entries"].as_u64(), Some(entries));
+    assert_eq!(seen["loaded"]["shown"].as_u64(), Some(entries));
+    assert_eq!(seen["filtered"]["shown"].as_u64(), Some(errors));
+    assert_eq!(seen["filtered"]["error"], Value::Null);
+
+    // Nothing went out once the page's own files were in; the CSP refused the probe.
+    let requests = seen["requests"].as_array().unwrap();
+    let own = requests.iter().filter(|r| r["phase"] == "loading").count();
+    assert!(
+        own >= 4,
+        "index.html, style, script, glue, module: {requests:?}"
+    );
+    assert!(requests.iter().all(|r| {
+        r["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(url.trim_end_matches('/'))
+    }));
+    let after: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["phase"] != "loading")
+        .filter(|r| {
+            let u = r["url"].as_str().unwrap_or_default();
+            !(u.starts_with("blob:") || u.starts_with("data:"))
+        })
+        .collect();
+    assert!(after.is_empty(), "requests after load: {after:?}");
+    assert_eq!(seen["fetchResult"], "refused");
+
+    // The download holds the filtered entries.
+    let parquet = seen["parquet"].as_str().unwrap();
+    assert!(
+        parquet.ends_with(&format!("podsift-{errors}-entries.parquet")),
+        "{parquet}"
+    );
+    let got = duckdb(&format!(
+        "SELECT count(*), count(DISTINCT level::VARCHAR), min(level::VARCHAR) FROM '{parquet}'"
+    ));
+    assert_eq!(got, format!("{errors}\t1\terror\n"));
+    assert!(dir.join("viewer.png").is_file());
+    // Kept for the README when asked.
+    if let Some(to) = std::env::var_os("PODSIFT_VIEWER_SCREENSHOT") {
+        std::fs::copy(dir.join("viewer.png"), to).unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
