@@ -14,6 +14,7 @@ use podsift_core::query::chart::{
     label_values,
 };
 use podsift_core::table::metrics::MetricsStore;
+use podsift_core::query::discover::nice_step;
 use podsift_core::time::format_axis;
 
 /// Series a chart draws at most (the picker says when more were asked for).
@@ -483,9 +484,9 @@ impl MetricsView {
                 .show_x(false)
                 .show_y(false)
                 .label_formatter(|_| None)
-                .x_axis_formatter(|mark, range| {
-                    let step = ((range.end() - range.start()) / 6.0 * 1e9) as i64;
-                    format_axis((mark.value * 1e9) as i64, step.max(1))
+                .x_grid_spacer(time_grid)
+                .x_axis_formatter(|mark, _| {
+                    format_axis((mark.value * 1e9) as i64, (mark.step_size * 1e9) as i64)
                 })
                 .y_axis_formatter(move |mark, _| unit.format(mark.value, per_second));
             let set_x = view.map(|(a, b)| (a as f64 / 1e9, b as f64 / 1e9));
@@ -635,6 +636,33 @@ impl MetricsView {
 fn swatch(ui: &mut egui::Ui, colour: Color32) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
     ui.painter().rect_filled(rect, 2.0, colour);
+}
+
+/// Grid marks on a time axis (seconds) at round clock steps: about six labelled marks, and
+/// thinner ones a fifth of a step apart (as the histogram's buckets are cut).
+fn time_grid(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
+    let (a, b) = input.bounds;
+    let span_ns = ((b - a) * 1e9).max(1.0) as i64;
+    let major = nice_step(span_ns, 6) as f64 / 1e9;
+    let minor = nice_step(span_ns, 30) as f64 / 1e9;
+    let mut marks = Vec::new();
+    for (step, every) in [(major, major), (minor, minor)] {
+        if step <= 0.0 {
+            continue;
+        }
+        let mut t = (a / step).ceil() * step;
+        while t <= b && marks.len() < 400 {
+            let on_major = every == minor && ((t / major).round() * major - t).abs() < step * 1e-6;
+            if !on_major {
+                marks.push(egui_plot::GridMark {
+                    value: t,
+                    step_size: every,
+                });
+            }
+            t += step;
+        }
+    }
+    marks
 }
 
 /// Line colours, in a chart's order (Grafana's classic palette).
