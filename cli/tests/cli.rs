@@ -1,6 +1,8 @@
 //! End-to-end tests of the `podsift` binary: generated trees with known truth, the shipped
 //! sample, real data written by others, and broken input.
 
+mod common;
+use common::duckdb;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -531,24 +533,6 @@ fn arrow_output_reads_back() {
     )
     .unwrap();
     assert_eq!(rows as u64, u(&truth["levels"]["error"]));
-}
-
-/// Runs a DuckDB query (Python's duckdb package; `.ci/run` installs it) and returns its rows
-/// as tab-separated lines.
-fn duckdb(sql: &str) -> String {
-    let script = format!(
-        "import duckdb\nfor r in duckdb.sql({sql:?}).fetchall(): print('\\t'.join(map(str, r)))"
-    );
-    let out = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "duckdb (pip install duckdb; .ci/run installs it): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]

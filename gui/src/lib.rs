@@ -184,8 +184,25 @@ pub struct PodsiftApp {
     pub downloads: Vec<Download>,
     /// Whether the remembered theme was applied.
     theme_applied: bool,
+    /// The context of the last frame: files handed over between frames (the browser's) ask
+    /// it for the next one.
+    ctx: Option<egui::Context>,
     #[cfg(not(target_arch = "wasm32"))]
     dialog: Option<(files::FileDialog, Option<ExportFormat>)>,
+}
+
+/// Gives memory the allocator holds but no longer uses back to the system. A read peaks at
+/// about twice the table (per-instance frames, then the sorted table) and glibc keeps the
+/// freed peak in its per-thread arenas; trimming them after the read is what makes the app's
+/// resident memory the table's size rather than the peak's. A no-op elsewhere.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[allow(unsafe_code)]
+    // SAFETY: malloc_trim only returns free pages of glibc's heaps to the kernel; it takes no
+    // pointers and is safe to call at any time from any thread.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Reads a file set into a `logs` table with podsift-core (`progress` may cancel it).
@@ -264,6 +281,9 @@ impl PodsiftApp {
                     set.open_archives(podsift_core::sources::archive::ArchiveLimits::default());
                     read_bundle(&n, &set, &p, &l)
                 });
+            // The archives' members and the read's buffers go with the set.
+            drop(set);
+            release_free_memory();
             let _ = tx.send(result);
         });
         self.load = Load::Loading {
@@ -287,6 +307,7 @@ impl PodsiftApp {
         for (name, bytes) in files {
             set.add_bytes(name, bytes);
         }
+        self.repaint();
         self.load = Load::Loading {
             name,
             progress: Arc::default(),
@@ -414,6 +435,13 @@ impl PodsiftApp {
                 error: view.error.clone(),
             },
             Load::Failed(e) => Status::Failed(e.clone()),
+        }
+    }
+
+    /// Asks for a frame (after a change made between frames, as a shell's call is).
+    pub fn repaint(&self) {
+        if let Some(ctx) = &self.ctx {
+            ctx.request_repaint();
         }
     }
 
@@ -787,6 +815,9 @@ impl eframe::App for PodsiftApp {
 impl PodsiftApp {
     /// Draws the app in `ui` (what `eframe::App::ui` does; UI tests call it directly).
     pub fn show(&mut self, ui: &mut egui::Ui) {
+        if self.ctx.is_none() {
+            self.ctx = Some(ui.ctx().clone());
+        }
         if !self.theme_applied {
             self.theme_applied = true;
             if let Some(dark) = self.settings.dark {
@@ -818,10 +849,13 @@ impl PodsiftApp {
             other => {
                 egui::CentralPanel::default().show(ui, |ui| match other {
                     Load::Empty => {
-                        ui.label(
+                        ui.label(if cfg!(target_arch = "wasm32") {
                             "Open a node log folder, a bundle archive, log or metrics files \
-                             (Open, or drop them here), or start podsift-gui PATH...",
-                        );
+                             (Open files, Open folder, or drop them on the page)."
+                        } else {
+                            "Open a node log folder, a bundle archive, log or metrics files \
+                             (Open, or drop them here), or start podsift-gui PATH..."
+                        });
                     }
                     Load::Loading {
                         name,
@@ -852,8 +886,13 @@ impl PodsiftApp {
                             ui.label(format!("{} entries so far", h.total()));
                             discover::paint_histogram(ui, &h);
                         }
-                        ui.ctx()
-                            .request_repaint_after(std::time::Duration::from_millis(100));
+                        match work {
+                            // The next step is the next frame.
+                            Work::Steps(_) => ui.ctx().request_repaint(),
+                            Work::Thread(_) => ui
+                                .ctx()
+                                .request_repaint_after(std::time::Duration::from_millis(100)),
+                        }
                     }
                     Load::Failed(e) => {
                         ui.colored_label(egui::Color32::RED, e.as_str());

@@ -13,8 +13,8 @@ use podsift_core::query::chart::{
     LabelFilter, LabelOp, Mode, SeriesFilter, SeriesIndex, Unit, distinct_labels, label_names,
     label_values,
 };
-use podsift_core::table::metrics::MetricsStore;
 use podsift_core::query::discover::nice_step;
+use podsift_core::table::metrics::MetricsStore;
 use podsift_core::time::format_axis;
 
 /// Series a chart draws at most (the picker says when more were asked for).
@@ -640,6 +640,7 @@ fn swatch(ui: &mut egui::Ui, colour: Color32) {
 
 /// Grid marks on a time axis (seconds) at round clock steps: about six labelled marks, and
 /// thinner ones a fifth of a step apart (as the histogram's buckets are cut).
+#[expect(clippy::needless_pass_by_value, reason = "the signature egui_plot calls")]
 fn time_grid(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
     let (a, b) = input.bounds;
     let span_ns = ((b - a) * 1e9).max(1.0) as i64;

@@ -32,9 +32,18 @@ const console_ = [];
 page.on("console", (m) => console_.push(`${m.type()}: ${m.text()}`));
 page.on("pageerror", (e) => console_.push(`pageerror: ${e.message}`));
 
+// On a failure, say what the page said.
+async function fail(what, e) {
+  console.error(`${what}: ${e}\n${console_.join("\n")}`);
+  await browser.close();
+  process.exit(1);
+}
+
 const t0 = Date.now();
 await page.goto(url);
-await page.waitForFunction(() => document.body.dataset.ready === "1", null, { timeout: 120000 });
+await page
+  .waitForFunction(() => document.body.dataset.ready === "1", null, { timeout: 120000 })
+  .catch((e) => fail("the page did not start", e));
 const startMs = Date.now() - t0;
 phase = "after-load";
 
@@ -63,7 +72,10 @@ for (;;) {
 }
 const readyMs = Date.now() - t1;
 const loaded = status;
-const memory = await page.evaluate(() => (performance.memory ? performance.memory.usedJSHeapSize : null));
+const memory = await page.evaluate(() => ({
+  wasm: window.podsift.memoryBytes(),
+  js: performance.memory ? performance.memory.usedJSHeapSize : null,
+}));
 
 await page.evaluate((q) => window.podsift.query(q), query);
 await page.waitForTimeout(300);

@@ -9,12 +9,15 @@ mod web {
     use eframe::wasm_bindgen::{self, prelude::*};
     use podsift_gui::PodsiftApp;
 
+    /// Files handed over for the next bundle: (path, bytes).
+    type Pending = std::rc::Rc<std::cell::RefCell<Vec<(String, Vec<u8>)>>>;
+
     /// The handle JavaScript holds.
     #[derive(Clone)]
     #[wasm_bindgen]
     pub struct WebHandle {
         runner: eframe::WebRunner,
-        pending: std::rc::Rc<std::cell::RefCell<Vec<(String, Vec<u8>)>>>,
+        pending: Pending,
     }
 
     impl std::fmt::Debug for WebHandle {
@@ -107,19 +110,20 @@ mod web {
         /// Puts `query` in the query bar and runs it.
         #[wasm_bindgen]
         pub fn set_query(&self, query: String) {
-            if let Some(mut app) = self.runner.app_mut::<PodsiftApp>()
-                && let Some(view) = app.view()
-            {
-                view.query = query;
-                view.apply();
+            if let Some(mut app) = self.runner.app_mut::<PodsiftApp>() {
+                if let Some(view) = app.view() {
+                    view.query = query;
+                    view.apply();
+                }
+                app.repaint();
             }
         }
 
         /// Exports the shown entries (`csv`, `ndjson`, `arrow`, `parquet`), as the Export menu
         /// does; the page then downloads it.
         #[wasm_bindgen]
-        pub fn export(&self, format: String) -> bool {
-            let Some(f) = podsift_gui::ExportFormat::from_extension(&format) else {
+        pub fn export(&self, format: &str) -> bool {
+            let Some(f) = podsift_gui::ExportFormat::from_extension(format) else {
                 return false;
             };
             match self.runner.app_mut::<PodsiftApp>() {
@@ -144,6 +148,12 @@ mod web {
                 media_type: d.media_type.to_string(),
                 bytes: d.bytes,
             })
+        }
+
+        /// The size of the module's memory in bytes (where the tables live; it only grows).
+        #[wasm_bindgen]
+        pub fn memory_bytes(&self) -> f64 {
+            (core::arch::wasm32::memory_size(0) * 65536) as f64
         }
 
         /// Stops the app.

@@ -1,15 +1,14 @@
-// podsift's browser viewer: starts the app (WebAssembly, from podsift_wasm_bg.js as base64, so
+// podsift's browser viewer: starts the app (WebAssembly, from podsift_wasm_bg.js as a string, so
 // that no fetch is needed and the page's CSP can forbid every connection), hands it the bytes of
 // files opened or dropped (folders walked), and downloads what it exports. window.podsift is
 // for the end-to-end test and for scripting from the console.
 import init, { WebHandle } from "./podsift_wasm.js";
 import { WASM } from "./podsift_wasm_bg.js";
 
-function decode(b64) {
-  if (Uint8Array.fromBase64) return Uint8Array.fromBase64(b64);
-  const s = atob(b64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+// One character per byte (see wasm/build.sh).
+function decode(text) {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
   return out;
 }
 
@@ -103,5 +102,6 @@ window.podsift = {
   query: (q) => handle.set_query(q),
   export: (format) => handle.export(format),
   panicked: () => handle.has_panicked(),
+  memoryBytes: () => handle.memory_bytes(),
 };
 document.body.dataset.ready = "1";

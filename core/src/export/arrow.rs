@@ -8,8 +8,8 @@
 //! Parquet files are written by the parquet crate's `ArrowWriter` from the same record batches
 //! (Snappy-compressed, pure Rust, so the browser viewer writes them too).
 //!
-//! Columns go out at polars' oldest compatibility level: strings as `LargeUtf8` rather than
-//! views, which every Arrow reader understands; categoricals as dictionaries.
+//! Columns go out as every Arrow reader understands them: strings as `LargeUtf8` rather than
+//! views (cast by arrow-rs), categoricals as dictionaries.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -63,14 +63,39 @@ fn to_arrow_rs(
     Ok((field, make_array(data)))
 }
 
+/// `dt` with string and binary views as `LargeUtf8` and `LargeBinary`, at every level.
+fn without_views(dt: &arrow::datatypes::DataType) -> arrow::datatypes::DataType {
+    use arrow::datatypes::DataType as D;
+    let field = |f: &Field| Arc::new(f.clone().with_data_type(without_views(f.data_type())));
+    match dt {
+        D::Utf8View => D::LargeUtf8,
+        D::BinaryView => D::LargeBinary,
+        D::List(f) => D::List(field(f)),
+        D::LargeList(f) => D::LargeList(field(f)),
+        D::Struct(fields) => D::Struct(fields.iter().map(|f| field(f)).collect()),
+        D::Dictionary(k, v) => D::Dictionary(k.clone(), Box::new(without_views(v))),
+        other => other.clone(),
+    }
+}
+
 /// `df` as one arrow-rs record batch.
 pub fn to_record_batch(df: &DataFrame) -> Result<RecordBatch, ExportError> {
     let mut fields = Vec::with_capacity(df.width());
     let mut arrays = Vec::with_capacity(df.width());
     for column in df.get_columns() {
         let series = column.as_materialized_series().rechunk();
-        let array = series.to_arrow(0, CompatLevel::oldest());
+        // Strings leave polars as views and become LargeUtf8 in arrow-rs: polars' own cast
+        // to LargeUtf8 fails on 32-bit targets (the browser) for arrays a sort or a take
+        // made, whose view sizes it takes for 4 GB.
+        let array = series.to_arrow(0, CompatLevel::newest());
         let (field, array) = to_arrow_rs(series.name(), array)?;
+        let target = without_views(field.data_type());
+        let (field, array) = if target == *field.data_type() {
+            (field, array)
+        } else {
+            let cast = arrow::compute::cast(&array, &target)?;
+            (field.with_data_type(target), cast)
+        };
         fields.push(field);
         arrays.push(array);
     }

@@ -250,6 +250,25 @@ impl IngestReport {
     }
 }
 
+/// The instances `filter` lets through; their stored bytes are added to `progress`'s total.
+fn selected_instances(
+    set: &FileSet,
+    plan: &Plan,
+    filter: &dyn EntryFilter,
+    progress: &Progress,
+) -> Vec<usize> {
+    let selected: Vec<usize> = (0..plan.instances.len())
+        .filter(|&i| filter.instance(&plan.instances[i].meta))
+        .collect();
+    let total: u64 = selected
+        .iter()
+        .flat_map(|&i| &plan.instances[i].files)
+        .map(|&f| set.entries()[f].size)
+        .sum();
+    progress.bytes_total.fetch_add(total, Ordering::Relaxed);
+    selected
+}
+
 /// Reads every instance of `plan` that `filter` lets through, one sink per instance (returned
 /// in instance order; filtered-out instances get none).
 pub fn ingest<S, F>(
@@ -263,15 +282,7 @@ where
     S: EntrySink,
     F: Fn() -> S + Sync,
 {
-    let selected: Vec<usize> = (0..plan.instances.len())
-        .filter(|&i| filter.instance(&plan.instances[i].meta))
-        .collect();
-    let total: u64 = selected
-        .iter()
-        .flat_map(|&i| &plan.instances[i].files)
-        .map(|&f| set.entries()[f].size)
-        .sum();
-    progress.bytes_total.fetch_add(total, Ordering::Relaxed);
+    let selected = selected_instances(set, plan, filter, progress);
 
     // Read buffers go back to a pool after each instance, for the next one on any thread.
     let pool = std::sync::Mutex::new(Vec::<ReadBuffers>::new());
@@ -346,15 +357,7 @@ impl<S: EntrySink> Stepwise<S> {
     /// Ready to read the instances of `plan` that `filter` lets through; adds their bytes to
     /// `progress`'s total.
     pub fn new(set: &FileSet, plan: &Plan, filter: &dyn EntryFilter, progress: &Progress) -> Self {
-        let selected: Vec<usize> = (0..plan.instances.len())
-            .filter(|&i| filter.instance(&plan.instances[i].meta))
-            .collect();
-        let total: u64 = selected
-            .iter()
-            .flat_map(|&i| &plan.instances[i].files)
-            .map(|&f| set.entries()[f].size)
-            .sum();
-        progress.bytes_total.fetch_add(total, Ordering::Relaxed);
+        let selected = selected_instances(set, plan, filter, progress);
         Stepwise {
             selected,
             next: 0,

@@ -341,6 +341,9 @@ fn delimited(chars: &[char], open: usize, close: char) -> Option<(String, usize)
     }
 }
 
+/// Inside `name:( ... )`: the field's name as written and the field.
+type Group<'a> = Option<(&'a str, &'a Field)>;
+
 struct Parser {
     toks: Vec<(usize, Tok)>,
     pos: usize,
@@ -356,11 +359,12 @@ impl Parser {
         self.toks.get(self.pos).map_or(self.len, |(a, _)| *a)
     }
 
-    fn or(&mut self) -> Result<Query, QueryError> {
-        let mut parts = vec![self.and()?];
+    /// Terms joined by OR; inside `name:( ... )` (`group`), values of that field.
+    fn or(&mut self, group: Group<'_>) -> Result<Query, QueryError> {
+        let mut parts = vec![self.and(group)?];
         while self.peek() == Some(&Tok::Or) {
             self.pos += 1;
-            parts.push(self.and()?);
+            parts.push(self.and(group)?);
         }
         Ok(if parts.len() == 1 {
             parts.pop().unwrap_or(Query::All)
@@ -369,16 +373,16 @@ impl Parser {
         })
     }
 
-    fn and(&mut self) -> Result<Query, QueryError> {
-        let mut parts = vec![self.unary()?];
+    fn and(&mut self, group: Group<'_>) -> Result<Query, QueryError> {
+        let mut parts = vec![self.unary(group)?];
         loop {
             match self.peek() {
                 Some(Tok::And) => {
                     self.pos += 1;
-                    parts.push(self.unary()?);
+                    parts.push(self.unary(group)?);
                 }
                 None | Some(Tok::Or | Tok::RParen) => break,
-                Some(_) => parts.push(self.unary()?),
+                Some(_) => parts.push(self.unary(group)?),
             }
         }
         Ok(if parts.len() == 1 {
@@ -388,12 +392,15 @@ impl Parser {
         })
     }
 
-    fn unary(&mut self) -> Result<Query, QueryError> {
+    fn unary(&mut self, group: Group<'_>) -> Result<Query, QueryError> {
         if self.peek() == Some(&Tok::Not) {
             self.pos += 1;
-            return Ok(Query::Not(Box::new(self.unary()?)));
+            return Ok(Query::Not(Box::new(self.unary(group)?)));
         }
-        self.primary()
+        match group {
+            None => self.primary(),
+            Some((name, field)) => self.group_value(name, field),
+        }
     }
 
     fn primary(&mut self) -> Result<Query, QueryError> {
@@ -407,7 +414,7 @@ impl Parser {
         self.pos += 1;
         match tok {
             Tok::LParen => {
-                let q = self.or()?;
+                let q = self.or(None)?;
                 if self.peek() != Some(&Tok::RParen) {
                     return Err(QueryError {
                         at: self.at(),
@@ -471,7 +478,7 @@ impl Parser {
     /// The rest of `name:( ... )` after its `(`: values of one field joined by AND, OR, NOT
     /// and parentheses, as terms are.
     fn group(&mut self, name: &str, field: &Field) -> Result<Query, QueryError> {
-        let q = self.group_or(name, field)?;
+        let q = self.or(Some((name, field)))?;
         if self.peek() != Some(&Tok::RParen) {
             return Err(QueryError {
                 at: self.at(),
@@ -482,39 +489,8 @@ impl Parser {
         Ok(q)
     }
 
-    fn group_or(&mut self, name: &str, field: &Field) -> Result<Query, QueryError> {
-        let mut parts = vec![self.group_and(name, field)?];
-        while self.peek() == Some(&Tok::Or) {
-            self.pos += 1;
-            parts.push(self.group_and(name, field)?);
-        }
-        Ok(if parts.len() == 1 {
-            parts.pop().unwrap_or(Query::All)
-        } else {
-            Query::Or(parts)
-        })
-    }
-
-    fn group_and(&mut self, name: &str, field: &Field) -> Result<Query, QueryError> {
-        let mut parts = vec![self.group_unary(name, field)?];
-        loop {
-            match self.peek() {
-                Some(Tok::And) => {
-                    self.pos += 1;
-                    parts.push(self.group_unary(name, field)?);
-                }
-                None | Some(Tok::Or | Tok::RParen) => break,
-                Some(_) => parts.push(self.group_unary(name, field)?),
-            }
-        }
-        Ok(if parts.len() == 1 {
-            parts.pop().unwrap_or(Query::All)
-        } else {
-            Query::And(parts)
-        })
-    }
-
-    fn group_unary(&mut self, name: &str, field: &Field) -> Result<Query, QueryError> {
+    /// One value inside `name:( ... )` (or a nested group).
+    fn group_value(&mut self, name: &str, field: &Field) -> Result<Query, QueryError> {
         let at = self.at();
         let Some((_, tok)) = self.toks.get(self.pos).cloned() else {
             return Err(QueryError {
@@ -524,13 +500,12 @@ impl Parser {
         };
         self.pos += 1;
         match tok {
-            Tok::Not => Ok(Query::Not(Box::new(self.group_unary(name, field)?))),
             Tok::LParen => self.group(name, field),
             Tok::Field(inner) => Err(QueryError {
                 at,
                 message: format!("`{inner}:` inside `{name}:( ... )`: a group holds values"),
             }),
-            Tok::RParen | Tok::And | Tok::Or => Err(QueryError {
+            Tok::RParen | Tok::And | Tok::Or | Tok::Not => Err(QueryError {
                 at,
                 message: format!("`{name}:( ... )` needs a value here"),
             }),
@@ -651,7 +626,7 @@ impl Query {
             pos: 0,
             len: text.chars().count(),
         };
-        let q = p.or()?;
+        let q = p.or(None)?;
         if p.pos < p.toks.len() {
             return Err(QueryError {
                 at: p.at(),

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The browser viewer's size and speed (issue 9). Size: the built viewer's files as served,
+# gzip-compressed, and the raw .wasm. Speed: a node tree of bench/run.sh's shape packed as
+# .tar.gz, opened in headless Chromium through the page's "Open files" input: time until the
+# first histogram shows (entries counted while the read runs) and until the table is ready,
+# and the module's memory then; beside `podsift stats` and the desktop app's read
+# (frame_bench's table read) of the same bundle in the same run, as ratios.
+#
+#   bench/viewer.sh [GB]      # default 0.25: the tree's size before packing
+#
+# Needs: the viewer built (bash wasm/build.sh), podsift built with it, node with
+# wasm/e2e/node_modules, chromium. Data is kept in bench/data (or $PODSIFT_BENCH_DIR).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+gb=${1:-0.25}
+data=${PODSIFT_BENCH_DIR:-bench/data}
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/podsift-target}"
+[ -f wasm/dist/index.html ] || { echo "bench: bash wasm/build.sh first" >&2; exit 2; }
+
+echo "viewer as served (gzip -9 of each file):"
+total=0
+for f in wasm/dist/*; do
+    z=$(gzip -9 -c "$f" | wc -c)
+    total=$((total + z))
+    printf '  %-24s %10d bytes raw %10d gzip\n' "$(basename "$f")" "$(stat -c %s "$f")" "$z"
+done
+wasm_raw=$(python3 -c "import base64,re,sys; s=open('wasm/dist/podsift_wasm_bg.js').read(); print(len(base64.b64decode(s[s.index('\"')+1:s.rindex('\"')])))")
+echo "  total served, gzip: $total bytes ($(awk "BEGIN {printf \"%.2f\", $total/1048576}") MiB); the .wasm itself: $wasm_raw bytes raw"
+
+cargo build --release --locked -p podsift-cli -p podsift-testgen
+podsift="$CARGO_TARGET_DIR/release/podsift"
+testgen="$CARGO_TARGET_DIR/release/podsift-testgen"
+tree="$data/tree-$gb"
+if [ ! -f "$tree.truth.json" ]; then
+    rm -rf "$tree"
+    "$testgen" "$tree" --bench "$gb" --truth "$tree.truth.json"
+fi
+bundle="$data/tree-$gb.tar.gz"
+if [ ! -f "$bundle" ]; then
+    tar -C "$data" -cf - "tree-$gb" | gzip -6 > "$bundle.tmp" && mv "$bundle.tmp" "$bundle"
+fi
+echo "bundle: $bundle, $(du -b "$bundle" | cut -f1 | awk '{printf "%.0f MB", $1/1e6}') compressed"
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
+
+out=$(mktemp -d)
+trap 'kill $server 2> /dev/null; rm -rf "$out"' EXIT
+"$podsift" serve --port 0 > "$out/serve.txt" &
+server=$!
+for _ in $(seq 50); do grep -q http "$out/serve.txt" 2> /dev/null && break; sleep 0.1; done
+url=$(sed -n 's/^podsift viewer: //p' "$out/serve.txt")
+
+stats=$(python3 -c 'import subprocess, sys, time
+t = time.time(); subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); print(time.time() - t)' \
+    "$podsift" stats "$bundle" --progress never)
+node wasm/e2e/viewer.mjs "$url" "$bundle" "$out" "level:error" > "$out/viewer.json"
+python3 - "$out/viewer.json" "$stats" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+stats = float(sys.argv[2])
+first, ready = r["firstHistogramMs"] / 1000, r["readyMs"] / 1000
+print(f"entries: {r['loaded'].get('entries')} ({r['loaded']['state']})")
+print(f"page up: {r['startMs'] / 1000:.2f} s")
+print(f"first histogram: {first:.2f} s after the bundle was given (bar: 5 s for 200 MB)")
+print(f"table ready: {ready:.2f} s = {ready / stats:.1f}x `podsift stats` of the bundle ({stats:.2f} s, native, 2 cores)")
+m = r["memory"]
+print(f"module memory: {m['wasm'] / 1e6:.0f} MB, JS heap {(m['js'] or 0) / 1e6:.0f} MB (bar: 1.5 GB)")
+PY
