@@ -640,7 +640,10 @@ fn swatch(ui: &mut egui::Ui, colour: Color32) {
 
 /// Grid marks on a time axis (seconds) at round clock steps: about six labelled marks, and
 /// thinner ones a fifth of a step apart (as the histogram's buckets are cut).
-#[expect(clippy::needless_pass_by_value, reason = "the signature egui_plot calls")]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "the signature egui_plot calls"
+)]
 fn time_grid(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
     let (a, b) = input.bounds;
     let span_ns = ((b - a) * 1e9).max(1.0) as i64;
