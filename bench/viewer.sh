@@ -24,7 +24,9 @@ for f in wasm/dist/*; do
     total=$((total + z))
     printf '  %-24s %10d bytes raw %10d gzip\n' "$(basename "$f")" "$(stat -c %s "$f")" "$z"
 done
-wasm_raw=$(python3 -c "import base64,re,sys; s=open('wasm/dist/podsift_wasm_bg.js').read(); print(len(base64.b64decode(s[s.index('\"')+1:s.rindex('\"')])))")
+wasm_raw=$(python3 -c 'import json, sys
+s = open(sys.argv[1], encoding="utf-8").read()
+print(len(json.loads(s[s.index("\""):s.rindex("\"") + 1], strict=False)))' wasm/dist/podsift_wasm_bg.js)
 echo "  total served, gzip: $total bytes ($(awk "BEGIN {printf \"%.2f\", $total/1048576}") MiB); the .wasm itself: $wasm_raw bytes raw"
 
 cargo build --release --locked -p podsift-cli -p podsift-testgen
