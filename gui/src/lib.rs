@@ -161,6 +161,8 @@ pub struct Download {
     pub name: String,
     /// Media type.
     pub media_type: &'static str,
+    /// Entries in it.
+    pub rows: usize,
     /// Contents.
     pub bytes: Vec<u8>,
 }
@@ -473,6 +475,7 @@ impl PodsiftApp {
         Ok(Download {
             name: format!("podsift-{}-entries.{}", rows.height(), format.extension()),
             media_type: format.media_type(),
+            rows: rows.height(),
             bytes,
         })
     }
@@ -509,11 +512,8 @@ impl PodsiftApp {
         let d = self.export(format)?;
         std::fs::write(path, &d.bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         self.notice = Some(format!(
-            "exported {} to {} ({} bytes)",
-            d.name
-                .split('-')
-                .nth(1)
-                .map_or(String::new(), |n| format!("{n} entries")),
+            "exported {} entries to {} ({} bytes)",
+            d.rows,
             path.display(),
             d.bytes.len()
         ));

@@ -130,7 +130,12 @@ fn shown_entries_export_in_every_format_and_copy_as_text() {
             }
         }
     }
-    assert!(app.notice.as_deref().unwrap().contains("exported"));
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap()
+            .starts_with(&format!("exported {rows} entries to "))
+    );
     let (text, all) = app.shown_text().unwrap();
     assert_eq!(all, rows);
     assert_eq!(text.lines().count(), rows);
