@@ -15,18 +15,8 @@ data=${PODSIFT_BENCH_DIR:-bench/data}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/podsift-target}"
 command -v hyperfine > /dev/null || { echo "bench: apt-get install hyperfine" >&2; exit 2; }
 
-cargo build --release --locked -p podsift-cli -p podsift-testgen
-podsift="$CARGO_TARGET_DIR/release/podsift"
-testgen="$CARGO_TARGET_DIR/release/podsift-testgen"
-tree="$data/tree-$gb"
-if [ ! -f "$tree.truth.json" ]; then
-    rm -rf "$tree"
-    "$testgen" "$tree" --bench "$gb" --truth "$tree.truth.json"
-fi
-bundle="$data/tree-$gb.tar.gz"
-if [ ! -f "$bundle" ]; then
-    tar -C "$data" -cf - "tree-$gb" | gzip -6 > "$bundle.tmp" && mv "$bundle.tmp" "$bundle"
-fi
+. bench/tree.sh
+bench_bundle
 unpacked=$(gzip -dc "$bundle" | wc -c)
 echo "bundle: $bundle: $(du -b "$bundle" | cut -f1 | awk '{printf "%.2f GB", $1/1e9}') compressed, $(awk "BEGIN {printf \"%.2f GB\", $unpacked/1e9}") of tar, $(tar -tzf "$bundle" | wc -l) entries"
 echo "machine: $(nproc) cores, $(uname -r), $(lscpu | sed -n 's/^Model name: *//p')"

@@ -12,14 +12,7 @@ runs=${BENCH_RUNS:-5}
 data=${PODSIFT_BENCH_DIR:-bench/data}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/podsift-target}"
 command -v hyperfine > /dev/null || { echo "bench: apt-get install hyperfine" >&2; exit 2; }
-cargo build --release --locked -p podsift-cli -p podsift-testgen
-podsift="$CARGO_TARGET_DIR/release/podsift"
-testgen="$CARGO_TARGET_DIR/release/podsift-testgen"
-tree="$data/tree-$gb"
-if [ ! -f "$tree.truth.json" ]; then
-    rm -rf "$tree"
-    "$testgen" "$tree" --bench "$gb" --truth "$tree.truth.json"
-fi
+. bench/tree.sh
 echo "tree: $tree: $(du -sb "$tree" | cut -f1 | awk '{printf "%.2f GB on disk", $1/1e9}')"
 echo "machine: $(nproc) cores, $(uname -r), $(lscpu | sed -n 's/^Model name: *//p')"
 json=$(mktemp --suffix .json)

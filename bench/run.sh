@@ -19,16 +19,7 @@ for tool in rg hyperfine lnav /usr/bin/time python3; do
 done
 python3 -c 'import duckdb' 2> /dev/null || { echo "bench: pip install duckdb" >&2; exit 2; }
 
-cargo build --release --locked -p podsift-cli -p podsift-testgen
-podsift="$CARGO_TARGET_DIR/release/podsift"
-testgen="$CARGO_TARGET_DIR/release/podsift-testgen"
-
-tree="$data/tree-$gb"
-if [ ! -f "$tree.truth.json" ]; then
-    rm -rf "$tree"
-    echo "generating $gb GB of node logs in $tree"
-    "$testgen" "$tree" --bench "$gb" --truth "$tree.truth.json"
-fi
+. bench/tree.sh
 logical=$(python3 -c "import json; t=json.load(open('$tree.truth.json')); print(t['bytes'], t['entries'], t['lines'])")
 ondisk=$(du -sb "$tree" | cut -f1)
 echo "tree: $tree: $(echo "$logical" | awk '{printf "%.2f GB of log lines, %d entries, %d lines", $1/1e9, $2, $3}'), $(awk "BEGIN {printf \"%.2f GB\", $ondisk/1e9}") on disk, $(find "$tree" -type f | wc -l) files ($(find "$tree" -name '*.gz' | wc -l) gzip)"

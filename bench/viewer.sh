@@ -8,7 +8,7 @@
 #
 #   bench/viewer.sh [GB]      # default 0.25: the tree's size before packing
 #
-# Needs: the viewer built (bash wasm/build.sh), podsift built with it, node with
+# Needs: the viewer built (bash wasm/build.sh; podsift is built after it, so it embeds it), node with
 # wasm/e2e/node_modules, chromium. Data is kept in bench/data (or $PODSIFT_BENCH_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,18 +29,8 @@ s = open(sys.argv[1], encoding="utf-8").read()
 print(len(json.loads(s[s.index("\""):s.rindex("\"") + 1], strict=False)))' wasm/dist/podsift_wasm_bg.js)
 echo "  total served, gzip: $total bytes ($(awk "BEGIN {printf \"%.2f\", $total/1048576}") MiB); the .wasm itself: $wasm_raw bytes raw"
 
-cargo build --release --locked -p podsift-cli -p podsift-testgen
-podsift="$CARGO_TARGET_DIR/release/podsift"
-testgen="$CARGO_TARGET_DIR/release/podsift-testgen"
-tree="$data/tree-$gb"
-if [ ! -f "$tree.truth.json" ]; then
-    rm -rf "$tree"
-    "$testgen" "$tree" --bench "$gb" --truth "$tree.truth.json"
-fi
-bundle="$data/tree-$gb.tar.gz"
-if [ ! -f "$bundle" ]; then
-    tar -C "$data" -cf - "tree-$gb" | gzip -6 > "$bundle.tmp" && mv "$bundle.tmp" "$bundle"
-fi
+. bench/tree.sh
+bench_bundle
 echo "bundle: $bundle, $(du -b "$bundle" | cut -f1 | awk '{printf "%.0f MB", $1/1e6}') compressed"
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
 

@@ -473,7 +473,7 @@ impl PodsiftApp {
             podsift_core::export::take_rows(&view.logs, view.rows()).map_err(|e| e.to_string())?;
         let bytes = format.write(&rows).map_err(|e| e.to_string())?;
         Ok(Download {
-            name: format!("podsift-{}-entries.{}", rows.height(), format.extension()),
+            name: export_file_name(rows.height(), format),
             media_type: format.media_type(),
             rows: rows.height(),
             bytes,
@@ -541,10 +541,8 @@ impl PodsiftApp {
             .unwrap_or_else(|| "/".into());
         let purpose = match export {
             Some(f) => {
-                let name = self
-                    .export_name(f)
-                    .unwrap_or_else(|| format!("podsift-entries.{}", f.extension()));
-                files::Purpose::Save(name)
+                let rows = self.view().map_or(0, |v| v.rows().len());
+                files::Purpose::Save(export_file_name(rows, f))
             }
             None => files::Purpose::Open,
         };
@@ -555,18 +553,6 @@ impl PodsiftApp {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn dialog(&mut self) -> Option<&mut files::FileDialog> {
         self.dialog.as_mut().map(|(d, _)| d)
-    }
-
-    #[cfg(not(target_arch = "wasm32"))]
-    fn export_name(&self, format: ExportFormat) -> Option<String> {
-        match &self.load {
-            Load::Ready { view, .. } => Some(format!(
-                "podsift-{}-entries.{}",
-                view.rows().len(),
-                format.extension()
-            )),
-            _ => None,
-        }
     }
 
     #[cfg(not(target_arch = "wasm32"))]
@@ -905,6 +891,11 @@ impl PodsiftApp {
             self.load = Load::Failed("cancelled".into());
         }
     }
+}
+
+/// What an export of `rows` entries is called.
+fn export_file_name(rows: usize, format: ExportFormat) -> String {
+    format!("podsift-{rows}-entries.{}", format.extension())
 }
 
 /// The span covering both.

@@ -268,8 +268,8 @@ impl MetricsView {
                 self.apply();
             }
         });
-        // Label filters: name, operator, value.
-        let names = label_names(&self.store, &self.found);
+        // Label filters: name, operator, value. The names and values of the listed series are
+        // counted only while their list is open (not on every frame).
         ui.horizontal(|ui| {
             let label = ui.label("Label");
             egui::ComboBox::from_id_salt("label-name")
@@ -280,7 +280,7 @@ impl MetricsView {
                     self.new_label.as_str()
                 })
                 .show_ui(ui, |ui| {
-                    for (name, n) in &names {
+                    for (name, n) in &label_names(&self.store, &self.found) {
                         ui.selectable_value(
                             &mut self.new_label,
                             name.clone(),
@@ -305,11 +305,6 @@ impl MetricsView {
                 })
                 .response
                 .labelled_by(label.id);
-            let values = if self.new_label.is_empty() {
-                Vec::new()
-            } else {
-                label_values(&self.store, &self.found, &self.new_label)
-            };
             egui::ComboBox::from_id_salt("label-value")
                 .width(110.0)
                 .selected_text(if self.new_value.is_empty() {
@@ -318,6 +313,7 @@ impl MetricsView {
                     self.new_value.as_str()
                 })
                 .show_ui(ui, |ui| {
+                    let values = label_values(&self.store, &self.found, &self.new_label);
                     for (v, n) in values.iter().take(200) {
                         ui.selectable_value(&mut self.new_value, v.clone(), format!("{v} ({n})"));
                     }

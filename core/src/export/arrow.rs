@@ -31,6 +31,9 @@ pub enum ExportError {
     /// From the parquet writer.
     #[error(transparent)]
     Parquet(#[from] parquet::errors::ParquetError),
+    /// From a text writer.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
     /// From polars.
     #[error(transparent)]
     Polars(#[from] polars::prelude::PolarsError),

@@ -75,20 +75,13 @@ impl ExportFormat {
     pub fn write(self, df: &DataFrame) -> Result<Vec<u8>, arrow::ExportError> {
         let mut out = Vec::new();
         match self {
-            ExportFormat::Csv => write_csv(df, &mut out).map_err(polars_io)?,
-            ExportFormat::Ndjson => write_ndjson(df, &mut out).map_err(polars_io)?,
+            ExportFormat::Csv => write_csv(df, &mut out)?,
+            ExportFormat::Ndjson => write_ndjson(df, &mut out)?,
             ExportFormat::ArrowIpc => arrow::write_ipc_file(df, &mut out)?,
             ExportFormat::Parquet => arrow::write_parquet(df, &mut out)?,
         }
         Ok(out)
     }
-}
-
-fn polars_io(e: io::Error) -> arrow::ExportError {
-    arrow::ExportError::Polars(PolarsError::IO {
-        error: std::sync::Arc::new(e),
-        msg: None,
-    })
 }
 
 /// The rows `rows` of `df` (row numbers, in the order given): what a view shows, for export.

@@ -335,10 +335,7 @@ impl SeriesIndex {
             }
             let y = match mode {
                 Mode::Raw => Some(v),
-                Mode::Rate => prev.and_then(|(pt, pv)| {
-                    let dt = (t - pt) as f64 / 1000.0;
-                    (dt > 0.0).then(|| if v >= pv { v - pv } else { v } / dt)
-                }),
+                Mode::Rate => prev.and_then(|before| rate(before, (t, v))),
             };
             prev = Some((t, v));
             if k >= a
@@ -363,10 +360,7 @@ impl SeriesIndex {
             Mode::Raw => Some(vs[k]),
             Mode::Rate => {
                 let j = k.checked_sub(1)?;
-                let dt = (ts[k] - ts[j]) as f64 / 1000.0;
-                let (v, pv) = (vs[k], vs[j]);
-                (dt > 0.0 && v.is_finite() && pv.is_finite())
-                    .then(|| if v >= pv { v - pv } else { v } / dt)
+                rate((ts[j], vs[j]), (ts[k], vs[k])).filter(|r| r.is_finite())
             }
         }
     }
@@ -374,6 +368,8 @@ impl SeriesIndex {
     /// The series `filter` keeps, in title order.
     pub fn search(&self, store: &MetricsStore, filter: &SeriesFilter) -> Result<Vec<u32>, String> {
         let selector = filter.selector()?;
+        let labels: Vec<CompiledLabelFilter<'_>> =
+            filter.labels.iter().map(LabelFilter::compiled).collect();
         let words: Vec<String> = if selector.is_some() {
             Vec::new()
         } else {
@@ -388,12 +384,13 @@ impl SeriesIndex {
             .iter()
             .filter(|info| {
                 let s = &store.series[info.id as usize];
-                let title = info.title.to_lowercase();
-                words.iter().all(|w| title.contains(w.as_str()))
-                    && selector
-                        .as_ref()
-                        .is_none_or(|sel| sel.matches(&s.name, &s.labels))
-                    && filter.labels.iter().all(|l| l.holds(s.label(&l.name)))
+                (words.is_empty() || {
+                    let title = info.title.to_lowercase();
+                    words.iter().all(|w| title.contains(w.as_str()))
+                }) && selector
+                    .as_ref()
+                    .is_none_or(|sel| sel.matches(&s.name, &s.labels))
+                    && labels.iter().all(|l| l.holds(s.label(&l.filter.name)))
             })
             .map(|info| info.id)
             .collect();
@@ -404,6 +401,13 @@ impl SeriesIndex {
         });
         Ok(out)
     }
+}
+
+/// The per-second increase from sample `(t0, v0)` to `(t1, v1)` (ms, value); a drop is a
+/// counter reset, so the increase is the new value, as Prometheus' `rate` counts it.
+fn rate((t0, v0): (i64, f64), (t1, v1): (i64, f64)) -> Option<f64> {
+    let dt = (t1 - t0) as f64 / 1000.0;
+    (dt > 0.0).then(|| if v1 >= v0 { v1 - v0 } else { v1 } / dt)
 }
 
 /// Keeps about `max` of `points` (in time order): the lowest and highest of each of `max / 2`
@@ -485,14 +489,40 @@ impl LabelFilter {
     /// Whether a series whose label has `value` (`None`: it has not the label, which PromQL
     /// reads as the empty value) passes.
     pub fn holds(&self, value: Option<&str>) -> bool {
+        self.compiled().holds(value)
+    }
+
+    /// The filter with its regex compiled once, for testing many series.
+    fn compiled(&self) -> CompiledLabelFilter<'_> {
+        let regex = matches!(self.op, LabelOp::Matches | LabelOp::NotMatches)
+            .then(|| regex::Regex::new(&format!("^(?:{})$", self.value)).ok());
+        CompiledLabelFilter {
+            filter: self,
+            regex,
+        }
+    }
+}
+
+/// A [`LabelFilter`] ready to test series with.
+struct CompiledLabelFilter<'a> {
+    filter: &'a LabelFilter,
+    /// For `=~` and `!~`: the whole-value regex, `None` when it does not compile (it then
+    /// matches nothing).
+    regex: Option<Option<regex::Regex>>,
+}
+
+impl CompiledLabelFilter<'_> {
+    fn holds(&self, value: Option<&str>) -> bool {
         let v = value.unwrap_or("");
-        match self.op {
-            LabelOp::Equal => v == self.value,
-            LabelOp::NotEqual => v != self.value,
-            LabelOp::Matches | LabelOp::NotMatches => {
-                let whole = format!("^(?:{})$", self.value);
-                let m = regex::Regex::new(&whole).is_ok_and(|re| re.is_match(v));
-                m == (self.op == LabelOp::Matches)
+        match (self.filter.op, &self.regex) {
+            (LabelOp::Equal, _) => v == self.filter.value,
+            (LabelOp::NotEqual, _) => v != self.filter.value,
+            (op, re) => {
+                let m = re
+                    .as_ref()
+                    .and_then(Option::as_ref)
+                    .is_some_and(|re| re.is_match(v));
+                m == (op == LabelOp::Matches)
             }
         }
     }
