@@ -1,7 +1,8 @@
 //! The browser viewer end to end: `podsift serve` serves the viewer built by `wasm/build.sh`,
 //! headless Chromium (driven by `wasm/e2e/viewer.mjs` through playwright-core) opens the
 //! sample bundle as a `.tar.gz` in it, and what the app shows must match the CLI: the entries
-//! read, the entries a query keeps, and a Parquet download of them (read back with DuckDB).
+//! read, the entries a query keeps, and a Parquet download of them (read back with DuckDB);
+//! then the sample folder, opened through the folder input and dropped on the page.
 //! No request may leave the page once its own files are in, and its CSP must refuse one.
 //!
 //! Needs the built viewer, node with `wasm/e2e/node_modules` and chromium; `.ci/run` sets
@@ -74,19 +75,24 @@ fn the_viewer_reads_a_bundle_counts_as_the_cli_and_sends_nothing() {
         .unwrap();
     assert!(tar.success());
 
-    // What the CLI counts in the same bundle.
-    let sql = podsift()
-        .arg("sql")
-        .arg(&bundle)
-        .arg(
-            "SELECT count(*) AS n, sum(CASE WHEN level = 'error' THEN 1 ELSE 0 END) AS e FROM logs",
-        )
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
-    let want: Value = serde_json::from_slice(&sql.stdout).unwrap();
-    let (entries, errors) = (want["n"].as_u64().unwrap(), want["e"].as_u64().unwrap());
+    // What the CLI counts in the same bundle, and in the folder it was packed from.
+    let count = |path: &Path| -> (u64, u64) {
+        let sql = podsift()
+            .arg("sql")
+            .arg(path)
+            .arg(
+                "SELECT count(*) AS n, sum(CASE WHEN level = 'error' THEN 1 ELSE 0 END) AS e FROM logs",
+            )
+            .args(["-o", "json"])
+            .output()
+            .unwrap();
+        let want: Value = serde_json::from_slice(&sql.stdout).unwrap();
+        (want["n"].as_u64().unwrap(), want["e"].as_u64().unwrap())
+    };
+    let (entries, errors) = count(&bundle);
     assert!(entries > errors && errors > 0);
+    let folder = repo().join("testdata/sample");
+    let (folder_entries, _) = count(&folder);
 
     let mut child = podsift()
         .args(["serve", "--port", "0"])
@@ -110,6 +116,7 @@ fn the_viewer_reads_a_bundle_counts_as_the_cli_and_sends_nothing() {
         .arg(&bundle)
         .arg(&dir)
         .arg("level:error")
+        .arg(&folder)
         .output()
         .expect("node runs");
     assert!(
@@ -128,6 +135,11 @@ fn the_viewer_reads_a_bundle_counts_as_the_cli_and_sends_nothing() {
     assert_eq!(seen["loaded"]["shown"].as_u64(), Some(entries));
     assert_eq!(seen["filtered"]["shown"].as_u64(), Some(errors));
     assert_eq!(seen["filtered"]["error"], Value::Null);
+    // The folder, through the "Open folder" input and dropped on the page.
+    for how in ["folderInput", "folderDrop"] {
+        assert_eq!(seen[how]["state"], "ready", "{how}: {:?}", seen["console"]);
+        assert_eq!(seen[how]["entries"].as_u64(), Some(folder_entries), "{how}");
+    }
 
     // Nothing went out once the page's own files were in; the CSP refused the probe.
     let requests = seen["requests"].as_array().unwrap();

@@ -836,17 +836,241 @@ fn mutated_archives_never_panic() {
                     _ => b[i..].rotate_left(1),
                 }
             }
-            let r = read(
-                vec![("/in/m.bin", b)],
-                ArchiveLimits {
-                    max_bytes: 64 << 20,
-                    ..ArchiveLimits::default()
-                },
-            );
+            let limits = ArchiveLimits {
+                max_bytes: 64 << 20,
+                ..ArchiveLimits::default()
+            };
+            let r = read(vec![("/in/m.bin", b.clone())], limits);
             // No panic, and every line read is accounted for.
             for st in r.report.files.iter().filter(|s| s.read) {
                 assert!(st.entries + st.joined >= st.lines, "{st:?}");
             }
+            // Read as a stream: the same members (where damage cuts one, the bytes decoded
+            // before it may differ by the decoder's buffer sizes), every line accounted for.
+            let streamed = read_streamed(vec![("/in/m.bin", b)], limits);
+            let paths = |r: &Read| -> Vec<String> {
+                r.set.entries().iter().map(|e| e.path.clone()).collect()
+            };
+            assert_eq!(paths(&streamed), paths(&r));
+            for st in streamed.report.files.iter().filter(|s| s.read) {
+                assert!(st.entries + st.joined >= st.lines, "{st:?}");
+            }
         }
     }
+}
+
+/// [`read`] as the browser viewer does it: compressed tars listed as streams a little at a
+/// time, then the plan, then instances a step at a time (metrics files expected too).
+fn read_streamed(files: Vec<(&str, Vec<u8>)>, limits: ArchiveLimits) -> Read {
+    let mut set = FileSet::new();
+    for (name, bytes) in files {
+        set.add_bytes(name, bytes);
+    }
+    let mut opening = set.start_opening(limits, true);
+    let mut steps = 0;
+    while !opening.step(&mut set, 4096) {
+        steps += 1;
+        assert!(steps < 1_000_000, "the opening ends");
+    }
+    let plan = plan(&set, &PlanOptions::default());
+    set.expect_reads(plan.files_of(podsift_core::sources::plan::FileRole::Metrics));
+    let progress = Progress::default();
+    let live = std::sync::Arc::new(podsift_core::query::discover::LiveCounts::default());
+    let mut stepwise = podsift_core::table::StepwiseLogs::new(&set, &plan, &progress, live);
+    while !stepwise.step(&set, &plan, &progress, 1) {}
+    let (logs, report) = stepwise.finish(&progress).unwrap();
+    Read {
+        set,
+        plan,
+        logs,
+        report,
+    }
+}
+
+/// What a read found, file by file: path, status, note, lines, entries.
+fn outcome(r: &Read) -> Vec<String> {
+    r.set
+        .entries()
+        .iter()
+        .zip(&r.plan.files)
+        .zip(&r.report.files)
+        .map(|((e, f), st)| {
+            format!(
+                "{} {:?} {:?} {:?} lines={} entries={} unparsed={}",
+                e.path, f.status, f.note, e.remark, st.lines, st.entries, st.unparsed
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_streamed_tar_reads_the_same_as_one_held_in_memory() {
+    let (kind, links) = kind_tree();
+    // Large members too (past the kept head), a rotated gzip log among them, written out
+    // of order: the current log before its rotation.
+    let mut big: Tree = Vec::new();
+    let dir = "n/var/log/pods/shop_api-1_0d9c1f6e-3b1a-4c55-9a61-0c6b2f4d8e11/app";
+    let lines = |from: u32, n: u32| -> String {
+        (from..from + n)
+            .map(|i| {
+                format!(
+                    "2024-03-01T10:{:02}:{:02}.000000000Z stdout F {{\"level\":\"{}\",\"msg\":\"request {i} {}\"}}\n",
+                    (i / 60) % 60,
+                    i % 60,
+                    if i % 7 == 0 { "error" } else { "info" },
+                    "x".repeat(i as usize % 200)
+                )
+            })
+            .collect()
+    };
+    big.push((format!("{dir}/0.log"), lines(3000, 3000).into_bytes()));
+    big.push((
+        format!("{dir}/0.log.20240301-100000.gz"),
+        gz(lines(0, 3000).as_bytes()),
+    ));
+    big.push(("n/metrics/node.prom".into(), {
+        let mut m = String::from("# TYPE up gauge\n");
+        for i in 0..2000 {
+            m.push_str(&format!("up{{instance=\"host-{i}\"}} 1 1709287200000\n"));
+        }
+        m.into_bytes()
+    }));
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("/in/kind.tar.gz", gz(&tar_of(&kind, &links))),
+        ("/in/big.tgz", gz(&tar_of(&big, &[]))),
+        ("/in/sonobuoy.tar.gz", gz(&tar_of(&sonobuoy_tree(), &[]))),
+        (
+            "/in/cluster-info.tar.gz",
+            gz(&tar_of(&cluster_info_tree(), &[])),
+        ),
+        (
+            "/in/support.tar.gz",
+            gz(&tar_of(&support_bundle_tree(), &[])),
+        ),
+        (
+            "/in/nested.tar.gz",
+            gz(&tar_of(
+                &vec![("kind-worker.tar.gz".into(), gz(&tar_of(&kind, &links)))],
+                &[],
+            )),
+        ),
+    ];
+    for (name, bytes) in cases {
+        let held = read(vec![(name, bytes.clone())], ArchiveLimits::default());
+        let streamed = read_streamed(vec![(name, bytes.clone())], ArchiveLimits::default());
+        assert!(held.logs.height() > 0, "{name}");
+        assert_eq!(outcome(&streamed), outcome(&held), "{name}");
+        assert!(
+            streamed.logs.equals_missing(&held.logs),
+            "{name}: same rows in the same order"
+        );
+        assert_eq!(streamed.set.archives.len(), held.set.archives.len());
+        assert_eq!(
+            format!("{:?}", streamed.set.problems),
+            format!("{:?}", held.set.problems),
+            "{name}"
+        );
+        // Read in the archive's order: decompressed once more, never again from the top.
+        assert_eq!(streamed.set.stream_restarts(), 0, "{name}");
+        let metrics = podsift_core::table::metrics::read_metrics(
+            &streamed.set,
+            &streamed.plan,
+            &Default::default(),
+            &mut IngestReport::default(),
+        );
+        let held_metrics = podsift_core::table::metrics::read_metrics(
+            &held.set,
+            &held.plan,
+            &Default::default(),
+            &mut IngestReport::default(),
+        );
+        assert_eq!(metrics.len(), held_metrics.len(), "{name}");
+        assert_eq!(streamed.set.stream_restarts(), 0, "{name}: metrics kept");
+    }
+    // The big bundle: the held read keeps every member decompressed; the streamed one the
+    // compressed archive and 64 KiB heads.
+    let bytes = gz(&tar_of(&big, &[]));
+    let held = read(
+        vec![("/in/big.tgz", bytes.clone())],
+        ArchiveLimits::default(),
+    );
+    let streamed = read_streamed(
+        vec![("/in/big.tgz", bytes.clone())],
+        ArchiveLimits::default(),
+    );
+    let unpacked: u64 = big.iter().map(|(_, d)| d.len() as u64).sum();
+    assert!(
+        held.set.held_bytes() >= unpacked,
+        "{}",
+        held.set.held_bytes()
+    );
+    assert!(
+        streamed.set.held_bytes() < bytes.len() as u64 + 3 * 64 * 1024,
+        "{} held of {} compressed, {unpacked} unpacked",
+        streamed.set.held_bytes(),
+        bytes.len()
+    );
+}
+
+#[test]
+fn streamed_tars_that_are_cut_or_damaged_keep_what_came_before() {
+    let files: Tree = (0..4)
+        .map(|i| {
+            (
+                format!("n/app{i}.log"),
+                format!(
+                    "2024-03-01T10:00:0{i}Z line {i} {}\n",
+                    "x".repeat(100_000 + i * 1000)
+                )
+                .into_bytes(),
+            )
+        })
+        .collect();
+    let g = gz(&tar_of(&files, &[]));
+    for cut in [g.len() / 3, g.len() / 2, g.len() * 2 / 3, g.len() - 10] {
+        let bytes = g[..cut].to_vec();
+        let held = read(
+            vec![("/in/cut.tar.gz", bytes.clone())],
+            ArchiveLimits::default(),
+        );
+        let streamed = read_streamed(vec![("/in/cut.tar.gz", bytes)], ArchiveLimits::default());
+        // The members before the damage are the same; the one it cuts is read as far as the
+        // decoder got (which depends on its buffer sizes), and said so.
+        let (o, h) = (outcome(&streamed), outcome(&held));
+        assert_eq!(o.len(), h.len(), "cut at {cut}");
+        assert_eq!(o[..o.len() - 1], h[..h.len() - 1], "cut at {cut}");
+        if o != h {
+            let last = streamed.set.entries().last().unwrap();
+            let remark = last.remark.as_deref().unwrap_or_default();
+            assert!(
+                remark.contains("damaged at byte") || remark.contains("cut short at byte"),
+                "cut at {cut}: {remark}"
+            );
+            assert!(
+                stopped(&streamed).ends_with("; the members before it are read"),
+                "cut at {cut}: {}",
+                stopped(&streamed)
+            );
+        } else {
+            assert_eq!(stopped(&streamed), stopped(&held), "cut at {cut}");
+        }
+        assert!(
+            streamed.logs.height() + 1 >= held.logs.height(),
+            "cut at {cut}: {o:#?} {h:#?}"
+        );
+    }
+    // Limits stop a streamed listing where they stop a held one.
+    let limits = ArchiveLimits {
+        max_bytes: 250_000,
+        ..ArchiveLimits::default()
+    };
+    let held = read(vec![("/in/a.tar.gz", g.clone())], limits);
+    let streamed = read_streamed(vec![("/in/a.tar.gz", g.clone())], limits);
+    assert_eq!(stopped(&streamed), stopped(&held));
+    assert!(
+        stopped(&held).contains("unpack to more than"),
+        "{}",
+        stopped(&held)
+    );
+    assert_eq!(outcome(&streamed), outcome(&held));
 }

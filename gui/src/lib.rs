@@ -76,16 +76,38 @@ enum Work {
     Steps(Box<Steps>),
 }
 
-/// A read done a step at a time: archives opened, then the plan, then a few instances per
-/// frame, then the metrics.
+/// A read done a step at a time: archives opened (a compressed tar listed a few megabytes per
+/// frame, its members not held but decompressed again when read), then the plan, then a few
+/// instances per frame, then the metrics.
 #[derive(Debug)]
 struct Steps {
     /// A frame was drawn (the first step waits for one, so the page says what it does before
     /// the archives are opened).
     drawn: bool,
     set: podsift_core::sources::FileSet,
+    /// Archives being opened (a compressed tar is listed as a stream, a step at a time).
+    opening: Option<podsift_core::sources::archive::Opening>,
     plan: Option<podsift_core::sources::plan::Plan>,
     read: Option<podsift_core::table::StepwiseLogs>,
+    /// Files left unread because the page's memory ran short, with why.
+    unread: Vec<(String, String)>,
+}
+
+/// In the browser, a read takes no more instances once the page's memory passes this:
+/// building the table from the entries read needs room for about two thirds more, and a
+/// page has 4 GiB in all. What is left is listed as skipped, with why.
+pub const READ_MEMORY_BUDGET: u64 = 2300 << 20;
+
+/// The page's WebAssembly memory in bytes (natively: 0, no budget applies).
+pub fn page_memory() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::memory_size(0) as u64 * 65536
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
 }
 
 /// Stored bytes read per frame in a step-by-step read (a few tens of milliseconds in a
@@ -109,10 +131,14 @@ pub enum Status {
     Empty,
     /// Reading.
     Loading {
-        /// Stored bytes read.
+        /// Archives are being opened (listed) and the read planned; no entry is read yet.
+        opening: bool,
+        /// Stored bytes read (while opening: of the archives listed).
         bytes_done: u64,
         /// Stored bytes to read.
         bytes_total: u64,
+        /// Entries read so far: what the histogram shows while reading.
+        entries: u64,
     },
     /// Loaded.
     Ready {
@@ -122,6 +148,8 @@ pub enum Status {
         shown: usize,
         /// Metric series read.
         series: usize,
+        /// Files skipped (not logs, unreadable, or left unread), each listed with why.
+        skipped: usize,
         /// Why the query did not parse, if it did not.
         error: Option<String>,
     },
@@ -135,19 +163,31 @@ impl Status {
         let v = match self {
             Status::Empty => serde_json::json!({"state": "empty"}),
             Status::Loading {
+                opening,
                 bytes_done,
                 bytes_total,
-            } => {
-                serde_json::json!({"state": "loading", "bytes_done": bytes_done, "bytes_total": bytes_total})
-            }
+                entries,
+            } => serde_json::json!({
+                "state": "loading",
+                "opening": opening,
+                "bytes_done": bytes_done,
+                "bytes_total": bytes_total,
+                "entries": entries,
+            }),
             Status::Ready {
                 entries,
                 shown,
                 series,
+                skipped,
                 error,
-            } => {
-                serde_json::json!({"state": "ready", "entries": entries, "shown": shown, "series": series, "error": error})
-            }
+            } => serde_json::json!({
+                "state": "ready",
+                "entries": entries,
+                "shown": shown,
+                "series": series,
+                "skipped": skipped,
+                "error": error,
+            }),
             Status::Failed(e) => serde_json::json!({"state": "failed", "error": e}),
         };
         v.to_string()
@@ -191,6 +231,24 @@ pub struct PodsiftApp {
     ctx: Option<egui::Context>,
     #[cfg(not(target_arch = "wasm32"))]
     dialog: Option<(files::FileDialog, Option<ExportFormat>)>,
+    /// How much memory the page uses, for [`READ_MEMORY_BUDGET`] (a test sets its own).
+    pub memory_probe: MemoryProbe,
+}
+
+/// Tells the memory in use: [`page_memory`] unless a test says otherwise.
+#[derive(Clone, Copy)]
+pub struct MemoryProbe(pub fn() -> u64);
+
+impl Default for MemoryProbe {
+    fn default() -> Self {
+        MemoryProbe(page_memory)
+    }
+}
+
+impl std::fmt::Debug for MemoryProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MemoryProbe")
+    }
 }
 
 /// Gives memory the allocator holds but no longer uses back to the system. A read peaks at
@@ -309,6 +367,10 @@ impl PodsiftApp {
         for (name, bytes) in files {
             set.add_bytes(name, bytes);
         }
+        let opening = set.start_opening(
+            podsift_core::sources::archive::ArchiveLimits::default(),
+            true,
+        );
         self.repaint();
         self.load = Load::Loading {
             name,
@@ -317,8 +379,10 @@ impl PodsiftApp {
             work: Work::Steps(Box::new(Steps {
                 drawn: false,
                 set,
+                opening: Some(opening),
                 plan: None,
                 read: None,
+                unread: Vec::new(),
             })),
         };
     }
@@ -329,20 +393,32 @@ impl PodsiftApp {
         name: &str,
         progress: &Arc<Progress>,
         live: &Arc<LiveCounts>,
+        memory: MemoryProbe,
     ) -> Option<Result<Read, String>> {
-        use podsift_core::sources::plan::{PlanOptions, plan};
+        use podsift_core::sources::plan::{FileRole, PlanOptions, plan};
+        use std::sync::atomic::Ordering;
         if progress.cancelled() {
             return Some(Err("cancelled".into()));
         }
         if !std::mem::replace(&mut steps.drawn, true) {
             return None;
         }
+        if let Some(opening) = &mut steps.opening {
+            let done = opening.step(&mut steps.set, STEP_BYTES);
+            let (opened, total) = opening.progress(&steps.set);
+            progress.bytes_done.store(opened, Ordering::Relaxed);
+            progress.bytes_total.store(total, Ordering::Relaxed);
+            if done {
+                steps.opening = None;
+            }
+            return None;
+        }
         let Some(p) = &steps.plan else {
-            // The first step: archives (decompressed here, at once) and the plan.
-            steps
-                .set
-                .open_archives(podsift_core::sources::archive::ArchiveLimits::default());
+            // The plan, and what will be read: the metrics files after the logs.
             let p = plan(&steps.set, &PlanOptions::default());
+            progress.bytes_done.store(0, Ordering::Relaxed);
+            progress.bytes_total.store(0, Ordering::Relaxed);
+            steps.set.expect_reads(p.files_of(FileRole::Metrics));
             steps.read = Some(podsift_core::table::StepwiseLogs::new(
                 &steps.set,
                 &p,
@@ -353,18 +429,32 @@ impl PodsiftApp {
             return None;
         };
         let read = steps.read.as_mut()?;
+        let used = (memory.0)();
+        if used > READ_MEMORY_BUDGET && steps.unread.is_empty() {
+            let why = format!(
+                "the page's memory is full ({} MB in use; a web page has 4 GiB): open the bundle \
+                 in podsift-gui or with the podsift CLI to read it all",
+                used >> 20
+            );
+            let unread = read.stop(&steps.set, p, &why);
+            steps.unread = unread
+                .into_iter()
+                .map(|f| (steps.set.entries()[f].path.clone(), why.clone()))
+                .collect();
+        }
         if !read.step(&steps.set, p, progress, STEP_BYTES) {
             return None;
         }
         let read = steps.read.take()?;
         let plan = steps.plan.take()?;
-        Some(finish_read(
-            name,
-            &steps.set,
-            &plan,
-            read.finish(progress),
-            progress,
-        ))
+        Some(
+            finish_read(name, &steps.set, &plan, read.finish(progress), progress).map(
+                |(mut loaded, store)| {
+                    loaded.skipped.append(&mut steps.unread);
+                    (loaded, store)
+                },
+            ),
+        )
     }
 
     fn finish(&mut self, result: Result<Read, String>) {
@@ -422,9 +512,16 @@ impl PodsiftApp {
         use std::sync::atomic::Ordering;
         match &self.load {
             Load::Empty => Status::Empty,
-            Load::Loading { progress, .. } => Status::Loading {
+            Load::Loading {
+                progress,
+                live,
+                work,
+                ..
+            } => Status::Loading {
+                opening: matches!(work, Work::Steps(s) if s.plan.is_none()),
                 bytes_done: progress.bytes_done.load(Ordering::Relaxed),
                 bytes_total: progress.bytes_total.load(Ordering::Relaxed),
+                entries: live.total(),
             },
             Load::Ready {
                 loaded,
@@ -434,6 +531,7 @@ impl PodsiftApp {
                 entries: loaded.logs.height(),
                 shown: view.rows().len(),
                 series: metrics.index.series.len(),
+                skipped: loaded.skipped.len(),
                 error: view.error.clone(),
             },
             Load::Failed(e) => Status::Failed(e.clone()),
@@ -655,7 +753,7 @@ impl PodsiftApp {
                 }
             },
             Work::Steps(steps) => {
-                if let Some(result) = Self::step(steps, name, progress, live) {
+                if let Some(result) = Self::step(steps, name, progress, live, self.memory_probe) {
                     self.finish(result);
                 }
             }
@@ -865,7 +963,12 @@ impl PodsiftApp {
                         if let Work::Steps(steps) = work
                             && steps.plan.is_none()
                         {
-                            ui.label("Opening archives and planning the read...");
+                            ui.label(if steps.opening.is_some() {
+                                "Listing the archives' members (a compressed tar is \
+                                 decompressed once to list it and again to read it)..."
+                            } else {
+                                "Planning the read..."
+                            });
                         }
                         // Entries read so far, per minute and level.
                         if let Some(h) = live.histogram(120) {

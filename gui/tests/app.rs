@@ -283,3 +283,110 @@ fn settings_survive_a_restart() {
         .insert(podsift_gui::settings::KEY.into(), "{not json".into());
     assert_eq!(PodsiftApp::new(Some(&bad)).settings, Settings::default());
 }
+
+/// The sample folder packed as a `.tar.gz`, as a browser user would open it.
+fn sample_tar_gz() -> Vec<u8> {
+    let out = std::process::Command::new("tar")
+        .arg("czf")
+        .arg("-")
+        .arg("-C")
+        .arg(sample().parent().unwrap())
+        .arg("sample")
+        .output()
+        .expect("tar runs");
+    assert!(out.status.success());
+    out.stdout
+}
+
+/// Draws frames until the app is done loading; how many.
+fn frames_until_loaded(app: &mut PodsiftApp) -> usize {
+    let ctx = eframe::egui::Context::default();
+    let mut frames = 0;
+    while app.loading() {
+        let mut out = ctx.run_ui(eframe::egui::RawInput::default(), |ui| app.show(ui));
+        out.textures_delta.clear();
+        frames += 1;
+        assert!(frames < 10_000);
+    }
+    frames
+}
+
+#[test]
+fn a_tar_gz_handed_over_as_bytes_is_listed_then_read_a_step_a_frame() {
+    let mut want = PodsiftApp::default();
+    want.open_paths(vec![sample()]);
+    want.wait();
+    let mut app = PodsiftApp::default();
+    app.open_bytes(vec![("sample.tar.gz".into(), sample_tar_gz())]);
+    let frames = frames_until_loaded(&mut app);
+    assert!(frames >= 4, "{frames}");
+    let (got, want) = (app.loaded().expect("loaded"), want.loaded().unwrap());
+    assert_eq!(got.logs.height(), want.logs.height());
+    assert!(
+        got.logs
+            .column("message")
+            .unwrap()
+            .equals_missing(want.logs.column("message").unwrap()),
+        "the same entries in the same order"
+    );
+    assert_eq!(got.skipped.len(), want.skipped.len());
+}
+
+#[test]
+fn a_read_that_runs_out_of_page_memory_stops_and_lists_what_it_left() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    // Room for the first step, then the page is "full".
+    fn probe() -> u64 {
+        if CALLS.fetch_add(1, Ordering::Relaxed) < 1 {
+            0
+        } else {
+            u64::MAX
+        }
+    }
+    // Twelve containers of 1 MB each: three steps' worth.
+    let files: Vec<(String, Vec<u8>)> = (0..12)
+        .map(|i| {
+            let body: String = (0..10_000)
+                .map(|k| {
+                    format!(
+                        "2024-03-01T10:{:02}:{:02}.000000000Z stdout F pod {i} line {k} {}\n",
+                        (k / 60) % 60,
+                        k % 60,
+                        "x".repeat(50)
+                    )
+                })
+                .collect();
+            (
+                format!(
+                    "node-1/pods/shop_api-{i}_0d9c1f6e-3b1a-4c55-9a61-0c6b2f4d8e1{}/app/0.log",
+                    i % 10
+                ),
+                body.into_bytes(),
+            )
+        })
+        .collect();
+    let mut app = PodsiftApp::default();
+    app.memory_probe = podsift_gui::MemoryProbe(probe);
+    app.open_bytes(files);
+    frames_until_loaded(&mut app);
+    let loaded = app.loaded().expect("what was read is loaded");
+    let read = loaded.logs.height();
+    assert!(read > 0 && read < 120_000 && read % 10_000 == 0, "{read}");
+    let left: Vec<_> = loaded
+        .skipped
+        .iter()
+        .filter(|(_, why)| why.starts_with("the page's memory is full"))
+        .collect();
+    // Every container not read is listed, with why.
+    assert_eq!(left.len() * 10_000 + read, 120_000, "{:?}", loaded.skipped);
+    match app.status() {
+        podsift_gui::Status::Ready {
+            skipped, entries, ..
+        } => {
+            assert_eq!(entries, read);
+            assert!(skipped >= left.len());
+        }
+        s => panic!("{s:?}"),
+    }
+}

@@ -1,16 +1,21 @@
 // Drives the browser viewer in Debian's chromium (playwright-core) as a user would, and prints
 // what it saw as JSON for the Rust test (cli/tests/viewer.rs) to check:
-//   node wasm/e2e/viewer.mjs URL BUNDLE OUT_DIR QUERY
+//   node wasm/e2e/viewer.mjs URL BUNDLE OUT_DIR QUERY [FOLDER]
 // - every request the page makes, and those after its own files were in (there must be none);
 // - a fetch tried from the page once it is up (the CSP must refuse it);
 // - the bundle opened through the "Open files" input, the entries read, then the entries the
 //   query keeps, as the app counts them;
 // - a Parquet download of the filtered entries, saved into OUT_DIR;
-// - a screenshot, OUT_DIR/viewer.png; how long until the first histogram and until ready.
+// - a screenshot, OUT_DIR/viewer.png; how long until the first histogram (the first entries
+//   counted) and until ready;
+// - with FOLDER: the folder opened through the "Open folder" input, then dropped on the page
+//   (a drop of a folder, as the File and Directory Entries API gives it), and the entries read
+//   each time.
 import { chromium } from "playwright-core";
 import path from "node:path";
+import fs from "node:fs";
 
-const [url, bundle, out, query] = process.argv.slice(2);
+const [url, bundle, out, query, folder] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: [
@@ -63,7 +68,7 @@ let firstHistogramMs = null;
 let status;
 for (;;) {
   status = await page.evaluate(() => window.podsift.status());
-  if (firstHistogramMs === null && (status.state === "ready" || (status.state === "loading" && status.bytes_done > 0))) {
+  if (firstHistogramMs === null && (status.state === "ready" || (status.state === "loading" && status.entries > 0))) {
     firstHistogramMs = Date.now() - t1;
   }
   if (status.state === "ready" || status.state === "failed") break;
@@ -89,9 +94,75 @@ const [download] = await Promise.all([
 const parquet = path.join(out, download.suggestedFilename());
 await download.saveAs(parquet);
 
+// Waits for the next bundle handed to the app to be read; its status.
+async function nextReady(before) {
+  const t = Date.now();
+  for (;;) {
+    const [opened, s] = await page.evaluate(() => [window.podsift.opened(), window.podsift.status()]);
+    if (opened > before && (s.state === "ready" || s.state === "failed")) return s;
+    if (Date.now() - t > 120000) return { state: "timeout", last: s };
+    await page.waitForTimeout(50);
+  }
+}
+
+let folderInput = null;
+let folderDrop = null;
+if (folder) {
+  let before = await page.evaluate(() => window.podsift.opened());
+  await page.setInputFiles("#folder", folder);
+  folderInput = await nextReady(before);
+
+  // A folder dropped on the page: the drop event's items give directory entries, which the
+  // page walks (readEntries in batches, file()). Here they are built from the folder's files.
+  const files = [];
+  const walk = (dir, rel) => {
+    for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, d.name);
+      const r = rel ? `${rel}/${d.name}` : d.name;
+      if (fs.statSync(p).isDirectory()) walk(p, r);
+      else files.push([r, fs.readFileSync(p).toString("base64")]);
+    }
+  };
+  walk(folder, path.basename(folder));
+  before = await page.evaluate(() => window.podsift.opened());
+  await page.evaluate((files) => {
+    const root = { name: "", dirs: new Map(), files: [] };
+    for (const [rel, b64] of files) {
+      const parts = rel.split("/");
+      let d = root;
+      for (const p of parts.slice(0, -1)) {
+        if (!d.dirs.has(p)) d.dirs.set(p, { name: p, dirs: new Map(), files: [] });
+        d = d.dirs.get(p);
+      }
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      d.files.push(new File([bytes], parts[parts.length - 1]));
+    }
+    const entry = (d) => ({
+      isFile: false,
+      isDirectory: true,
+      name: d.name,
+      createReader() {
+        // Two batches, then an empty one, as Chromium's readEntries gives large folders.
+        const all = [...[...d.dirs.values()].map(entry), ...d.files.map((f) => ({
+          isFile: true, isDirectory: false, name: f.name, file: (ok) => ok(f),
+        }))];
+        const batches = [all.slice(0, 2), all.slice(2), []];
+        return { readEntries: (ok) => setTimeout(() => ok(batches.shift() || []), 0) };
+      },
+    });
+    const top = [...root.dirs.values()][0];
+    const dataTransfer = { items: [{ webkitGetAsEntry: () => entry(top) }], files: [] };
+    const ev = new Event("drop", { bubbles: true, cancelable: true });
+    Object.defineProperty(ev, "dataTransfer", { value: dataTransfer });
+    window.dispatchEvent(ev);
+  }, files);
+  folderDrop = await nextReady(before);
+}
+
 const panicked = await page.evaluate(() => window.podsift.panicked());
 await browser.close();
 console.log(JSON.stringify({
   startMs, firstHistogramMs, readyMs, loaded, filtered, parquet, fetchResult, panicked, memory,
+  folderInput, folderDrop,
   requests, console: console_,
 }));

@@ -16,12 +16,16 @@ await init({ module_or_path: decode(WASM) });
 const handle = new WebHandle();
 await handle.start(document.getElementById("podsift"));
 
+// Bundles handed to the app so far (a test waits for the next one to be ready).
+let opened = 0;
+
 async function open(files) {
   if (files.length === 0) return;
   for (const [path, file] of files) {
     handle.add_file(path, new Uint8Array(await file.arrayBuffer()));
   }
   handle.open_added();
+  opened++;
 }
 
 for (const id of ["files", "folder"]) {
@@ -95,6 +99,7 @@ if (document.querySelector('meta[name="podsift-preload"]')) {
     handle.add_file(f.path, new Uint8Array(bytes));
   }
   handle.open_added();
+  opened++;
 }
 
 window.podsift = {
@@ -103,5 +108,6 @@ window.podsift = {
   export: (format) => handle.export(format),
   panicked: () => handle.has_panicked(),
   memoryBytes: () => handle.memory_bytes(),
+  opened: () => opened,
 };
 document.body.dataset.ready = "1";

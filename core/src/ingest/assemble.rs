@@ -40,6 +40,7 @@ const FOLD_WINDOW_NANOS: i64 = 2_000_000_000;
 /// Line-level problems reported one by one per file; the rest are counted in one summary.
 const MAX_LINE_DIAGNOSTICS_PER_FILE: u64 = 10;
 
+#[derive(Debug)]
 pub(super) struct InstanceOutput {
     /// (file index in the set, stats) for each file of the instance.
     pub files: Vec<(usize, FileStats)>,

@@ -348,7 +348,8 @@ impl IngestReport {
 pub struct Stepwise<S> {
     selected: Vec<usize>,
     next: usize,
-    sinks: Vec<S>,
+    /// Sinks and what their read found, by instance.
+    read: Vec<(usize, S, assemble::InstanceOutput)>,
     report: IngestReport,
     buffers: ReadBuffers,
 }
@@ -356,12 +357,28 @@ pub struct Stepwise<S> {
 impl<S: EntrySink> Stepwise<S> {
     /// Ready to read the instances of `plan` that `filter` lets through; adds their bytes to
     /// `progress`'s total.
+    ///
+    /// Instances are read in the order their files are in a streamed archive (see
+    /// [`FileSet::start_opening`]), which is told which files will be read, so that it is
+    /// decompressed once; the sinks still come out in instance order.
     pub fn new(set: &FileSet, plan: &Plan, filter: &dyn EntryFilter, progress: &Progress) -> Self {
-        let selected = selected_instances(set, plan, filter, progress);
+        let mut selected = selected_instances(set, plan, filter, progress);
+        set.expect_reads(
+            selected
+                .iter()
+                .flat_map(|&i| plan.instances[i].files.clone()),
+        );
+        selected.sort_by_key(|&i| {
+            plan.instances[i]
+                .files
+                .iter()
+                .filter_map(|&f| set.stream_position(f))
+                .max()
+        });
         Stepwise {
             selected,
             next: 0,
-            sinks: Vec::new(),
+            read: Vec::new(),
             report: IngestReport {
                 files: vec![FileStats::default(); set.entries().len()],
                 diagnostics: Vec::new(),
@@ -404,10 +421,27 @@ impl<S: EntrySink> Stepwise<S> {
                 progress,
                 &mut self.buffers,
             );
-            self.report.absorb(out);
-            self.sinks.push(sink);
+            self.read.push((i, sink, out));
         }
         self.done()
+    }
+
+    /// Reads no more instances: the rest are left unread (their files' `read` stays false),
+    /// each of their files gets a diagnostic saying `why`; returns those files.
+    pub fn stop(&mut self, set: &FileSet, plan: &Plan, why: &str) -> Vec<usize> {
+        let mut unread = Vec::new();
+        for &i in &self.selected[self.next.min(self.selected.len())..] {
+            for &f in &plan.instances[i].files {
+                self.report.diagnostics.push(Diagnostic::file(
+                    &set.entries()[f].path,
+                    crate::diag::Severity::Error,
+                    format!("not read: {why}"),
+                ));
+                unread.push(f);
+            }
+        }
+        self.next = self.selected.len();
+        unread
     }
 
     /// Whether every instance has been read.
@@ -418,6 +452,12 @@ impl<S: EntrySink> Stepwise<S> {
     /// The sinks (in instance order) and the report.
     pub fn finish(mut self, progress: &Progress) -> (Vec<S>, IngestReport) {
         self.report.cancelled = progress.cancelled();
-        (self.sinks, self.report)
+        self.read.sort_by_key(|r| r.0);
+        let mut sinks = Vec::with_capacity(self.read.len());
+        for (_, sink, out) in self.read {
+            self.report.absorb(out);
+            sinks.push(sink);
+        }
+        (sinks, self.report)
     }
 }

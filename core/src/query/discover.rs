@@ -418,6 +418,13 @@ impl LiveCounts {
         }
     }
 
+    /// Entries counted so far.
+    pub fn total(&self) -> u64 {
+        self.minutes
+            .lock()
+            .map_or(0, |m| m.values().flatten().sum())
+    }
+
     /// The counts so far, in at most about `max_buckets` buckets (whole minutes).
     pub fn histogram(&self, max_buckets: usize) -> Option<Histogram> {
         let m = self.minutes.lock().ok()?;

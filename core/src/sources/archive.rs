@@ -10,7 +10,10 @@
 //!   archive (on disk: by seeking);
 //! - members of a compressed tar are decompressed once, while the archive is listed, and kept in
 //!   memory (a compressed stream cannot be entered in the middle); a member that is itself
-//!   compressed (a rotated `.gz` log) stays compressed until it is read.
+//!   compressed (a rotated `.gz` log) stays compressed until it is read. Or, when the set is
+//!   opened with streaming ([`FileSet::start_opening`], the browser viewer), a compressed tar
+//!   given as bytes is listed keeping only its members' heads and decompressed a second time,
+//!   in order, as its members are read (the `stream` module).
 //!
 //! Hostile archives: every name is resolved inside the archive (`..` and absolute names cannot
 //! leave it); links are never followed off the input (a link out of the archive is listed and
@@ -42,9 +45,10 @@ pub struct ArchiveLimits {
 impl Default for ArchiveLimits {
     fn default() -> Self {
         Self {
-            // Members of compressed tars are held in memory; a wasm32 page has 4 GiB in all.
+            // A wasm32 page has 4 GiB in all; the browser viewer streams compressed tars (see
+            // `FileSet::start_opening`), so only nested compressed tars are held unpacked.
             max_bytes: if cfg!(target_arch = "wasm32") {
-                1 << 30
+                3 << 30
             } else {
                 16 << 30
             },
@@ -270,64 +274,211 @@ impl FileSet {
     /// `limits`. Problems go to [`FileSet::problems`]; what was opened to
     /// [`FileSet::archives`].
     pub fn open_archives(&mut self, limits: ArchiveLimits) {
+        let mut opening = self.start_opening(limits, false);
+        while !opening.step(self, u64::MAX) {}
+    }
+
+    /// [`FileSet::open_archives`] a step at a time: call [`Opening::step`] until it says it is
+    /// done (the set's entries are empty until then). With `stream` set, a compressed tar held
+    /// in memory is read as a stream (see the `stream` module): its members are not held
+    /// decompressed but found again when read, which costs a second decompression and saves
+    /// holding the whole unpacked archive (the browser viewer's way).
+    pub fn start_opening(&mut self, limits: ArchiveLimits, stream: bool) -> Opening {
         self.limits = limits;
         let old = std::mem::take(&mut self.entries);
-        let mut x = Expander {
-            bytes: 0,
-            members: 0,
-            out: Vec::with_capacity(old.len()),
-            seen: HashMap::new(),
+        Opening {
+            stream,
+            bytes_total: old.iter().map(|e| e.size).sum(),
+            bytes_done: 0,
+            x: Expander {
+                bytes: 0,
+                members: 0,
+                out: Vec::with_capacity(old.len()),
+                seen: HashMap::new(),
+            },
+            old: old.into_iter(),
+            listing: None,
+        }
+    }
+
+    /// Opens one entry of the set: adds it, or its members when it is an archive (a
+    /// compressed tar in memory, when streaming, only starts its listing).
+    fn open_entry(&mut self, x: &mut Expander, e: FileEntry, stream: bool) -> Option<Listing> {
+        let kind = if e.link.is_some() || e.skip.is_some() {
+            None
+        } else {
+            self.sniff_archive(e.origin, &e.layout_path)
         };
-        for e in old {
-            let kind = if e.link.is_some() || e.skip.is_some() {
-                None
-            } else {
-                self.sniff_archive(e.origin, &e.layout_path)
+        let Some(kind) = kind else {
+            x.out.push(e);
+            return None;
+        };
+        let (dir, name) = e
+            .layout_path
+            .rsplit_once('/')
+            .unwrap_or(("", &e.layout_path));
+        let layout = format!("{dir}/{}", archive_stem(name));
+        let first = x.out.len();
+        if let (true, ArchiveKind::Tar(Some(c)), Origin::Memory(i)) = (stream, kind, e.origin) {
+            let bytes = super::stream::SharedBytes::new(std::mem::take(&mut self.memory[i]));
+            let s = super::stream::Stream::new(bytes, c);
+            let reader = s.decoder();
+            self.streams.push(s);
+            return Some(Listing {
+                stream: self.streams.len() - 1,
+                kind,
+                reader,
+                walk: TarWalk::default(),
+                pending: Vec::new(),
+                display: e.path,
+                layout,
+                first,
+                before: (x.members, x.bytes),
+                listed: 0,
+                unpacked: 0,
+            });
+        }
+        self.expand(x, e.origin, kind, &e.path, &layout, e.size, 1);
+        place_members(x, first);
+        None
+    }
+
+    /// Lists members of a streamed tar until `budget` compressed bytes were consumed; why the
+    /// listing ended (`Some(None)`: the archive's end), or `None` if it goes on.
+    fn walk_stream(
+        &mut self,
+        x: &Expander,
+        l: &mut Listing,
+        budget: u64,
+    ) -> Option<Option<String>> {
+        use super::stream::{HEAD_KEEP, JSON_KEEP};
+        let stream = l.stream;
+        let start = self.streams[stream].progress().0;
+        loop {
+            if self.streams[stream].progress().0.saturating_sub(start) >= budget {
+                return None;
+            }
+            let TarHeader {
+                name,
+                link_target,
+                typeflag,
+                size,
+            } = match l.walk.next(&mut *l.reader) {
+                Ok(h) => h,
+                Err(stop) => return Some(stop),
             };
-            match kind {
-                None => x.out.push(e),
-                Some(kind) => {
-                    let (dir, name) = e
-                        .layout_path
-                        .rsplit_once('/')
-                        .unwrap_or(("", &e.layout_path));
-                    let layout = format!("{dir}/{}", archive_stem(name));
-                    let first = x.out.len();
-                    self.expand(&mut x, e.origin, kind, &e.path, &layout, e.size, 1);
-                    // Members in path order, as a folder's files are, whatever the archive's.
-                    x.out[first..].sort_by(|a, b| a.path.cmp(&b.path));
-                    for (i, m) in x.out.iter().enumerate().skip(first) {
-                        x.seen.insert(m.layout_path.clone(), i);
-                    }
+            let pos = l.walk.pos;
+            let is_file = matches!(typeflag, b'0' | 0 | b'7');
+            let is_link = matches!(typeflag, b'1' | b'2');
+            if (is_file || is_link)
+                && let Some(why) = self.over_limits(
+                    x.members + l.listed,
+                    x.bytes + l.unpacked,
+                    if is_file { size } else { 0 },
+                )
+            {
+                return Some(Some(why));
+            }
+            let mut consumed = 0;
+            if is_file {
+                l.listed += 1;
+                l.unpacked += size;
+                let member_layout = format!("{}/{}", l.layout, member_path(&name).0);
+                let keep = if size <= HEAD_KEEP
+                    || (name.to_ascii_lowercase().ends_with(".json") && size <= JSON_KEEP)
+                {
+                    size
+                } else {
+                    HEAD_KEEP
+                };
+                let mut data = Vec::with_capacity(usize::try_from(keep).unwrap_or(0));
+                let r = (&mut *l.reader).take(keep).read_to_end(&mut data);
+                let mut got = data.len() as u64;
+                let mut err = r.err();
+                // Small members, and archives inside (opened as in any tar), are kept whole.
+                let whole = got == size
+                    || (err.is_none()
+                        && got == keep
+                        && head_archive_kind(&member_layout, &data).is_some());
+                if whole && got < size {
+                    let r = (&mut *l.reader).take(size - got).read_to_end(&mut data);
+                    got = data.len() as u64;
+                    err = r.err();
                 }
+                let origin = if whole || got < keep {
+                    Origin::Nowhere
+                } else {
+                    let (skipped, e) = skip_counting(&mut *l.reader, size - got);
+                    got += skipped;
+                    err = e;
+                    self.streams[stream].set_head(pos, data);
+                    data = Vec::new();
+                    Origin::Stream {
+                        stream,
+                        offset: pos,
+                        len: got,
+                    }
+                };
+                let data = matches!(origin, Origin::Nowhere).then_some(data);
+                consumed = got;
+                if let Some(why) = cut_member(pos, got, size, err.as_ref()) {
+                    l.pending.push(Pending::File {
+                        origin,
+                        data,
+                        name: name.clone(),
+                        size: got,
+                        remark: Some(format!(
+                            "{why}: the first {got} of its {size} bytes are read"
+                        )),
+                    });
+                    return Some(Some(format!(
+                        "{why}, inside {name}; the members before it are read"
+                    )));
+                }
+                l.pending.push(Pending::File {
+                    origin,
+                    data,
+                    name,
+                    size,
+                    remark: None,
+                });
+            } else if is_link {
+                l.listed += 1;
+                l.pending.push(Pending::Link {
+                    name,
+                    target: link_target,
+                    hard: typeflag == b'1',
+                });
+            } else if typeflag == b'S' {
+                l.pending.push(Pending::Skip {
+                    name,
+                    why: "a sparse file, which podsift does not read".into(),
+                });
+            }
+            if let Err(stop) = l.walk.end_member(&mut *l.reader, size, consumed) {
+                return Some(stop);
             }
         }
-        self.entries = x.out;
     }
 
     /// The archive kind of the bytes at `origin`, if they are one. Files whose path is a
     /// container log's are not looked at.
     fn sniff_archive(&self, origin: Origin, layout_path: &str) -> Option<ArchiveKind> {
-        if !matches!(
-            super::path::classify_path(layout_path).shape,
-            super::path::PathShape::Other
-        ) {
+        if matches!(origin, Origin::Stream { .. }) || !could_be_archive(layout_path) {
+            // A streamed member that was an archive was kept whole, in memory.
             return None;
         }
         let mut head = [0u8; BLOCK];
         let n = read_full(&mut *self.open_origin(origin, 0).ok()?, &mut head).ok()?;
         let head = &head[..n];
-        if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-            return Some(ArchiveKind::Zip);
+        match plain_archive_kind(head) {
+            Some(kind) => Some(kind),
+            None => {
+                let c = Compression::of(head)?;
+                let raw = self.open_origin(origin, 0).ok()?;
+                compressed_tar(c, BufReader::new(raw))
+            }
         }
-        if is_tar_header(head) {
-            return Some(ArchiveKind::Tar(None));
-        }
-        let c = Compression::of(head)?;
-        let raw = self.open_origin(origin, 0).ok()?;
-        let mut inner = [0u8; BLOCK];
-        let n = read_full(&mut *c.decoder(BufReader::new(raw)), &mut inner).ok()?;
-        is_tar_header(&inner[..n]).then_some(ArchiveKind::Tar(Some(c)))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -348,6 +499,26 @@ impl FileSet {
             ArchiveKind::Tar(c) => self.expand_tar(x, container, c, display, layout, depth),
             ArchiveKind::Zip => self.expand_zip(x, container, size, display, layout, depth),
         };
+        self.end_archive(
+            x,
+            first,
+            (members_before, bytes_before),
+            display,
+            kind,
+            stopped,
+        );
+    }
+
+    /// Records an archive listed: its members name it, why it stopped is a problem.
+    fn end_archive(
+        &mut self,
+        x: &mut Expander,
+        first: usize,
+        (members_before, bytes_before): (u64, u64),
+        display: &str,
+        kind: ArchiveKind,
+        stopped: Option<String>,
+    ) {
         for e in &mut x.out[first..] {
             if e.archive.is_none() {
                 e.archive = Some(display.to_string());
@@ -367,14 +538,14 @@ impl FileSet {
     }
 
     /// Checks the limits before a member of `size` bytes; the reason to stop, if any.
-    fn over_limits(&self, x: &Expander, size: u64) -> Option<String> {
-        if x.members >= self.limits.max_entries {
+    fn over_limits(&self, members: u64, bytes: u64, size: u64) -> Option<String> {
+        if members >= self.limits.max_entries {
             return Some(format!(
                 "stopped: more than {} archive members in all (the limit, --max-archive-entries); the rest was not read",
                 self.limits.max_entries
             ));
         }
-        if x.bytes.saturating_add(size) > self.limits.max_bytes {
+        if bytes.saturating_add(size) > self.limits.max_bytes {
             return Some(format!(
                 "stopped: members would unpack to more than {} in all (the limit, --max-unpacked; a decompression bomb?); the rest was not read",
                 human_size(self.limits.max_bytes)
@@ -493,6 +664,50 @@ impl FileSet {
         });
     }
 
+    /// Adds the members a tar listing collected.
+    fn add_pending(
+        &mut self,
+        x: &mut Expander,
+        pending: Vec<Pending>,
+        display: &str,
+        layout: &str,
+        depth: u32,
+    ) {
+        for p in pending {
+            match p {
+                Pending::File {
+                    mut origin,
+                    data,
+                    name,
+                    size,
+                    remark,
+                } => {
+                    if let Some(data) = data {
+                        self.memory.push(data);
+                        origin = Origin::Memory(self.memory.len() - 1);
+                    }
+                    self.add_member(x, origin, &name, size, display, layout, depth, remark, None);
+                }
+                Pending::Link { name, target, hard } => {
+                    self.add_link_member(x, &name, &target, hard, display, layout);
+                }
+                Pending::Skip { name, why } => {
+                    self.add_member(
+                        x,
+                        Origin::Nowhere,
+                        &name,
+                        0,
+                        display,
+                        layout,
+                        depth,
+                        None,
+                        Some(why),
+                    );
+                }
+            }
+        }
+    }
+
     /// Lists a tar; returns why it stopped early, if it did.
     fn expand_tar(
         &mut self,
@@ -516,107 +731,36 @@ impl FileSet {
             None => raw,
             Some(c) => c.decoder(BufReader::with_capacity(super::READ_BUFFER_BYTES, raw)),
         };
-        let mut pos: u64 = 0;
-        let mut long_name: Option<String> = None;
-        let mut long_link: Option<String> = None;
-        let mut pax_path: Option<String> = None;
-        let mut pax_link: Option<String> = None;
-        let mut pax_size: Option<u64> = None;
-        let mut header = [0u8; BLOCK];
+        let mut walk = TarWalk::default();
         let mut pending: Vec<Pending> = Vec::new();
+        // Members and bytes listed in this tar so far (they join `x` once listing is done).
+        let (mut listed, mut unpacked) = (0u64, 0u64);
         let stopped = loop {
-            let n = match read_full(&mut *reader, &mut header) {
-                Ok(n) => n,
-                Err(e) => break Some(format!("damaged at byte {pos} of the tar stream: {e}")),
+            let TarHeader {
+                name,
+                link_target,
+                typeflag,
+                size,
+            } = match walk.next(&mut *reader) {
+                Ok(h) => h,
+                Err(stop) => break stop,
             };
-            if n == 0 {
-                break None;
-            }
-            if n < BLOCK {
-                break Some(format!(
-                    "cut short at byte {} of the tar stream (inside a header)",
-                    pos + n as u64
-                ));
-            }
-            if header.iter().all(|&b| b == 0) {
-                break None;
-            }
-            if !is_tar_header(&header) {
-                break Some(format!(
-                    "damaged at byte {pos} of the tar stream: not a tar header (bad checksum)"
-                ));
-            }
-            let Some(size) = pax_size.take().or_else(|| parse_size(&header[124..136])) else {
-                break Some(format!(
-                    "damaged at byte {pos}: a header with an unreadable size"
-                ));
-            };
-            let typeflag = header[156];
-            let header_name = {
-                let name = cstr(&header[0..100]);
-                let prefix = if &header[257..262] == b"ustar" {
-                    cstr(&header[345..500])
-                } else {
-                    String::new()
-                };
-                if prefix.is_empty() {
-                    name
-                } else {
-                    format!("{prefix}/{name}")
-                }
-            };
-            pos += BLOCK as u64;
-            let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
-            // Metadata records: read whole (they are small), then on to the next header.
-            if matches!(typeflag, b'L' | b'K' | b'x' | b'g') {
-                if size > 1 << 20 {
-                    break Some(format!(
-                        "damaged at byte {pos}: a {size} byte metadata record"
-                    ));
-                }
-                let mut data = vec![0u8; padded as usize];
-                match read_full(&mut *reader, &mut data) {
-                    Ok(k) if k == data.len() => {}
-                    Ok(_) => {
-                        break Some(format!(
-                            "cut short at byte {pos} (inside a metadata record)"
-                        ));
-                    }
-                    Err(e) => break Some(format!("damaged at byte {pos}: {e}")),
-                }
-                pos += padded;
-                data.truncate(size as usize);
-                match typeflag {
-                    b'L' => long_name = Some(cstr(&data)),
-                    b'K' => long_link = Some(cstr(&data)),
-                    b'x' => {
-                        for (k, v) in pax_records(&data) {
-                            match k.as_str() {
-                                "path" => pax_path = Some(v),
-                                "linkpath" => pax_link = Some(v),
-                                "size" => pax_size = v.parse().ok(),
-                                _ => {}
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-                continue;
-            }
-            let name = long_name
-                .take()
-                .or_else(|| pax_path.take())
-                .unwrap_or(header_name);
-            let link_target = long_link
-                .take()
-                .or_else(|| pax_link.take())
-                .unwrap_or_else(|| cstr(&header[157..257]));
+            let pos = walk.pos;
             let is_file = matches!(typeflag, b'0' | 0 | b'7');
             if (is_file || matches!(typeflag, b'1' | b'2'))
-                && let Some(why) = self.over_limits(x, if is_file { size } else { 0 })
+                && let Some(why) = self.over_limits(
+                    x.members + listed,
+                    x.bytes + unpacked,
+                    if is_file { size } else { 0 },
+                )
             {
                 break Some(why);
             }
+            if is_file || matches!(typeflag, b'1' | b'2') {
+                listed += 1;
+                unpacked += if is_file { size } else { 0 };
+            }
+            let mut consumed = 0;
             match typeflag {
                 b'0' | 0 | b'7' => {
                     // Keep the whole member (in memory, or its place in the archive).
@@ -647,13 +791,8 @@ impl FileSet {
                             (Origin::Nowhere, Some(data), got, r.err())
                         }
                     };
-                    if got < size || err.is_some() {
-                        let why = match &err {
-                            Some(e) => {
-                                format!("damaged at byte {} of the tar stream ({e})", pos + got)
-                            }
-                            None => format!("cut short at byte {} of the tar stream", pos + got),
-                        };
+                    consumed = got;
+                    if let Some(why) = cut_member(pos, got, size, err.as_ref()) {
                         pending.push(Pending::File {
                             origin,
                             data,
@@ -688,55 +827,14 @@ impl FileSet {
                             why: "a sparse file, which podsift does not read".into(),
                         });
                     }
-                    if io::copy(&mut (&mut *reader).take(size), &mut io::sink()).ok() != Some(size)
-                    {
-                        break Some(format!("cut short at byte {pos} of the tar stream"));
-                    }
                 }
             }
-            // Skip the padding to the next header.
-            let pad = padded - size;
-            if pad > 0 && io::copy(&mut (&mut *reader).take(pad), &mut io::sink()).ok() != Some(pad)
-            {
-                // The last member is whole; only its padding is missing.
-                break None;
+            if let Err(stop) = walk.end_member(&mut *reader, size, consumed) {
+                break stop;
             }
-            pos += padded;
         };
         drop(reader);
-        for p in pending {
-            match p {
-                Pending::File {
-                    mut origin,
-                    data,
-                    name,
-                    size,
-                    remark,
-                } => {
-                    if let Some(data) = data {
-                        self.memory.push(data);
-                        origin = Origin::Memory(self.memory.len() - 1);
-                    }
-                    self.add_member(x, origin, &name, size, display, layout, depth, remark, None);
-                }
-                Pending::Link { name, target, hard } => {
-                    self.add_link_member(x, &name, &target, hard, display, layout);
-                }
-                Pending::Skip { name, why } => {
-                    self.add_member(
-                        x,
-                        Origin::Nowhere,
-                        &name,
-                        0,
-                        display,
-                        layout,
-                        depth,
-                        None,
-                        Some(why),
-                    );
-                }
-            }
-        }
+        self.add_pending(x, pending, display, layout, depth);
         stopped
     }
 
@@ -774,7 +872,7 @@ impl FileSet {
             if r.name.ends_with('/') {
                 continue;
             }
-            if let Some(why) = self.over_limits(x, r.size) {
+            if let Some(why) = self.over_limits(x.members, x.bytes, r.size) {
                 stopped = Some(why);
                 break;
             }
@@ -858,6 +956,330 @@ impl FileSet {
     }
 }
 
+/// Whether a file at this layout path is looked at as a possible archive (a container log's
+/// path is not).
+fn could_be_archive(layout_path: &str) -> bool {
+    matches!(
+        super::path::classify_path(layout_path).shape,
+        super::path::PathShape::Other
+    )
+}
+
+/// A zip or a plain tar, by its first bytes.
+fn plain_archive_kind(head: &[u8]) -> Option<ArchiveKind> {
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        return Some(ArchiveKind::Zip);
+    }
+    is_tar_header(head).then_some(ArchiveKind::Tar(None))
+}
+
+/// A tar compressed with `c`, when the decoded bytes of `raw` start with a tar header.
+fn compressed_tar(c: Compression, raw: impl io::BufRead + Send) -> Option<ArchiveKind> {
+    let mut inner = [0u8; BLOCK];
+    let n = read_full(&mut *c.decoder(raw), &mut inner).ok()?;
+    is_tar_header(&inner[..n]).then_some(ArchiveKind::Tar(Some(c)))
+}
+
+/// The archive kind of a member whose first bytes are `head` (as [`FileSet::sniff_archive`]
+/// tells it from the member itself).
+fn head_archive_kind(layout_path: &str, head: &[u8]) -> Option<ArchiveKind> {
+    if !could_be_archive(layout_path) {
+        return None;
+    }
+    plain_archive_kind(head).or_else(|| compressed_tar(Compression::of(head)?, head))
+}
+
+/// Members in path order, as a folder's files are, whatever the archive's; a later entry of
+/// a name seen replaces the earlier one.
+fn place_members(x: &mut Expander, first: usize) {
+    x.out[first..].sort_by(|a, b| a.path.cmp(&b.path));
+    for (i, m) in x.out.iter().enumerate().skip(first) {
+        x.seen.insert(m.layout_path.clone(), i);
+    }
+}
+
+/// [`FileSet::open_archives`] a step at a time (see [`FileSet::start_opening`]).
+#[derive(Debug)]
+pub struct Opening {
+    stream: bool,
+    old: std::vec::IntoIter<FileEntry>,
+    x: Expander,
+    listing: Option<Listing>,
+    bytes_total: u64,
+    bytes_done: u64,
+}
+
+/// A streamed tar being listed.
+struct Listing {
+    stream: usize,
+    kind: ArchiveKind,
+    reader: Box<dyn Read + Send>,
+    walk: TarWalk,
+    pending: Vec<Pending>,
+    display: String,
+    layout: String,
+    /// Where its members start in the expander's list.
+    first: usize,
+    /// The expander's members and bytes before it.
+    before: (u64, u64),
+    /// Members and bytes listed so far.
+    listed: u64,
+    unpacked: u64,
+}
+
+impl std::fmt::Debug for Listing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listing")
+            .field("archive", &self.display)
+            .field("pos", &self.walk.pos)
+            .field("listed", &self.listed)
+            .finish()
+    }
+}
+
+impl Opening {
+    /// Opens entries until about `budget` stored bytes were read (at least one entry; a
+    /// streamed tar counts its compressed bytes); says whether the set is open.
+    pub fn step(&mut self, set: &mut FileSet, budget: u64) -> bool {
+        let budget = budget.max(1);
+        let mut spent = 0u64;
+        loop {
+            if let Some(mut l) = self.listing.take() {
+                let start = set.streams[l.stream].progress().0;
+                let ended = set.walk_stream(&self.x, &mut l, budget.saturating_sub(spent));
+                spent += set.streams[l.stream].progress().0.saturating_sub(start);
+                let Some(stopped) = ended else {
+                    self.listing = Some(l);
+                    return false;
+                };
+                self.bytes_done += set.streams[l.stream].progress().1;
+                set.add_pending(
+                    &mut self.x,
+                    std::mem::take(&mut l.pending),
+                    &l.display,
+                    &l.layout,
+                    1,
+                );
+                set.end_archive(&mut self.x, l.first, l.before, &l.display, l.kind, stopped);
+                place_members(&mut self.x, l.first);
+            }
+            if spent >= budget {
+                return false;
+            }
+            let Some(e) = self.old.next() else {
+                set.entries = std::mem::take(&mut self.x.out);
+                return true;
+            };
+            let size = e.size;
+            self.listing = set.open_entry(&mut self.x, e, self.stream);
+            if self.listing.is_none() {
+                self.bytes_done += size;
+                spent += size.max(1);
+            }
+        }
+    }
+
+    /// Stored bytes opened so far and in all, for a progress bar.
+    pub fn progress(&self, set: &FileSet) -> (u64, u64) {
+        let current = self
+            .listing
+            .as_ref()
+            .map_or(0, |l| set.streams[l.stream].progress().0);
+        (self.bytes_done + current, self.bytes_total)
+    }
+}
+
+/// Reads and drops up to `n` bytes: how many there were, and the error that ended them early.
+fn skip_counting(reader: &mut dyn Read, n: u64) -> (u64, Option<io::Error>) {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut done = 0u64;
+    while done < n {
+        let want = usize::try_from((n - done).min(buf.len() as u64)).unwrap_or(buf.len());
+        match reader.read(&mut buf[..want]) {
+            Ok(0) => break,
+            Ok(k) => done += k as u64,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (done, Some(e)),
+        }
+    }
+    (done, None)
+}
+
+/// Why a member whose data stopped after `got` of its `size` bytes (at `pos` of the tar
+/// stream) is cut short, if it is.
+fn cut_member(pos: u64, got: u64, size: u64, err: Option<&io::Error>) -> Option<String> {
+    match err {
+        Some(e) => Some(format!(
+            "damaged at byte {} of the tar stream ({e})",
+            pos + got
+        )),
+        None if got < size => Some(format!("cut short at byte {} of the tar stream", pos + got)),
+        None => None,
+    }
+}
+
+/// A tar stream's headers, a member at a time: GNU long names and links, and pax paths, links
+/// and sizes, are applied to the member they come before.
+#[derive(Debug, Default)]
+struct TarWalk {
+    /// Bytes of the tar stream read: a member's data starts here once [`TarWalk::next`] gave
+    /// its header.
+    pos: u64,
+    long_name: Option<String>,
+    long_link: Option<String>,
+    pax_path: Option<String>,
+    pax_link: Option<String>,
+    pax_size: Option<u64>,
+}
+
+/// A member's header, as [`TarWalk::next`] gives it.
+#[derive(Debug)]
+struct TarHeader {
+    name: String,
+    link_target: String,
+    typeflag: u8,
+    size: u64,
+}
+
+impl TarWalk {
+    /// The next member's header, the reader left at its data; `Err` holds why the listing
+    /// ends there (`None`: the archive's end).
+    fn next(&mut self, reader: &mut dyn Read) -> Result<TarHeader, Option<String>> {
+        let mut header = [0u8; BLOCK];
+        loop {
+            let pos = self.pos;
+            let n = match read_full(reader, &mut header) {
+                Ok(n) => n,
+                Err(e) => {
+                    return Err(Some(format!(
+                        "damaged at byte {pos} of the tar stream: {e}"
+                    )));
+                }
+            };
+            if n == 0 {
+                return Err(None);
+            }
+            if n < BLOCK {
+                return Err(Some(format!(
+                    "cut short at byte {} of the tar stream (inside a header)",
+                    pos + n as u64
+                )));
+            }
+            if header.iter().all(|&b| b == 0) {
+                return Err(None);
+            }
+            if !is_tar_header(&header) {
+                return Err(Some(format!(
+                    "damaged at byte {pos} of the tar stream: not a tar header (bad checksum)"
+                )));
+            }
+            let Some(size) = self
+                .pax_size
+                .take()
+                .or_else(|| parse_size(&header[124..136]))
+            else {
+                return Err(Some(format!(
+                    "damaged at byte {pos}: a header with an unreadable size"
+                )));
+            };
+            let typeflag = header[156];
+            let header_name = {
+                let name = cstr(&header[0..100]);
+                let prefix = if &header[257..262] == b"ustar" {
+                    cstr(&header[345..500])
+                } else {
+                    String::new()
+                };
+                if prefix.is_empty() {
+                    name
+                } else {
+                    format!("{prefix}/{name}")
+                }
+            };
+            self.pos += BLOCK as u64;
+            let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
+            // Metadata records: read whole (they are small), then on to the next header.
+            if matches!(typeflag, b'L' | b'K' | b'x' | b'g') {
+                let pos = self.pos;
+                if size > 1 << 20 {
+                    return Err(Some(format!(
+                        "damaged at byte {pos}: a {size} byte metadata record"
+                    )));
+                }
+                let mut data = vec![0u8; padded as usize];
+                match read_full(reader, &mut data) {
+                    Ok(k) if k == data.len() => {}
+                    Ok(_) => {
+                        return Err(Some(format!(
+                            "cut short at byte {pos} (inside a metadata record)"
+                        )));
+                    }
+                    Err(e) => return Err(Some(format!("damaged at byte {pos}: {e}"))),
+                }
+                self.pos += padded;
+                data.truncate(size as usize);
+                match typeflag {
+                    b'L' => self.long_name = Some(cstr(&data)),
+                    b'K' => self.long_link = Some(cstr(&data)),
+                    b'x' => {
+                        for (k, v) in pax_records(&data) {
+                            match k.as_str() {
+                                "path" => self.pax_path = Some(v),
+                                "linkpath" => self.pax_link = Some(v),
+                                "size" => self.pax_size = v.parse().ok(),
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            let name = self
+                .long_name
+                .take()
+                .or_else(|| self.pax_path.take())
+                .unwrap_or(header_name);
+            let link_target = self
+                .long_link
+                .take()
+                .or_else(|| self.pax_link.take())
+                .unwrap_or_else(|| cstr(&header[157..257]));
+            return Ok(TarHeader {
+                name,
+                link_target,
+                typeflag,
+                size,
+            });
+        }
+    }
+
+    /// Skips the rest of a member of `size` bytes whose first `consumed` were read, and its
+    /// padding, to the next header; `Err` holds why the listing ends.
+    fn end_member(
+        &mut self,
+        reader: &mut dyn Read,
+        size: u64,
+        consumed: u64,
+    ) -> Result<(), Option<String>> {
+        let rest = size.saturating_sub(consumed);
+        if rest > 0 && io::copy(&mut reader.take(rest), &mut io::sink()).ok() != Some(rest) {
+            return Err(Some(format!(
+                "cut short at byte {} of the tar stream",
+                self.pos
+            )));
+        }
+        let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
+        let pad = padded - size;
+        if pad > 0 && io::copy(&mut reader.take(pad), &mut io::sink()).ok() != Some(pad) {
+            // The last member is whole; only its padding is missing.
+            return Err(None);
+        }
+        self.pos += padded;
+        Ok(())
+    }
+}
+
 enum Pending {
     File {
         origin: Origin,
@@ -879,6 +1301,7 @@ enum Pending {
 }
 
 /// Members collected while archives are opened.
+#[derive(Debug)]
 struct Expander {
     bytes: u64,
     members: u64,

@@ -10,6 +10,7 @@ pub mod compress;
 pub mod layout;
 pub mod path;
 pub mod plan;
+mod stream;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
@@ -100,6 +101,13 @@ enum Origin {
         size: u64,
         method: u16,
     },
+    /// `len` bytes at `offset` of the tar stream of `FileSet::streams[stream]` (a member of a
+    /// compressed tar read as a stream: decompressed when read).
+    Stream {
+        stream: usize,
+        offset: u64,
+        len: u64,
+    },
 }
 
 /// The files of one or more inputs, in discovery order (sorted by path within each input).
@@ -110,6 +118,8 @@ pub struct FileSet {
     memory: Vec<Vec<u8>>,
     /// Containers (archives) whose members are read in place.
     bases: Vec<Origin>,
+    /// Compressed tars read as streams (see [`archive::Opening`]).
+    streams: Vec<stream::Stream>,
     /// The limits archives and compressed files are read within.
     limits: archive::ArchiveLimits,
     /// Archives opened: their path as shown and what was found in them.
@@ -215,6 +225,23 @@ impl FileSet {
                 io::ErrorKind::NotFound,
                 "a link whose target is not in the input",
             )),
+            Origin::Stream {
+                stream,
+                offset: at,
+                len,
+            } => {
+                let s = &self.streams[stream];
+                let from = usize::try_from(offset).unwrap_or(usize::MAX);
+                if let Some(head) = s.head(at)
+                    && head.len() as u64 == len
+                {
+                    return Ok(Box::new(&head[from.min(head.len())..]));
+                }
+                let bytes = s.read(at, len)?;
+                let mut r = io::Cursor::new(bytes);
+                r.set_position(offset);
+                Ok(Box::new(r))
+            }
             Origin::Slice {
                 base,
                 offset: at,
@@ -277,8 +304,74 @@ impl FileSet {
     /// Reads up to `limit` decompressed bytes from the start of a file.
     pub fn read_head(&self, index: usize, limit: usize) -> io::Result<Vec<u8>> {
         let mut out = Vec::new();
+        if let Origin::Stream {
+            stream,
+            offset,
+            len,
+        } = self.entries[index].origin
+            && let Some(head) = self.streams[stream].head(offset)
+            && (head.len() as u64 == len || head.len() >= limit)
+        {
+            // A member of a streamed archive: its kept head, which may end inside a compressed
+            // member (what decodes before the cut is its head).
+            let cut = (head.len() as u64) < len;
+            let r = decode(Box::new(head), self.limits.max_bytes)?
+                .take(limit as u64)
+                .read_to_end(&mut out);
+            return match r {
+                Err(_) if cut && !out.is_empty() => Ok(out),
+                Err(e) => Err(e),
+                Ok(_) => Ok(out),
+            };
+        }
         self.open(index)?.take(limit as u64).read_to_end(&mut out)?;
         Ok(out)
+    }
+
+    /// Says that these files will be read, so that members of a streamed archive (see
+    /// [`archive::Opening`]) passed while reading others are kept for them instead of being
+    /// decompressed again. Other files need no notice.
+    pub fn expect_reads(&self, files: impl IntoIterator<Item = usize>) {
+        for i in files {
+            if let Some(Origin::Stream {
+                stream,
+                offset,
+                len,
+            }) = self.entries.get(i).map(|e| e.origin)
+            {
+                let s = &self.streams[stream];
+                if s.head(offset).is_none_or(|h| (h.len() as u64) < len) {
+                    s.expect(offset, len);
+                }
+            }
+        }
+    }
+
+    /// Where a member of a streamed archive is in it (the archive, the offset in its tar
+    /// stream), so that readers can go through it in order; `None` for other files.
+    pub fn stream_position(&self, index: usize) -> Option<(usize, u64)> {
+        match self.entries[index].origin {
+            Origin::Stream { stream, offset, .. } => Some((stream, offset)),
+            _ => None,
+        }
+    }
+
+    /// Bytes the set holds in memory: files given as bytes, members of compressed tars
+    /// decompressed while listing, and streamed archives (their compressed bytes, heads and
+    /// members kept for a later read).
+    pub fn held_bytes(&self) -> u64 {
+        self.memory.iter().map(|m| m.len() as u64).sum::<u64>()
+            + self
+                .streams
+                .iter()
+                .map(stream::Stream::held_bytes)
+                .sum::<u64>()
+    }
+
+    /// How many times a streamed archive was decompressed again from its start because a
+    /// member was asked for behind the reader and not kept (0 when reading went in order).
+    pub fn stream_restarts(&self) -> u64 {
+        self.streams.iter().map(stream::Stream::restarts).sum()
     }
 }
 

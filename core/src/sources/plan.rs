@@ -252,6 +252,15 @@ impl Plan {
             .enumerate()
             .filter(|(_, f)| matches!(f.status, FileStatus::Skipped(_)))
     }
+
+    /// The files of a role that are to be read (not skipped, duplicates or metadata).
+    pub fn files_of(&self, role: FileRole) -> impl Iterator<Item = usize> + '_ {
+        self.files
+            .iter()
+            .enumerate()
+            .filter(move |(_, f)| f.role == role && f.status == FileStatus::Read)
+            .map(|(i, _)| i)
+    }
 }
 
 /// Per-file facts used while planning.

@@ -163,13 +163,29 @@ pub fn concat_sorted(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
     for frame in iter {
         all.vstack_mut_owned(frame)?;
     }
-    all.rechunk_mut();
-    all.sort(
+    // The order from the keys alone, then each column gathered in turn, its unsorted chunks
+    // dropped as soon as it is: the peak is the table and one column, not two tables (text
+    // columns gather 16-byte views and share their bytes).
+    const ROW: &str = "__podsift_row";
+    let order = DataFrame::new(vec![
+        all.column(col::TS)?.clone(),
+        all.column(col::SOURCE_ID)?.clone(),
+        all.column(col::LINE)?.clone(),
+    ])?
+    .with_row_index(ROW.into(), None)?
+    .sort(
         [col::TS, col::SOURCE_ID, col::LINE],
         SortMultipleOptions::default()
             .with_maintain_order(true)
             .with_nulls_last(false),
-    )
+    )?;
+    let order = order.column(ROW)?.idx()?.rechunk().into_owned();
+    let mut sorted = Vec::with_capacity(all.width());
+    for name in all.get_column_names_owned() {
+        let column = all.drop_in_place(&name)?;
+        sorted.push(column.take(&order)?);
+    }
+    DataFrame::new(sorted)
 }
 
 /// [`read_logs`], counting entries per minute and level into `live` as they are read (a
@@ -235,6 +251,11 @@ impl StepwiseLogs {
             progress,
             budget_bytes,
         )
+    }
+
+    /// Reads no more: see [`crate::ingest::Stepwise::stop`].
+    pub fn stop(&mut self, set: &FileSet, plan: &Plan, why: &str) -> Vec<usize> {
+        self.inner.stop(set, plan, why)
     }
 
     /// The `logs` frame in time order, and the report.
