@@ -50,7 +50,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 stats = float(sys.argv[2])
 first, ready = r["firstHistogramMs"] / 1000, r["readyMs"] / 1000
-print(f"entries: {r['loaded'].get('entries')} ({r['loaded']['state']})")
+print(f"entries: {r['loaded'].get('entries')} ({r['loaded']['state']}; files skipped or left unread: {r['loaded'].get('skipped')})")
 print(f"page up: {r['startMs'] / 1000:.2f} s")
 print(f"first histogram: {first:.2f} s after the bundle was given (bar: 5 s for 200 MB)")
 print(f"table ready: {ready:.2f} s = {ready / stats:.1f}x `podsift stats` of the bundle ({stats:.2f} s, native, 2 cores)")

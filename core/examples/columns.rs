@@ -20,8 +20,24 @@ fn main() {
     }
     set.open_archives(Default::default());
     let plan = plan(&set, &PlanOptions::default());
-    let (logs, _) = podsift_core::table::read_logs(&set, &plan, &NoFilter, &Progress::default())
-        .expect("the table is built");
+    // The read's stages, as `table::read_logs` runs them, with the memory after each (one
+    // thread, as in the browser, when RAYON_NUM_THREADS=1).
+    let (builders, _) = podsift_core::ingest::ingest(
+        &set,
+        &plan,
+        &NoFilter,
+        podsift_core::table::LogsBuilder::new,
+        &Progress::default(),
+    );
+    memory("entries read into builders");
+    let frames: Vec<_> = builders
+        .into_iter()
+        .filter(|b| !b.is_empty())
+        .map(|b| b.finish().expect("a frame"))
+        .collect();
+    memory("builders finished into frames");
+    let logs = podsift_core::table::concat_sorted(frames).expect("the table is built");
+    memory("frames stacked and sorted");
     let n = logs.height().max(1) as f64;
     let mut cols: Vec<(String, usize)> = logs
         .get_columns()
@@ -44,4 +60,22 @@ fn main() {
     for (name, size) in cols {
         println!("  {name:<12} {:>8.1} bytes per entry", size as f64 / n);
     }
+}
+
+/// Prints the resident memory now and at its peak (Linux).
+fn memory(stage: &str) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = |key: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    println!(
+        "{stage}: resident {} MB, peak {} MB",
+        kb("VmRSS:") / 1024,
+        kb("VmHWM:") / 1024
+    );
 }

@@ -303,3 +303,78 @@ fn tree_values_keys_and_context_agree_with_the_entries() {
     let first_row = (0..all.len() as u32).find(|&r| key(r) == key(mid)).unwrap();
     assert_eq!(index.context(first_row, 5, 0), vec![first_row]);
 }
+
+#[test]
+fn stacking_and_sorting_instance_frames_keeps_every_row_whole() {
+    use polars::prelude::*;
+    let (mut set, mut rows) = fileset();
+    // A container writing plain text: rows without fields among those with.
+    let text: String = (0..50)
+        .map(|i| {
+            format!(
+                "2024-01-01T00:{:02}:30.000000000Z stderr F plain line {i}\n",
+                i % 16
+            )
+        })
+        .collect();
+    set.add_bytes(
+        format!("n/var/log/pods/shop_api-1_{UID}/text/0.log"),
+        text.into_bytes(),
+    );
+    rows.extend((0..50).map(|_| ("api-1".to_string(), "text", Level::Unknown, 0, None)));
+    let p = plan(&set, &PlanOptions::default());
+    let (builders, _) = podsift_core::ingest::ingest(
+        &set,
+        &p,
+        &NoFilter,
+        podsift_core::table::LogsBuilder::new,
+        &Progress::default(),
+    );
+    let frames: Vec<DataFrame> = builders.into_iter().map(|b| b.finish().unwrap()).collect();
+    assert!(frames.len() > 1);
+    // polars' own stack and sort, as the table was sorted before.
+    let mut want = frames[0].clone();
+    for f in &frames[1..] {
+        want.vstack_mut(f).unwrap();
+    }
+    let want = want
+        .sort(
+            ["ts", "source_id", "line"],
+            SortMultipleOptions::default()
+                .with_maintain_order(true)
+                .with_nulls_last(false),
+        )
+        .unwrap();
+    let got = podsift_core::table::concat_sorted(frames).unwrap();
+    assert_eq!(got.height(), rows.len());
+    assert_eq!(got.get_column_names(), want.get_column_names());
+    for c in want.get_column_names() {
+        assert!(
+            got.column(c)
+                .unwrap()
+                .equals_missing(want.column(c).unwrap()),
+            "column {c}"
+        );
+    }
+    // Rows with no fields, two and three: each kept with its own.
+    let lengths = |df: &DataFrame| -> Vec<u32> {
+        df.column("fields")
+            .unwrap()
+            .list()
+            .unwrap()
+            .lst_lengths()
+            .into_no_null_iter()
+            .map(|n| n as u32)
+            .collect()
+    };
+    assert_eq!(lengths(&got).iter().filter(|&&n| n == 0).count(), 50);
+    assert!(
+        got.column("fields")
+            .unwrap()
+            .list()
+            .unwrap()
+            .lst_lengths()
+            .into_no_null_iter()
+            .any(|n| n > 2)
+    );
+}
