@@ -364,7 +364,6 @@ fn stacking_and_sorting_instance_frames_keeps_every_row_whole() {
             .unwrap()
             .lst_lengths()
             .into_no_null_iter()
-            .map(|n| n as u32)
             .collect()
     };
     assert_eq!(lengths(&got).iter().filter(|&&n| n == 0).count(), 50);

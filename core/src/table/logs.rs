@@ -51,6 +51,8 @@ pub struct LogsBuilder {
     last_level_raw: Option<(String, u32)>,
     /// The last node, namespace, pod, container and component an entry gave itself, interned.
     override_cache: [Option<(String, u32)>; 5],
+    /// The rows of the instance, as a frame, once it is read ([`EntrySink::end_instance`]).
+    done: Option<PolarsResult<DataFrame>>,
 }
 
 impl Default for LogsBuilder {
@@ -100,6 +102,7 @@ impl LogsBuilder {
             stream_cats,
             last_level_raw: None,
             override_cache: Default::default(),
+            done: None,
             mapping,
         }
     }
@@ -112,16 +115,51 @@ impl LogsBuilder {
 
     /// Rows so far.
     pub fn len(&self) -> usize {
-        self.line.len()
+        let done = match &self.done {
+            Some(Ok(df)) => df.height(),
+            _ => 0,
+        };
+        self.line.len() + done
     }
 
     /// Whether no row was added.
     pub fn is_empty(&self) -> bool {
-        self.line.is_empty()
+        self.line.is_empty() && self.done.is_none()
     }
 
     /// The rows as a `logs` frame, in the order they were added.
-    pub fn finish(self) -> PolarsResult<DataFrame> {
+    pub fn finish(mut self) -> PolarsResult<DataFrame> {
+        match self.done.take() {
+            None => self.frame(),
+            Some(done) if self.line.is_empty() => done,
+            Some(done) => {
+                let mut df = done?;
+                df.vstack_mut_owned(self.frame()?)?;
+                Ok(df)
+            }
+        }
+    }
+
+    /// The rows added (since the last [`EntrySink::end_instance`]) as a frame, every buffer
+    /// cut to its length.
+    fn frame(mut self) -> PolarsResult<DataFrame> {
+        self.ts.shrink_to_fit();
+        for m in &mut self.meta {
+            m.shrink_to_fit();
+        }
+        self.restart.shrink_to_fit();
+        self.stream.shrink_to_fit();
+        self.level.shrink_to_fit();
+        self.level_raw.shrink_to_fit();
+        self.format.shrink_to_fit();
+        self.app_ts.shrink_to_fit();
+        self.field_offsets.shrink_to_fit();
+        self.source.shrink_to_fit();
+        self.source_id.shrink_to_fit();
+        self.line.shrink_to_fit();
+        self.joined.shrink_to_fit();
+        self.partial.shrink_to_fit();
+        self.truncated.shrink_to_fit();
         let n = self.len();
         let LogsBuilder {
             cat_dtype,
@@ -174,11 +212,11 @@ impl LogsBuilder {
         let fields = super::pairs_column(
             col::FIELDS,
             (col::FIELD_KEY, col::FIELD_VALUE),
-            field_keys.into(),
-            field_values.into(),
+            compact_text(field_keys.into()),
+            compact_text(field_values.into()),
             field_offsets,
         )?;
-        let message: Utf8ViewArray = message.into();
+        let message = compact_text(message.into());
         let restart: PrimitiveArray<u32> = restart.into();
         let columns = vec![
             ts_col(col::TS, ts),
@@ -237,6 +275,17 @@ impl EntrySink for LogsBuilder {
             .iter()
             .map(|&f| (f, self.intern(&set.entries()[f].path)))
             .collect();
+    }
+
+    fn end_instance(&mut self) {
+        // The instance's rows become a frame now, each buffer cut to its length: a text
+        // builder allocates its last block whole (up to 16 MB), and in the browser memory
+        // allocated is memory taken, however little of it is written.
+        if self.line.is_empty() || self.done.is_some() {
+            return;
+        }
+        let rows = std::mem::take(self);
+        self.done = Some(rows.frame());
     }
 
     fn entry(&mut self, e: &Entry<'_>) {
@@ -324,5 +373,30 @@ impl EntrySink for LogsBuilder {
         self.joined.push(e.joined);
         self.partial.push(Some(e.partial));
         self.truncated.push(Some(e.truncated));
+    }
+}
+
+/// `a` with its views and its last byte buffer (the block being filled when the builder
+/// stopped) cut to their lengths; the other buffers were filled before a new one was begun.
+fn compact_text(a: Utf8ViewArray) -> Utf8ViewArray {
+    use polars_arrow::buffer::Buffer;
+    let (views, buffers, validity, total_bytes_len, total_buffer_len) = a.into_inner();
+    let mut views = views.make_mut();
+    views.shrink_to_fit();
+    let mut buffers: Vec<Buffer<u8>> = buffers.iter().cloned().collect();
+    if let Some(last) = buffers.last_mut() {
+        *last = Buffer::from(last.as_slice().to_vec());
+    }
+    // SAFETY: the same views over the same bytes: only where the bytes are held changed.
+    #[allow(unsafe_code)]
+    unsafe {
+        Utf8ViewArray::new_unchecked(
+            polars_arrow::datatypes::ArrowDataType::Utf8View,
+            views.into(),
+            buffers.into(),
+            validity,
+            total_bytes_len,
+            total_buffer_len,
+        )
     }
 }
