@@ -952,10 +952,16 @@ impl PodsiftApp {
                         let total = progress.bytes_total.load(Ordering::Relaxed).max(1) as f32;
                         let done = progress.bytes_done.load(Ordering::Relaxed) as f32;
                         ui.label(format!("Reading {name}"));
+                        // Archives are listed by their stored bytes, files read by their bytes
+                        // once unpacked.
+                        let what = match work {
+                            Work::Steps(steps) if steps.opening.is_some() => "listed",
+                            _ => "read",
+                        };
                         ui.add(
                             egui::ProgressBar::new((done / total).min(1.0))
                                 .show_percentage()
-                                .text(format!("{:.0} of {:.0} MB", done / 1e6, total / 1e6)),
+                                .text(format!("{:.0} of {:.0} MB {what}", done / 1e6, total / 1e6)),
                         );
                         if ui.button("Cancel").clicked() {
                             progress.cancel.store(true, Ordering::Relaxed);
