@@ -906,28 +906,26 @@ fn outcome(r: &Read) -> Vec<String> {
 #[test]
 fn a_streamed_tar_reads_the_same_as_one_held_in_memory() {
     let (kind, links) = kind_tree();
-    // Large members too (past the kept head), a rotated gzip log among them, written out
-    // of order: the current log before its rotation.
+    // Large members too (past the kept head), written out of the order they are read in:
+    // the metrics first (read after the logs), the current log before its rotation (a gzip
+    // file past the kept head too, so both are found again in the stream).
     let mut big: Tree = Vec::new();
     let dir = "n/var/log/pods/shop_api-1_0d9c1f6e-3b1a-4c55-9a61-0c6b2f4d8e11/app";
     let lines = |from: u32, n: u32| -> String {
         (from..from + n)
             .map(|i| {
                 format!(
-                    "2024-03-01T10:{:02}:{:02}.000000000Z stdout F {{\"level\":\"{}\",\"msg\":\"request {i} {}\"}}\n",
+                    "2024-03-01T10:{:02}:{:02}.000000000Z stdout F {{\"level\":\"{}\",\"msg\":\"request {i} {:016x}{:016x} {}\"}}\n",
                     (i / 60) % 60,
                     i % 60,
                     if i % 7 == 0 { "error" } else { "info" },
+                    u64::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                    u64::from(i).wrapping_mul(0xbf58_476d_1ce4_e5b9).rotate_left(17),
                     "x".repeat(i as usize % 200)
                 )
             })
             .collect()
     };
-    big.push((format!("{dir}/0.log"), lines(3000, 3000).into_bytes()));
-    big.push((
-        format!("{dir}/0.log.20240301-100000.gz"),
-        gz(lines(0, 3000).as_bytes()),
-    ));
     big.push(("n/metrics/node.prom".into(), {
         let mut m = String::from("# TYPE up gauge\n");
         for i in 0..2000 {
@@ -935,6 +933,10 @@ fn a_streamed_tar_reads_the_same_as_one_held_in_memory() {
         }
         m.into_bytes()
     }));
+    big.push((format!("{dir}/0.log"), lines(3000, 3000).into_bytes()));
+    let rotated = gz(lines(0, 3000).as_bytes());
+    assert!(rotated.len() > 64 * 1024, "{}", rotated.len());
+    big.push((format!("{dir}/0.log.20240301-100000.gz"), rotated));
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("/in/kind.tar.gz", gz(&tar_of(&kind, &links))),
         ("/in/big.tgz", gz(&tar_of(&big, &[]))),
@@ -1004,8 +1006,16 @@ fn a_streamed_tar_reads_the_same_as_one_held_in_memory() {
         "{}",
         held.set.held_bytes()
     );
+    // Once the metrics, kept for their read after the logs, are read: the compressed bytes
+    // and the three members' heads.
+    podsift_core::table::metrics::read_metrics(
+        &streamed.set,
+        &streamed.plan,
+        &Default::default(),
+        &mut IngestReport::default(),
+    );
     assert!(
-        streamed.set.held_bytes() < bytes.len() as u64 + 3 * 64 * 1024,
+        streamed.set.held_bytes() <= bytes.len() as u64 + 3 * 64 * 1024,
         "{} held of {} compressed, {unpacked} unpacked",
         streamed.set.held_bytes(),
         bytes.len()

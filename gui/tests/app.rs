@@ -196,15 +196,7 @@ fn files_handed_over_as_bytes_are_read_a_step_a_frame() {
     let mut app = PodsiftApp::default();
     app.open_bytes(files);
     assert!(app.loading());
-    // Frames drawn by hand, counted.
-    let ctx = eframe::egui::Context::default();
-    let mut frames = 0;
-    while app.loading() {
-        let mut out = ctx.run_ui(eframe::egui::RawInput::default(), |ui| app.show(ui));
-        out.textures_delta.clear();
-        frames += 1;
-        assert!(frames < 1000);
-    }
+    let frames = frames_until_loaded(&mut app);
     let mut h = harness(app);
     // A frame drawn before anything is opened, one that opens and plans, then the reads.
     assert!(frames >= 3, "{frames}");

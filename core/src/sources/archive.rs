@@ -334,8 +334,6 @@ impl FileSet {
                 layout,
                 first,
                 before: (x.members, x.bytes),
-                listed: 0,
-                unpacked: 0,
             });
         }
         self.expand(x, e.origin, kind, &e.path, &layout, e.size, 1);
@@ -368,21 +366,11 @@ impl FileSet {
                 Err(stop) => return Some(stop),
             };
             let pos = l.walk.pos;
-            let is_file = matches!(typeflag, b'0' | 0 | b'7');
-            let is_link = matches!(typeflag, b'1' | b'2');
-            if (is_file || is_link)
-                && let Some(why) = self.over_limits(
-                    x.members + l.listed,
-                    x.bytes + l.unpacked,
-                    if is_file { size } else { 0 },
-                )
-            {
+            if let Some(why) = self.count_member(x, &mut l.walk, typeflag, size) {
                 return Some(Some(why));
             }
             let mut consumed = 0;
-            if is_file {
-                l.listed += 1;
-                l.unpacked += size;
+            if matches!(typeflag, b'0' | 0 | b'7') {
                 let member_layout = format!("{}/{}", l.layout, member_path(&name).0);
                 let keep = if size <= HEAD_KEEP
                     || (name.to_ascii_lowercase().ends_with(".json") && size <= JSON_KEEP)
@@ -408,7 +396,7 @@ impl FileSet {
                 let origin = if whole || got < keep {
                     Origin::Nowhere
                 } else {
-                    let (skipped, e) = skip_counting(&mut *l.reader, size - got);
+                    let (skipped, e) = super::skip_some(&mut *l.reader, size - got);
                     got += skipped;
                     err = e;
                     self.streams[stream].set_head(pos, data);
@@ -421,29 +409,11 @@ impl FileSet {
                 };
                 let data = matches!(origin, Origin::Nowhere).then_some(data);
                 consumed = got;
-                if let Some(why) = cut_member(pos, got, size, err.as_ref()) {
-                    l.pending.push(Pending::File {
-                        origin,
-                        data,
-                        name: name.clone(),
-                        size: got,
-                        remark: Some(format!(
-                            "{why}: the first {got} of its {size} bytes are read"
-                        )),
-                    });
-                    return Some(Some(format!(
-                        "{why}, inside {name}; the members before it are read"
-                    )));
+                let member = (origin, data, name);
+                if let Some(stop) = file_member(&mut l.pending, member, pos, got, size, err) {
+                    return Some(Some(stop));
                 }
-                l.pending.push(Pending::File {
-                    origin,
-                    data,
-                    name,
-                    size,
-                    remark: None,
-                });
-            } else if is_link {
-                l.listed += 1;
+            } else if matches!(typeflag, b'1' | b'2') {
                 l.pending.push(Pending::Link {
                     name,
                     target: link_target,
@@ -552,6 +522,28 @@ impl FileSet {
             ));
         }
         None
+    }
+
+    /// Counts a tar member (files and links) against the limits, with those the walk listed
+    /// before it; the reason to stop, if any (then it is not counted).
+    fn count_member(
+        &self,
+        x: &Expander,
+        walk: &mut TarWalk,
+        typeflag: u8,
+        size: u64,
+    ) -> Option<String> {
+        let bytes = match typeflag {
+            b'0' | 0 | b'7' => size,
+            b'1' | b'2' => 0,
+            _ => return None,
+        };
+        let why = self.over_limits(x.members + walk.listed, x.bytes + walk.unpacked, bytes);
+        if why.is_none() {
+            walk.listed += 1;
+            walk.unpacked += bytes;
+        }
+        why
     }
 
     /// Adds one member file (bytes at `origin`), opening it as an archive when it is one.
@@ -733,8 +725,6 @@ impl FileSet {
         };
         let mut walk = TarWalk::default();
         let mut pending: Vec<Pending> = Vec::new();
-        // Members and bytes listed in this tar so far (they join `x` once listing is done).
-        let (mut listed, mut unpacked) = (0u64, 0u64);
         let stopped = loop {
             let TarHeader {
                 name,
@@ -746,19 +736,8 @@ impl FileSet {
                 Err(stop) => break stop,
             };
             let pos = walk.pos;
-            let is_file = matches!(typeflag, b'0' | 0 | b'7');
-            if (is_file || matches!(typeflag, b'1' | b'2'))
-                && let Some(why) = self.over_limits(
-                    x.members + listed,
-                    x.bytes + unpacked,
-                    if is_file { size } else { 0 },
-                )
-            {
+            if let Some(why) = self.count_member(x, &mut walk, typeflag, size) {
                 break Some(why);
-            }
-            if is_file || matches!(typeflag, b'1' | b'2') {
-                listed += 1;
-                unpacked += if is_file { size } else { 0 };
             }
             let mut consumed = 0;
             match typeflag {
@@ -792,27 +771,10 @@ impl FileSet {
                         }
                     };
                     consumed = got;
-                    if let Some(why) = cut_member(pos, got, size, err.as_ref()) {
-                        pending.push(Pending::File {
-                            origin,
-                            data,
-                            name: name.clone(),
-                            size: got,
-                            remark: Some(format!(
-                                "{why}: the first {got} of its {size} bytes are read"
-                            )),
-                        });
-                        break Some(format!(
-                            "{why}, inside {name}; the members before it are read"
-                        ));
+                    let member = (origin, data, name);
+                    if let Some(stop) = file_member(&mut pending, member, pos, got, size, err) {
+                        break Some(stop);
                     }
-                    pending.push(Pending::File {
-                        origin,
-                        data,
-                        name,
-                        size,
-                        remark: None,
-                    });
                 }
                 b'1' | b'2' => pending.push(Pending::Link {
                     name,
@@ -1022,9 +984,6 @@ struct Listing {
     first: usize,
     /// The expander's members and bytes before it.
     before: (u64, u64),
-    /// Members and bytes listed so far.
-    listed: u64,
-    unpacked: u64,
 }
 
 impl std::fmt::Debug for Listing {
@@ -1032,7 +991,7 @@ impl std::fmt::Debug for Listing {
         f.debug_struct("Listing")
             .field("archive", &self.display)
             .field("pos", &self.walk.pos)
-            .field("listed", &self.listed)
+            .field("listed", &self.walk.listed)
             .finish()
     }
 }
@@ -1089,33 +1048,42 @@ impl Opening {
     }
 }
 
-/// Reads and drops up to `n` bytes: how many there were, and the error that ended them early.
-fn skip_counting(reader: &mut dyn Read, n: u64) -> (u64, Option<io::Error>) {
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut done = 0u64;
-    while done < n {
-        let want = usize::try_from((n - done).min(buf.len() as u64)).unwrap_or(buf.len());
-        match reader.read(&mut buf[..want]) {
-            Ok(0) => break,
-            Ok(k) => done += k as u64,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return (done, Some(e)),
+/// Files a member (its origin, its bytes if held, its name) whose data at `pos` of the tar
+/// stream stopped after `got` of its `size` bytes; when that is short or `err` ended it, the
+/// member says so and the reason to stop listing is returned.
+fn file_member(
+    pending: &mut Vec<Pending>,
+    (origin, data, name): (Origin, Option<Vec<u8>>, String),
+    pos: u64,
+    got: u64,
+    size: u64,
+    err: Option<io::Error>,
+) -> Option<String> {
+    let why = match err {
+        Some(e) => format!("damaged at byte {} of the tar stream ({e})", pos + got),
+        None if got < size => format!("cut short at byte {} of the tar stream", pos + got),
+        None => {
+            pending.push(Pending::File {
+                origin,
+                data,
+                name,
+                size,
+                remark: None,
+            });
+            return None;
         }
-    }
-    (done, None)
-}
-
-/// Why a member whose data stopped after `got` of its `size` bytes (at `pos` of the tar
-/// stream) is cut short, if it is.
-fn cut_member(pos: u64, got: u64, size: u64, err: Option<&io::Error>) -> Option<String> {
-    match err {
-        Some(e) => Some(format!(
-            "damaged at byte {} of the tar stream ({e})",
-            pos + got
+    };
+    let stop = format!("{why}, inside {name}; the members before it are read");
+    pending.push(Pending::File {
+        origin,
+        data,
+        name,
+        size: got,
+        remark: Some(format!(
+            "{why}: the first {got} of its {size} bytes are read"
         )),
-        None if got < size => Some(format!("cut short at byte {} of the tar stream", pos + got)),
-        None => None,
-    }
+    });
+    Some(stop)
 }
 
 /// A tar stream's headers, a member at a time: GNU long names and links, and pax paths, links
@@ -1130,6 +1098,10 @@ struct TarWalk {
     pax_path: Option<String>,
     pax_link: Option<String>,
     pax_size: Option<u64>,
+    /// Files and links listed so far, and the files' bytes (they join the expander's counts
+    /// once the listing is done).
+    listed: u64,
+    unpacked: u64,
 }
 
 /// A member's header, as [`TarWalk::next`] gives it.

@@ -610,16 +610,40 @@ pub struct NewFile {
 
 /// Reads until `buf` is full or the stream ends; returns the bytes read.
 pub(crate) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    match read_some(r, buf) {
+        (n, None) => Ok(n),
+        (_, Some(e)) => Err(e),
+    }
+}
+
+/// Reads until `buf` is full, the stream ends or it fails: the bytes read, and the error that
+/// ended them early (what came before damage is kept).
+pub(crate) fn read_some(r: &mut dyn Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return (n, Some(e)),
         }
     }
-    Ok(n)
+    (n, None)
+}
+
+/// Reads and drops up to `n` bytes: how many there were, and the error that ended them early.
+pub(crate) fn skip_some(r: &mut dyn Read, n: u64) -> (u64, Option<io::Error>) {
+    let mut buf = vec![0u8; usize::try_from(n.min(256 * 1024)).unwrap_or(256 * 1024)];
+    let mut done = 0u64;
+    while done < n {
+        let want = usize::try_from((n - done).min(buf.len() as u64)).unwrap_or(buf.len());
+        match read_some(r, &mut buf[..want]) {
+            (0, None) => break,
+            (k, None) => done += k as u64,
+            (k, Some(e)) => return (done + k as u64, Some(e)),
+        }
+    }
+    (done, None)
 }
 
 /// Resolves `.` and `..` in a `/`-separated path, without touching any filesystem.

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::compress::Compression;
+use super::{read_some, skip_some};
 
 /// Bytes kept of a member while the archive is listed (the planner reads 64 KiB heads).
 pub(super) const HEAD_KEEP: u64 = 64 * 1024;
@@ -184,6 +185,15 @@ impl Stream {
         if let Some(bytes) = c.kept.remove(&offset) {
             return Ok(bytes);
         }
+        let read = self.read_from(&mut c, offset, len);
+        if read.is_err() {
+            // Where the reader stopped is not known: the next read starts from the top.
+            c.reader = None;
+        }
+        read
+    }
+
+    fn read_from(&self, c: &mut Cursor, offset: u64, len: u64) -> io::Result<Vec<u8>> {
         if c.reader.is_none() || offset < c.pos {
             if c.reader.is_some() {
                 c.restarts += 1;
@@ -197,7 +207,7 @@ impl Stream {
             wanted,
             kept,
             ..
-        } = &mut *c;
+        } = c;
         let reader = reader.as_mut().expect("set above");
         // On to `offset`, keeping the wanted members on the way.
         while *pos < offset {
@@ -228,29 +238,21 @@ impl Stream {
 }
 
 fn skip(reader: &mut dyn Read, n: u64) -> io::Result<()> {
-    let got = io::copy(&mut reader.take(n), &mut io::sink())?;
-    if got < n {
-        return Err(io::Error::new(
+    match skip_some(reader, n) {
+        (got, None) if got == n => Ok(()),
+        (_, Some(e)) => Err(e),
+        _ => Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
             "the archive ends before this member",
-        ));
+        )),
     }
-    Ok(())
 }
 
 /// Up to `n` bytes (fewer where the stream ends or is damaged: the listing already cut the
 /// member there).
 fn take(reader: &mut dyn Read, n: u64) -> io::Result<Vec<u8>> {
     let mut out = vec![0u8; usize::try_from(n).map_err(io::Error::other)?];
-    let mut got = 0;
-    while got < out.len() {
-        match reader.read(&mut out[got..]) {
-            Ok(0) => break,
-            Ok(k) => got += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => break,
-        }
-    }
+    let (got, _) = read_some(reader, &mut out);
     out.truncate(got);
     Ok(out)
 }

@@ -288,40 +288,16 @@ fn take_text(column: &Column, order: &IdxCa) -> PolarsResult<Column> {
 /// bytes shared. polars' own gather of a list of structs of text from many chunks holds
 /// several copies at once (on the bench tree: 750 MB at its peak for a 150 MB column).
 fn take_pairs(column: &Column, order: &IdxCa) -> PolarsResult<Column> {
-    use polars_arrow::array::{Array, StructArray, Utf8ViewArray};
-    let list = column.list()?;
-    let mut keys = Vec::new();
-    let mut values = Vec::new();
-    let mut ranges: Vec<Vec<(u32, u32)>> = Vec::new();
-    for arr in list.downcast_iter() {
-        let st = arr
-            .values()
-            .as_any()
-            .downcast_ref::<StructArray>()
-            .ok_or_else(|| polars_err!(ComputeError: "fields: not a list of structs"))?;
-        let text = |k: usize| -> PolarsResult<Utf8ViewArray> {
-            st.values()
-                .get(k)
-                .and_then(|a| a.as_any().downcast_ref::<Utf8ViewArray>())
-                .cloned()
-                .ok_or_else(|| polars_err!(ComputeError: "fields: pairs must be text"))
-        };
-        keys.push(text(0)?);
-        values.push(text(1)?);
-        let o = arr.offsets().as_slice();
-        ranges.push(
-            (0..arr.len())
-                .map(|i| {
-                    if arr.is_valid(i) {
-                        (o[i] as u32, o[i + 1] as u32)
-                    } else {
-                        (o[i] as u32, o[i] as u32)
-                    }
-                })
-                .collect(),
-        );
+    let pairs = FieldPairs::of(column)?;
+    let mut keys = Vec::with_capacity(pairs.chunks.len());
+    let mut values = Vec::with_capacity(pairs.chunks.len());
+    let mut bounds = Vec::with_capacity(pairs.chunks.len());
+    for c in pairs.chunks {
+        bounds.push((c.offsets, c.validity));
+        keys.push(c.keys);
+        values.push(c.values);
     }
-    let at = chunk_of_rows(ranges.iter().map(Vec::len));
+    let at = chunk_of_rows(bounds.iter().map(|(o, _)| o.len_proxy()));
     let (keys, values) = (GatheredText::new(keys), GatheredText::new(values));
     let total = keys.chunks.iter().map(|c| c.len()).sum();
     let mut key_views = Vec::with_capacity(total);
@@ -330,10 +306,18 @@ fn take_pairs(column: &Column, order: &IdxCa) -> PolarsResult<Column> {
     offsets.push(0i64);
     for row in order.into_no_null_iter() {
         let (c, i) = at[row as usize];
-        let (from, to) = ranges[c as usize][i as usize];
-        for k in from..to {
-            key_views.push(keys.view(c as usize, k as usize));
-            value_views.push(values.view(c as usize, k as usize));
+        let (c, i) = (c as usize, i as usize);
+        let (o, validity) = &bounds[c];
+        let o = o.as_slice();
+        // Null rows hold no pairs, whatever their offsets say.
+        let to = if validity.as_ref().is_none_or(|v| v.get_bit(i)) {
+            o[i + 1]
+        } else {
+            o[i]
+        };
+        for k in o[i] as usize..to as usize {
+            key_views.push(keys.view(c, k));
+            value_views.push(values.view(c, k));
         }
         offsets.push(key_views.len() as i64);
     }
