@@ -55,5 +55,9 @@ print(f"page up: {r['startMs'] / 1000:.2f} s")
 print(f"first histogram: {first:.2f} s after the bundle was given (bar: 5 s for 200 MB)")
 print(f"table ready: {ready:.2f} s = {ready / stats:.1f}x `podsift stats` of the bundle ({stats:.2f} s, native, 2 cores)")
 m = r["memory"]
-print(f"module memory: {m['wasm'] / 1e6:.0f} MB, JS heap {(m['js'] or 0) / 1e6:.0f} MB (bar: 1.5 GB)")
+print(f"module memory: {m['wasm'] / 1e6:.0f} MB when ready, {m['wasmAtEnd'] / 1e6:.0f} MB after a query and a Parquet export; JS heap {(m['js'] or 0) / 1e6:.0f} MB (bar: 1.5 GB)")
+for q in r.get("searches", []):
+    print(f"query {q['query']!r} over the whole table: {q['ms'] / 1000:.2f} s, {q['shown']} entries shown")
+if m.get("rendererPeak"):
+    print(f"renderer process peak resident memory (VmHWM): {m['rendererPeak'] / 1e6:.0f} MB")
 PY

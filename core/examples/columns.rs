@@ -1,6 +1,7 @@
-//! `cargo run --release -p podsift-core --example columns -- PATH...`: reads a bundle into the
-//! `logs` table and prints what each column holds in memory (polars' estimate), per million
-//! entries: where a table's memory goes, for the browser viewer's budget.
+//! `cargo run --release -p podsift-core --example columns -- [--packed] PATH...`: reads a
+//! bundle into the `logs` table and prints what each column holds in memory (polars'
+//! estimate), per entry: where a table's memory goes, for the browser viewer's budget. With
+//! `--packed`, the table is built as the browser builds it (`message` and `fields` packed).
 
 // A tool run by hand: it prints, and reads /proc for the memory.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
@@ -11,7 +12,8 @@ use podsift_core::sources::plan::{PlanOptions, plan};
 
 fn main() {
     let mut set = FileSet::new();
-    for path in std::env::args().skip(1) {
+    let packed = std::env::args().any(|a| a == "--packed");
+    for path in std::env::args().skip(1).filter(|a| a != "--packed") {
         if let Err(e) =
             podsift_core::sources::native::add_path(&mut set, std::path::Path::new(&path))
         {
@@ -23,6 +25,9 @@ fn main() {
     let plan = plan(&set, &PlanOptions::default());
     // The read's stages, as `table::read_logs` runs them, with the memory after each (one
     // thread, as in the browser, when RAYON_NUM_THREADS=1).
+    if packed {
+        return packed_table(&set, &plan);
+    }
     let (builders, _) = podsift_core::ingest::ingest(
         &set,
         &plan,
@@ -61,6 +66,36 @@ fn main() {
     for (name, size) in cols {
         println!("  {name:<12} {:>8.1} bytes per entry", size as f64 / n);
     }
+}
+
+/// The browser's table: each instance's text packed as it ends.
+fn packed_table(set: &FileSet, plan: &podsift_core::sources::plan::Plan) {
+    let (builders, _) = podsift_core::ingest::ingest(
+        set,
+        plan,
+        &NoFilter,
+        podsift_core::table::LogsBuilder::packing,
+        &Progress::default(),
+    );
+    memory("entries read into builders, text packed per instance");
+    let parts: Vec<_> = builders
+        .into_iter()
+        .filter(|b| !b.is_empty())
+        .map(|b| b.finish_packed().expect("a frame"))
+        .collect();
+    memory("builders finished");
+    let logs = podsift_core::table::PackedLogs::new(parts).expect("the table is built");
+    memory("entries put in time order");
+    let index = logs.index().expect("the index");
+    memory("the view's index built");
+    let n = logs.height().max(1) as f64;
+    println!(
+        "{} entries: packed rows {:.1} bytes per entry, time order {:.1}, view index {:.1}",
+        logs.height(),
+        logs.packed_bytes() as f64 / n,
+        logs.order_bytes() as f64 / n,
+        (index.ts.len() * 9 + 4 * index.pod.ids.len() * 4) as f64 / n,
+    );
 }
 
 /// Prints the resident memory now and at its peak (Linux).

@@ -876,9 +876,11 @@ fn read_streamed(files: Vec<(&str, Vec<u8>)>, limits: ArchiveLimits) -> Read {
     set.expect_reads(plan.files_of(podsift_core::sources::plan::FileRole::Metrics));
     let progress = Progress::default();
     let live = std::sync::Arc::new(podsift_core::query::discover::LiveCounts::default());
-    let mut stepwise = podsift_core::table::StepwiseLogs::new(&set, &plan, &progress, live);
+    // Packed, as the browser reads: the rows must come out the same.
+    let mut stepwise = podsift_core::table::StepwiseLogs::new(&set, &plan, &progress, live, true);
     while !stepwise.step(&set, &plan, &progress, 1) {}
     let (logs, report) = stepwise.finish(&progress).unwrap();
+    let logs = logs.to_frame().unwrap();
     Read {
         set,
         plan,

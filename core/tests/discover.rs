@@ -80,7 +80,7 @@ fn a_stepwise_read_gives_the_same_table_one_instance_at_a_time() {
     let (whole, report) = read_logs(&set, &p, &NoFilter, &Progress::default()).expect("reads");
     let progress = Progress::default();
     let live = std::sync::Arc::new(LiveCounts::default());
-    let mut read = podsift_core::table::StepwiseLogs::new(&set, &p, &progress, live.clone());
+    let mut read = podsift_core::table::StepwiseLogs::new(&set, &p, &progress, live.clone(), false);
     let mut steps = 0;
     let mut seen = Vec::new();
     while !read.step(&set, &p, &progress, 1) {
@@ -94,6 +94,7 @@ fn a_stepwise_read_gives_the_same_table_one_instance_at_a_time() {
         "the live counts grow: {seen:?}"
     );
     let (df, stepped_report) = read.finish(&progress).expect("finishes");
+    let df = df.to_frame().unwrap();
     assert_eq!(df.height(), rows.len());
     assert!(df.equals_missing(&whole), "same rows, same order");
     let lines = |r: &podsift_core::ingest::IngestReport| -> Vec<u64> {

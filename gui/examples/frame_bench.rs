@@ -72,7 +72,7 @@ fn main() {
     let logs = reader.join().unwrap();
     let loaded = start.elapsed();
     let view_start = Instant::now();
-    let one = Discover::new(logs.clone()).unwrap();
+    let one = Discover::new(podsift_core::table::LogTable::Frame(logs.clone())).unwrap();
     let view_time = view_start.elapsed();
     let after = rss_mb();
     let n = logs.height();
@@ -119,7 +119,7 @@ fn main() {
     }
     let mut big = big.slice(0, want);
     big.rechunk_mut();
-    let view = Discover::new(big).unwrap();
+    let view = Discover::new(podsift_core::table::LogTable::Frame(big)).unwrap();
     println!("view: {} entries", view.rows().len());
 
     let mut harness = Harness::builder()

@@ -7,12 +7,11 @@ use eframe::egui::{self, Color32, Pos2, Rect, Sense, Vec2};
 use podsift_core::level::Level;
 use podsift_core::query::discover::{
     Codes, FieldValues, Histogram, LogIndex, Rows, Selection, TreeRow, VALUE_COLUMNS, count_values,
-    entry_json, field_keys, matching_rows, top_values,
 };
 use podsift_core::query::search::Query;
 use podsift_core::schema::logs as col;
+use podsift_core::table::LogTable;
 use podsift_core::time::{TimeBound, format_rfc3339_ms};
-use polars::prelude::DataFrame;
 
 /// Buckets the histogram aims for.
 const BUCKETS: usize = 120;
@@ -45,7 +44,7 @@ pub struct Column {
 #[derive(Debug)]
 pub struct Discover {
     /// The entries.
-    pub logs: DataFrame,
+    pub logs: LogTable,
     /// Times, levels and metadata of every row.
     pub index: LogIndex,
     /// The query bar's text.
@@ -89,12 +88,15 @@ pub struct Discover {
 }
 
 impl Discover {
-    /// A view of `logs`, everything shown (put in time order first if it is not).
-    pub fn new(mut logs: DataFrame) -> Result<Discover, String> {
-        let mut index = LogIndex::new(&logs).map_err(|e| e.to_string())?;
-        if !index.sorted {
-            logs = podsift_core::table::concat_sorted(vec![logs]).map_err(|e| e.to_string())?;
-            index = LogIndex::new(&logs).map_err(|e| e.to_string())?;
+    /// A view of `logs`, everything shown (a frame is put in time order first if it is not; a
+    /// packed table always is).
+    pub fn new(mut logs: LogTable) -> Result<Discover, String> {
+        let mut index = logs.index().map_err(|e| e.to_string())?;
+        if let (false, LogTable::Frame(df)) = (index.sorted, &logs) {
+            let df =
+                podsift_core::table::concat_sorted(vec![df.clone()]).map_err(|e| e.to_string())?;
+            index = LogIndex::new(&df).map_err(|e| e.to_string())?;
+            logs = LogTable::Frame(df);
         }
         let columns = [
             (col::TS, true),
@@ -181,13 +183,16 @@ impl Discover {
                 .filter(|c| c.enabled)
                 .map(|c| c.query.clone()),
         );
-        match matching_rows(&self.logs, &queries) {
+        match self.logs.matching_rows(&queries) {
             Ok(rows) => {
                 self.error = None;
                 self.selection = Selection::new(&self.index, rows);
                 self.values = None;
                 self.refresh();
-                self.keys = field_keys(&self.logs, self.rows(), SAMPLE).unwrap_or_default();
+                self.keys = self
+                    .logs
+                    .field_keys(self.rows(), SAMPLE)
+                    .unwrap_or_default();
             }
             Err(e) => self.error = Some(e.to_string()),
         }
@@ -290,14 +295,14 @@ impl Discover {
     /// Opens a field's top values in the sidebar.
     pub fn open_field(&mut self, field: &str) {
         self.value_codes = None;
-        let values = if self.logs.schema().contains(field) && field != col::FIELDS {
-            Codes::of(&self.logs, field).map(|codes| {
+        let values = if self.logs.has_codes(field) {
+            self.logs.codes(field).map(|codes| {
                 let v = count_values(&codes, self.rows(), 10);
                 self.value_codes = Some(codes);
                 v
             })
         } else {
-            top_values(&self.logs, self.rows(), field, 10, SAMPLE)
+            self.logs.top_values(self.rows(), field, 10, SAMPLE)
         };
         if let Ok(v) = values {
             self.values = Some((field.to_string(), v));
@@ -833,10 +838,7 @@ impl Discover {
                 .get(row)
                 .unwrap_or_default()
                 .to_string(),
-            _ => match self.logs.column(column).and_then(|c| c.get(r)) {
-                Ok(v) if !v.is_null() => v.str_value().into_owned(),
-                _ => String::new(),
-            },
+            _ => self.logs.cell_text(row, column),
         }
     }
 
@@ -855,7 +857,7 @@ impl Discover {
                 ui.ctx().copy_text(message.clone());
             }
             if ui.button("Copy JSON").clicked() {
-                ui.ctx().copy_text(entry_json(&self.logs, row));
+                ui.ctx().copy_text(self.logs.entry_json(row));
             }
             if ui
                 .button("Show context")
@@ -898,7 +900,7 @@ impl Discover {
                 cols[0].add(egui::Label::new(egui::RichText::new(&message).monospace()).wrap());
                 cols[1].strong("Entry");
                 cols[1].add(
-                    egui::Label::new(egui::RichText::new(entry_json(&self.logs, row)).monospace())
+                    egui::Label::new(egui::RichText::new(self.logs.entry_json(row)).monospace())
                         .wrap(),
                 );
             });

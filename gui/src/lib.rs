@@ -19,14 +19,18 @@ use std::sync::mpsc;
 use eframe::egui;
 use podsift_core::ingest::{NoFilter, Progress};
 use podsift_core::query::discover::LiveCounts;
+use podsift_core::table::LogTable;
 use podsift_core::table::metrics::{MetricsOptions, MetricsStore, read_metrics};
-use polars::prelude::DataFrame;
 
 pub use podsift_core::export::ExportFormat;
 pub use settings::Settings;
 
 /// Rows "Copy as text" puts on the clipboard at most.
 pub const COPY_ROWS: usize = 100_000;
+
+/// Rows an export takes out of the table at a time (a packed table's text is unpacked for
+/// them, written, and dropped).
+const EXPORT_ROWS: usize = 64 * 1024;
 
 /// A bundle read into a table.
 #[derive(Debug)]
@@ -39,8 +43,8 @@ pub struct Loaded {
     pub skipped: Vec<(String, String)>,
     /// Lines that were not entries of any format (kept as `unparsed` entries).
     pub unparsed: u64,
-    /// The entries, in time order.
-    pub logs: DataFrame,
+    /// The entries, in time order (packed in the browser).
+    pub logs: LogTable,
 }
 
 /// What a read gives: the bundle, and the metrics files' series and samples (which go to the
@@ -276,21 +280,45 @@ pub fn read_bundle(
 ) -> Result<Read, String> {
     use podsift_core::sources::plan::{PlanOptions, plan};
     let plan = plan(set, &PlanOptions::default());
-    let read = podsift_core::table::read_logs_live(set, &plan, &NoFilter, progress, live);
-    finish_read(name, set, &plan, read, progress)
+    let (df, report) = podsift_core::table::read_logs_live(set, &plan, &NoFilter, progress, live)
+        .map_err(|e| e.to_string())?;
+    Ok(finish_read(name, set, &plan, report, progress)?.with_logs(LogTable::Frame(df)))
 }
 
-/// The loaded bundle from a read's `logs` frame: the metrics files read, the skipped files
+/// What a read gives besides the `logs` table: the metrics files read, the skipped files
 /// listed.
+struct ReadRest {
+    name: String,
+    files: usize,
+    skipped: Vec<(String, String)>,
+    unparsed: u64,
+    metrics: MetricsStore,
+}
+
+impl ReadRest {
+    fn with_logs(self, logs: LogTable) -> Read {
+        (
+            Loaded {
+                name: self.name,
+                files: self.files,
+                skipped: self.skipped,
+                unparsed: self.unparsed,
+                logs,
+            },
+            self.metrics,
+        )
+    }
+}
+
+/// The rest of a read once its logs are read: the metrics files, the files skipped.
 fn finish_read(
     name: &str,
     set: &podsift_core::sources::FileSet,
     plan: &podsift_core::sources::plan::Plan,
-    read: polars::prelude::PolarsResult<(DataFrame, podsift_core::ingest::IngestReport)>,
+    mut report: podsift_core::ingest::IngestReport,
     progress: &Progress,
-) -> Result<Read, String> {
+) -> Result<ReadRest, String> {
     use podsift_core::sources::plan::FileStatus;
-    let (logs, mut report) = read.map_err(|e| e.to_string())?;
     if progress.cancelled() {
         return Err("cancelled".into());
     }
@@ -304,16 +332,13 @@ fn finish_read(
             _ => None,
         })
         .collect();
-    Ok((
-        Loaded {
-            name: name.to_string(),
-            files: set.entries().len(),
-            skipped,
-            unparsed: report.files.iter().map(|f| f.unparsed).sum(),
-            logs,
-        },
+    Ok(ReadRest {
+        name: name.to_string(),
+        files: set.entries().len(),
+        skipped,
+        unparsed: report.files.iter().map(|f| f.unparsed).sum(),
         metrics,
-    ))
+    })
 }
 
 impl PodsiftApp {
@@ -420,11 +445,13 @@ impl PodsiftApp {
             progress.bytes_done.store(0, Ordering::Relaxed);
             progress.bytes_total.store(0, Ordering::Relaxed);
             steps.set.expect_reads(p.files_of(FileRole::Metrics));
+            // The step-by-step read is the browser's: its text is packed to fit the page.
             steps.read = Some(podsift_core::table::StepwiseLogs::new(
                 &steps.set,
                 &p,
                 progress,
                 live.clone(),
+                true,
             ));
             steps.plan = Some(p);
             return None;
@@ -448,14 +475,19 @@ impl PodsiftApp {
         }
         let read = steps.read.take()?;
         let plan = steps.plan.take()?;
-        Some(
-            finish_read(name, &steps.set, &plan, read.finish(progress), progress).map(
-                |(mut loaded, store)| {
-                    loaded.skipped.append(&mut steps.unread);
-                    (loaded, store)
-                },
-            ),
-        )
+        let (rows, report) = read.read_out(progress);
+        let rest = match finish_read(name, &steps.set, &plan, report, progress) {
+            Ok(rest) => rest,
+            Err(e) => return Some(Err(e)),
+        };
+        // Everything is read from the bundle: its bytes go before the rows are put in time
+        // order, so that the sort's memory is the bundle's (a page's memory never shrinks).
+        steps.set = podsift_core::sources::FileSet::new();
+        Some(rows.into_table().map_err(|e| e.to_string()).map(|logs| {
+            let (mut loaded, store) = rest.with_logs(logs);
+            loaded.skipped.append(&mut steps.unread);
+            (loaded, store)
+        }))
     }
 
     fn finish(&mut self, result: Result<Read, String>) {
@@ -568,13 +600,14 @@ impl PodsiftApp {
         let Load::Ready { view, .. } = &self.load else {
             return Err("nothing is loaded".into());
         };
-        let rows =
-            podsift_core::export::take_rows(&view.logs, view.rows()).map_err(|e| e.to_string())?;
-        let bytes = format.write(&rows).map_err(|e| e.to_string())?;
+        let rows = view.rows();
+        let bytes = format
+            .write_frames(view.logs.chunks(rows, EXPORT_ROWS))
+            .map_err(|e| e.to_string())?;
         Ok(Download {
-            name: export_file_name(rows.height(), format),
+            name: export_file_name(rows.len(), format),
             media_type: format.media_type(),
-            rows: rows.height(),
+            rows: rows.len(),
             bytes,
         })
     }
@@ -587,7 +620,7 @@ impl PodsiftApp {
         };
         let rows = view.rows();
         let take = &rows[..rows.len().min(COPY_ROWS)];
-        let df = podsift_core::export::take_rows(&view.logs, take).map_err(|e| e.to_string())?;
+        let df = view.logs.take(take).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
         podsift_core::export::text::write_text(
             &df,

@@ -61,7 +61,7 @@ fn typing_a_query_filters_the_table_and_the_histogram() {
 
     let want = {
         let view = harness.state_mut().view().unwrap();
-        oracle(&view.logs, "error", "api-")
+        oracle(&view.logs.to_frame().unwrap(), "error", "api-")
     };
     assert!(want > 0);
     let view = harness.state_mut().view().unwrap();
@@ -139,8 +139,7 @@ fn chips_ranges_and_context_narrow_the_table() {
     // An open field's values follow the range (counted again from the kept column codes).
     view.open_field("pod");
     view.set_range(Some((mid, last + 1)));
-    let want =
-        podsift_core::query::discover::top_values(&view.logs, view.rows(), "pod", 10, 1).unwrap();
+    let want = view.logs.top_values(view.rows(), "pod", 10, 1).unwrap();
     assert_eq!(
         view.values.as_ref().map(|(f, v)| (f.as_str(), v)),
         Some(("pod", &want))

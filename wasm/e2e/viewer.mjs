@@ -94,6 +94,16 @@ const [download] = await Promise.all([
 const parquet = path.join(out, download.suggestedFilename());
 await download.saveAs(parquet);
 
+// Queries over the whole bundle, timed (a word is looked for in every message, a field in every
+// entry's fields): what a search costs once the table is built.
+const searches = [];
+for (const q of ["timeout", "status:>=500", "level:error"]) {
+  const t = Date.now();
+  await page.evaluate((q) => window.podsift.query(q), q);
+  const s = await page.evaluate(() => window.podsift.status());
+  searches.push({ query: q, ms: Date.now() - t, shown: s.shown, error: s.error });
+}
+
 // Waits for the next bundle handed to the app to be read; its status.
 async function nextReady(before) {
   const t = Date.now();
@@ -160,9 +170,30 @@ if (folder) {
 }
 
 const panicked = await page.evaluate(() => window.podsift.panicked());
+// After the query and the export: the module's memory (it never shrinks, so this is its peak)
+// and the peak resident memory of the page's renderer process (Linux), the browser's own
+// part of the page included.
+memory.wasmAtEnd = await page.evaluate(() => window.podsift.memoryBytes());
+memory.rendererPeak = rendererPeak();
 await browser.close();
+/** The largest peak resident set (VmHWM) among the renderer processes, in bytes. */
+function rendererPeak() {
+  let peak = null;
+  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (!cmd.includes("--type=renderer")) continue;
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+      if (hwm) peak = Math.max(peak ?? 0, Number(hwm[1]) * 1024);
+    } catch {
+      // A process that ended meanwhile.
+    }
+  }
+  return peak;
+}
+
 console.log(JSON.stringify({
   startMs, firstHistogramMs, readyMs, loaded, filtered, parquet, fetchResult, panicked, memory,
-  folderInput, folderDrop,
+  folderInput, folderDrop, searches,
   requests, console: console_,
 }));

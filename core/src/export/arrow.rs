@@ -116,9 +116,30 @@ fn batches(df: &DataFrame) -> impl Iterator<Item = Result<RecordBatch, ExportErr
     (0..n).map(move |k| to_record_batch(&df.slice((k * BATCH_ROWS) as i64, BATCH_ROWS)))
 }
 
+/// The record batches of frames given one after another (see [`batches`]); a frame is
+/// dropped once written.
+fn batches_of(
+    frames: impl Iterator<Item = polars::prelude::PolarsResult<DataFrame>>,
+) -> impl Iterator<Item = Result<RecordBatch, ExportError>> {
+    frames.flat_map(|df| -> Vec<Result<RecordBatch, ExportError>> {
+        match df {
+            Ok(df) => batches(&df).collect(),
+            Err(e) => vec![Err(e.into())],
+        }
+    })
+}
+
 /// Writes `df` as an Arrow IPC file (the random-access format, `.arrow`).
 pub fn write_ipc_file(df: &DataFrame, w: &mut dyn Write) -> Result<(), ExportError> {
-    let mut batches = batches(df);
+    write_ipc_file_of(std::iter::once(Ok(df.clone())), w)
+}
+
+/// [`write_ipc_file`] of frames given one after another (one schema), as one table.
+pub fn write_ipc_file_of(
+    frames: impl Iterator<Item = polars::prelude::PolarsResult<DataFrame>>,
+    w: &mut dyn Write,
+) -> Result<(), ExportError> {
+    let mut batches = batches_of(frames);
     let Some(first) = batches.next().transpose()? else {
         return Ok(());
     };
@@ -134,6 +155,14 @@ pub fn write_ipc_file(df: &DataFrame, w: &mut dyn Write) -> Result<(), ExportErr
 /// Writes `df` as a Parquet file (Snappy, one row group per [`BATCH_ROWS`] rows);
 /// categoricals stay dictionary-encoded, times keep their UTC zone.
 pub fn write_parquet<W: Write + Send>(df: &DataFrame, w: W) -> Result<(), ExportError> {
+    write_parquet_of(std::iter::once(Ok(df.clone())), w)
+}
+
+/// [`write_parquet`] of frames given one after another (one schema), as one table.
+pub fn write_parquet_of<W: Write + Send>(
+    frames: impl Iterator<Item = polars::prelude::PolarsResult<DataFrame>>,
+    w: W,
+) -> Result<(), ExportError> {
     use parquet::arrow::ArrowWriter;
     use parquet::basic::Compression;
     use parquet::file::properties::WriterProperties;
@@ -142,7 +171,7 @@ pub fn write_parquet<W: Write + Send>(df: &DataFrame, w: W) -> Result<(), Export
         .set_max_row_group_row_count(Some(BATCH_ROWS))
         .set_created_by(format!("podsift {}", env!("CARGO_PKG_VERSION")))
         .build();
-    let mut batches = batches(df);
+    let mut batches = batches_of(frames);
     let Some(first) = batches.next().transpose()? else {
         return Ok(());
     };

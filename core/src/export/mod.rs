@@ -82,6 +82,30 @@ impl ExportFormat {
         }
         Ok(out)
     }
+
+    /// Frames given one after another (one schema, as [`crate::table::LogTable::chunks`]
+    /// gives a view's rows) as one file in this format; each is dropped once written.
+    pub fn write_frames(
+        self,
+        frames: impl Iterator<Item = PolarsResult<DataFrame>>,
+    ) -> Result<Vec<u8>, arrow::ExportError> {
+        let mut out = Vec::new();
+        match self {
+            ExportFormat::Csv => {
+                for (k, df) in frames.enumerate() {
+                    write_csv_rows(&df?, &mut out, k == 0)?;
+                }
+            }
+            ExportFormat::Ndjson => {
+                for df in frames {
+                    write_ndjson(&df?, &mut out)?;
+                }
+            }
+            ExportFormat::ArrowIpc => arrow::write_ipc_file_of(frames, &mut out)?,
+            ExportFormat::Parquet => arrow::write_parquet_of(frames, &mut out)?,
+        }
+        Ok(out)
+    }
 }
 
 /// The rows `rows` of `df` (row numbers, in the order given): what a view shows, for export.
@@ -326,6 +350,11 @@ fn csv_field(s: &str, out: &mut String) {
 
 /// Writes `df` as CSV (RFC 4180) with a header row; nulls are empty cells.
 pub fn write_csv(df: &DataFrame, w: &mut dyn Write) -> io::Result<()> {
+    write_csv_rows(df, w, true)
+}
+
+/// [`write_csv`], the header row only when `header`.
+fn write_csv_rows(df: &DataFrame, w: &mut dyn Write, header: bool) -> io::Result<()> {
     let (series, names) = render_columns(df).map_err(io_err)?;
     let cols: Vec<RenderColumn<'_>> = series
         .iter()
@@ -333,14 +362,16 @@ pub fn write_csv(df: &DataFrame, w: &mut dyn Write) -> io::Result<()> {
         .collect::<PolarsResult<_>>()
         .map_err(io_err)?;
     let mut line = String::new();
-    for (i, n) in names.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
+    if header {
+        for (i, n) in names.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            csv_field(n, &mut line);
         }
-        csv_field(n, &mut line);
+        line.push_str("\r\n");
+        w.write_all(line.as_bytes())?;
     }
-    line.push_str("\r\n");
-    w.write_all(line.as_bytes())?;
     let mut cell = String::new();
     for row in 0..df.height() {
         line.clear();

@@ -68,6 +68,15 @@ impl Codes {
         Ok(out)
     }
 
+    /// The codes of rows read in another order: row `i` takes the ids of row `order[i]`.
+    pub fn in_order(mut self, order: &[u32]) -> Codes {
+        self.ids = order
+            .iter()
+            .map(|&r| self.ids.get(r as usize).copied().unwrap_or(u32::MAX))
+            .collect();
+        self
+    }
+
     /// Row `row`'s value.
     pub fn get(&self, row: u32) -> Option<&str> {
         let id = *self.ids.get(row as usize)?;
@@ -97,14 +106,29 @@ pub struct LogIndex {
 impl LogIndex {
     /// Reads `logs` (a [`crate::schema::logs`] frame).
     pub fn new(logs: &DataFrame) -> PolarsResult<LogIndex> {
-        let ts: Vec<i64> = logs
-            .column(col::TS)?
-            .cast(&DataType::Int64)?
-            .i64()?
-            .iter()
-            .map(|t| t.unwrap_or(NO_TS))
-            .collect();
-        let levels = Codes::of(logs, col::LEVEL)?;
+        LogIndex::with_order(logs, None)
+    }
+
+    /// Reads `logs`, whose rows are in another order: with `order`, row `i` of the index is row
+    /// `order[i]` of `logs` (a packed table's columns are kept in the order they were read).
+    pub fn with_order(logs: &DataFrame, order: Option<&[u32]>) -> PolarsResult<LogIndex> {
+        let times = logs.column(col::TS)?.cast(&DataType::Int64)?;
+        let times = times.i64()?;
+        let ts: Vec<i64> = match order {
+            None => times.iter().map(|t| t.unwrap_or(NO_TS)).collect(),
+            Some(order) => {
+                let read: Vec<i64> = times.iter().map(|t| t.unwrap_or(NO_TS)).collect();
+                order.iter().map(|&r| read[r as usize]).collect()
+            }
+        };
+        let codes = |name: &str| -> PolarsResult<Codes> {
+            let c = Codes::of(logs, name)?;
+            Ok(match order {
+                None => c,
+                Some(order) => c.in_order(order),
+            })
+        };
+        let levels = codes(col::LEVEL)?;
         let by_id: Vec<Level> = levels
             .names
             .iter()
@@ -119,10 +143,10 @@ impl LogIndex {
         Ok(LogIndex {
             ts,
             level,
-            node: Codes::of(logs, col::NODE)?,
-            namespace: Codes::of(logs, col::NAMESPACE)?,
-            pod: Codes::of(logs, col::POD)?,
-            container: Codes::of(logs, col::CONTAINER)?,
+            node: codes(col::NODE)?,
+            namespace: codes(col::NAMESPACE)?,
+            pod: codes(col::POD)?,
+            container: codes(col::CONTAINER)?,
             sorted,
         })
     }
@@ -756,7 +780,7 @@ pub fn field_keys(
 }
 
 /// At most `n` of `rows`, evenly spread (all of them when there are no more than `n`).
-fn spread(rows: &[u32], n: usize) -> Rows {
+pub(crate) fn spread(rows: &[u32], n: usize) -> Rows {
     if rows.len() <= n {
         return rows.to_vec();
     }

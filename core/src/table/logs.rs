@@ -53,6 +53,8 @@ pub struct LogsBuilder {
     override_cache: [Option<(String, u32)>; 5],
     /// The rows of the instance, as a frame, once it is read ([`EntrySink::end_instance`]).
     done: Option<PolarsResult<DataFrame>>,
+    /// For a packing builder ([`LogsBuilder::packing`]): the rows of ended instances, packed.
+    packed: Option<super::PackedRows>,
 }
 
 impl Default for LogsBuilder {
@@ -103,8 +105,31 @@ impl LogsBuilder {
             last_level_raw: None,
             override_cache: Default::default(),
             done: None,
+            packed: None,
             mapping,
         }
+    }
+
+    /// A builder that packs its rows as each instance ends (see [`super::packed`]): finish
+    /// it with [`LogsBuilder::finish_packed`].
+    pub fn packing() -> Self {
+        LogsBuilder {
+            packed: Some(super::PackedRows::default()),
+            ..LogsBuilder::new()
+        }
+    }
+
+    /// The rows packed, in the order they were added.
+    pub fn finish_packed(mut self) -> PolarsResult<super::PackedRows> {
+        let mut rows = self.packed.take().unwrap_or_default();
+        if let Some(done) = self.done.take() {
+            // A packing builder keeps a frame only for an error.
+            rows.pack_frame(done?)?;
+        }
+        if !self.line.is_empty() {
+            rows.pack_frame(self.frame()?)?;
+        }
+        Ok(rows)
     }
 
     fn intern(&self, s: &str) -> u32 {
@@ -119,12 +144,13 @@ impl LogsBuilder {
             Some(Ok(df)) => df.height(),
             _ => 0,
         };
-        self.line.len() + done
+        let packed = self.packed.as_ref().map_or(0, super::PackedRows::len);
+        self.line.len() + done + packed
     }
 
     /// Whether no row was added.
     pub fn is_empty(&self) -> bool {
-        self.line.is_empty() && self.done.is_none()
+        self.len() == 0 && self.done.is_none()
     }
 
     /// The rows as a `logs` frame, in the order they were added.
@@ -284,8 +310,18 @@ impl EntrySink for LogsBuilder {
         if self.line.is_empty() || self.done.is_some() {
             return;
         }
-        let rows = std::mem::take(self);
-        self.done = Some(rows.frame());
+        let mut rows = std::mem::take(self);
+        let packed = rows.packed.take();
+        let frame = rows.frame();
+        match packed {
+            None => self.done = Some(frame),
+            Some(mut packed) => {
+                if let Err(e) = frame.and_then(|df| packed.pack_frame(df)) {
+                    self.done = Some(Err(e));
+                }
+                self.packed = Some(packed);
+            }
+        }
     }
 
     fn entry(&mut self, e: &Entry<'_>) {

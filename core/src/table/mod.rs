@@ -6,6 +6,7 @@ pub mod events;
 pub mod logs;
 pub mod metrics;
 pub mod metrics_summary;
+pub mod packed;
 pub mod pods;
 pub mod sources;
 
@@ -19,6 +20,7 @@ use crate::sources::FileSet;
 use crate::sources::plan::Plan;
 
 pub use logs::LogsBuilder;
+pub use packed::{LogTable, PackedLogs, PackedRows};
 
 /// Casts text columns to the logs table's categorical type, so that SQL joins them with
 /// `logs.namespace` or `logs.pod`.
@@ -34,11 +36,23 @@ pub(crate) fn cast_to_categorical(df: &mut DataFrame, names: &[&str]) -> PolarsR
 /// `i` holds the pairs `offsets[i]..offsets[i + 1]` of `keys` and `values`.
 pub(crate) fn pairs_column(
     name: &str,
-    (key_field, value_field): (&str, &str),
+    fields: (&str, &str),
     keys: polars_arrow::array::Utf8ViewArray,
     values: polars_arrow::array::Utf8ViewArray,
     offsets: Vec<i64>,
 ) -> PolarsResult<Column> {
+    let list = pairs_array(fields, keys, values, offsets, None)?;
+    Ok(Series::from_arrow(name.into(), list.boxed())?.into_column())
+}
+
+/// The arrow array of [`pairs_column`], with null rows where `validity` says.
+pub(crate) fn pairs_array(
+    (key_field, value_field): (&str, &str),
+    keys: polars_arrow::array::Utf8ViewArray,
+    values: polars_arrow::array::Utf8ViewArray,
+    offsets: Vec<i64>,
+    validity: Option<polars_arrow::bitmap::Bitmap>,
+) -> PolarsResult<polars_arrow::array::ListArray<i64>> {
     use polars_arrow::array::{ListArray, StructArray};
     use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField};
     use polars_arrow::offset::OffsetsBuffer;
@@ -54,13 +68,12 @@ pub(crate) fn pairs_column(
         None,
     )?;
     let offsets: OffsetsBuffer<i64> = offsets.try_into()?;
-    let list = ListArray::<i64>::try_new(
+    ListArray::<i64>::try_new(
         ListArray::<i64>::default_datatype(struct_dtype),
         offsets,
         structs.boxed(),
-        None,
-    )?;
-    Ok(Series::from_arrow(name.into(), list.boxed())?.into_column())
+        validity,
+    )
 }
 
 /// A list[struct{key, value}] column read in place (the `fields` of `logs`): a row's pairs
@@ -135,6 +148,17 @@ impl FieldPairs {
         })
     }
 
+    /// Whether row `row` is a list (not null).
+    pub(crate) fn is_valid(&self, row: usize) -> bool {
+        let k = self.chunks.partition_point(|c| c.first_row <= row);
+        k.checked_sub(1)
+            .and_then(|k| self.chunks.get(k))
+            .is_some_and(|c| {
+                let i = row - c.first_row;
+                i < c.offsets.len_proxy() && c.validity.as_ref().is_none_or(|v| v.get_bit(i))
+            })
+    }
+
     /// The value of `key` in row `row`, if the row has it (the first, when repeated).
     pub fn get(&self, row: usize, key: &str) -> Option<&str> {
         self.row(row).find(|(k, _)| *k == key).map(|(_, v)| v)
@@ -158,16 +182,28 @@ pub(crate) fn datetime_column(name: &str, unit: TimeUnit, values: Vec<Option<i64
 /// Stacks per-instance `logs` frames and sorts them into time order: by `ts` (entries without a
 /// time first), then `source_id`, then `line`, so equal times keep their input order.
 pub fn concat_sorted(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let Some(all) = stack(frames)? else {
+        return LogsBuilder::new().finish();
+    };
+    let order = time_order(&all)?;
+    gather(all, &order)
+}
+
+/// The frames one under the other (none: `None`).
+pub(crate) fn stack(frames: Vec<DataFrame>) -> PolarsResult<Option<DataFrame>> {
     let mut iter = frames.into_iter();
     let Some(mut all) = iter.next() else {
-        return LogsBuilder::new().finish();
+        return Ok(None);
     };
     for frame in iter {
         all.vstack_mut_owned(frame)?;
     }
-    // The order from the keys alone, then each column gathered in turn, its unsorted chunks
-    // dropped as soon as it is: the peak is the table and one column, not two tables (text
-    // columns gather 16-byte views and share their bytes).
+    Ok(Some(all))
+}
+
+/// The rows of a `logs` frame in time order, as row numbers: by `ts` (entries without a
+/// time first), then `source_id`, then `line`.
+pub(crate) fn time_order(all: &DataFrame) -> PolarsResult<IdxCa> {
     const ROW: &str = "__podsift_row";
     let order = DataFrame::new(vec![
         all.column(col::TS)?.clone(),
@@ -181,14 +217,20 @@ pub fn concat_sorted(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
             .with_maintain_order(true)
             .with_nulls_last(false),
     )?;
-    let order = order.column(ROW)?.idx()?.rechunk().into_owned();
+    Ok(order.column(ROW)?.idx()?.rechunk().into_owned())
+}
+
+/// `all`'s rows in `order`, a column at a time, its unsorted chunks dropped as soon as it is
+/// gathered: the peak is the table and one column, not two tables (text columns gather
+/// 16-byte views and share their bytes).
+pub(crate) fn gather(mut all: DataFrame, order: &IdxCa) -> PolarsResult<DataFrame> {
     let mut sorted = Vec::with_capacity(all.width());
     for name in all.get_column_names_owned() {
         let column = all.drop_in_place(&name)?;
         sorted.push(match column.dtype() {
-            DataType::List(_) if name == col::FIELDS => take_pairs(&column, &order)?,
-            DataType::String => take_text(&column, &order)?,
-            _ => column.take(&order)?,
+            DataType::List(_) if name == col::FIELDS => take_pairs(&column, order)?,
+            DataType::String => take_text(&column, order)?,
+            _ => column.take(order)?,
         });
     }
     DataFrame::new(sorted)
@@ -360,19 +402,23 @@ pub fn read_logs_live(
 pub struct StepwiseLogs {
     inner: crate::ingest::Stepwise<crate::query::discover::Counting<LogsBuilder>>,
     live: std::sync::Arc<crate::query::discover::LiveCounts>,
+    pack: bool,
 }
 
 impl StepwiseLogs {
-    /// Ready to read every instance of `plan`, counting entries into `live`.
+    /// Ready to read every instance of `plan`, counting entries into `live`; with `pack`, each
+    /// instance's `message` and `fields` are packed as it ends ([`packed`]).
     pub fn new(
         set: &FileSet,
         plan: &Plan,
         progress: &Progress,
         live: std::sync::Arc<crate::query::discover::LiveCounts>,
+        pack: bool,
     ) -> StepwiseLogs {
         StepwiseLogs {
             inner: crate::ingest::Stepwise::new(set, plan, &crate::ingest::NoFilter, progress),
             live,
+            pack,
         }
     }
 
@@ -385,11 +431,19 @@ impl StepwiseLogs {
         budget_bytes: u64,
     ) -> bool {
         let live = self.live.clone();
+        let pack = self.pack;
         self.inner.step(
             set,
             plan,
             &crate::ingest::NoFilter,
-            || crate::query::discover::Counting::new(LogsBuilder::new(), live.clone()),
+            || {
+                let builder = if pack {
+                    LogsBuilder::packing()
+                } else {
+                    LogsBuilder::new()
+                };
+                crate::query::discover::Counting::new(builder, live.clone())
+            },
             progress,
             budget_bytes,
         )
@@ -400,17 +454,53 @@ impl StepwiseLogs {
         self.inner.stop(set, plan, why)
     }
 
-    /// The `logs` frame in time order, and the report.
-    pub fn finish(self, progress: &Progress) -> PolarsResult<(DataFrame, IngestReport)> {
+    /// The `logs` table in time order (packed or not, as asked), and the report.
+    pub fn finish(self, progress: &Progress) -> PolarsResult<(LogTable, IngestReport)> {
+        let (read, report) = self.read_out(progress);
+        Ok((read.into_table()?, report))
+    }
+
+    /// The report, and the rows read, not yet put in time order: a caller short of memory
+    /// lets go of the bundle's bytes (once it has read what else it needs from them) before
+    /// [`ReadOut::into_table`] sorts.
+    pub fn read_out(self, progress: &Progress) -> (ReadOut, IngestReport) {
         let (sinks, report) = self.inner.finish(progress);
-        Ok((
-            table_of(
-                sinks
-                    .into_iter()
-                    .map(crate::query::discover::Counting::into_inner),
-            )?,
+        let builders = sinks
+            .into_iter()
+            .map(crate::query::discover::Counting::into_inner)
+            .collect();
+        (
+            ReadOut {
+                builders,
+                pack: self.pack,
+            },
             report,
-        ))
+        )
+    }
+}
+
+/// The rows of a [`StepwiseLogs`] read, an instance's frame each, not yet one table.
+#[derive(Debug)]
+pub struct ReadOut {
+    builders: Vec<LogsBuilder>,
+    pack: bool,
+}
+
+impl ReadOut {
+    /// The `logs` table in time order.
+    pub fn into_table(self) -> PolarsResult<LogTable> {
+        if !self.pack {
+            return Ok(LogTable::Frame(table_of(self.builders)?));
+        }
+        let parts = self
+            .builders
+            .into_iter()
+            .filter(|b| !b.is_empty())
+            .map(LogsBuilder::finish_packed)
+            .collect::<PolarsResult<Vec<_>>>()?;
+        Ok(LogTable::Packed(std::sync::Arc::new(PackedLogs::new(
+            parts,
+        )?)))
     }
 }
 
