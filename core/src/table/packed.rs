@@ -912,14 +912,21 @@ impl PackedLogs {
     /// unpacked once: `by_entry` lists the positions of `entries` in read order).
     fn take_messages(&self, entries: &[u32], by_entry: &[usize]) -> PolarsResult<Column> {
         let mut texts: Vec<Option<String>> = vec![None; entries.len()];
+        let mut current: Option<(usize, Utf8ViewArray)> = None;
         for &k in by_entry {
             let (b, i) = self.rows.locate(entries[k]);
-            let array = self.cached(b, false)?;
-            let a = array
-                .as_any()
-                .downcast_ref::<Utf8ViewArray>()
-                .ok_or_else(damaged)?;
-            texts[k] = a.get(i).map(str::to_owned);
+            if current.as_ref().is_none_or(|(c, _)| *c != b) {
+                let array = self.cached(b, false)?;
+                let a = array
+                    .as_any()
+                    .downcast_ref::<Utf8ViewArray>()
+                    .ok_or_else(damaged)?
+                    .clone();
+                current = Some((b, a));
+            }
+            if let Some((_, a)) = &current {
+                texts[k] = a.get(i).map(str::to_owned);
+            }
         }
         let mut out = MutableBinaryViewArray::<str>::with_capacity(entries.len());
         for t in &texts {
@@ -976,20 +983,39 @@ impl PackedLogs {
         Ok(Series::from_arrow(col::FIELDS.into(), list.boxed())?.into_column())
     }
 
-    /// The other column `k` of `entries` (as [`PackedLogs::take_messages`]).
-    fn take_rest(&self, k: usize, entries: &[u32], by_entry: &[usize]) -> PolarsResult<Column> {
-        let mut values: Vec<Option<i64>> = vec![None; entries.len()];
+    /// The other columns `which` of `entries` (as [`PackedLogs::take_messages`]), in one pass.
+    fn take_rest(
+        &self,
+        which: &[usize],
+        entries: &[u32],
+        by_entry: &[usize],
+    ) -> PolarsResult<Vec<Column>> {
+        let mut values: Vec<Vec<Option<i64>>> = vec![vec![None; entries.len()]; which.len()];
+        let mut current: Option<(usize, Arc<Vec<Unpacked>>)> = None;
         for &p in by_entry {
             let (b, i) = self.rows.locate_rest(entries[p]);
-            values[p] = self.cached_rest(b)?[k].get(i);
+            if current.as_ref().is_none_or(|(c, _)| *c != b) {
+                current = Some((b, self.cached_rest(b)?));
+            }
+            if let Some((_, cols)) = &current {
+                for (out, &k) in values.iter_mut().zip(which) {
+                    out[p] = cols[k].get(i);
+                }
+            }
         }
-        let mut out = Unpacked::default();
-        out.values.reserve(entries.len());
-        for v in values {
-            out.push(v);
-        }
-        let (name, dtype) = &self.rows.schema[k];
-        column_of(name, dtype, &out)
+        which
+            .iter()
+            .zip(values)
+            .map(|(&k, values)| {
+                let mut out = Unpacked::default();
+                out.values.reserve(values.len());
+                for v in values {
+                    out.push(v);
+                }
+                let (name, dtype) = &self.rows.schema[k];
+                column_of(name, dtype, &out)
+            })
+            .collect()
     }
 
     fn entries(&self, rows: &[u32]) -> PolarsResult<Vec<u32>> {
@@ -1010,15 +1036,22 @@ impl PackedLogs {
         // Blocks are visited in read order, each unpacked once however the rows are spread.
         let mut by_entry: Vec<usize> = (0..entries.len()).collect();
         by_entry.sort_by_key(|&k| entries[k]);
-        let mut columns = Vec::new();
-        for name in col::ALL {
-            if names.is_some_and(|n| !n.contains(&name)) {
-                continue;
-            }
+        let wanted: Vec<&str> = col::ALL
+            .into_iter()
+            .filter(|name| names.is_none_or(|n| n.contains(name)))
+            .collect();
+        let which = wanted
+            .iter()
+            .filter(|n| **n != col::MESSAGE && **n != col::FIELDS)
+            .map(|n| self.rows.rest_column(n))
+            .collect::<PolarsResult<Vec<_>>>()?;
+        let mut rest = self.take_rest(&which, &entries, &by_entry)?.into_iter();
+        let mut columns = Vec::with_capacity(wanted.len());
+        for name in wanted {
             columns.push(match name {
                 col::MESSAGE => self.take_messages(&entries, &by_entry)?,
                 col::FIELDS => self.take_fields(&entries, &by_entry)?,
-                _ => self.take_rest(self.rows.rest_column(name)?, &entries, &by_entry)?,
+                _ => rest.next().ok_or_else(damaged)?,
             });
         }
         DataFrame::new_with_height(rows.len(), columns)
