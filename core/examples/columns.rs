@@ -96,6 +96,21 @@ fn packed_table(set: &FileSet, plan: &podsift_core::sources::plan::Plan) {
         logs.order_bytes() as f64 / n,
         (index.ts.len() * 9 + 4 * index.pod.ids.len() * 4) as f64 / n,
     );
+    // What packing costs a whole-table export (64K rows at a time, as the viewer's Export).
+    let packed = podsift_core::table::LogTable::Packed(std::sync::Arc::new(logs));
+    let plain = podsift_core::table::LogTable::Frame(packed.to_frame().expect("the frame"));
+    let all: Vec<u32> = (0..packed.height() as u32).collect();
+    for (what, table) in [("packed", &packed), ("plain", &plain)] {
+        let t = std::time::Instant::now();
+        let out = podsift_core::export::ExportFormat::Parquet
+            .write_frames(table.chunks(&all, 64 * 1024))
+            .expect("the export");
+        println!(
+            "Parquet export of every row, {what} table: {} bytes in {:.2} s",
+            out.len(),
+            t.elapsed().as_secs_f64()
+        );
+    }
 }
 
 /// Prints the resident memory now and at its peak (Linux).
