@@ -52,8 +52,14 @@ stats = float(sys.argv[2])
 first, ready = r["firstHistogramMs"] / 1000, r["readyMs"] / 1000
 print(f"entries: {r['loaded'].get('entries')} ({r['loaded']['state']}; files skipped or left unread: {r['loaded'].get('skipped')})")
 print(f"page up: {r['startMs'] / 1000:.2f} s")
+if r.get("listedMs") is not None:
+    print(f"archives listed: {r['listedMs'] / 1000:.2f} s after the bundle was given")
 print(f"first histogram: {first:.2f} s after the bundle was given (bar: 5 s for 200 MB)")
 print(f"table ready: {ready:.2f} s = {ready / stats:.1f}x `podsift stats` of the bundle ({stats:.2f} s, native, 2 cores)")
+g = r.get("frameGaps")
+if g:
+    print(f"longest time without a frame while loading: {g['longestMs'] / 1000:.2f} s (at {g['atMs'] / 1000:.2f} s); gaps over 0.1 s: {g['over100']}, over 0.25 s: {g['over250']}, of {g['frames']} frames")
+    print("  longest gaps (at s, for s): " + ", ".join(f"{a / 1000:.1f}: {d / 1000:.2f}" for a, d in g.get("top", [])))
 m = r["memory"]
 print(f"module memory: {m['wasm'] / 1e6:.0f} MB when ready, {m['wasmAtEnd'] / 1e6:.0f} MB after a query and a Parquet export; JS heap {(m['js'] or 0) / 1e6:.0f} MB (bar: 1.5 GB)")
 for q in r.get("searches", []):

@@ -22,6 +22,7 @@ fn main() {
         }
     }
     set.open_archives(Default::default());
+    memory("bundle opened");
     let plan = plan(&set, &PlanOptions::default());
     // The read's stages, as `table::read_logs` runs them, with the memory after each (one
     // thread, as in the browser, when RAYON_NUM_THREADS=1).
@@ -113,8 +114,15 @@ fn packed_table(set: &FileSet, plan: &podsift_core::sources::plan::Plan) {
     }
 }
 
-/// Prints the resident memory now and at its peak (Linux).
+/// Prints the resident memory now and at its peak (Linux), and the time since the last stage.
 fn memory(stage: &str) {
+    static LAST: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
+    let now = std::time::Instant::now();
+    let took = LAST
+        .lock()
+        .ok()
+        .and_then(|mut last| last.replace(now))
+        .map_or(0.0, |t| now.duration_since(t).as_secs_f64());
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kb = |key: &str| -> u64 {
         status
@@ -125,7 +133,7 @@ fn memory(stage: &str) {
             .unwrap_or(0)
     };
     println!(
-        "{stage}: resident {} MB, peak {} MB",
+        "{stage}: resident {} MB, peak {} MB, {took:.2} s",
         kb("VmRSS:") / 1024,
         kb("VmHWM:") / 1024
     );

@@ -24,6 +24,53 @@ fn both(set: &FileSet) -> (DataFrame, LogTable) {
     while !read.step(set, &p, &progress, 64 << 10) {}
     let (packed, _) = read.finish(&progress).expect("finishes");
     assert!(matches!(packed, LogTable::Packed(_)));
+    // Built a few hundred entries a step, as the browser builds it over frames: the same
+    // order and the same index as built at once.
+    let mut read = StepwiseLogs::new(set, &p, &progress, Arc::new(LiveCounts::default()), true);
+    while !read.step(set, &p, &progress, 64 << 10) {}
+    let (out, _) = read.read_out(&progress);
+    let mut steps = out.into_steps().expect("starts");
+    let (mut last, total) = steps.progress();
+    let mut calls = 0u64;
+    loop {
+        calls += 1;
+        let done_all = steps.step(333).expect("steps");
+        let (done, all) = steps.progress();
+        assert_eq!(all, total, "the work in all stays put");
+        assert!(
+            done > last || total == 0,
+            "each step gets on: {done} after {last}"
+        );
+        last = done;
+        if done_all {
+            break;
+        }
+        assert!(done < all);
+    }
+    assert_eq!(steps.progress(), (total, total));
+    // A step stops once past its budget: a block's entries or a sorted run (4,096 entries)
+    // beyond it at most, or a copy of runs already in order (charged a sixteenth).
+    assert!(
+        calls >= total / (333 + 4096) / 2,
+        "{calls} steps for {total} entries handled: a step went far past its budget"
+    );
+    let (stepped, index) = steps.finish().expect("finishes");
+    let (LogTable::Packed(a), LogTable::Packed(b)) = (&packed, &stepped) else {
+        panic!("packed tables")
+    };
+    assert_eq!(
+        a.entry_of_row(),
+        b.entry_of_row(),
+        "time order built in steps"
+    );
+    let whole = packed.index().unwrap();
+    assert_eq!(index.ts, whole.ts);
+    assert_eq!(index.level, whole.level);
+    assert_eq!(index.sorted, whole.sorted);
+    for r in 0..plain.height() as u32 {
+        assert_eq!(index.pod.get(r), whole.pod.get(r));
+        assert_eq!(index.node.get(r), whole.node.get(r));
+    }
     (plain, packed)
 }
 

@@ -98,6 +98,12 @@ impl Discover {
             index = LogIndex::new(&df).map_err(|e| e.to_string())?;
             logs = LogTable::Frame(df);
         }
+        Ok(Discover::with_index(logs, index))
+    }
+
+    /// A view of `logs` (in time order) with its index built already
+    /// ([`podsift_core::table::TableSteps`]), everything shown.
+    pub fn with_index(logs: LogTable, index: LogIndex) -> Discover {
         let columns = [
             (col::TS, true),
             (col::LEVEL, true),
@@ -143,7 +149,7 @@ impl Discover {
             scroll_rest: 0.0,
         };
         d.apply();
-        Ok(d)
+        d
     }
 
     /// The shown columns' names, in table order.

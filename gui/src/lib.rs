@@ -95,7 +95,19 @@ struct Steps {
     read: Option<podsift_core::table::StepwiseLogs>,
     /// Files left unread because the page's memory ran short, with why.
     unread: Vec<(String, String)>,
+    /// Everything read: the table being put in time order and indexed, a step a frame.
+    finishing: Option<Finishing>,
 }
+
+/// The end of a step-by-step read: the table built, then the rest of what was read with it.
+#[derive(Debug)]
+struct Finishing {
+    table: podsift_core::table::TableSteps,
+    rest: ReadRest,
+}
+
+/// What a read ends with: the bundle, and the Discover view's index when the read built it.
+type ReadDone = (Read, Option<podsift_core::query::discover::LogIndex>);
 
 /// In the browser, a read takes no more instances once the page's memory passes this:
 /// building the table from the entries read needs room for about half as much again (3.5 GB
@@ -118,6 +130,15 @@ pub fn page_memory() -> u64 {
 /// Stored bytes read per frame in a step-by-step read (a few tens of milliseconds in a
 /// browser).
 pub const STEP_BYTES: u64 = 4 << 20;
+
+/// Entries handled per call while a step-by-step read puts its table in time order and
+/// indexes it (each is handled a dozen times or so: keys, sorted runs, merge passes, index);
+/// calls go on until the frame has spent [`FINISH_FRAME`].
+pub const FINISH_STEP: usize = 32 << 10;
+
+/// Time a frame spends building the table, once everything is read: the page still draws
+/// a dozen frames a second.
+pub const FINISH_FRAME: std::time::Duration = std::time::Duration::from_millis(60);
 
 /// The app's views of a loaded bundle.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -287,6 +308,7 @@ pub fn read_bundle(
 
 /// What a read gives besides the `logs` table: the metrics files read, the skipped files
 /// listed.
+#[derive(Debug)]
 struct ReadRest {
     name: String,
     files: usize,
@@ -409,6 +431,7 @@ impl PodsiftApp {
                 plan: None,
                 read: None,
                 unread: Vec::new(),
+                finishing: None,
             })),
         };
     }
@@ -420,7 +443,7 @@ impl PodsiftApp {
         progress: &Arc<Progress>,
         live: &Arc<LiveCounts>,
         memory: MemoryProbe,
-    ) -> Option<Result<Read, String>> {
+    ) -> Option<Result<ReadDone, String>> {
         use podsift_core::sources::plan::{FileRole, PlanOptions, plan};
         use std::sync::atomic::Ordering;
         if progress.cancelled() {
@@ -428,6 +451,34 @@ impl PodsiftApp {
         }
         if !std::mem::replace(&mut steps.drawn, true) {
             return None;
+        }
+        if let Some(f) = &mut steps.finishing {
+            let start = web_time::Instant::now();
+            let done = loop {
+                match f.table.step(FINISH_STEP) {
+                    Ok(true) => break true,
+                    Ok(false) if start.elapsed() >= FINISH_FRAME => break false,
+                    Ok(false) => {}
+                    Err(e) => return Some(Err(e.to_string())),
+                }
+            };
+            let (handled, total) = f.table.progress();
+            progress.bytes_done.store(handled, Ordering::Relaxed);
+            progress.bytes_total.store(total, Ordering::Relaxed);
+            if !done {
+                return None;
+            }
+            let f = steps.finishing.take()?;
+            return Some(
+                f.table
+                    .finish()
+                    .map_err(|e| e.to_string())
+                    .map(|(logs, index)| {
+                        let (mut loaded, store) = f.rest.with_logs(logs);
+                        loaded.skipped.append(&mut steps.unread);
+                        ((loaded, store), Some(index))
+                    }),
+            );
         }
         if let Some(opening) = &mut steps.opening {
             let done = opening.step(&mut steps.set, STEP_BYTES);
@@ -483,16 +534,19 @@ impl PodsiftApp {
         // Everything is read from the bundle: its bytes go before the rows are put in time
         // order, so that the sort's memory is the bundle's (a page's memory never shrinks).
         steps.set = podsift_core::sources::FileSet::new();
-        Some(rows.into_table().map_err(|e| e.to_string()).map(|logs| {
-            let (mut loaded, store) = rest.with_logs(logs);
-            loaded.skipped.append(&mut steps.unread);
-            (loaded, store)
-        }))
+        match rows.into_steps() {
+            Ok(table) => steps.finishing = Some(Finishing { table, rest }),
+            Err(e) => return Some(Err(e.to_string())),
+        }
+        None
     }
 
-    fn finish(&mut self, result: Result<Read, String>) {
-        self.load = match result.and_then(|(loaded, store)| {
-            let mut view = discover::Discover::new(loaded.logs.clone())?;
+    fn finish(&mut self, result: Result<ReadDone, String>) {
+        self.load = match result.and_then(|((loaded, store), index)| {
+            let mut view = match index {
+                Some(index) => discover::Discover::with_index(loaded.logs.clone(), index),
+                None => discover::Discover::new(loaded.logs.clone())?,
+            };
             if let Some(columns) = &self.settings.columns {
                 view.show_columns(columns);
             }
@@ -751,7 +805,7 @@ impl PodsiftApp {
                 let result = done
                     .recv()
                     .unwrap_or_else(|_| Err("loading stopped".into()));
-                self.finish(result);
+                self.finish(result.map(|read| (read, None)));
             }
         }
     }
@@ -780,7 +834,7 @@ impl PodsiftApp {
         };
         match work {
             Work::Thread(done) => match done.try_recv() {
-                Ok(result) => self.finish(result),
+                Ok(result) => self.finish(result.map(|read| (read, None))),
                 Err(mpsc::TryRecvError::Empty) => {}
                 Err(mpsc::TryRecvError::Disconnected) => {
                     self.load = Load::Failed("loading stopped".into());
@@ -987,15 +1041,20 @@ impl PodsiftApp {
                         ui.label(format!("Reading {name}"));
                         // Archives are listed by their stored bytes, files read by their bytes
                         // once unpacked.
-                        let what = match work {
-                            Work::Steps(steps) if steps.opening.is_some() => "listed",
-                            _ => "read",
-                        };
-                        ui.add(
-                            egui::ProgressBar::new((done / total).min(1.0))
-                                .show_percentage()
-                                .text(format!("{:.0} of {:.0} MB {what}", done / 1e6, total / 1e6)),
-                        );
+                        let bar = egui::ProgressBar::new((done / total).min(1.0)).show_percentage();
+                        ui.add(match work {
+                            Work::Steps(steps) if steps.finishing.is_some() => {
+                                bar.text("putting the entries in time order")
+                            }
+                            Work::Steps(steps) if steps.opening.is_some() => bar.text(format!(
+                                "{:.0} of {:.0} MB listed",
+                                done / 1e6,
+                                total / 1e6
+                            )),
+                            _ => {
+                                bar.text(format!("{:.0} of {:.0} MB read", done / 1e6, total / 1e6))
+                            }
+                        });
                         if ui.button("Cancel").clicked() {
                             progress.cancel.store(true, Ordering::Relaxed);
                             cancel = true;

@@ -62,14 +62,43 @@ const fetchResult = await page.evaluate(async () => {
   }
 });
 
+// How long the page goes without drawing while it loads: a frame callback notes each gap
+// between frames (the app reads a step a frame, so a long gap is a frozen page).
+await page.evaluate(() => {
+  const gaps = { longest: 0, at: 0, over100: 0, over250: 0, frames: 0, top: [], start: performance.now() };
+  let last = performance.now();
+  const tick = (now) => {
+    const gap = now - last;
+    if (gap > gaps.longest) {
+      gaps.longest = gap;
+      gaps.at = last - gaps.start;
+    }
+    if (gap > 100) gaps.over100 += 1;
+    if (gap > 250) {
+      gaps.over250 += 1;
+      gaps.top.push([Math.round(last - gaps.start), Math.round(gap)]);
+      gaps.top.sort((a, b) => b[1] - a[1]);
+      gaps.top.length = Math.min(gaps.top.length, 8);
+    }
+    gaps.frames += 1;
+    last = now;
+    if (!gaps.stopped) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  window.__gaps = gaps;
+});
 const t1 = Date.now();
 await page.setInputFiles("#files", bundle);
 let firstHistogramMs = null;
+let listedMs = null;
 let status;
 for (;;) {
   status = await page.evaluate(() => window.podsift.status());
   if (firstHistogramMs === null && (status.state === "ready" || (status.state === "loading" && status.entries > 0))) {
     firstHistogramMs = Date.now() - t1;
+  }
+  if (listedMs === null && status.state !== "empty" && !(status.state === "loading" && status.opening)) {
+    listedMs = Date.now() - t1;
   }
   if (status.state === "ready" || status.state === "failed") break;
   if (Date.now() - t1 > 300000) break;
@@ -77,6 +106,13 @@ for (;;) {
 }
 const readyMs = Date.now() - t1;
 const loaded = status;
+// One more frame after ready, so a gap that ended the load is counted.
+await page.waitForTimeout(100);
+const frameGaps = await page.evaluate(() => {
+  window.__gaps.stopped = true;
+  const { longest, at, over100, over250, frames, top } = window.__gaps;
+  return { longestMs: Math.round(longest), atMs: Math.round(at), over100, over250, frames, top };
+});
 const memory = await page.evaluate(() => ({
   wasm: window.podsift.memoryBytes(),
   js: performance.memory ? performance.memory.usedJSHeapSize : null,
@@ -193,7 +229,7 @@ function rendererPeak() {
 }
 
 console.log(JSON.stringify({
-  startMs, firstHistogramMs, readyMs, loaded, filtered, parquet, fetchResult, panicked, memory,
+  startMs, listedMs, firstHistogramMs, readyMs, frameGaps, loaded, filtered, parquet, fetchResult, panicked, memory,
   folderInput, folderDrop, searches,
   requests, console: console_,
 }));

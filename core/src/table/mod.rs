@@ -20,7 +20,7 @@ use crate::sources::FileSet;
 use crate::sources::plan::Plan;
 
 pub use logs::LogsBuilder;
-pub use packed::{LogTable, PackedLogs, PackedRows};
+pub use packed::{LogTable, PackedBuild, PackedLogs, PackedRows};
 
 /// Casts text columns to the logs table's categorical type, so that SQL joins them with
 /// `logs.namespace` or `logs.pod`.
@@ -501,6 +501,69 @@ impl ReadOut {
         Ok(LogTable::Packed(std::sync::Arc::new(PackedLogs::new(
             parts,
         )?)))
+    }
+
+    /// The table and its view index, built a step at a time ([`TableSteps`]).
+    pub fn into_steps(self) -> PolarsResult<TableSteps> {
+        if !self.pack {
+            return Ok(TableSteps::Frame(table_of(self.builders)?));
+        }
+        let parts = self
+            .builders
+            .into_iter()
+            .filter(|b| !b.is_empty())
+            .map(LogsBuilder::finish_packed)
+            .collect::<PolarsResult<Vec<_>>>()?;
+        Ok(TableSteps::Packed(Box::new(PackedBuild::new(parts, true)?)))
+    }
+}
+
+/// The `logs` table and its view index ([`crate::query::discover::LogIndex`]) built a step at
+/// a time, for a front end on one thread that keeps drawing while it builds (the browser): a
+/// packed table is sorted and indexed a budget of entries per [`TableSteps::step`]; a plain
+/// one was built whole by [`ReadOut::into_steps`] (the desktop app builds on a thread).
+#[derive(Debug)]
+pub enum TableSteps {
+    /// A plain table, built.
+    Frame(DataFrame),
+    /// A packed table being built.
+    Packed(Box<PackedBuild>),
+}
+
+impl TableSteps {
+    /// Goes on for about `budget` entries; true once done.
+    pub fn step(&mut self, budget: usize) -> PolarsResult<bool> {
+        match self {
+            TableSteps::Frame(_) => Ok(true),
+            TableSteps::Packed(b) => b.step(budget),
+        }
+    }
+
+    /// Work done and to do in all (entries handled: see [`PackedBuild::progress`]).
+    pub fn progress(&self) -> (u64, u64) {
+        match self {
+            TableSteps::Frame(df) => (df.height() as u64, df.height() as u64),
+            TableSteps::Packed(b) => b.progress(),
+        }
+    }
+
+    /// The table and its index (what is left of the work done first).
+    pub fn finish(self) -> PolarsResult<(LogTable, crate::query::discover::LogIndex)> {
+        match self {
+            TableSteps::Frame(df) => {
+                let index = crate::query::discover::LogIndex::new(&df)?;
+                Ok((LogTable::Frame(df), index))
+            }
+            TableSteps::Packed(b) => {
+                let (logs, index) = b.finish()?;
+                let logs = std::sync::Arc::new(logs);
+                let index = match index {
+                    Some(index) => index,
+                    None => logs.index()?,
+                };
+                Ok((LogTable::Packed(logs), index))
+            }
+        }
     }
 }
 

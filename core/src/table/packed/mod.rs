@@ -19,6 +19,10 @@ use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use polars_arrow::buffer::Buffer;
 use polars_arrow::datatypes::ArrowDataType;
 
+mod build;
+
+pub use build::PackedBuild;
+
 use super::FieldPairs;
 use crate::query::discover::{
     Codes, FieldValues, Rows, count_values, entry_json, field_keys, matching_rows, spread,
@@ -700,61 +704,11 @@ pub struct PackedLogs {
     rest_cache: Mutex<Vec<(usize, Arc<Vec<Unpacked>>)>>,
 }
 
-/// The entries in time order, as [`super::concat_sorted`] orders rows: by `ts` (entries
-/// without a time first), then `source_id`, then `line`; a stable sort of entry numbers over
-/// the three keys unpacked (the keys of one instance come mostly in order already, which the
-/// sort takes advantage of).
-fn time_order(rows: &PackedRows) -> PolarsResult<Vec<u32>> {
-    let ts = rows.rest_values(rows.rest_column(col::TS)?)?;
-    let source = rows.rest_values(rows.rest_column(col::SOURCE_ID)?)?.values;
-    let line = rows.rest_values(rows.rest_column(col::LINE)?)?.values;
-    let n = u32::try_from(ts.values.len())
-        .map_err(|_| polars_err!(ComputeError: "more than 4 billion entries"))?;
-    let mut order: Vec<u32> = (0..n).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (a as usize, b as usize);
-        let timed = ts
-            .valid
-            .as_ref()
-            .map_or(std::cmp::Ordering::Equal, |h| h[a].cmp(&h[b]));
-        timed
-            .then(ts.values[a].cmp(&ts.values[b]))
-            .then((source[a] as u64).cmp(&(source[b] as u64)))
-            .then((line[a] as u64).cmp(&(line[b] as u64)))
-    });
-    Ok(order)
-}
-
 impl PackedLogs {
     /// The table of rows packed per instance, in read order; rows are in time order (as
     /// [`super::concat_sorted`] puts them).
     pub fn new(parts: Vec<PackedRows>) -> PolarsResult<PackedLogs> {
-        let mut rows = PackedRows::default();
-        for part in parts {
-            rows.append(part)?;
-        }
-        if rows.schema.is_empty() {
-            let mut empty = super::LogsBuilder::new().finish()?;
-            empty.drop_in_place(col::MESSAGE)?;
-            empty.drop_in_place(col::FIELDS)?;
-            rows.schema = empty
-                .get_columns()
-                .iter()
-                .map(|c| (c.name().clone(), c.dtype().clone()))
-                .collect();
-        }
-        let entry_of_row = time_order(&rows)?;
-        let mut row_of_entry = vec![0u32; entry_of_row.len()];
-        for (row, &e) in entry_of_row.iter().enumerate() {
-            row_of_entry[e as usize] = row as u32;
-        }
-        Ok(PackedLogs {
-            rows,
-            entry_of_row,
-            row_of_entry,
-            cache: Mutex::new(Vec::new()),
-            rest_cache: Mutex::new(Vec::new()),
-        })
+        Ok(PackedBuild::new(parts, false)?.finish()?.0)
     }
 
     /// Rows.
@@ -786,64 +740,11 @@ impl PackedLogs {
     /// The view index ([`crate::query::discover::LogIndex`]), rows in time order, unpacked
     /// a block at a time straight into it.
     pub fn index(&self) -> PolarsResult<crate::query::discover::LogIndex> {
-        use crate::query::discover::{LogIndex, NO_TS};
-        let names = [
-            col::TS,
-            col::LEVEL,
-            col::NODE,
-            col::NAMESPACE,
-            col::POD,
-            col::CONTAINER,
-        ];
-        let which = names
-            .iter()
-            .map(|n| self.rows.rest_column(n))
-            .collect::<PolarsResult<Vec<_>>>()?;
-        let n = self.height();
-        let mut ts = vec![NO_TS; n];
-        let mut levels = vec![0u32; n];
-        let mut codes: Vec<CodesBuilder> = (0..4)
-            .map(|k| CodesBuilder::new(&self.rows.schema[which[k + 2]].1, n))
-            .collect();
-        let mut level_codes = CodesBuilder::new(&self.rows.schema[which[1]].1, 0);
+        let mut fill = build::IndexFill::new(&self.rows)?;
         for b in 0..self.rows.rest.len() {
-            let cols = self.rows.unpack_rest(b, &which)?;
-            let first = self.rows.rest_starts[b] as usize;
-            for i in 0..cols[0].values.len() {
-                let row = self.row_of_entry[first + i] as usize;
-                ts[row] = cols[0].get(i).unwrap_or(NO_TS);
-                levels[row] = level_codes.code(cols[1].get(i));
-                for (k, c) in codes.iter_mut().enumerate() {
-                    c.ids[row] = c.code(cols[k + 2].get(i));
-                }
-            }
+            fill.block(&self.rows, &self.row_of_entry, b)?;
         }
-        let by_id: Vec<crate::level::Level> = level_codes
-            .names
-            .iter()
-            .map(|n| crate::level::Level::from_name(n).unwrap_or(crate::level::Level::Unknown))
-            .collect();
-        let level = levels
-            .iter()
-            .map(|&id| {
-                by_id
-                    .get(id as usize)
-                    .copied()
-                    .unwrap_or(crate::level::Level::Unknown)
-            })
-            .collect();
-        let sorted = ts.windows(2).all(|w| w[0] <= w[1]);
-        let mut codes = codes.into_iter().map(CodesBuilder::finish);
-        let mut next = || codes.next().unwrap_or_default();
-        Ok(LogIndex {
-            ts,
-            level,
-            node: next(),
-            namespace: next(),
-            pod: next(),
-            container: next(),
-            sorted,
-        })
+        Ok(fill.finish())
     }
 
     /// A column of values ([`PackedLogs::holds`]) as [`Codes`], rows in time order.
@@ -1165,9 +1066,11 @@ impl PackedLogs {
 }
 
 /// [`Codes`] of a categorical column built row by row: ids of the global mapping made local.
+#[derive(Debug)]
 struct CodesBuilder {
     mapping: Option<Arc<CategoricalMapping>>,
-    local: std::collections::HashMap<u32, u32>,
+    /// Per category id of the mapping: its code here, or `u32::MAX` (ids are dense).
+    local: Vec<u32>,
     names: Vec<String>,
     ids: Vec<u32>,
 }
@@ -1188,17 +1091,25 @@ impl CodesBuilder {
 
     fn code(&mut self, id: Option<i64>) -> u32 {
         let Some(id) = id else { return u32::MAX };
-        let id = id as u32;
-        let names = &mut self.names;
-        let mapping = &self.mapping;
-        *self.local.entry(id).or_insert_with(|| {
-            let name = mapping
-                .as_ref()
-                .and_then(|m| m.cat_to_str(id))
-                .unwrap_or_default();
-            names.push(name.to_string());
-            (names.len() - 1) as u32
-        })
+        // Without a mapping there are no names: every value is the one empty name.
+        let id = if self.mapping.is_some() { id as u32 } else { 0 };
+        if let Some(&code) = self.local.get(id as usize)
+            && code != u32::MAX
+        {
+            return code;
+        }
+        let name = self
+            .mapping
+            .as_ref()
+            .and_then(|m| m.cat_to_str(id))
+            .unwrap_or_default();
+        if self.local.len() <= id as usize {
+            self.local.resize(id as usize + 1, u32::MAX);
+        }
+        self.names.push(name.to_string());
+        let code = (self.names.len() - 1) as u32;
+        self.local[id as usize] = code;
+        code
     }
 
     fn finish(self) -> Codes {
