@@ -159,9 +159,12 @@ pub enum Status {
     Loading {
         /// Archives are being opened (listed) and the read planned; no entry is read yet.
         opening: bool,
-        /// Stored bytes read (while opening: of the archives listed).
+        /// Everything is read; the entries are being put in time order and indexed.
+        sorting: bool,
+        /// Stored bytes read (while opening: of the archives listed; while sorting: entries
+        /// handled, each a dozen times or so).
         bytes_done: u64,
-        /// Stored bytes to read.
+        /// Stored bytes to read (while sorting: the entries' handlings in all).
         bytes_total: u64,
         /// Entries read so far: what the histogram shows while reading.
         entries: u64,
@@ -190,12 +193,14 @@ impl Status {
             Status::Empty => serde_json::json!({"state": "empty"}),
             Status::Loading {
                 opening,
+                sorting,
                 bytes_done,
                 bytes_total,
                 entries,
             } => serde_json::json!({
                 "state": "loading",
                 "opening": opening,
+                "sorting": sorting,
                 "bytes_done": bytes_done,
                 "bytes_total": bytes_total,
                 "entries": entries,
@@ -605,7 +610,8 @@ impl PodsiftApp {
                 work,
                 ..
             } => Status::Loading {
-                opening: matches!(work, Work::Steps(s) if s.plan.is_none()),
+                opening: matches!(work, Work::Steps(s) if s.plan.is_none() && s.finishing.is_none()),
+                sorting: matches!(work, Work::Steps(s) if s.finishing.is_some()),
                 bytes_done: progress.bytes_done.load(Ordering::Relaxed),
                 bytes_total: progress.bytes_total.load(Ordering::Relaxed),
                 entries: live.total(),
@@ -1043,9 +1049,10 @@ impl PodsiftApp {
                         // once unpacked.
                         let bar = egui::ProgressBar::new((done / total).min(1.0)).show_percentage();
                         ui.add(match work {
-                            Work::Steps(steps) if steps.finishing.is_some() => {
-                                bar.text("putting the entries in time order")
-                            }
+                            Work::Steps(steps) if steps.finishing.is_some() => bar.text(format!(
+                                "{:.0}%: putting the entries in time order",
+                                done / total * 100.0
+                            )),
                             Work::Steps(steps) if steps.opening.is_some() => bar.text(format!(
                                 "{:.0} of {:.0} MB listed",
                                 done / 1e6,
@@ -1061,6 +1068,7 @@ impl PodsiftApp {
                         }
                         if let Work::Steps(steps) = work
                             && steps.plan.is_none()
+                            && steps.finishing.is_none()
                         {
                             ui.label(if steps.opening.is_some() {
                                 "Listing the archives' members (a compressed tar is \
@@ -1071,7 +1079,12 @@ impl PodsiftApp {
                         }
                         // Entries read so far, per minute and level.
                         if let Some(h) = live.histogram(120) {
-                            ui.label(format!("{} entries so far", h.total()));
+                            let all = matches!(work, Work::Steps(s) if s.finishing.is_some());
+                            ui.label(format!(
+                                "{} entries {}",
+                                h.total(),
+                                if all { "read" } else { "so far" }
+                            ));
                             discover::paint_histogram(ui, &h);
                         }
                         match work {

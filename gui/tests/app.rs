@@ -10,7 +10,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use podsift_core::export::ExportFormat;
 use podsift_core::table::LogTable;
-use podsift_gui::{PodsiftApp, Settings};
+use podsift_gui::{PodsiftApp, Settings, Status};
 
 fn sample() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/sample"))
@@ -294,15 +294,42 @@ fn sample_tar_gz() -> Vec<u8> {
 
 /// Draws frames until the app is done loading; how many.
 fn frames_until_loaded(app: &mut PodsiftApp) -> usize {
+    phases_until_loaded(app).1
+}
+
+/// Frames until the read ends, and the phases the status went through (each once, in order).
+fn phases_until_loaded(app: &mut PodsiftApp) -> (Vec<&'static str>, usize) {
     let ctx = eframe::egui::Context::default();
     let mut frames = 0;
+    let mut phases = Vec::new();
     while app.loading() {
+        let phase = match app.status() {
+            Status::Loading {
+                opening: true,
+                sorting: false,
+                ..
+            } => "opening",
+            Status::Loading {
+                opening: false,
+                sorting: false,
+                ..
+            } => "reading",
+            Status::Loading {
+                opening: false,
+                sorting: true,
+                ..
+            } => "sorting",
+            other => panic!("a read says {other:?}"),
+        };
+        if phases.last() != Some(&phase) {
+            phases.push(phase);
+        }
         let mut out = ctx.run_ui(eframe::egui::RawInput::default(), |ui| app.show(ui));
         out.textures_delta.clear();
         frames += 1;
         assert!(frames < 10_000);
     }
-    frames
+    (phases, frames)
 }
 
 #[test]
@@ -312,8 +339,10 @@ fn a_tar_gz_handed_over_as_bytes_is_listed_then_read_a_step_a_frame() {
     want.wait();
     let mut app = PodsiftApp::default();
     app.open_bytes(vec![("sample.tar.gz".into(), sample_tar_gz())]);
-    let frames = frames_until_loaded(&mut app);
+    let (phases, frames) = phases_until_loaded(&mut app);
     assert!(frames >= 4, "{frames}");
+    // Listed, read, then put in time order, each in frames of its own, and said so.
+    assert_eq!(phases, ["opening", "reading", "sorting"]);
     let (got, want) = (app.loaded().expect("loaded"), want.loaded().unwrap());
     assert_eq!(got.logs.height(), want.logs.height());
     // The browser's read packs the text; the desktop's holds it: the same entries either way.
