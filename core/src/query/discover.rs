@@ -128,7 +128,21 @@ impl LogIndex {
                 Some(order) => c.in_order(order),
             })
         };
-        let levels = codes(col::LEVEL)?;
+        Ok(LogIndex::of(
+            ts,
+            &codes(col::LEVEL)?,
+            [
+                codes(col::NODE)?,
+                codes(col::NAMESPACE)?,
+                codes(col::POD)?,
+                codes(col::CONTAINER)?,
+            ],
+        ))
+    }
+
+    /// The index of rows with times `ts`, level names `levels` and node, namespace, pod and
+    /// container `names` (each row's, in that order).
+    pub fn of(ts: Vec<i64>, levels: &Codes, names: [Codes; 4]) -> LogIndex {
         let by_id: Vec<Level> = levels
             .names
             .iter()
@@ -140,15 +154,16 @@ impl LogIndex {
             .map(|&id| by_id.get(id as usize).copied().unwrap_or(Level::Unknown))
             .collect();
         let sorted = ts.windows(2).all(|w| w[0] <= w[1]);
-        Ok(LogIndex {
+        let [node, namespace, pod, container] = names;
+        LogIndex {
             ts,
             level,
-            node: codes(col::NODE)?,
-            namespace: codes(col::NAMESPACE)?,
-            pod: codes(col::POD)?,
-            container: codes(col::CONTAINER)?,
+            node,
+            namespace,
+            pod,
+            container,
             sorted,
-        })
+        }
     }
 
     /// Rows in the frame.
@@ -646,15 +661,20 @@ pub fn matching_rows(logs: &DataFrame, queries: &[Query]) -> PolarsResult<Rows> 
             *k &= b == Some(true);
         }
     }
-    Ok(match keep {
-        None => (0..logs.height() as u32).collect(),
+    Ok(rows_kept(keep, logs.height()))
+}
+
+/// The rows `keep` says yes to; every one of `height` rows without it.
+pub(crate) fn rows_kept(keep: Option<Vec<bool>>, height: usize) -> Rows {
+    match keep {
+        None => (0..height as u32).collect(),
         Some(k) => k
             .iter()
             .enumerate()
             .filter(|(_, b)| **b)
             .map(|(i, _)| i as u32)
             .collect(),
-    })
+    }
 }
 
 /// A field's most frequent values among some rows.

@@ -492,14 +492,8 @@ impl ReadOut {
         if !self.pack {
             return Ok(LogTable::Frame(table_of(self.builders)?));
         }
-        let parts = self
-            .builders
-            .into_iter()
-            .filter(|b| !b.is_empty())
-            .map(LogsBuilder::finish_packed)
-            .collect::<PolarsResult<Vec<_>>>()?;
         Ok(LogTable::Packed(std::sync::Arc::new(PackedLogs::new(
-            parts,
+            packed_parts(self.builders)?,
         )?)))
     }
 
@@ -508,14 +502,20 @@ impl ReadOut {
         if !self.pack {
             return Ok(TableSteps::Frame(table_of(self.builders)?));
         }
-        let parts = self
-            .builders
-            .into_iter()
-            .filter(|b| !b.is_empty())
-            .map(LogsBuilder::finish_packed)
-            .collect::<PolarsResult<Vec<_>>>()?;
-        Ok(TableSteps::Packed(Box::new(PackedBuild::new(parts, true)?)))
+        Ok(TableSteps::Packed(Box::new(PackedBuild::new(
+            packed_parts(self.builders)?,
+            true,
+        )?)))
     }
+}
+
+/// Each instance's packed rows, those with none left out.
+fn packed_parts(builders: Vec<LogsBuilder>) -> PolarsResult<Vec<PackedRows>> {
+    builders
+        .into_iter()
+        .filter(|b| !b.is_empty())
+        .map(LogsBuilder::finish_packed)
+        .collect()
 }
 
 /// The `logs` table and its view index ([`crate::query::discover::LogIndex`]) built a step at

@@ -132,8 +132,7 @@ impl Merge {
 pub(super) struct IndexFill {
     which: Vec<usize>,
     ts: Vec<i64>,
-    levels: Vec<u32>,
-    level_codes: CodesBuilder,
+    levels: CodesBuilder,
     codes: Vec<CodesBuilder>,
 }
 
@@ -153,8 +152,7 @@ impl IndexFill {
         let n = rows.len();
         Ok(IndexFill {
             ts: vec![NO_TS; n],
-            levels: vec![0; n],
-            level_codes: CodesBuilder::new(&rows.schema[which[1]].1, 0),
+            levels: CodesBuilder::new(&rows.schema[which[1]].1, n),
             codes: (0..4)
                 .map(|k| CodesBuilder::new(&rows.schema[which[k + 2]].1, n))
                 .collect(),
@@ -175,7 +173,7 @@ impl IndexFill {
         for i in 0..n {
             let row = row_of_entry[first + i] as usize;
             self.ts[row] = cols[0].get(i).unwrap_or(NO_TS);
-            self.levels[row] = self.level_codes.code(cols[1].get(i));
+            self.levels.ids[row] = self.levels.code(cols[1].get(i));
             for (k, c) in self.codes.iter_mut().enumerate() {
                 c.ids[row] = c.code(cols[k + 2].get(i));
             }
@@ -184,30 +182,13 @@ impl IndexFill {
     }
 
     pub(super) fn finish(self) -> LogIndex {
-        use crate::level::Level;
-        let by_id: Vec<Level> = self
-            .level_codes
-            .names
-            .iter()
-            .map(|n| Level::from_name(n).unwrap_or(Level::Unknown))
-            .collect();
-        let level = self
-            .levels
-            .iter()
-            .map(|&id| by_id.get(id as usize).copied().unwrap_or(Level::Unknown))
-            .collect();
-        let sorted = self.ts.windows(2).all(|w| w[0] <= w[1]);
         let mut codes = self.codes.into_iter().map(CodesBuilder::finish);
         let mut next = || codes.next().unwrap_or_default();
-        LogIndex {
-            ts: self.ts,
-            level,
-            node: next(),
-            namespace: next(),
-            pod: next(),
-            container: next(),
-            sorted,
-        }
+        LogIndex::of(
+            self.ts,
+            &self.levels.finish(),
+            [next(), next(), next(), next()],
+        )
     }
 }
 
@@ -233,6 +214,8 @@ enum Phase {
 pub struct PackedBuild {
     rows: PackedRows,
     phase: Phase,
+    /// `ts`, `source_id` and `line` in the schema.
+    key_columns: [usize; 3],
     keys: Keys,
     /// The time order as far as it is sorted (per row: its entry).
     order: Vec<u32>,
@@ -262,9 +245,15 @@ impl PackedBuild {
         }
         let n = u32::try_from(rows.len())
             .map_err(|_| polars_err!(ComputeError: "more than 4 billion entries"))?;
+        let key_columns = [
+            rows.rest_column(col::TS)?,
+            rows.rest_column(col::SOURCE_ID)?,
+            rows.rest_column(col::LINE)?,
+        ];
         Ok(PackedBuild {
             rows,
             phase: Phase::Keys(0),
+            key_columns,
             keys: Keys::default(),
             order: (0..n).collect(),
             scratch: Vec::new(),
@@ -273,16 +262,6 @@ impl PackedBuild {
             want_index: index,
             done: 0,
         })
-    }
-
-    /// Entries.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Whether there is no entry.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
     }
 
     /// Work done and to do in all, in entries handled (each entry is handled once per stage
@@ -318,12 +297,7 @@ impl PackedBuild {
                         self.phase = Phase::Runs(0);
                         continue;
                     }
-                    let which = [
-                        self.rows.rest_column(col::TS)?,
-                        self.rows.rest_column(col::SOURCE_ID)?,
-                        self.rows.rest_column(col::LINE)?,
-                    ];
-                    self.keys.read_block(&self.rows, &which, *b)?;
+                    self.keys.read_block(&self.rows, &self.key_columns, *b)?;
                     let rows = self.rows.rest_rows(*b);
                     *b += 1;
                     self.done += rows as u64;

@@ -1227,15 +1227,7 @@ impl LogTable {
                 Some(k) => k.iter_mut().zip(bits).for_each(|(k, b)| *k &= b),
             }
         }
-        Ok(match keep {
-            None => (0..p.height() as u32).collect(),
-            Some(k) => k
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| **b)
-                .map(|(i, _)| i as u32)
-                .collect(),
-        })
+        Ok(crate::query::discover::rows_kept(keep, p.height()))
     }
 
     /// See [`top_values`]; a packed table's `message` is counted in the sample too.
