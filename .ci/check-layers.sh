@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fails when podsift-core depends on UI crates, or touches the filesystem outside its native-only
-# module. (The other browser-hostile APIs are banned by core/clippy.toml.)
+# Fails when podsift-core depends on UI crates, touches the filesystem outside its native-only
+# module, or imports across its layers the wrong way (.ci/layers.py, .ci/layers.txt). (The other
+# browser-hostile APIs are banned by core/clippy.toml.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -25,6 +26,9 @@ if ! grep -q 'cfg(not(target_arch = "wasm32"))' core/src/sources/mod.rs; then
     echo "layering: sources::native must be compiled for native targets only" >&2
     status=1
 fi
+
+# Inside core: no module imports from a layer above its own, and no two import each other.
+python3 .ci/layers.py || status=1
 
 [ $status -eq 0 ] && echo "layering: ok"
 exit $status

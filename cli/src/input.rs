@@ -7,26 +7,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use podsift_core::diag::{Diagnostic, Severity};
+use podsift_core::bundle::{Bundle, OpenOptions};
+use podsift_core::diag::Diagnostic;
 use podsift_core::formats::EntryFormat;
 use podsift_core::formats::defined;
-use podsift_core::ingest::{IngestReport, Progress};
+use podsift_core::ingest::{Accounting, Progress};
 use podsift_core::query::filter::{FieldMatch, LevelSet, LogFilter};
-use podsift_core::query::last_entry_ts;
-use podsift_core::sources::FileSet;
 use podsift_core::sources::archive::ArchiveLimits;
-use podsift_core::sources::native::add_path;
-use podsift_core::sources::plan::{Plan, PlanOptions, plan};
+use podsift_core::sources::plan::PlanOptions;
 use podsift_core::time::TimeBound;
 use regex::Regex;
 use regex::bytes::Regex as BytesRegex;
 
 use crate::args::{FilterArgs, InputArgs, When};
 
-/// A file set and its plan.
+/// A bundle opened and planned, and when to draw a progress bar.
 pub(crate) struct Loaded {
-    pub(crate) set: FileSet,
-    pub(crate) plan: Plan,
+    pub(crate) bundle: Bundle,
     pub(crate) progress_when: When,
 }
 
@@ -36,28 +33,6 @@ pub(crate) fn load(
     input: &InputArgs,
     filter: Option<&FilterArgs>,
 ) -> Result<Loaded> {
-    let mut set = FileSet::new();
-    let mut direct = std::collections::HashSet::new();
-    for p in paths {
-        let before = set.entries().len();
-        add_path(&mut set, p.as_ref()).context("cannot read input")?;
-        if p.as_ref().is_file() {
-            direct.extend(set.entries()[before..].iter().map(|e| e.path.clone()));
-        }
-    }
-    set.open_archives(ArchiveLimits {
-        max_bytes: input.max_unpacked,
-        max_entries: input.max_archive_entries,
-        ..ArchiveLimits::default()
-    });
-    // Files given one by one (not members of an archive given so).
-    let direct_files: Vec<usize> = set
-        .entries()
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.archive.is_none() && direct.contains(&e.path))
-        .map(|(i, _)| i)
-        .collect();
     // `--namespace/--pod/--container NAME` with a plain name (not a pattern) also names the
     // pod of a `kubectl logs` file given on the command line.
     let literal = |v: Option<&Vec<String>>| -> Option<String> {
@@ -81,19 +56,25 @@ pub(crate) fn load(
             })?),
             None => None,
         };
-    let options = PlanOptions {
-        node: input.node.clone(),
-        year: input.year,
-        format,
-        direct_files,
-        namespace: literal(filter.map(|f| &f.namespace)),
-        pod: literal(filter.map(|f| &f.pod)),
-        container: literal(filter.map(|f| &f.container)),
+    let options = OpenOptions {
+        limits: ArchiveLimits {
+            max_bytes: input.max_unpacked,
+            max_entries: input.max_archive_entries,
+            ..ArchiveLimits::default()
+        },
+        plan: PlanOptions {
+            node: input.node.clone(),
+            year: input.year,
+            format,
+            direct_files: Vec::new(),
+            namespace: literal(filter.map(|f| &f.namespace)),
+            pod: literal(filter.map(|f| &f.pod)),
+            container: literal(filter.map(|f| &f.container)),
+        },
     };
-    let plan = plan(&set, &options);
+    let bundle = Bundle::open_paths(paths, &options).context("cannot read input")?;
     Ok(Loaded {
-        set,
-        plan,
+        bundle,
         progress_when: input.progress,
     })
 }
@@ -164,7 +145,7 @@ pub(crate) fn build_filter(
         .any(|b| matches!(b, Some(TimeBound::BeforeEnd(_))));
     let end = if relative {
         with_progress(loaded.progress_when, "finding the last entry", |p| {
-            last_entry_ts(&loaded.set, &loaded.plan, p)
+            loaded.bundle.last_entry_ts(p)
         })
     } else {
         None
@@ -273,87 +254,32 @@ const MAX_PRINTED: usize = 40;
 /// (exit code 1).
 pub(crate) fn report_problems(
     loaded: &Loaded,
-    ingest: Option<&IngestReport>,
+    accounting: Option<&Accounting>,
     list_skipped: bool,
 ) -> bool {
-    let mut printed = 0usize;
-    let mut hidden = 0usize;
+    let problems = loaded.bundle.problems(accounting);
     let mut err = std::io::stderr().lock();
-    let mut print = |d: &Diagnostic| {
-        if printed < MAX_PRINTED {
-            let _ = writeln!(err, "{d}");
-            printed += 1;
-        } else {
-            hidden += 1;
+    let all: Vec<&Diagnostic> = problems.messages(list_skipped).collect();
+    for d in all.iter().take(MAX_PRINTED) {
+        let _ = writeln!(err, "{d}");
+    }
+    if all.len() > MAX_PRINTED {
+        let _ = writeln!(
+            err,
+            "podsift: {} more messages not shown",
+            all.len() - MAX_PRINTED
+        );
+    }
+    match problems.summary() {
+        Some(summary) => {
+            let _ = writeln!(
+                err,
+                "podsift: {summary} (`podsift sources` lists every file and what was done with it)"
+            );
+            true
         }
-    };
-    for d in loaded.set.problems.iter().chain(&loaded.plan.diagnostics) {
-        print(d);
+        None => false,
     }
-    let skipped: Vec<_> = loaded.plan.skipped().collect();
-    if list_skipped {
-        for (i, f) in &skipped {
-            if let podsift_core::sources::plan::FileStatus::Skipped(why) = &f.status {
-                print(&Diagnostic::file(
-                    loaded.set.entries()[*i].path.clone(),
-                    Severity::Warning,
-                    format!("skipped: {why}"),
-                ));
-            }
-        }
-    }
-    let mut unparsed = 0;
-    let mut errors = loaded
-        .set
-        .problems
-        .iter()
-        .chain(&loaded.plan.diagnostics)
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    if let Some(r) = ingest {
-        for d in &r.diagnostics {
-            print(d);
-        }
-        unparsed = r.unparsed_lines();
-        errors += r
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error && !d.message.starts_with("unparsed line"))
-            .count();
-    }
-    if hidden > 0 {
-        let _ = writeln!(err, "podsift: {hidden} more messages not shown");
-    }
-    let mut parts = Vec::new();
-    if !skipped.is_empty() {
-        parts.push(format!(
-            "{} file{} skipped",
-            skipped.len(),
-            plural(skipped.len())
-        ));
-    }
-    if unparsed > 0 {
-        parts.push(format!(
-            "{unparsed} unparsed line{}",
-            plural(unparsed as usize)
-        ));
-    }
-    if errors > 0 {
-        parts.push(format!("{errors} read error{}", plural(errors)));
-    }
-    if parts.is_empty() {
-        return false;
-    }
-    let _ = writeln!(
-        err,
-        "podsift: {} (`podsift sources` lists every file and what was done with it)",
-        parts.join(", ")
-    );
-    true
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// `--at` and `--scrape-interval` as metrics options.

@@ -15,20 +15,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use podsift_core::bundle::{ReadOptions, Tables, Wanted};
 use podsift_core::export::{self, arrow::write_ipc_file};
-use podsift_core::ingest::IngestReport;
-use podsift_core::ingest::{Entry, EntrySink, Needs, NoFilter, ingest};
+use podsift_core::ingest::Accounting;
+use podsift_core::query::filter::LogFilter;
 use podsift_core::query::sql::run_sql_with;
 use podsift_core::query::stats::{GroupKey, StatsSink, StatsSpec, stats_frame};
 use podsift_core::query::tail_per_container;
-use podsift_core::sources::FileSet;
-use podsift_core::sources::plan::ContainerMeta;
-use podsift_core::table::audit::read_audit;
-use podsift_core::table::events::read_events;
-use podsift_core::table::metrics::read_metrics;
-use podsift_core::table::pods::read_pods;
-use podsift_core::table::read_logs;
-use podsift_core::table::sources::sources_frame;
 use podsift_core::time::parse_duration_nanos;
 use polars::prelude::DataFrame;
 
@@ -113,37 +106,40 @@ pub(crate) fn write_table_format(
     Ok(())
 }
 
-/// Keeps nothing: used to read every file for the `sources` counts (formats included).
-struct Discard;
-
-impl EntrySink for Discard {
-    fn needs(&self) -> Needs {
-        Needs {
-            payload: true,
-            accounting: true,
-            ..Needs::default()
-        }
-    }
-    fn begin_instance(&mut self, _: usize, _: &ContainerMeta, _: &FileSet, _: &[usize]) {}
-    fn entry(&mut self, _: &Entry<'_>) {}
+/// Reads the tables `wanted` asks for, with a progress bar.
+fn read(
+    loaded: &input::Loaded,
+    wanted: Wanted,
+    filter: Option<LogFilter>,
+    input: &args::InputArgs,
+) -> Result<Tables> {
+    let options = ReadOptions {
+        wanted,
+        filter: filter.map(|f| Arc::new(f) as _),
+        metrics: metrics_options(input)?,
+        live: None,
+    };
+    Ok(with_progress(loaded.progress_when, "reading", |p| {
+        loaded.bundle.read(&options, p)
+    })?)
 }
+
+/// Only the `logs` table.
+const LOGS: Wanted = Wanted {
+    logs: true,
+    ..Wanted::NONE
+};
 
 fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
     let loaded = load(&a.paths, &a.input, None)?;
-    let (_, report) = with_progress(loaded.progress_when, "reading", |p| {
-        ingest(&loaded.set, &loaded.plan, &NoFilter, || Discard, p)
-    });
-    let mut report = report;
-    read_audit(&loaded.set, &loaded.plan, &mut report)?;
-    read_events(&loaded.set, &loaded.plan, &mut report)?;
-    read_pods(&loaded.set, &loaded.plan, &mut report)?;
-    read_metrics(
-        &loaded.set,
-        &loaded.plan,
-        &metrics_options(&a.input)?,
-        &mut report,
-    );
-    let df = sources_frame(&loaded.set, &loaded.plan, Some(&report))?;
+    // Every file is read, for its counts.
+    let wanted = Wanted {
+        logs: false,
+        ..Wanted::ALL
+    };
+    let tables = read(&loaded, wanted, None, &a.input)?;
+    let report = tables.accounting;
+    let df = loaded.bundle.sources(Some(&report))?;
     if a.output == TableFormat::Table {
         print_bundle_summary(&loaded)?;
     }
@@ -175,7 +171,7 @@ fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
 fn print_bundle_summary(loaded: &input::Loaded) -> Result<()> {
     use std::collections::BTreeMap;
     let mut out = std::io::stdout().lock();
-    for a in &loaded.set.archives {
+    for a in &loaded.bundle.set().archives {
         writeln!(
             out,
             "archive {} ({}): {} member{}, {} unpacked{}",
@@ -183,7 +179,7 @@ fn print_bundle_summary(loaded: &input::Loaded) -> Result<()> {
             a.kind.as_str(),
             a.members,
             if a.members == 1 { "" } else { "s" },
-            podsift_core::sources::archive::human_size(a.bytes),
+            podsift_core::diag::human_size(a.bytes),
             a.stopped
                 .as_deref()
                 .map(|s| format!("; {s}"))
@@ -191,7 +187,7 @@ fn print_bundle_summary(loaded: &input::Loaded) -> Result<()> {
         )?;
     }
     let mut layouts: BTreeMap<&str, (usize, std::collections::BTreeSet<&str>)> = BTreeMap::new();
-    for f in &loaded.plan.files {
+    for f in &loaded.bundle.plan().files {
         if let Some(l) = f.layout {
             let e = layouts.entry(l.as_str()).or_default();
             e.0 += 1;
@@ -223,9 +219,8 @@ fn cmd_logs(a: &LogsArgs) -> Result<bool> {
     let (paths, query) = split_pod_query(&a.paths)?;
     let loaded = load(&paths, &a.input, Some(&a.filter))?;
     let filter = build_filter(&a.filter, query.as_deref(), &loaded)?;
-    let (df, report) = with_progress(loaded.progress_when, "reading", |p| {
-        read_logs(&loaded.set, &loaded.plan, &filter, p)
-    })?;
+    let tables = read(&loaded, LOGS, Some(filter), &a.input)?;
+    let (df, report) = (tables.logs, tables.accounting);
     let df = match a.tail {
         Some(n) => tail_per_container(&df, n)?,
         None => df,
@@ -278,13 +273,9 @@ fn cmd_stats(a: &StatsArgs) -> Result<bool> {
     };
     let spec = Arc::new(StatsSpec { by, every_nanos });
     let (sinks, report) = with_progress(loaded.progress_when, "reading", |p| {
-        ingest(
-            &loaded.set,
-            &loaded.plan,
-            &filter,
-            || StatsSink::new(spec.clone()),
-            p,
-        )
+        loaded
+            .bundle
+            .ingest(&filter, || StatsSink::new(spec.clone()), p)
     });
     let df = stats_frame(&spec, sinks)?;
     write_table_format(&df, a.output, 100)?;
@@ -301,32 +292,11 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
     }
     let loaded = load(paths, &a.input, Some(&a.filter))?;
     let filter = build_filter(&a.filter, None, &loaded)?;
-    let (logs, report) = with_progress(loaded.progress_when, "reading", |p| {
-        read_logs(&loaded.set, &loaded.plan, &filter, p)
-    })?;
-    let mut report = report;
-    let audit = read_audit(&loaded.set, &loaded.plan, &mut report)?;
-    let events = read_events(&loaded.set, &loaded.plan, &mut report)?;
-    let pods = read_pods(&loaded.set, &loaded.plan, &mut report)?;
-    let store = read_metrics(
-        &loaded.set,
-        &loaded.plan,
-        &metrics_options(&a.input)?,
-        &mut report,
-    );
-    let m = store.frames(&loaded.set)?;
-    let sources = sources_frame(&loaded.set, &loaded.plan, Some(&report))?;
-    let mut more = vec![("audit", audit), ("events", events), ("pods", pods)];
-    if podsift_core::query::sql::mentions_table(query, "metrics") {
-        more.push(("metrics", m.metrics_view()?));
-    }
-    more.extend([
-        ("series", m.series),
-        ("samples", m.samples),
-        ("metric_families", m.families),
-        ("exemplars", m.exemplars),
-    ]);
-    let df = run_sql_with(logs, sources, more, query).context("SQL query failed")?;
+    let tables = read(&loaded, Wanted::ALL, Some(filter), &a.input)?;
+    let report = &tables.accounting;
+    let df = tables
+        .sql(&loaded.bundle, query)
+        .context("SQL query failed")?;
     let mut out = stdout(a.output == SqlFormat::Arrow)?;
     match a.output {
         SqlFormat::Table => export::write_table(&df, &mut out, a.max_width)?,
@@ -335,7 +305,7 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
         SqlFormat::Arrow => write_ipc_file(&df, &mut out)?,
     }
     out.flush()?;
-    Ok(report_problems(&loaded, Some(&report), true))
+    Ok(report_problems(&loaded, Some(report), true))
 }
 
 /// The exit code when it is not 0: 3 when a rule failed, else 1 when input was skipped.
@@ -380,22 +350,20 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
         forbid: rules.as_ref().map(sink_patterns).unwrap_or_default(),
     });
     let (sinks, mut report) = with_progress(loaded.progress_when, "reading", |p| {
-        ingest(
-            &loaded.set,
-            &loaded.plan,
+        loaded.bundle.ingest(
             &filter,
             || podsift_core::report::sink::ReportSink::new(sink_options.clone()),
             p,
         )
     });
-    let pods = read_pods(&loaded.set, &loaded.plan, &mut report)?;
-    let plan = &loaded.plan;
+    let pods = loaded.bundle.read_pods(&mut report)?;
+    let plan = loaded.bundle.plan();
     let entries = sinks
         .iter()
         .map(podsift_core::report::sink::ReportSink::entries)
         .sum();
     let sources = SourcesSummary {
-        files: loaded.set.entries().len() as u64,
+        files: loaded.bundle.set().entries().len() as u64,
         read: plan
             .files
             .iter()
@@ -414,15 +382,12 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
             silence_ns,
         },
     )?;
-    let audit = read_audit(&loaded.set, &loaded.plan, &mut report)?;
-    let events = read_events(&loaded.set, &loaded.plan, &mut report)?;
+    let audit = loaded.bundle.read_audit(&mut report)?;
+    let events = loaded.bundle.read_events(&mut report)?;
     r.add_audit_and_events(&audit, &events, a.top)?;
-    let store = read_metrics(
-        &loaded.set,
-        &loaded.plan,
-        &metrics_options(&a.input)?,
-        &mut report,
-    );
+    let store = loaded
+        .bundle
+        .read_metrics(&metrics_options(&a.input)?, &mut report);
     r.add_metrics(&store, a.top);
     r.sources.unparsed_lines = report.unparsed_lines();
     if let Some(rules) = &rules {
@@ -468,9 +433,8 @@ fn cmd_patterns(a: &PatternsArgs) -> Result<bool> {
     let (paths, pod_query) = split_pod_query(&a.paths)?;
     let loaded = load(&paths, &a.input, Some(&a.filter))?;
     let filter = build_filter(&a.filter, pod_query.as_deref(), &loaded)?;
-    let (logs, report) = with_progress(loaded.progress_when, "reading", |p| {
-        read_logs(&loaded.set, &loaded.plan, &filter, p)
-    })?;
+    let tables = read(&loaded, LOGS, Some(filter), &a.input)?;
+    let (logs, report) = (tables.logs, tables.accounting);
     let mut patterns = mine_logs(
         &logs,
         MinerConfig {
@@ -585,8 +549,8 @@ fn sections(
 
 fn cmd_audit(a: &SummaryArgs) -> Result<bool> {
     let loaded = load(&a.paths, &a.input, None)?;
-    let mut report = IngestReport::default();
-    let df = read_audit(&loaded.set, &loaded.plan, &mut report)?;
+    let mut report = Accounting::default();
+    let df = loaded.bundle.read_audit(&mut report)?;
     if df.height() == 0 {
         bail!("no audit events found (audit.k8s.io Event lines) under the given paths");
     }
@@ -634,8 +598,8 @@ fn cmd_audit(a: &SummaryArgs) -> Result<bool> {
 
 fn cmd_pods(a: &SummaryArgs) -> Result<bool> {
     let loaded = load(&a.paths, &a.input, None)?;
-    let mut report = IngestReport::default();
-    let df = read_pods(&loaded.set, &loaded.plan, &mut report)?;
+    let mut report = Accounting::default();
+    let df = loaded.bundle.read_pods(&mut report)?;
     if df.height() == 0 {
         bail!("no pod lists found (PodList or Pod objects as JSON or YAML) under the given paths");
     }
@@ -673,8 +637,8 @@ fn cmd_pods(a: &SummaryArgs) -> Result<bool> {
 
 fn cmd_events(a: &SummaryArgs) -> Result<bool> {
     let loaded = load(&a.paths, &a.input, None)?;
-    let mut report = IngestReport::default();
-    let df = read_events(&loaded.set, &loaded.plan, &mut report)?;
+    let mut report = Accounting::default();
+    let df = loaded.bundle.read_events(&mut report)?;
     if df.height() == 0 {
         bail!(
             "no Kubernetes Events found (EventList, Event objects or watch output) under the given paths"

@@ -4,10 +4,9 @@
 use std::io::Write;
 
 use anyhow::{Result, bail};
-use podsift_core::ingest::IngestReport;
+use podsift_core::ingest::Accounting;
 use podsift_core::metrics::selector::Selector;
 use podsift_core::metrics::write::{write_dump, write_openmetrics};
-use podsift_core::table::metrics::read_metrics;
 use podsift_core::table::metrics_summary::{series_rows, summary};
 
 use crate::args::{MetricsArgs, MetricsOutput, TableFormat};
@@ -23,9 +22,9 @@ pub(crate) fn cmd_metrics(a: &MetricsArgs) -> Result<bool> {
         .collect::<Result<Vec<_>>>()?;
     let loaded = load(&a.paths, &a.input, None)?;
     let options = metrics_options(&a.input)?;
-    let mut report = IngestReport::default();
+    let mut report = Accounting::default();
     let mut store = with_progress(loaded.progress_when, "reading", |_| {
-        read_metrics(&loaded.set, &loaded.plan, &options, &mut report)
+        loaded.bundle.read_metrics(&options, &mut report)
     });
     if store.files.is_empty() {
         bail!(
@@ -37,9 +36,9 @@ pub(crate) fn cmd_metrics(a: &MetricsArgs) -> Result<bool> {
         store.retain(&any);
     }
     match a.output {
-        MetricsOutput::Table => write_sections(summary(&store, &loaded.set, a.top)?)?,
+        MetricsOutput::Table => write_sections(summary(&store, loaded.bundle.set(), a.top)?)?,
         MetricsOutput::Json | MetricsOutput::Csv => {
-            let df = series_rows(&store, &loaded.set)?;
+            let df = series_rows(&store, loaded.bundle.set())?;
             let format = if a.output == MetricsOutput::Json {
                 TableFormat::Json
             } else {

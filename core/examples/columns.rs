@@ -6,32 +6,29 @@
 // A tool run by hand: it prints, and reads /proc for the memory.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
+use podsift_core::bundle::{Bundle, OpenOptions};
 use podsift_core::ingest::{NoFilter, Progress};
-use podsift_core::sources::FileSet;
-use podsift_core::sources::plan::{PlanOptions, plan};
 
 fn main() {
-    let mut set = FileSet::new();
     let packed = std::env::args().any(|a| a == "--packed");
-    for path in std::env::args().skip(1).filter(|a| a != "--packed") {
-        if let Err(e) =
-            podsift_core::sources::native::add_path(&mut set, std::path::Path::new(&path))
-        {
-            eprintln!("columns: {path}: {e}");
+    let paths: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--packed")
+        .collect();
+    let bundle = match Bundle::open_paths(&paths, &OpenOptions::default()) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("columns: {e}");
             std::process::exit(2);
         }
-    }
-    set.open_archives(Default::default());
-    memory("bundle opened");
-    let plan = plan(&set, &PlanOptions::default());
-    // The read's stages, as `table::read_logs` runs them, with the memory after each (one
+    };
+    memory("bundle opened and planned");
+    // The read's stages, as `Bundle::read` runs them, with the memory after each (one
     // thread, as in the browser, when RAYON_NUM_THREADS=1).
     if packed {
-        return packed_table(&set, &plan);
+        return packed_table(&bundle);
     }
-    let (builders, _) = podsift_core::ingest::ingest(
-        &set,
-        &plan,
+    let (builders, _) = bundle.ingest(
         &NoFilter,
         podsift_core::table::LogsBuilder::new,
         &Progress::default(),
@@ -70,10 +67,8 @@ fn main() {
 }
 
 /// The browser's table: each instance's text packed as it ends.
-fn packed_table(set: &FileSet, plan: &podsift_core::sources::plan::Plan) {
-    let (builders, _) = podsift_core::ingest::ingest(
-        set,
-        plan,
+fn packed_table(bundle: &Bundle) {
+    let (builders, _) = bundle.ingest(
         &NoFilter,
         podsift_core::table::LogsBuilder::packing,
         &Progress::default(),

@@ -2,9 +2,12 @@
 //!
 //! The data's path, one module per stage:
 //!
+//! 0. [`bundle`]: the door every front end reads through: [`bundle::Bundle::open`] opens and
+//!    plans a file set, [`bundle::Bundle::read`] gives every table in one value,
+//!    [`bundle::Steps`] does the same a step at a time for the browser.
 //! 1. [`sources`]: files with paths and bytes ([`sources::FileSet`]), from memory or (natively)
 //!    from disk; [`sources::plan`] classifies them by the node log layout and groups them into
-//!    container instances.
+//!    container instances, asking [`detect`] what a file is when its path does not say.
 //! 2. [`formats`]: how bytes become entries: CRI and docker json-file framing, then the payload
 //!    (JSON, logfmt, klog, text), each a parser over bytes with table-driven cases.
 //! 3. [`ingest`]: reads instances in parallel, joins partial lines, and pushes entries to sinks.
@@ -18,6 +21,8 @@
 //! builds for `wasm32-unknown-unknown`.
 #![deny(missing_docs)]
 
+pub mod bundle;
+pub mod detect;
 pub mod diag;
 pub mod export;
 pub mod formats;

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use podsift_core::ingest::{IngestReport, NoFilter, Progress};
+use podsift_core::ingest::{Accounting, NoFilter, Progress};
 use podsift_core::sources::FileSet;
 use podsift_core::sources::archive::ArchiveLimits;
 use podsift_core::sources::plan::{FileStatus, PlanOptions, plan};
@@ -215,7 +215,7 @@ struct Read {
     set: FileSet,
     plan: podsift_core::sources::plan::Plan,
     logs: DataFrame,
-    report: IngestReport,
+    report: Accounting,
 }
 
 fn read(files: Vec<(&str, Vec<u8>)>, limits: ArchiveLimits) -> Read {
@@ -436,7 +436,7 @@ fn sonobuoy_results() {
             .any(|x| x[0] == some("node-a") && x[4] == some("kubelet")),
         "{m:?}"
     );
-    let mut report = IngestReport::default();
+    let mut report = Accounting::default();
     let pods = read_pods(&r.set, &r.plan, &mut report).unwrap();
     assert_eq!(pods.height(), 4);
     // Nodes.json and configz.json are not logs.
@@ -484,7 +484,7 @@ fn cluster_info_dump_sections_give_containers() {
             .count(),
         1
     );
-    let mut report = IngestReport::default();
+    let mut report = Accounting::default();
     let pods = read_pods(&r.set, &r.plan, &mut report).unwrap();
     let app = pods
         .clone()
@@ -980,13 +980,13 @@ fn a_streamed_tar_reads_the_same_as_one_held_in_memory() {
             &streamed.set,
             &streamed.plan,
             &Default::default(),
-            &mut IngestReport::default(),
+            &mut Accounting::default(),
         );
         let held_metrics = podsift_core::table::metrics::read_metrics(
             &held.set,
             &held.plan,
             &Default::default(),
-            &mut IngestReport::default(),
+            &mut Accounting::default(),
         );
         assert_eq!(metrics.len(), held_metrics.len(), "{name}");
         assert_eq!(streamed.set.stream_restarts(), 0, "{name}: metrics kept");
@@ -1014,7 +1014,7 @@ fn a_streamed_tar_reads_the_same_as_one_held_in_memory() {
         &streamed.set,
         &streamed.plan,
         &Default::default(),
-        &mut IngestReport::default(),
+        &mut Accounting::default(),
     );
     assert!(
         streamed.set.held_bytes() <= bytes.len() as u64 + 3 * 64 * 1024,

@@ -1,7 +1,7 @@
 //! The metrics view's computations over a store read from a promtool dump: rates across a
 //! counter reset, values at a time, the picker's search and label filters, thinning.
 
-use podsift_core::ingest::IngestReport;
+use podsift_core::ingest::Accounting;
 use podsift_core::query::chart::{LabelFilter, LabelOp, Mode, SeriesFilter, SeriesIndex, Unit};
 use podsift_core::sources::FileSet;
 use podsift_core::sources::plan::{PlanOptions, plan};
@@ -13,7 +13,7 @@ fn store(text: &str) -> MetricsStore {
     let mut set = FileSet::new();
     set.add_bytes("dump.txt", text.as_bytes().to_vec());
     let plan = plan(&set, &PlanOptions::default());
-    let mut report = IngestReport::default();
+    let mut report = Accounting::default();
     read_metrics(&set, &plan, &Default::default(), &mut report)
 }
 

@@ -97,7 +97,7 @@ fn a_stepwise_read_gives_the_same_table_one_instance_at_a_time() {
     let df = df.to_frame().unwrap();
     assert_eq!(df.height(), rows.len());
     assert!(df.equals_missing(&whole), "same rows, same order");
-    let lines = |r: &podsift_core::ingest::IngestReport| -> Vec<u64> {
+    let lines = |r: &podsift_core::ingest::Accounting| -> Vec<u64> {
         r.files.iter().map(|f| f.lines).collect()
     };
     assert_eq!(lines(&stepped_report), lines(&report));

@@ -34,7 +34,7 @@ fn u64s(df: &DataFrame, name: &str) -> Vec<u64> {
     s.u64().unwrap().iter().map(|v| v.unwrap()).collect()
 }
 
-fn read(set: &FileSet) -> (DataFrame, podsift_core::ingest::IngestReport, DataFrame) {
+fn read(set: &FileSet) -> (DataFrame, podsift_core::ingest::Accounting, DataFrame) {
     let p = plan(set, &PlanOptions::default());
     let (df, report) = read_logs(set, &p, &NoFilter, &Progress::default()).unwrap();
     let sources = sources_frame(set, &p, Some(&report)).unwrap();

@@ -7,10 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use podsift_core::ingest::IngestReport;
+use podsift_core::detect::metrics_format;
+use podsift_core::ingest::Accounting;
 use podsift_core::metrics::expo::{self, Dialect};
 use podsift_core::metrics::write::{go_float, write_dump, write_openmetrics};
-use podsift_core::metrics::{MetricsFormat, Parsed, detect, parse};
+use podsift_core::metrics::{MetricsFormat, Parsed, parse};
 use podsift_core::sources::FileSet;
 use podsift_core::sources::plan::{PlanOptions, plan};
 use podsift_core::table::metrics::{MetricsOptions, read_metrics};
@@ -178,7 +179,7 @@ fn exposition_files_give_the_sample_counts_an_independent_parser_reads() {
     let mut failures = Vec::new();
     for (rel, want) in expected {
         let bytes = read(&realdata().join(rel));
-        let format = detect::detect(&bytes[..bytes.len().min(64 * 1024)]);
+        let format = metrics_format(&bytes[..bytes.len().min(64 * 1024)]);
         let fuzz_error = rel.contains("from_test_parse_error");
         match (want.get("samples").and_then(Value::as_u64), format) {
             // Both read it: the same samples, and nothing reported.
@@ -269,7 +270,7 @@ fn promtool_dumps_round_trip() {
             Some(MetricsFormat::Exposition),
             "{name}"
         );
-        let mut report = IngestReport::default();
+        let mut report = Accounting::default();
         let store = read_metrics(&set, &plan, &MetricsOptions::default(), &mut report);
         let (series, samples) = store.export();
         let mut out = Vec::new();
@@ -304,7 +305,7 @@ fn promtool_dumps_round_trip() {
         let mut set = FileSet::new();
         set.add_bytes(name, text.clone().into_bytes());
         let plan = plan(&set, &PlanOptions::default());
-        let mut report = IngestReport::default();
+        let mut report = Accounting::default();
         let store = read_metrics(&set, &plan, &MetricsOptions::default(), &mut report);
         let (series, samples) = store.export();
         let mut out = Vec::new();

@@ -4,7 +4,7 @@
 
 use podsift_core::formats::defined;
 use podsift_core::formats::{EntryFormat, PayloadContext, PayloadParser};
-use podsift_core::ingest::{IngestReport, NoFilter, Progress};
+use podsift_core::ingest::{Accounting, NoFilter, Progress};
 use podsift_core::sources::FileSet;
 use podsift_core::sources::plan::{FileRole, Framing, PlanOptions, plan};
 use podsift_core::table::audit::read_audit;
@@ -164,7 +164,7 @@ fn framings_and_tables_survive_mutations_and_account_for_every_line() {
     }
 }
 
-fn check_accounting(set: &FileSet, p: &podsift_core::sources::plan::Plan, report: &IngestReport) {
+fn check_accounting(set: &FileSet, p: &podsift_core::sources::plan::Plan, report: &Accounting) {
     for (i, f) in report.files.iter().enumerate() {
         if !f.read {
             continue;

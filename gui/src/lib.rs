@@ -17,10 +17,11 @@ use std::sync::Arc;
 use std::sync::mpsc;
 
 use eframe::egui;
-use podsift_core::ingest::{NoFilter, Progress};
+use podsift_core::bundle::{Bundle, OpenOptions, Phase, ReadOptions, Steps, Tables};
+use podsift_core::ingest::Progress;
 use podsift_core::query::discover::LiveCounts;
 use podsift_core::table::LogTable;
-use podsift_core::table::metrics::{MetricsOptions, MetricsStore, read_metrics};
+use podsift_core::table::metrics::{MetricsOptions, MetricsStore};
 
 pub use podsift_core::export::ExportFormat;
 pub use settings::Settings;
@@ -45,6 +46,9 @@ pub struct Loaded {
     pub unparsed: u64,
     /// The entries, in time order (packed in the browser).
     pub logs: LogTable,
+    /// The other tables (`audit`, `events`, `pods`; `logs` and the metrics are apart) and
+    /// what was read from each file.
+    pub tables: Tables,
 }
 
 /// What a read gives: the bundle, and the metrics files' series and samples (which go to the
@@ -77,33 +81,17 @@ enum Work {
     #[cfg_attr(target_arch = "wasm32", expect(dead_code))]
     Thread(mpsc::Receiver<Result<Read, String>>),
     /// A step each frame on the UI thread (the browser viewer, which has one thread).
-    Steps(Box<Steps>),
+    Steps(Box<StepsWork>),
 }
 
-/// A read done a step at a time: archives opened (a compressed tar listed a few megabytes per
-/// frame, its members not held but decompressed again when read), then the plan, then a few
-/// instances per frame, then the metrics.
+/// A read done a step at a time ([`podsift_core::bundle::Steps`]), about [`FRAME_BUDGET`] of
+/// it each frame.
 #[derive(Debug)]
-struct Steps {
+struct StepsWork {
     /// A frame was drawn (the first step waits for one, so the page says what it does before
     /// the archives are opened).
     drawn: bool,
-    set: podsift_core::sources::FileSet,
-    /// Archives being opened (a compressed tar is listed as a stream, a step at a time).
-    opening: Option<podsift_core::sources::archive::Opening>,
-    plan: Option<podsift_core::sources::plan::Plan>,
-    read: Option<podsift_core::table::StepwiseLogs>,
-    /// Files left unread because the page's memory ran short, with why.
-    unread: Vec<(String, String)>,
-    /// Everything read: the table being put in time order and indexed, a step a frame.
-    finishing: Option<Finishing>,
-}
-
-/// The end of a step-by-step read: the table built, then the rest of what was read with it.
-#[derive(Debug)]
-struct Finishing {
-    table: podsift_core::table::TableSteps,
-    rest: ReadRest,
+    steps: Steps,
 }
 
 /// What a read ends with: the bundle, and the Discover view's index when the read built it.
@@ -127,18 +115,9 @@ pub fn page_memory() -> u64 {
     }
 }
 
-/// Stored bytes read per frame in a step-by-step read (a few tens of milliseconds in a
-/// browser).
-pub const STEP_BYTES: u64 = 4 << 20;
-
-/// Entries handled per call while a step-by-step read puts its table in time order and
-/// indexes it (each is handled a dozen times or so: keys, sorted runs, merge passes, index);
-/// calls go on until the frame has spent [`FINISH_FRAME`].
-pub const FINISH_STEP: usize = 32 << 10;
-
-/// Time a frame spends building the table, once everything is read: the page still draws
-/// a dozen frames a second.
-pub const FINISH_FRAME: std::time::Duration = std::time::Duration::from_millis(60);
+/// Time a frame spends on a step-by-step read (listing archives, reading, putting the table
+/// in time order): the page still draws a dozen frames a second.
+pub const FRAME_BUDGET: std::time::Duration = std::time::Duration::from_millis(60);
 
 /// The app's views of a loaded bundle.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -296,76 +275,35 @@ pub fn release_free_memory() {
     }
 }
 
-/// Reads a file set into a `logs` table with podsift-core (`progress` may cancel it).
-/// Entries are counted per minute and level into `live` as they are read.
+/// Reads a bundle's tables with podsift-core (`progress` may cancel it). Entries are counted
+/// per minute and level into `live` as they are read.
 pub fn read_bundle(
     name: &str,
-    set: &podsift_core::sources::FileSet,
+    bundle: &Bundle,
     progress: &Progress,
     live: &Arc<LiveCounts>,
 ) -> Result<Read, String> {
-    use podsift_core::sources::plan::{PlanOptions, plan};
-    let plan = plan(set, &PlanOptions::default());
-    let (df, report) = podsift_core::table::read_logs_live(set, &plan, &NoFilter, progress, live)
-        .map_err(|e| e.to_string())?;
-    Ok(finish_read(name, set, &plan, report, progress)?.with_logs(LogTable::Frame(df)))
-}
-
-/// What a read gives besides the `logs` table: the metrics files read, the skipped files
-/// listed.
-#[derive(Debug)]
-struct ReadRest {
-    name: String,
-    files: usize,
-    skipped: Vec<(String, String)>,
-    unparsed: u64,
-    metrics: MetricsStore,
-}
-
-impl ReadRest {
-    fn with_logs(self, logs: LogTable) -> Read {
-        (
-            Loaded {
-                name: self.name,
-                files: self.files,
-                skipped: self.skipped,
-                unparsed: self.unparsed,
-                logs,
-            },
-            self.metrics,
-        )
-    }
-}
-
-/// The rest of a read once its logs are read: the metrics files, the files skipped.
-fn finish_read(
-    name: &str,
-    set: &podsift_core::sources::FileSet,
-    plan: &podsift_core::sources::plan::Plan,
-    mut report: podsift_core::ingest::IngestReport,
-    progress: &Progress,
-) -> Result<ReadRest, String> {
-    use podsift_core::sources::plan::FileStatus;
+    let options = ReadOptions {
+        live: Some(live.clone()),
+        ..ReadOptions::default()
+    };
+    let mut tables = bundle.read(&options, progress).map_err(|e| e.to_string())?;
     if progress.cancelled() {
         return Err("cancelled".into());
     }
-    let metrics = read_metrics(set, plan, &MetricsOptions::default(), &mut report);
-    let skipped = plan
-        .files
-        .iter()
-        .zip(set.entries())
-        .filter_map(|(f, e)| match &f.status {
-            FileStatus::Skipped(why) => Some((e.path.clone(), why.clone())),
-            _ => None,
-        })
-        .collect();
-    Ok(ReadRest {
-        name: name.to_string(),
-        files: set.entries().len(),
-        skipped,
-        unparsed: report.files.iter().map(|f| f.unparsed).sum(),
+    let metrics = std::mem::take(&mut tables.metrics);
+    let logs = LogTable::Frame(std::mem::take(&mut tables.logs));
+    Ok((
+        Loaded {
+            name: name.to_string(),
+            files: bundle.set().entries().len(),
+            skipped: bundle.skipped_files(),
+            unparsed: tables.accounting.unparsed_lines(),
+            logs,
+            tables,
+        },
         metrics,
-    })
+    ))
 }
 
 impl PodsiftApp {
@@ -385,17 +323,10 @@ impl PodsiftApp {
         let l = live.clone();
         let n = name.clone();
         std::thread::spawn(move || {
-            let mut set = podsift_core::sources::FileSet::new();
-            let result = paths
-                .iter()
-                .try_for_each(|path| podsift_core::sources::native::add_path(&mut set, path))
+            let result = Bundle::open_paths(&paths, &OpenOptions::default())
                 .map_err(|e| e.to_string())
-                .and_then(|()| {
-                    set.open_archives(podsift_core::sources::archive::ArchiveLimits::default());
-                    read_bundle(&n, &set, &p, &l)
-                });
-            // The archives' members and the read's buffers go with the set.
-            drop(set);
+                .and_then(|bundle| read_bundle(&n, &bundle, &p, &l));
+            // The archives' members and the read's buffers went with the bundle.
             release_free_memory();
             let _ = tx.send(result);
         });
@@ -408,7 +339,7 @@ impl PodsiftApp {
     }
 
     /// Loads files handed over as bytes (files opened in or dropped on the browser viewer)
-    /// on this thread, a step each frame (see [`STEP_BYTES`]), so that the page keeps drawing
+    /// on this thread, a step each frame (see [`FRAME_BUDGET`]), so that the page keeps drawing
     /// the progress bar and the histogram of what was read so far.
     pub fn open_bytes(&mut self, files: Vec<(String, Vec<u8>)>) {
         let name = match files.as_slice() {
@@ -420,130 +351,64 @@ impl PodsiftApp {
         for (name, bytes) in files {
             set.add_bytes(name, bytes);
         }
-        let opening = set.start_opening(
-            podsift_core::sources::archive::ArchiveLimits::default(),
+        let live: Arc<LiveCounts> = Arc::default();
+        // The step-by-step read is the browser's: its text is packed to fit the page.
+        let steps = Steps::new(
+            set,
+            OpenOptions::default(),
+            MetricsOptions::default(),
+            live.clone(),
             true,
         );
         self.repaint();
         self.load = Load::Loading {
             name,
             progress: Arc::default(),
-            live: Arc::default(),
-            work: Work::Steps(Box::new(Steps {
+            live,
+            work: Work::Steps(Box::new(StepsWork {
                 drawn: false,
-                set,
-                opening: Some(opening),
-                plan: None,
-                read: None,
-                unread: Vec::new(),
-                finishing: None,
+                steps,
             })),
         };
     }
 
     /// One step of a step-by-step read; the loaded bundle (or why it failed) once it is done.
     fn step(
-        steps: &mut Steps,
+        work: &mut StepsWork,
         name: &str,
         progress: &Arc<Progress>,
-        live: &Arc<LiveCounts>,
         memory: MemoryProbe,
     ) -> Option<Result<ReadDone, String>> {
-        use podsift_core::sources::plan::{FileRole, PlanOptions, plan};
-        use std::sync::atomic::Ordering;
-        if progress.cancelled() {
-            return Some(Err("cancelled".into()));
-        }
-        if !std::mem::replace(&mut steps.drawn, true) {
+        if !std::mem::replace(&mut work.drawn, true) {
             return None;
         }
-        if let Some(f) = &mut steps.finishing {
-            let start = web_time::Instant::now();
-            let done = loop {
-                match f.table.step(FINISH_STEP) {
-                    Ok(true) => break true,
-                    Ok(false) if start.elapsed() >= FINISH_FRAME => break false,
-                    Ok(false) => {}
-                    Err(e) => return Some(Err(e.to_string())),
-                }
+        if work.steps.phase() == Phase::Reading {
+            let used = (memory.0)();
+            if used > READ_MEMORY_BUDGET {
+                work.steps.stop(&format!(
+                    "the page's memory is full ({} MB in use; a web page has 4 GiB): open the \
+                     bundle in podsift-gui or with the podsift CLI to read it all",
+                    used >> 20
+                ));
+            }
+        }
+        let start = web_time::Instant::now();
+        let done = work
+            .steps
+            .step(progress, &|| start.elapsed() >= FRAME_BUDGET)?;
+        Some(done.map_err(|e| e.to_string()).map(|done| {
+            let mut tables = done.tables;
+            let metrics = std::mem::take(&mut tables.metrics);
+            let loaded = Loaded {
+                name: name.to_string(),
+                files: done.files,
+                skipped: done.skipped,
+                unparsed: tables.accounting.unparsed_lines(),
+                logs: done.logs,
+                tables,
             };
-            let (handled, total) = f.table.progress();
-            progress.bytes_done.store(handled, Ordering::Relaxed);
-            progress.bytes_total.store(total, Ordering::Relaxed);
-            if !done {
-                return None;
-            }
-            let f = steps.finishing.take()?;
-            return Some(
-                f.table
-                    .finish()
-                    .map_err(|e| e.to_string())
-                    .map(|(logs, index)| {
-                        let (mut loaded, store) = f.rest.with_logs(logs);
-                        loaded.skipped.append(&mut steps.unread);
-                        ((loaded, store), Some(index))
-                    }),
-            );
-        }
-        if let Some(opening) = &mut steps.opening {
-            let done = opening.step(&mut steps.set, STEP_BYTES);
-            let (opened, total) = opening.progress(&steps.set);
-            progress.bytes_done.store(opened, Ordering::Relaxed);
-            progress.bytes_total.store(total, Ordering::Relaxed);
-            if done {
-                steps.opening = None;
-            }
-            return None;
-        }
-        let Some(p) = &steps.plan else {
-            // The plan, and what will be read: the metrics files after the logs.
-            let p = plan(&steps.set, &PlanOptions::default());
-            progress.bytes_done.store(0, Ordering::Relaxed);
-            progress.bytes_total.store(0, Ordering::Relaxed);
-            steps.set.expect_reads(p.files_of(FileRole::Metrics));
-            // The step-by-step read is the browser's: its text is packed to fit the page.
-            steps.read = Some(podsift_core::table::StepwiseLogs::new(
-                &steps.set,
-                &p,
-                progress,
-                live.clone(),
-                true,
-            ));
-            steps.plan = Some(p);
-            return None;
-        };
-        let read = steps.read.as_mut()?;
-        let used = (memory.0)();
-        if used > READ_MEMORY_BUDGET && steps.unread.is_empty() {
-            let why = format!(
-                "the page's memory is full ({} MB in use; a web page has 4 GiB): open the bundle \
-                 in podsift-gui or with the podsift CLI to read it all",
-                used >> 20
-            );
-            let unread = read.stop(&steps.set, p, &why);
-            steps.unread = unread
-                .into_iter()
-                .map(|f| (steps.set.entries()[f].path.clone(), why.clone()))
-                .collect();
-        }
-        if !read.step(&steps.set, p, progress, STEP_BYTES) {
-            return None;
-        }
-        let read = steps.read.take()?;
-        let plan = steps.plan.take()?;
-        let (rows, report) = read.read_out(progress);
-        let rest = match finish_read(name, &steps.set, &plan, report, progress) {
-            Ok(rest) => rest,
-            Err(e) => return Some(Err(e)),
-        };
-        // Everything is read from the bundle: its bytes go before the rows are put in time
-        // order, so that the sort's memory is the bundle's (a page's memory never shrinks).
-        steps.set = podsift_core::sources::FileSet::new();
-        match rows.into_steps() {
-            Ok(table) => steps.finishing = Some(Finishing { table, rest }),
-            Err(e) => return Some(Err(e.to_string())),
-        }
-        None
+            ((loaded, metrics), Some(done.index))
+        }))
     }
 
     fn finish(&mut self, result: Result<ReadDone, String>) {
@@ -610,8 +475,8 @@ impl PodsiftApp {
                 work,
                 ..
             } => Status::Loading {
-                opening: matches!(work, Work::Steps(s) if s.plan.is_none() && s.finishing.is_none()),
-                sorting: matches!(work, Work::Steps(s) if s.finishing.is_some()),
+                opening: matches!(work, Work::Steps(s) if s.steps.phase() == Phase::Opening),
+                sorting: matches!(work, Work::Steps(s) if s.steps.phase() == Phase::Sorting),
                 bytes_done: progress.bytes_done.load(Ordering::Relaxed),
                 bytes_total: progress.bytes_total.load(Ordering::Relaxed),
                 entries: live.total(),
@@ -832,8 +697,8 @@ impl PodsiftApp {
         let Load::Loading {
             name,
             progress,
-            live,
             work,
+            ..
         } = &mut self.load
         else {
             return;
@@ -847,7 +712,7 @@ impl PodsiftApp {
                 }
             },
             Work::Steps(steps) => {
-                if let Some(result) = Self::step(steps, name, progress, live, self.memory_probe) {
+                if let Some(result) = Self::step(steps, name, progress, self.memory_probe) {
                     self.finish(result);
                 }
             }
@@ -1049,15 +914,14 @@ impl PodsiftApp {
                         // once unpacked.
                         let bar = egui::ProgressBar::new((done / total).min(1.0)).show_percentage();
                         ui.add(match work {
-                            Work::Steps(steps) if steps.finishing.is_some() => bar.text(format!(
-                                "{:.0}%: putting the entries in time order",
-                                done / total * 100.0
-                            )),
-                            Work::Steps(steps) if steps.opening.is_some() => bar.text(format!(
-                                "{:.0} of {:.0} MB listed",
-                                done / 1e6,
-                                total / 1e6
-                            )),
+                            Work::Steps(s) if s.steps.phase() == Phase::Sorting => {
+                                bar.text(format!(
+                                    "{:.0}%: putting the entries in time order",
+                                    done / total * 100.0
+                                ))
+                            }
+                            Work::Steps(s) if s.steps.phase() == Phase::Opening => bar
+                                .text(format!("{:.0} of {:.0} MB listed", done / 1e6, total / 1e6)),
                             _ => {
                                 bar.text(format!("{:.0} of {:.0} MB read", done / 1e6, total / 1e6))
                             }
@@ -1066,20 +930,19 @@ impl PodsiftApp {
                             progress.cancel.store(true, Ordering::Relaxed);
                             cancel = true;
                         }
-                        if let Work::Steps(steps) = work
-                            && steps.plan.is_none()
-                            && steps.finishing.is_none()
+                        if let Work::Steps(s) = work
+                            && s.steps.phase() == Phase::Opening
                         {
-                            ui.label(if steps.opening.is_some() {
+                            ui.label(
                                 "Listing the archives' members (a compressed tar is \
-                                 decompressed once to list it and again to read it)..."
-                            } else {
-                                "Planning the read..."
-                            });
+                                 decompressed once to list it and again to read it), then \
+                                 planning the read...",
+                            );
                         }
                         // Entries read so far, per minute and level.
                         if let Some(h) = live.histogram(120) {
-                            let all = matches!(work, Work::Steps(s) if s.finishing.is_some());
+                            let all =
+                                matches!(work, Work::Steps(s) if s.steps.phase() == Phase::Sorting);
                             ui.label(format!(
                                 "{} entries {}",
                                 h.total(),

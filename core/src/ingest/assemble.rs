@@ -16,6 +16,7 @@ use std::io;
 
 use super::lines::{Line, LineReader};
 use super::{Entry, EntryFilter, EntrySink, FileStats, MAX_ENTRY_BYTES, Needs, Progress};
+use crate::detect::{Framing, starts_like_entry};
 use crate::diag::{Diagnostic, Severity};
 use crate::formats::cri::{CriLine, parse_cri_line_cached};
 use crate::formats::defined::{self, DefinedFormat};
@@ -23,7 +24,7 @@ use crate::formats::docker::{DockerLine, parse_docker_line};
 use crate::formats::json::JsonStr;
 use crate::formats::{EntryFormat, FieldBuf, PayloadContext, PayloadInfo, PayloadParser, Stream};
 use crate::level::Level;
-use crate::sources::plan::{ContainerMeta, Framing, Plan, starts_like_entry};
+use crate::sources::plan::{ContainerMeta, Plan};
 use crate::sources::{FileSet, Opened, ReadBuffers};
 use crate::time::DateCache;
 

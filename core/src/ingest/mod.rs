@@ -225,7 +225,7 @@ impl Progress {
 
 /// The result of [`ingest`] besides the sinks.
 #[derive(Debug, Default)]
-pub struct IngestReport {
+pub struct Accounting {
     /// One per file of the set, same order.
     pub files: Vec<FileStats>,
     /// Problems, in instance order then line order.
@@ -243,7 +243,7 @@ impl FileStats {
     }
 }
 
-impl IngestReport {
+impl Accounting {
     /// Lines kept as `unparsed`.
     pub fn unparsed_lines(&self) -> u64 {
         self.files.iter().map(|f| f.unparsed).sum()
@@ -277,7 +277,7 @@ pub fn ingest<S, F>(
     filter: &dyn EntryFilter,
     make_sink: F,
     progress: &Progress,
-) -> (Vec<S>, IngestReport)
+) -> (Vec<S>, Accounting)
 where
     S: EntrySink,
     F: Fn() -> S + Sync,
@@ -318,7 +318,7 @@ where
     #[cfg(target_arch = "wasm32")]
     let results: Vec<_> = selected.iter().map(read_one).collect();
 
-    let mut report = IngestReport {
+    let mut report = Accounting {
         files: vec![FileStats::default(); set.entries().len()],
         diagnostics: Vec::new(),
         cancelled: progress.cancelled(),
@@ -331,7 +331,7 @@ where
     (sinks, report)
 }
 
-impl IngestReport {
+impl Accounting {
     fn absorb(&mut self, out: assemble::InstanceOutput) {
         for (file, stats) in out.files {
             self.files[file] = stats;
@@ -350,7 +350,7 @@ pub struct Stepwise<S> {
     next: usize,
     /// Sinks and what their read found, by instance.
     read: Vec<(usize, S, assemble::InstanceOutput)>,
-    report: IngestReport,
+    report: Accounting,
     buffers: ReadBuffers,
 }
 
@@ -379,7 +379,7 @@ impl<S: EntrySink> Stepwise<S> {
             selected,
             next: 0,
             read: Vec::new(),
-            report: IngestReport {
+            report: Accounting {
                 files: vec![FileStats::default(); set.entries().len()],
                 diagnostics: Vec::new(),
                 cancelled: false,
@@ -450,7 +450,7 @@ impl<S: EntrySink> Stepwise<S> {
     }
 
     /// The sinks (in instance order) and the report.
-    pub fn finish(mut self, progress: &Progress) -> (Vec<S>, IngestReport) {
+    pub fn finish(mut self, progress: &Progress) -> (Vec<S>, Accounting) {
         self.report.cancelled = progress.cancelled();
         self.read.sort_by_key(|r| r.0);
         let mut sinks = Vec::with_capacity(self.read.len());

@@ -11,11 +11,10 @@
 //!   (`kubectl get --raw /apis/metrics.k8s.io/...`).
 //! - [`other`]: InfluxDB line protocol (with `influx_inspect export` headers), VictoriaMetrics
 //!   CSV export (with a header naming its columns), and `kubectl top pods|nodes` output.
-//! - [`detect`]: which of these a file holds, by content.
+//! - Which of these a file holds is told by content in [`crate::detect::metrics_format`].
 //! - [`selector`]: `{__name__=~"...", label="..."}` selectors (parsed with promql-parser).
 //! - [`write`]: the tables back out as `promtool tsdb dump` or OpenMetrics text.
 
-pub mod detect;
 pub mod expo;
 pub mod json;
 pub mod other;

@@ -14,173 +14,13 @@ use std::collections::HashMap;
 use polars::prelude::*;
 
 use super::search::Query;
-use crate::level::Level;
 use crate::schema::logs as col;
 use crate::table::FieldPairs;
-
-/// Row numbers of a `logs` frame, ascending.
-pub type Rows = Vec<u32>;
-
-/// A row's time when it has none.
-pub const NO_TS: i64 = i64::MIN;
-
-/// A categorical column as ids per row (`u32::MAX` for null) and the name of each id.
-#[derive(Clone, Debug, Default)]
-pub struct Codes {
-    /// Per row: an index in `names`, or `u32::MAX`.
-    pub ids: Vec<u32>,
-    /// The values, by id.
-    pub names: Vec<String>,
-}
-
-impl Codes {
-    /// The categorical column `name` of `logs` (any column: others are read as text).
-    pub fn of(logs: &DataFrame, name: &str) -> PolarsResult<Codes> {
-        let c = logs.column(name)?;
-        let mut local: HashMap<u32, u32> = HashMap::new();
-        let mut out = Codes::default();
-        out.ids.reserve(c.len());
-        if let Ok(cat) = c.cat32() {
-            let mapping = cat.get_mapping();
-            for id in cat.physical().iter() {
-                out.ids.push(match id {
-                    None => u32::MAX,
-                    Some(id) => *local.entry(id).or_insert_with(|| {
-                        out.names
-                            .push(mapping.cat_to_str(id).unwrap_or_default().to_string());
-                        (out.names.len() - 1) as u32
-                    }),
-                });
-            }
-        } else {
-            let text = c.cast(&DataType::String)?;
-            let mut by_text: HashMap<&str, u32> = HashMap::new();
-            for v in text.str()?.iter() {
-                out.ids.push(match v {
-                    None => u32::MAX,
-                    Some(v) => *by_text.entry(v).or_insert_with(|| {
-                        out.names.push(v.to_string());
-                        (out.names.len() - 1) as u32
-                    }),
-                });
-            }
-        }
-        Ok(out)
-    }
-
-    /// The codes of rows read in another order: row `i` takes the ids of row `order[i]`.
-    pub fn in_order(mut self, order: &[u32]) -> Codes {
-        self.ids = order
-            .iter()
-            .map(|&r| self.ids.get(r as usize).copied().unwrap_or(u32::MAX))
-            .collect();
-        self
-    }
-
-    /// Row `row`'s value.
-    pub fn get(&self, row: u32) -> Option<&str> {
-        let id = *self.ids.get(row as usize)?;
-        self.names.get(id as usize).map(String::as_str)
-    }
-}
-
-/// The parts of a `logs` frame a Discover view reads for every row.
-#[derive(Clone, Debug, Default)]
-pub struct LogIndex {
-    /// Per row: its time (ns), or [`NO_TS`].
-    pub ts: Vec<i64>,
-    /// Per row: its level.
-    pub level: Vec<Level>,
-    /// Node, namespace, pod and container of each row.
-    pub node: Codes,
-    /// See `node`.
-    pub namespace: Codes,
-    /// See `node`.
-    pub pod: Codes,
-    /// See `node`.
-    pub container: Codes,
-    /// Whether `ts` never goes down (rows in time order, those without a time first).
-    pub sorted: bool,
-}
+pub use crate::table::index::{Codes, LogIndex, NO_TS, Rows};
+use crate::table::live::MINUTE;
+pub use crate::table::live::{Counting, LiveCounts};
 
 impl LogIndex {
-    /// Reads `logs` (a [`crate::schema::logs`] frame).
-    pub fn new(logs: &DataFrame) -> PolarsResult<LogIndex> {
-        LogIndex::with_order(logs, None)
-    }
-
-    /// Reads `logs`, whose rows are in another order: with `order`, row `i` of the index is row
-    /// `order[i]` of `logs` (a packed table's columns are kept in the order they were read).
-    pub fn with_order(logs: &DataFrame, order: Option<&[u32]>) -> PolarsResult<LogIndex> {
-        let times = logs.column(col::TS)?.cast(&DataType::Int64)?;
-        let times = times.i64()?;
-        let ts: Vec<i64> = match order {
-            None => times.iter().map(|t| t.unwrap_or(NO_TS)).collect(),
-            Some(order) => {
-                let read: Vec<i64> = times.iter().map(|t| t.unwrap_or(NO_TS)).collect();
-                order.iter().map(|&r| read[r as usize]).collect()
-            }
-        };
-        let codes = |name: &str| -> PolarsResult<Codes> {
-            let c = Codes::of(logs, name)?;
-            Ok(match order {
-                None => c,
-                Some(order) => c.in_order(order),
-            })
-        };
-        Ok(LogIndex::of(
-            ts,
-            &codes(col::LEVEL)?,
-            [
-                codes(col::NODE)?,
-                codes(col::NAMESPACE)?,
-                codes(col::POD)?,
-                codes(col::CONTAINER)?,
-            ],
-        ))
-    }
-
-    /// The index of rows with times `ts`, level names `levels` and node, namespace, pod and
-    /// container `names` (each row's, in that order).
-    pub fn of(ts: Vec<i64>, levels: &Codes, names: [Codes; 4]) -> LogIndex {
-        let by_id: Vec<Level> = levels
-            .names
-            .iter()
-            .map(|n| Level::from_name(n).unwrap_or(Level::Unknown))
-            .collect();
-        let level = levels
-            .ids
-            .iter()
-            .map(|&id| by_id.get(id as usize).copied().unwrap_or(Level::Unknown))
-            .collect();
-        let sorted = ts.windows(2).all(|w| w[0] <= w[1]);
-        let [node, namespace, pod, container] = names;
-        LogIndex {
-            ts,
-            level,
-            node,
-            namespace,
-            pod,
-            container,
-            sorted,
-        }
-    }
-
-    /// Rows in the frame.
-    pub fn len(&self) -> usize {
-        self.ts.len()
-    }
-
-    /// Whether the frame has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.ts.is_empty()
-    }
-
-    /// Every row.
-    pub fn all_rows(&self) -> Rows {
-        (0..self.len() as u32).collect()
-    }
-
     /// The first and last time of the rows that have one.
     pub fn extent(&self, rows: &[u32]) -> Option<(i64, i64)> {
         let mut times = rows
@@ -436,37 +276,10 @@ impl Selection {
     }
 }
 
-/// Entries counted per minute and level while a table is read, so that a histogram can be
-/// drawn before the read ends. Filled by [`Counting`] sinks (natively from many threads).
-#[derive(Debug, Default)]
-pub struct LiveCounts {
-    minutes: std::sync::Mutex<std::collections::BTreeMap<i64, [u64; 7]>>,
-}
-
-const MINUTE: i64 = 60_000_000_000;
-
 impl LiveCounts {
-    fn add(&self, local: &mut HashMap<i64, [u64; 7]>) {
-        if let Ok(mut m) = self.minutes.lock() {
-            for (k, c) in local.drain() {
-                let e = m.entry(k).or_default();
-                for (a, b) in e.iter_mut().zip(c) {
-                    *a += b;
-                }
-            }
-        }
-    }
-
-    /// Entries counted so far.
-    pub fn total(&self) -> u64 {
-        self.minutes
-            .lock()
-            .map_or(0, |m| m.values().flatten().sum())
-    }
-
     /// The counts so far, in at most about `max_buckets` buckets (whole minutes).
     pub fn histogram(&self, max_buckets: usize) -> Option<Histogram> {
-        let m = self.minutes.lock().ok()?;
+        let m = self.minutes();
         let (&first, _) = m.first_key_value()?;
         let (&last, _) = m.last_key_value()?;
         let step = nice_step((last - first + 1) * MINUTE, max_buckets).max(MINUTE);
@@ -485,72 +298,6 @@ impl LiveCounts {
             step,
             counts,
         })
-    }
-}
-
-/// A sink that counts entries per minute and level into [`LiveCounts`] (every few thousand
-/// entries) and passes them on to `inner`.
-#[derive(Debug)]
-pub struct Counting<S> {
-    /// The sink entries are passed to.
-    pub inner: S,
-    live: std::sync::Arc<LiveCounts>,
-    local: HashMap<i64, [u64; 7]>,
-    pending: usize,
-}
-
-impl<S> Counting<S> {
-    /// Counts into `live`, passing entries to `inner`.
-    pub fn new(inner: S, live: std::sync::Arc<LiveCounts>) -> Self {
-        Counting {
-            inner,
-            live,
-            local: HashMap::new(),
-            pending: 0,
-        }
-    }
-
-    /// The inner sink, after counting what is left.
-    pub fn into_inner(mut self) -> S {
-        self.live.add(&mut self.local);
-        self.inner
-    }
-}
-
-impl<S: crate::ingest::EntrySink> crate::ingest::EntrySink for Counting<S> {
-    fn needs(&self) -> crate::ingest::Needs {
-        let mut n = self.inner.needs();
-        n.payload = true;
-        n
-    }
-
-    fn begin_instance(
-        &mut self,
-        instance: usize,
-        meta: &crate::sources::plan::ContainerMeta,
-        set: &crate::sources::FileSet,
-        files: &[usize],
-    ) {
-        self.live.add(&mut self.local);
-        self.inner.begin_instance(instance, meta, set, files);
-    }
-
-    fn end_instance(&mut self) {
-        // What a small instance counted shows before the next one is read.
-        self.live.add(&mut self.local);
-        self.inner.end_instance();
-    }
-
-    fn entry(&mut self, entry: &crate::ingest::Entry<'_>) {
-        if let Some(t) = entry.ts_nanos {
-            self.local.entry(t.div_euclid(MINUTE)).or_default()[entry.level as usize] += 1;
-            self.pending += 1;
-            if self.pending >= 4096 {
-                self.pending = 0;
-                self.live.add(&mut self.local);
-            }
-        }
-        self.inner.entry(entry);
     }
 }
 

@@ -9,6 +9,7 @@ pub mod patterns;
 pub mod search;
 pub mod sql;
 pub mod stats;
+mod view;
 
 use polars::prelude::*;
 

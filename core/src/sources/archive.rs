@@ -28,6 +28,9 @@ use std::io::{self, BufReader, Read};
 
 use super::compress::{Compression, Limited};
 use super::{FileEntry, FileSet, LinkTarget, Origin, read_full};
+pub use crate::detect::archive::ArchiveKind;
+use crate::detect::archive::{BLOCK, is_tar_header, parse_octal, plain_archive_kind};
+use crate::diag::human_size;
 use crate::diag::{Diagnostic, Severity};
 
 /// Limits archives are read within.
@@ -58,47 +61,6 @@ impl Default for ArchiveLimits {
     }
 }
 
-/// `16 GiB`, `512 MiB`, `300 B`.
-pub fn human_size(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else if v.fract() == 0.0 {
-        format!("{v:.0} {}", UNITS[u])
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
-/// What kind of archive a file is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ArchiveKind {
-    /// A tar, compressed or not.
-    Tar(Option<Compression>),
-    /// A zip.
-    Zip,
-}
-
-impl ArchiveKind {
-    /// `tar`, `tar.gz`, `tar.zst`, `tar.xz`, `tar.bz2`, `zip`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ArchiveKind::Tar(None) => "tar",
-            ArchiveKind::Tar(Some(Compression::Gzip)) => "tar.gz",
-            ArchiveKind::Tar(Some(Compression::Zstd)) => "tar.zst",
-            ArchiveKind::Tar(Some(Compression::Xz)) => "tar.xz",
-            ArchiveKind::Tar(Some(Compression::Bzip2)) => "tar.bz2",
-            ArchiveKind::Zip => "zip",
-        }
-    }
-}
-
 /// An archive that was opened.
 #[derive(Clone, Debug)]
 pub struct ArchiveInfo {
@@ -112,55 +74,6 @@ pub struct ArchiveInfo {
     pub bytes: u64,
     /// Where and why listing stopped early, if it did.
     pub stopped: Option<String>,
-}
-
-const BLOCK: usize = 512;
-
-/// A tar header block: its checksum holds and it has a name.
-pub fn is_tar_header(block: &[u8]) -> bool {
-    if block.len() < BLOCK || block[0] == 0 {
-        return false;
-    }
-    let Some(stored) = parse_octal(&block[148..156]) else {
-        return false;
-    };
-    let unsigned: u64 = block[..BLOCK]
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| {
-            if (148..156).contains(&i) {
-                32
-            } else {
-                u64::from(b)
-            }
-        })
-        .sum();
-    let signed: i64 = block[..BLOCK]
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| {
-            if (148..156).contains(&i) {
-                32
-            } else {
-                i64::from(b as i8)
-            }
-        })
-        .sum();
-    stored == unsigned || i64::try_from(stored).is_ok_and(|s| s == signed)
-}
-
-fn parse_octal(field: &[u8]) -> Option<u64> {
-    let s = field
-        .iter()
-        .skip_while(|&&c| c == b' ')
-        .take_while(|&&c| (b'0'..=b'7').contains(&c));
-    let mut v: u64 = 0;
-    let mut any = false;
-    for &c in s {
-        v = v.checked_mul(8)?.checked_add(u64::from(c - b'0'))?;
-        any = true;
-    }
-    any.then_some(v)
 }
 
 /// A size field: octal, or GNU base-256 (first byte 0x80).
@@ -925,14 +838,6 @@ fn could_be_archive(layout_path: &str) -> bool {
         super::path::classify_path(layout_path).shape,
         super::path::PathShape::Other
     )
-}
-
-/// A zip or a plain tar, by its first bytes.
-fn plain_archive_kind(head: &[u8]) -> Option<ArchiveKind> {
-    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        return Some(ArchiveKind::Zip);
-    }
-    is_tar_header(head).then_some(ArchiveKind::Tar(None))
 }
 
 /// A tar compressed with `c`, when the decoded bytes of `raw` start with a tar header.

@@ -6,45 +6,9 @@ use std::io::{self, BufRead, Read};
 use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
 use ruzstd::decoding::{BlockDecodingStrategy, FrameDecoder};
 
-/// A compression format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Compression {
-    /// gzip (several members are read one after another, as `gunzip` does).
-    Gzip,
-    /// Zstandard (several frames, skippable frames skipped).
-    Zstd,
-    /// xz (several streams).
-    Xz,
-    /// bzip2 (several streams).
-    Bzip2,
-}
+pub use crate::detect::archive::Compression;
 
 impl Compression {
-    /// The format whose magic bytes `head` starts with.
-    pub fn of(head: &[u8]) -> Option<Compression> {
-        if head.starts_with(&[0x1f, 0x8b]) {
-            Some(Compression::Gzip)
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            Some(Compression::Zstd)
-        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-            Some(Compression::Xz)
-        } else if head.len() >= 4 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) {
-            Some(Compression::Bzip2)
-        } else {
-            None
-        }
-    }
-
-    /// The name used in messages and the `sources` table (`gz`, `zst`, `xz`, `bz2`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Compression::Gzip => "gz",
-            Compression::Zstd => "zst",
-            Compression::Xz => "xz",
-            Compression::Bzip2 => "bz2",
-        }
-    }
-
     /// A reader of the decompressed bytes of `r`.
     pub fn decoder<'a, R: BufRead + Send + 'a>(self, r: R) -> Box<dyn Read + Send + 'a> {
         match self {
@@ -145,7 +109,7 @@ impl<R: Read> Read for Limited<R> {
                     io::ErrorKind::FileTooLarge,
                     format!(
                         "decompresses to more than {} (the limit; a decompression bomb?), read up to it",
-                        crate::sources::archive::human_size(self.limit)
+                        crate::diag::human_size(self.limit)
                     ),
                 )),
             };

@@ -184,3 +184,20 @@ pub fn add_path(set: &mut FileSet, input: &Path) -> io::Result<()> {
     set.add_source(Box::new(DiskFiles { paths: walk.paths }), walk.files);
     Ok(())
 }
+
+/// Adds every path of `paths` (see [`add_path`]) and returns the paths, as the set shows them,
+/// of the files named one by one (not found in a folder).
+pub fn add_paths(
+    set: &mut FileSet,
+    paths: &[impl AsRef<Path>],
+) -> io::Result<std::collections::HashSet<String>> {
+    let mut direct = std::collections::HashSet::new();
+    for p in paths {
+        let before = set.entries().len();
+        add_path(set, p.as_ref())?;
+        if p.as_ref().is_file() {
+            direct.extend(set.entries()[before..].iter().map(|e| e.path.clone()));
+        }
+    }
+    Ok(direct)
+}

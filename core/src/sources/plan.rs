@@ -25,13 +25,12 @@ use super::FileSet;
 use super::path::{
     PathShape, Rotation, classify_path, is_log_file_name, kubectl_logs_name, parse_text_log_name,
 };
+pub use crate::detect::Framing;
+use crate::detect::{Detected, HEAD_BYTES, detect};
 use crate::diag::{Diagnostic, Severity};
 use crate::formats::EntryFormat;
 use crate::formats::cri::parse_cri_line;
 use crate::formats::docker::parse_docker_line;
-
-/// How much of a file's start is compared to tell copies apart, and read to sniff its format.
-pub const HEAD_BYTES: usize = 64 * 1024;
 
 /// Options for [`plan`].
 #[derive(Clone, Debug, Default)]
@@ -194,22 +193,6 @@ pub struct PlannedFile {
     pub metrics: Option<crate::metrics::MetricsFormat>,
 }
 
-/// How the lines of an instance are framed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Framing {
-    /// CRI or docker json-file lines, as a container runtime writes them.
-    Runtime,
-    /// Plain lines, as the program wrote them: entries start at a timestamp or header, and
-    /// indented or unstamped lines continue the entry before them.
-    Plain,
-    /// JSON documents over several lines: pretty-printed objects one after another
-    /// (`journalctl -o json-pretty`) or an array of them; each object is an entry.
-    JsonDocs,
-    /// `journalctl -o export`: `KEY=value` lines (binary values length-prefixed), records
-    /// separated by a blank line; each record is an entry.
-    JournalExport,
-}
-
 /// One container instance: the files of one restart of one container, oldest first. For plain
 /// logs: one file and its rotations.
 #[derive(Clone, Debug)]
@@ -273,10 +256,8 @@ struct Facts {
     rotation: Option<Rotation>,
     gz: bool,
     tmp: bool,
-    /// The file holds multi-line JSON documents.
-    json_docs: bool,
-    /// The file is a `journalctl -o export` stream.
-    journal_export: bool,
+    /// How a plain log's entries are framed (container logs: [`Framing::Runtime`]).
+    framing: Framing,
 }
 
 fn root_of(layout: &str, marker: &str) -> String {
@@ -553,51 +534,30 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
             continue;
         }
         match set.read_head(i, HEAD_BYTES) {
-            // An export stream holds binary lengths, but it is text to us.
-            Ok(head) => match if journal_export(&head) {
-                Sniff::Text
-            } else {
-                sniff(&head)
-            } {
-                Sniff::ContainerLog => file.role = FileRole::Log,
-                Sniff::Empty => file.status = FileStatus::Skipped("empty file".into()),
-                Sniff::Binary => {
+            Ok(head) => match detect(&head) {
+                Detected::ContainerLog => file.role = FileRole::Log,
+                Detected::Empty => file.status = FileStatus::Skipped("empty file".into()),
+                Detected::Binary => {
                     file.status = FileStatus::Skipped("binary data, not a log".into());
                 }
-                Sniff::Text if let Some(m) = crate::metrics::detect::detect(&head) => {
+                Detected::Metrics(m) => {
                     file.role = FileRole::Metrics;
                     file.metrics = Some(m);
                 }
-                Sniff::Text if crate::table::audit::looks_like_audit(&head) => {
-                    file.role = FileRole::Audit;
+                Detected::Audit => file.role = FileRole::Audit,
+                Detected::Events => file.role = FileRole::Events,
+                Detected::PodList => file.role = FileRole::PodList,
+                Detected::Resource(kind) => {
+                    file.role = FileRole::Resources;
+                    file.status = FileStatus::Metadata;
+                    file.note = Some(format!(
+                        "a Kubernetes resource document ({kind}), not a log"
+                    ));
                 }
-                Sniff::Text if crate::table::events::looks_like_events(&head) => {
-                    file.role = FileRole::Events;
-                }
-                Sniff::Text if let Some(kind) = crate::table::pods::resource_kind(&head) => {
-                    if crate::table::pods::holds_pods(&kind, &head) {
-                        file.role = FileRole::PodList;
-                    } else {
-                        file.role = FileRole::Resources;
-                        file.status = FileStatus::Metadata;
-                        file.note = Some(format!(
-                            "a Kubernetes resource document ({kind}), not a log"
-                        ));
-                    }
-                }
-                Sniff::Text => {
+                Detected::Text(text) => {
                     let layout = &entries[i].layout_path;
                     let (dir, name) = layout.rsplit_once('/').unwrap_or(("", layout));
-                    let detected = detect_plain_format(&head);
-                    let docs = json_documents(&head);
-                    facts[i].json_docs = docs;
-                    facts[i].journal_export = journal_export(&head);
-                    if docs
-                        || facts[i].journal_export
-                        || is_log_file_name(name)
-                        || detected.is_some()
-                        || mostly_log_lines(&head)
-                    {
+                    if text.looks_like_log || is_log_file_name(name) {
                         let t = parse_text_log_name(name);
                         file.role = FileRole::Text;
                         if file.meta.pod.is_some() {
@@ -606,7 +566,8 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
                             file.meta.pod = Some(pod);
                             file.meta.container = container;
                         }
-                        let own_pods = detected
+                        let own_pods = text
+                            .format
                             .and_then(crate::formats::defined::get)
                             .is_some_and(|f| f.gives_pod());
                         if options.direct_files.contains(&i) && file.meta.pod.is_none() && !own_pods
@@ -615,10 +576,11 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
                             file.meta.pod.clone_from(&options.pod);
                             file.meta.container.clone_from(&options.container);
                         }
-                        file.format = detected;
+                        file.format = text.format;
                         if file.meta.pod.is_none() {
                             file.meta.component = Some(t.component);
                         }
+                        facts[i].framing = text.framing;
                         facts[i].group = Some(format!("text:{dir}/{}", t.base));
                         facts[i].rotation = Some(t.rotation);
                         facts[i].gz = t.gz;
@@ -716,13 +678,7 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
             meta.fill_from(&files[i].meta);
         }
         let framing = if files[kept[0]].role == FileRole::Text {
-            if facts[kept[0]].json_docs {
-                Framing::JsonDocs
-            } else if facts[kept[0]].journal_export {
-                Framing::JournalExport
-            } else {
-                Framing::Plain
-            }
+            facts[kept[0]].framing
         } else {
             Framing::Runtime
         };
@@ -816,233 +772,6 @@ fn sample_reference_ts(set: &FileSet, instances: &[Instance]) -> Option<i64> {
         }
     }
     latest
-}
-
-/// What a file's first lines look like.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sniff {
-    /// No bytes.
-    Empty,
-    /// One of the first non-empty lines is a CRI or json-file line.
-    ContainerLog,
-    /// NUL bytes or mostly invalid UTF-8.
-    Binary,
-    /// Text of another kind.
-    Text,
-}
-
-/// Looks at the first lines of `head` (the start of a decompressed file).
-pub fn sniff(head: &[u8]) -> Sniff {
-    if head.is_empty() {
-        return Sniff::Empty;
-    }
-    let sample = &head[..head.len().min(4096)];
-    let invalid = String::from_utf8_lossy(sample).matches('\u{FFFD}').count();
-    if sample.contains(&0) || invalid * 10 > sample.len() {
-        return Sniff::Binary;
-    }
-    let container_line = head
-        .split(|&c| c == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(|l| !l.is_empty())
-        .take(8)
-        .any(|l| parse_cri_line(l).is_ok() || parse_docker_line(l).is_ok());
-    if container_line {
-        Sniff::ContainerLog
-    } else if head.iter().all(u8::is_ascii_whitespace) {
-        Sniff::Empty
-    } else {
-        Sniff::Text
-    }
-}
-
-/// Whether a file is `journalctl -o export` output: `KEY=value` lines from the first, with the
-/// journal's own fields among them.
-pub fn journal_export(head: &[u8]) -> bool {
-    let first = head.split(|&c| c == b'\n').next().unwrap_or_default();
-    let key = first
-        .iter()
-        .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || **c == b'_')
-        .count();
-    let realtime = memchr::memmem::find(head, b"\n__REALTIME_TIMESTAMP=").is_some()
-        || first.starts_with(b"__REALTIME_TIMESTAMP=");
-    key > 0
-        && first.get(key) == Some(&b'=')
-        && realtime
-        && memchr::memmem::find(head, b"MESSAGE").is_some()
-}
-
-/// Whether a file holds log records as multi-line JSON documents: it starts with `[` or with
-/// an object that does not end on its first line, and its first bytes name a journal record's
-/// or a logger's members (so that resource and config JSON is not read as logs).
-pub fn json_documents(head: &[u8]) -> bool {
-    let start = head.iter().position(|c| !c.is_ascii_whitespace());
-    let Some(start) = start else { return false };
-    let first_line = head[start..]
-        .split(|&c| c == b'\n')
-        .next()
-        .unwrap_or_default()
-        .trim_ascii();
-    let multi_line = match head[start] {
-        b'[' => true,
-        b'{' => !first_line.ends_with(b"}"),
-        _ => false,
-    };
-    if !multi_line {
-        return false;
-    }
-    let has = |k: &[u8]| memchr::memmem::find(head, k).is_some();
-    let first_object =
-        memchr::memchr(b'{', &head[start..]).map_or(&head[start..], |o| &head[start + o..]);
-    crate::formats::journald::looks_like_record(first_object)
-        || ((has(b"\"msg\"") || has(b"\"message\"") || has(b"\"MESSAGE\""))
-            && (has(b"\"ts\"")
-                || has(b"\"time\"")
-                || has(b"\"timestamp\"")
-                || has(b"\"@timestamp\"")))
-}
-
-/// The first 16 non-blank lines of `head`, without their `\r`.
-fn first_lines(head: &[u8]) -> Vec<&[u8]> {
-    head.split(|&c| c == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-        .take(16)
-        .collect()
-}
-
-/// The defined format (syslog, access log, a user's) that the first lines of a plain file
-/// match (see [`crate::formats::defined::detect`]).
-pub fn detect_plain_format(head: &[u8]) -> Option<EntryFormat> {
-    let lines = first_lines(head);
-    crate::formats::defined::detect(&lines).map(|f| f.id)
-}
-
-/// Whether most of the first lines of `head` start the way log entries do: with a timestamp
-/// (ISO 8601, syslog's `Mmm dd hh:mm:ss`, in brackets or not), a klog header, a syslog
-/// priority, or a JSON object.
-pub fn mostly_log_lines(head: &[u8]) -> bool {
-    let lines = first_lines(head);
-    let starts = lines.iter().filter(|l| starts_like_entry(l)).count();
-    // The first line (a header that wraps below it) or half of them.
-    lines.first().is_some_and(|l| starts_like_entry(l)) || (starts > 0 && starts * 2 >= lines.len())
-}
-
-/// Whether a line starts the way a log entry does (see [`mostly_log_lines`]).
-pub fn starts_like_entry(line: &[u8]) -> bool {
-    // The two shapes most lines have, checked by shape alone: an ISO date and time, and a
-    // klog header.
-    let d = |i: usize| line.get(i).is_some_and(u8::is_ascii_digit);
-    let at = |i: usize, c: u8| line.get(i) == Some(&c);
-    if d(0)
-        && d(1)
-        && d(2)
-        && d(3)
-        && (at(4, b'-') || at(4, b'/'))
-        && d(5)
-        && d(6)
-        && d(8)
-        && d(9)
-        && (at(10, b'T') || at(10, b' '))
-        && d(11)
-        && d(12)
-        && at(13, b':')
-    {
-        return true;
-    }
-    if matches!(line.first(), Some(b'I' | b'W' | b'E' | b'F'))
-        && d(1)
-        && d(2)
-        && d(3)
-        && d(4)
-        && at(5, b' ')
-        && d(6)
-        && d(7)
-        && at(8, b':')
-    {
-        return true;
-    }
-    // Dispatch on the first byte, so that each line runs only the checks that can match it.
-    match line.first() {
-        Some(b'{') => line
-            .get(1..)
-            .is_some_and(|r| r.trim_ascii_start().starts_with(b"\"")),
-        Some(b'<') => {
-            let digits = line[1..].iter().take_while(|c| c.is_ascii_digit()).count();
-            (1..=3).contains(&digits) && line.get(1 + digits) == Some(&b'>')
-        }
-        Some(b'[') => crate::time::parse_leading_timestamp(&line[1..]).is_some(),
-        Some(b'0'..=b'9') => {
-            crate::time::parse_leading_timestamp(line).is_some()
-                || access_log_start(line)
-                || logfmt_start(line)
-        }
-        Some(b'I' | b'W' | b'E' | b'F') => {
-            crate::formats::klog::parse_klog_header(line).is_some()
-                || syslog_stamp(line)
-                || logfmt_start(line)
-                || access_log_start(line)
-        }
-        Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
-            syslog_stamp(line) || logfmt_start(line) || access_log_start(line)
-        }
-        _ => false,
-    }
-}
-
-/// `key=value` first, and a logger's key (`time=`, `ts=`, `level=`, `lvl=`, `msg=`) among the
-/// first pairs.
-fn logfmt_start(line: &[u8]) -> bool {
-    let key = line
-        .iter()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
-        .count();
-    if key == 0 || line.get(key) != Some(&b'=') {
-        return false;
-    }
-    const KEYS: [&[u8]; 5] = [b"time=", b"ts=", b"level=", b"lvl=", b"msg="];
-    let head = &line[..line.len().min(200)];
-    KEYS.iter().any(|k| head.starts_with(k))
-        || head
-            .windows(6)
-            .filter(|w| w[0] == b' ')
-            .any(|w| KEYS.iter().any(|k| w[1..].starts_with(k)))
-}
-
-/// An access log line (common or combined log format): a host, then `[dd/Mon/yyyy:hh:mm:ss`
-/// within the first few tokens.
-fn access_log_start(line: &[u8]) -> bool {
-    let head = &line[..line.len().min(128)];
-    let Some(open) = memchr::memmem::find(head, b" [") else {
-        return false;
-    };
-    let stamp = &head[open + 2..];
-    stamp.len() >= 20
-        && stamp[..2].iter().all(u8::is_ascii_digit)
-        && stamp[2] == b'/'
-        && stamp[6] == b'/'
-        && stamp[7..11].iter().all(u8::is_ascii_digit)
-        && stamp[11] == b':'
-        && !head[..open].contains(&b'"')
-}
-
-/// `Mmm dd hh:mm:ss` or `Mmm  d hh:mm:ss` (RFC 3164).
-fn syslog_stamp(l: &[u8]) -> bool {
-    const MONTHS: [&[u8; 3]; 12] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
-        b"Dec",
-    ];
-    l.len() >= 15
-        && l[3] == b' '
-        && l[9] == b':'
-        && MONTHS.iter().any(|m| l.starts_with(*m))
-        && (l[4] == b' ' || l[4].is_ascii_digit())
-        && l[5].is_ascii_digit()
-        && l[6] == b' '
-        && l[7].is_ascii_digit()
-        && l[8].is_ascii_digit()
-        && l[9] == b':'
-        && l[12] == b':'
 }
 
 /// Pod metadata from a docker `config.v2.json`: the kubelet labels, and the restart count from

@@ -11,26 +11,11 @@ use serde_json::Value;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::formats::EntryFormat;
-use crate::ingest::{FileStats, IngestReport};
+use crate::ingest::{Accounting, FileStats};
 use crate::schema::audit as col;
 use crate::sources::FileSet;
 use crate::sources::plan::{FileRole, FileStatus, Plan};
 use crate::time::parse_rfc3339_nanos;
-
-/// Whether the first non-blank line of `head` is an audit event.
-pub fn looks_like_audit(head: &[u8]) -> bool {
-    let Some(first) = head
-        .split(|&c| c == b'\n')
-        .map(<[u8]>::trim_ascii)
-        .find(|l| !l.is_empty())
-    else {
-        return false;
-    };
-    first.starts_with(b"{")
-        && memchr::memmem::find(first, b"audit.k8s.io/").is_some()
-        && memchr::memmem::find(first, b"Event").is_some()
-        && memchr::memmem::find(first, b"auditID").is_some()
-}
 
 /// The event in one line: the line itself, or a wrapped event.
 fn event_of(v: Value) -> Option<Value> {
@@ -175,11 +160,7 @@ const TEXT: [(&str, &str); 19] = [
 /// Reads every audit file of `plan` into the `audit` table (in time order) and records each
 /// file's accounting in `report` (lines, entries; lines that are not events are unparsed and
 /// reported with file and line).
-pub fn read_audit(
-    set: &FileSet,
-    plan: &Plan,
-    report: &mut IngestReport,
-) -> PolarsResult<DataFrame> {
+pub fn read_audit(set: &FileSet, plan: &Plan, report: &mut Accounting) -> PolarsResult<DataFrame> {
     let mut c = Columns {
         text: vec![Vec::new(); TEXT.len()],
         ..Columns::default()

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::diag::{Diagnostic, Severity};
 use crate::formats::EntryFormat;
-use crate::ingest::{FileStats, IngestReport};
+use crate::ingest::{Accounting, FileStats};
 use crate::schema::events as col;
 use crate::sources::FileSet;
 use crate::sources::plan::{FileRole, FileStatus, Plan};
@@ -32,14 +32,6 @@ const LAST_TS: [&str; 5] = [
     "/firstTimestamp",
     "/metadata/creationTimestamp",
 ];
-
-/// Whether the start of a file holds Kubernetes Events (JSON or YAML).
-pub fn looks_like_events(head: &[u8]) -> bool {
-    let has = |k: &[u8]| memchr::memmem::find(head, k).is_some();
-    let event_kind = has(b"\"kind\": \"Event") || has(b"\"kind\":\"Event") || has(b"kind: Event");
-    let object = has(b"involvedObject") || has(b"regarding");
-    (has(b"EventList") && object) || (event_kind && object && has(b"reason"))
-}
 
 fn s(v: &Value, path: &str) -> Option<String> {
     match v.pointer(path)? {
@@ -109,7 +101,7 @@ fn documents(bytes: &[u8]) -> Result<Vec<Value>, (u64, String)> {
 pub(crate) fn read_documents(
     set: &FileSet,
     i: usize,
-    report: &mut IngestReport,
+    report: &mut Accounting,
 ) -> Option<(Vec<Value>, u64)> {
     let path = &set.entries()[i].path;
     let stats = &mut report.files[i];
@@ -146,11 +138,7 @@ pub(crate) fn read_documents(
 
 /// Reads every events file of `plan` into the `events` table (by last time) and records each
 /// file's accounting in `report`: `entries` are the events, the other lines are `joined`.
-pub fn read_events(
-    set: &FileSet,
-    plan: &Plan,
-    report: &mut IngestReport,
-) -> PolarsResult<DataFrame> {
+pub fn read_events(set: &FileSet, plan: &Plan, report: &mut Accounting) -> PolarsResult<DataFrame> {
     if report.files.len() < set.entries().len() {
         report
             .files

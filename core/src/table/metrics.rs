@@ -10,7 +10,7 @@ use polars::prelude::*;
 use polars_arrow::array::Utf8ViewArray;
 
 use crate::diag::{Diagnostic, Severity};
-use crate::ingest::{FileStats, IngestReport};
+use crate::ingest::{Accounting, FileStats};
 use crate::metrics::scrape_time::{ScrapeTimeOptions, TimeSource, name_timestamp, sequence_key};
 use crate::metrics::selector::Selector;
 use crate::metrics::{Exemplar, Family, Labels, MetricType, NO_TS, Parsed, ProblemKind};
@@ -512,7 +512,7 @@ pub fn read_metrics(
     set: &FileSet,
     plan: &Plan,
     options: &MetricsOptions,
-    report: &mut IngestReport,
+    report: &mut Accounting,
 ) -> MetricsStore {
     if report.files.len() < set.entries().len() {
         report

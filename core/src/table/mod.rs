@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod events;
+pub mod index;
+pub mod live;
 pub mod logs;
 pub mod metrics;
 pub mod metrics_summary;
@@ -14,7 +16,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
-use crate::ingest::{EntryFilter, IngestReport, Progress, ingest};
+use crate::ingest::{Accounting, EntryFilter, Progress, ingest};
 use crate::schema::logs as col;
 use crate::sources::FileSet;
 use crate::sources::plan::Plan;
@@ -379,9 +381,9 @@ pub fn read_logs_live(
     plan: &Plan,
     filter: &dyn EntryFilter,
     progress: &Progress,
-    live: &std::sync::Arc<crate::query::discover::LiveCounts>,
-) -> PolarsResult<(DataFrame, IngestReport)> {
-    use crate::query::discover::Counting;
+    live: &std::sync::Arc<live::LiveCounts>,
+) -> PolarsResult<(DataFrame, Accounting)> {
+    use live::Counting;
     let (sinks, report) = ingest(
         set,
         plan,
@@ -400,8 +402,8 @@ pub fn read_logs_live(
 /// [`StepwiseLogs::finish`].
 #[derive(Debug)]
 pub struct StepwiseLogs {
-    inner: crate::ingest::Stepwise<crate::query::discover::Counting<LogsBuilder>>,
-    live: std::sync::Arc<crate::query::discover::LiveCounts>,
+    inner: crate::ingest::Stepwise<live::Counting<LogsBuilder>>,
+    live: std::sync::Arc<live::LiveCounts>,
     pack: bool,
 }
 
@@ -412,7 +414,7 @@ impl StepwiseLogs {
         set: &FileSet,
         plan: &Plan,
         progress: &Progress,
-        live: std::sync::Arc<crate::query::discover::LiveCounts>,
+        live: std::sync::Arc<live::LiveCounts>,
         pack: bool,
     ) -> StepwiseLogs {
         StepwiseLogs {
@@ -442,7 +444,7 @@ impl StepwiseLogs {
                 } else {
                     LogsBuilder::new()
                 };
-                crate::query::discover::Counting::new(builder, live.clone())
+                live::Counting::new(builder, live.clone())
             },
             progress,
             budget_bytes,
@@ -455,7 +457,7 @@ impl StepwiseLogs {
     }
 
     /// The `logs` table in time order (packed or not, as asked), and the report.
-    pub fn finish(self, progress: &Progress) -> PolarsResult<(LogTable, IngestReport)> {
+    pub fn finish(self, progress: &Progress) -> PolarsResult<(LogTable, Accounting)> {
         let (read, report) = self.read_out(progress);
         Ok((read.into_table()?, report))
     }
@@ -463,12 +465,9 @@ impl StepwiseLogs {
     /// The report, and the rows read, not yet put in time order: a caller short of memory
     /// lets go of the bundle's bytes (once it has read what else it needs from them) before
     /// [`ReadOut::into_table`] sorts.
-    pub fn read_out(self, progress: &Progress) -> (ReadOut, IngestReport) {
+    pub fn read_out(self, progress: &Progress) -> (ReadOut, Accounting) {
         let (sinks, report) = self.inner.finish(progress);
-        let builders = sinks
-            .into_iter()
-            .map(crate::query::discover::Counting::into_inner)
-            .collect();
+        let builders = sinks.into_iter().map(live::Counting::into_inner).collect();
         (
             ReadOut {
                 builders,
@@ -518,7 +517,7 @@ fn packed_parts(builders: Vec<LogsBuilder>) -> PolarsResult<Vec<PackedRows>> {
         .collect()
 }
 
-/// The `logs` table and its view index ([`crate::query::discover::LogIndex`]) built a step at
+/// The `logs` table and its view index ([`index::LogIndex`]) built a step at
 /// a time, for a front end on one thread that keeps drawing while it builds (the browser): a
 /// packed table is sorted and indexed a budget of entries per [`TableSteps::step`]; a plain
 /// one was built whole by [`ReadOut::into_steps`] (the desktop app builds on a thread).
@@ -548,10 +547,10 @@ impl TableSteps {
     }
 
     /// The table and its index (what is left of the work done first).
-    pub fn finish(self) -> PolarsResult<(LogTable, crate::query::discover::LogIndex)> {
+    pub fn finish(self) -> PolarsResult<(LogTable, index::LogIndex)> {
         match self {
             TableSteps::Frame(df) => {
-                let index = crate::query::discover::LogIndex::new(&df)?;
+                let index = index::LogIndex::new(&df)?;
                 Ok((LogTable::Frame(df), index))
             }
             TableSteps::Packed(b) => {
@@ -573,13 +572,13 @@ pub fn read_logs(
     plan: &Plan,
     filter: &dyn EntryFilter,
     progress: &Progress,
-) -> PolarsResult<(DataFrame, IngestReport)> {
+) -> PolarsResult<(DataFrame, Accounting)> {
     let (builders, report) = ingest(set, plan, filter, LogsBuilder::new, progress);
     Ok((table_of(builders)?, report))
 }
 
 /// One `logs` frame in time order from the builders of an ingest.
-fn table_of(builders: impl IntoIterator<Item = LogsBuilder>) -> PolarsResult<DataFrame> {
+pub(crate) fn table_of(builders: impl IntoIterator<Item = LogsBuilder>) -> PolarsResult<DataFrame> {
     let frames = builders
         .into_iter()
         .filter(|b| !b.is_empty())

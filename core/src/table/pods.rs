@@ -1,104 +1,17 @@
 //! The `pods` table ([`crate::schema::pods`]): pods and their containers' states from the pod
 //! lists that bundles carry (`kubectl get pods -o json|yaml`, sonobuoy's `Pods.json`, a
 //! cluster-info dump's `pods.json`, a support bundle's `cluster-resources/pods/<ns>.json`).
-//!
-//! Other Kubernetes resource documents (nodes, deployments, services, ...) are recognised by
-//! [`resource_kind`] so that they are not read as logs.
 
 use std::collections::HashMap;
 
 use polars::prelude::*;
 use serde_json::Value;
 
-use crate::ingest::{FileStats, IngestReport};
+use crate::ingest::{Accounting, FileStats};
 use crate::schema::pods as col;
 use crate::sources::FileSet;
 use crate::sources::plan::{FileRole, FileStatus, Plan};
 use crate::time::parse_rfc3339_nanos;
-
-/// The `kind` of a Kubernetes resource document at the start of a file (JSON or YAML): the
-/// top-level `kind` of an object that also has a top-level `apiVersion`.
-pub fn resource_kind(head: &[u8]) -> Option<String> {
-    let start = head.iter().position(|c| !c.is_ascii_whitespace())?;
-    if head[start] == b'{' {
-        return json_top_level_kind(&head[start..]);
-    }
-    // YAML: `apiVersion:` and `kind:` at the start of lines, before any list item.
-    let text = std::str::from_utf8(&head[..head.len().min(16 * 1024)]).ok()?;
-    let mut kind = None;
-    let mut api = false;
-    for line in text.lines().take(200) {
-        if let Some(v) = line.strip_prefix("kind:") {
-            kind.get_or_insert_with(|| v.trim().trim_matches('"').to_string());
-        } else if line.starts_with("apiVersion:") {
-            api = true;
-        }
-    }
-    kind.filter(|k| api && !k.is_empty())
-}
-
-/// The top-level `kind` of the first JSON object in `b`, if it also has `apiVersion`.
-fn json_top_level_kind(b: &[u8]) -> Option<String> {
-    let mut depth = 0u32;
-    let mut i = 0;
-    let mut kind = None;
-    let mut api = false;
-    while i < b.len() {
-        match b[i] {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    break;
-                }
-            }
-            b'"' => {
-                let start = i + 1;
-                let mut j = start;
-                while j < b.len() && b[j] != b'"' {
-                    j += if b[j] == b'\\' { 2 } else { 1 };
-                }
-                let s = &b[start..j.min(b.len())];
-                i = j;
-                if depth == 1 {
-                    // A key is followed by a colon.
-                    let mut k = j + 1;
-                    while k < b.len() && b[k].is_ascii_whitespace() {
-                        k += 1;
-                    }
-                    if b.get(k) == Some(&b':') {
-                        if s == b"apiVersion" {
-                            api = true;
-                        } else if s == b"kind" {
-                            let mut v = k + 1;
-                            while v < b.len() && b[v].is_ascii_whitespace() {
-                                v += 1;
-                            }
-                            if b.get(v) == Some(&b'"') {
-                                let end = b[v + 1..].iter().position(|&c| c == b'"')?;
-                                kind = Some(
-                                    String::from_utf8_lossy(&b[v + 1..v + 1 + end]).into_owned(),
-                                );
-                            }
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    kind.filter(|_| api)
-}
-
-/// Whether a resource document of `kind` (with `head`) holds pods.
-pub fn holds_pods(kind: &str, head: &[u8]) -> bool {
-    let has = |k: &[u8]| memchr::memmem::find(head, k).is_some();
-    kind == "PodList"
-        || kind == "Pod"
-        || (kind == "List"
-            && (has(b"\"kind\": \"Pod\"") || has(b"\"kind\":\"Pod\"") || has(b"kind: Pod\n")))
-}
 
 fn s(v: &Value, path: &str) -> Option<String> {
     match v.pointer(path)? {
@@ -234,7 +147,7 @@ impl Rows {
 
 /// Reads every pod list of `plan` into the `pods` table and records each file's accounting in
 /// `report` (`entries` are the containers' rows; the other lines are `joined`).
-pub fn read_pods(set: &FileSet, plan: &Plan, report: &mut IngestReport) -> PolarsResult<DataFrame> {
+pub fn read_pods(set: &FileSet, plan: &Plan, report: &mut Accounting) -> PolarsResult<DataFrame> {
     if report.files.len() < set.entries().len() {
         report
             .files
@@ -355,32 +268,4 @@ pub fn read_pods(set: &FileSet, plan: &Plan, report: &mut IngestReport) -> Polar
         [col::NAMESPACE, col::POD],
         SortMultipleOptions::default().with_maintain_order(true),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resource_kinds() {
-        assert_eq!(
-            resource_kind(b"{\n  \"apiVersion\": \"v1\",\n  \"items\": [{\"kind\": \"Pod\"}],\n  \"kind\": \"List\"\n}").as_deref(),
-            Some("List")
-        );
-        assert_eq!(
-            resource_kind(b"{\"kind\":\"NodeList\",\"apiVersion\":\"v1\",\"items\":[]}").as_deref(),
-            Some("NodeList")
-        );
-        assert_eq!(
-            resource_kind(b"apiVersion: v1\nitems: []\nkind: PodList\n").as_deref(),
-            Some("PodList")
-        );
-        // A JSON log line with a `kind` but no apiVersion is not a resource.
-        assert_eq!(resource_kind(b"{\"kind\":\"x\",\"msg\":\"hi\"}\n"), None);
-        // Nested kinds do not count.
-        assert_eq!(
-            resource_kind(b"{\"apiVersion\":\"v1\",\"o\":{\"kind\":\"Pod\"}}"),
-            None
-        );
-    }
 }

@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use crate::ingest::IngestReport;
+use crate::ingest::Accounting;
 use crate::schema::sources as col;
 use crate::sources::FileSet;
 use crate::sources::plan::{FileStatus, Plan};
@@ -13,7 +13,7 @@ use crate::sources::plan::{FileStatus, Plan};
 pub fn sources_frame(
     set: &FileSet,
     plan: &Plan,
-    report: Option<&IngestReport>,
+    report: Option<&Accounting>,
 ) -> PolarsResult<DataFrame> {
     let entries = set.entries();
     let n = entries.len();

@@ -9,8 +9,8 @@ use std::cmp::Ordering;
 use polars::prelude::*;
 
 use super::{CodesBuilder, PackedLogs, PackedRows, damaged};
-use crate::query::discover::{LogIndex, NO_TS};
 use crate::schema::logs as col;
+use crate::table::index::{LogIndex, NO_TS};
 
 /// Entries sorted together before runs are merged: a run of an instance's entries, which
 /// mostly come in order already, costs one pass.

@@ -24,11 +24,7 @@ mod build;
 pub use build::PackedBuild;
 
 use super::FieldPairs;
-use crate::query::discover::{
-    Codes, FieldValues, Rows, count_values, entry_json, field_keys, matching_rows, spread,
-    top_values,
-};
-use crate::query::search::{Field, Query};
+use super::index::{Codes, LogIndex};
 use crate::schema::logs as col;
 
 /// Message bytes in a block: small enough that unpacking one for a row shown is quick,
@@ -737,9 +733,9 @@ impl PackedLogs {
         self.entry_of_row.len() * 8
     }
 
-    /// The view index ([`crate::query::discover::LogIndex`]), rows in time order, unpacked
+    /// The view index ([`LogIndex`]), rows in time order, unpacked
     /// a block at a time straight into it.
-    pub fn index(&self) -> PolarsResult<crate::query::discover::LogIndex> {
+    pub fn index(&self) -> PolarsResult<LogIndex> {
         let mut fill = build::IndexFill::new(&self.rows)?;
         for b in 0..self.rows.rest.len() {
             fill.block(&self.rows, &self.row_of_entry, b)?;
@@ -964,25 +960,19 @@ impl PackedLogs {
         self.take(&all, None)
     }
 
-    /// Whether each row (time order) matches `query`: evaluated in read order over the
-    /// blocks a run at a time, only the columns it looks at unpacked.
-    pub fn evaluate(&self, query: &Query) -> PolarsResult<Vec<bool>> {
-        let mut message = false;
-        let mut fields = false;
+    /// Per row (time order), what `f` says of it: `f` is given the entries in read order a
+    /// run at a time, as a frame of the columns asked for (`message` and `fields` when
+    /// `message` and `fields` say so, and the value columns `names`), and answers one bool
+    /// (or null: no) per entry. Only those columns are unpacked.
+    pub fn evaluate_with(
+        &self,
+        message: bool,
+        fields: bool,
+        names: &[&str],
+        mut f: impl FnMut(&DataFrame) -> PolarsResult<BooleanChunked>,
+    ) -> PolarsResult<Vec<bool>> {
         let mut others: Vec<usize> = Vec::new();
-        for f in query.fields() {
-            let name = match f {
-                Field::Message => {
-                    message = true;
-                    continue;
-                }
-                Field::Structured(_) => {
-                    fields = true;
-                    continue;
-                }
-                Field::Level => col::LEVEL,
-                Field::Column(c) | Field::Number(c) => c,
-            };
+        for name in names {
             let k = self.rows.rest_column(name)?;
             if !others.contains(&k) {
                 others.push(k);
@@ -1039,9 +1029,9 @@ impl PackedLogs {
                 }
             }
             let bits = if columns.is_empty() {
-                query.evaluate(&DataFrame::empty_with_height(n))?
+                f(&DataFrame::empty_with_height(n))?
             } else {
-                query.evaluate(&DataFrame::new_with_height(n, columns)?)?
+                f(&DataFrame::new_with_height(n, columns)?)?
             };
             let rows = &self.row_of_entry[first as usize..end as usize];
             for (&row, bit) in rows.iter().zip(bits.iter()) {
@@ -1053,7 +1043,7 @@ impl PackedLogs {
     }
 
     /// A cell's text (empty for null or a row out of range).
-    fn cell_text(&self, row: u32, column: &str) -> String {
+    pub(crate) fn cell_text(&self, row: u32, column: &str) -> String {
         match self.take(&[row], Some(&[column])).and_then(|df| {
             df.column(column)
                 .and_then(|c| c.get(0))
@@ -1139,10 +1129,10 @@ impl LogTable {
         }
     }
 
-    /// The view index ([`crate::query::discover::LogIndex`]), rows in time order.
-    pub fn index(&self) -> PolarsResult<crate::query::discover::LogIndex> {
+    /// The view index ([`LogIndex`]), rows in time order.
+    pub fn index(&self) -> PolarsResult<LogIndex> {
         match self {
-            LogTable::Frame(df) => crate::query::discover::LogIndex::new(df),
+            LogTable::Frame(df) => LogIndex::new(df),
             LogTable::Packed(p) => p.index(),
         }
     }
@@ -1210,73 +1200,6 @@ impl LogTable {
         match self {
             LogTable::Frame(df) => Ok(df.clone()),
             LogTable::Packed(p) => p.to_frame(),
-        }
-    }
-
-    /// The rows every query matches.
-    pub fn matching_rows(&self, queries: &[Query]) -> PolarsResult<Rows> {
-        let p = match self {
-            LogTable::Frame(df) => return matching_rows(df, queries),
-            LogTable::Packed(p) => p,
-        };
-        let mut keep: Option<Vec<bool>> = None;
-        for q in queries.iter().filter(|q| !q.is_all()) {
-            let bits = p.evaluate(q)?;
-            match &mut keep {
-                None => keep = Some(bits),
-                Some(k) => k.iter_mut().zip(bits).for_each(|(k, b)| *k &= b),
-            }
-        }
-        Ok(crate::query::discover::rows_kept(keep, p.height()))
-    }
-
-    /// See [`top_values`]; a packed table's `message` is counted in the sample too.
-    pub fn top_values(
-        &self,
-        rows: &[u32],
-        field: &str,
-        n: usize,
-        sample: usize,
-    ) -> PolarsResult<FieldValues> {
-        match self {
-            LogTable::Frame(df) => top_values(df, rows, field, n, sample),
-            LogTable::Packed(p) => {
-                if p.holds(field) {
-                    return Ok(count_values(&p.codes(field)?, rows, n));
-                }
-                let picked = spread(rows, sample);
-                let all: Rows = (0..picked.len() as u32).collect();
-                if field == col::MESSAGE {
-                    let df = p.take(&picked, Some(&[col::MESSAGE]))?;
-                    return Ok(count_values(&Codes::of(&df, col::MESSAGE)?, &all, n));
-                }
-                let df = p.take(&picked, Some(&[col::FIELDS]))?;
-                top_values(&df, &all, field, n, usize::MAX)
-            }
-        }
-    }
-
-    /// See [`field_keys`].
-    pub fn field_keys(&self, rows: &[u32], sample: usize) -> PolarsResult<Vec<(String, u64)>> {
-        match self {
-            LogTable::Frame(df) => field_keys(df, rows, sample),
-            LogTable::Packed(p) => {
-                let picked = spread(rows, sample);
-                let df = p.take(&picked, Some(&[col::FIELDS]))?;
-                let all: Rows = (0..picked.len() as u32).collect();
-                field_keys(&df, &all, usize::MAX)
-            }
-        }
-    }
-
-    /// Row `row` as pretty JSON (see [`entry_json`]).
-    pub fn entry_json(&self, row: u32) -> String {
-        match self {
-            LogTable::Frame(df) => entry_json(df, row),
-            LogTable::Packed(p) => match p.take(&[row], None) {
-                Ok(df) => entry_json(&df, 0),
-                Err(_) => String::new(),
-            },
         }
     }
 

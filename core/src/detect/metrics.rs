@@ -1,11 +1,11 @@
 //! Which metrics format a file holds, from its first bytes (never its name).
 
-use super::MetricsFormat;
-use super::expo::{parse_float, parse_series, series_end};
-use super::other::{influx_line, kubectl_top_header, victoria_csv_header};
+use crate::metrics::MetricsFormat;
+use crate::metrics::expo::{parse_float, parse_series, series_end};
+use crate::metrics::other::{influx_line, kubectl_top_header, victoria_csv_header};
 
 /// The metrics format of a file starting with `head`, if it is one.
-pub fn detect(head: &[u8]) -> Option<MetricsFormat> {
+pub fn metrics_format(head: &[u8]) -> Option<MetricsFormat> {
     let start = head.iter().position(|c| !c.is_ascii_whitespace())?;
     let body = &head[start..];
     let lines: Vec<&[u8]> = body
@@ -50,7 +50,7 @@ pub fn detect(head: &[u8]) -> Option<MetricsFormat> {
         return None;
     }
     if has(b"metrics.k8s.io")
-        && let Some(kind) = crate::table::pods::resource_kind(head)
+        && let Some(kind) = super::kube::resource_kind(head)
         && (kind.ends_with("Metrics") || kind.ends_with("MetricsList"))
     {
         return Some(MetricsFormat::MetricsApi);
@@ -107,7 +107,7 @@ pub fn detect(head: &[u8]) -> Option<MetricsFormat> {
 
 /// Whether a line is `name[{labels}] value [timestamp]` (text format rules).
 fn sample_line(l: &[u8]) -> bool {
-    let l = super::expo::normalize_text_sample(l.trim_ascii_start());
+    let l = crate::metrics::expo::normalize_text_sample(l.trim_ascii_start());
     let l = &l[..];
     let Ok(end) = series_end(l) else { return false };
     if end == 0 || parse_series(&l[..end], false).is_err() {
@@ -194,7 +194,12 @@ mod tests {
             (b"kind: Pod\napiVersion: v1\n", None),
         ];
         for (input, want) in cases {
-            assert_eq!(detect(input), *want, "{}", String::from_utf8_lossy(input));
+            assert_eq!(
+                metrics_format(input),
+                *want,
+                "{}",
+                String::from_utf8_lossy(input)
+            );
         }
     }
 }
