@@ -28,6 +28,10 @@ use crate::sources::plan::{ContainerMeta, Plan};
 use crate::sources::{FileSet, Opened, ReadBuffers};
 use crate::time::DateCache;
 
+mod framing;
+
+use framing::{AnyFramer, Framer};
+
 /// Line buffers up to this size are kept for the next file of the instance.
 const MAX_REUSED_LINE_BUFFER: usize = 1024 * 1024;
 
@@ -135,21 +139,15 @@ struct Assembler<'a, S> {
     line_diagnostics: Vec<u64>,
     diagnostics: Vec<Diagnostic>,
     scratch: Vec<u8>,
-    dates: DateCache,
     /// The line buffer, reused from file to file.
     line_buf: Vec<u8>,
     /// Buffers for reading and decoding whole files, reused from file to file.
     read_buffers: &'a mut ReadBuffers,
     framing: Framing,
-    /// Plain framing: a line of this instance started like an entry, so lines that do not
-    /// continue the entry before them.
-    plain_stamped: bool,
     /// A time near the input's, for timestamps without a year.
     reference_ts: Option<i64>,
     /// The instance's format (`--format` or detected from a plain file's first lines).
     format: Option<EntryFormat>,
-    /// That format, when it is defined as data (its regex tells where plain entries start).
-    format_def: Option<&'static DefinedFormat>,
     /// `--format` was given: no detection, and what does not match is text.
     forced: bool,
     /// Runtime streams: the defined format found in a stream's first entries (stdout, stderr,
@@ -157,14 +155,8 @@ struct Assembler<'a, S> {
     stream_format: [Option<EntryFormat>; 3],
     stream_probes: [u8; 3],
     defined: Vec<&'static DefinedFormat>,
-    /// Where the JSON documents framing is.
-    docs: DocState,
     /// Per stream: the entry held until the next one tells whether it continues.
     folds: [Fold; 3],
-    /// The record being read from `journalctl -o export` output.
-    export: ExportState,
-    /// The instance's files hold cluster-info dump sections.
-    sections: bool,
     /// The section being read: (namespace, pod, container).
     section: Option<(String, String, String)>,
 }
@@ -477,7 +469,8 @@ impl<S: EntrySink> Assembler<'_, S> {
         self.pending[slot] = p;
     }
 
-    fn line(&mut self, file_pos: usize, line: &Line<'_>) {
+    /// Counts a physical line, and reports it when it was cut.
+    fn count_line(&mut self, file_pos: usize, line: &Line<'_>) -> bool {
         self.stats[file_pos].lines += 1;
         if let Some(full) = line.full_len {
             self.line_problem(
@@ -492,350 +485,10 @@ impl<S: EntrySink> Assembler<'_, S> {
             self.stats[file_pos].errors += 1;
         }
         let cut = line.full_len.is_some();
-        let b = line.bytes;
-        if self.framing == Framing::Plain {
-            self.plain(file_pos, line.number, b, cut);
-        } else if self.framing == Framing::JsonDocs {
-            self.json_docs(file_pos, line.number, b, cut);
-        } else if self.framing == Framing::JournalExport {
-            self.journal_export(file_pos, line.number, b, cut);
-        } else if b.first() == Some(&b'{') {
-            match parse_docker_line(b) {
-                Ok(d) => self.docker(file_pos, line.number, d, cut),
-                Err(e) => match parse_cri_line_cached(b, &mut self.dates) {
-                    Ok(c) => self.cri(file_pos, line.number, c, cut),
-                    Err(_) => self.unparsed(file_pos, line.number, b, &e.to_string(), cut),
-                },
-            }
-        } else {
-            match parse_cri_line_cached(b, &mut self.dates) {
-                Ok(c) => self.cri(file_pos, line.number, c, cut),
-                Err(e) => match parse_docker_line(b) {
-                    Ok(d) => self.docker(file_pos, line.number, d, cut),
-                    Err(_) => self.unparsed(file_pos, line.number, b, &e.to_string(), cut),
-                },
-            }
-        }
+        cut
     }
 
-    /// A line of a plain log: starts an entry, or continues the one before it.
-    fn plain(&mut self, file_pos: usize, number: u64, b: &[u8], cut: bool) {
-        if self.sections
-            && b.starts_with(b"==== ")
-            && let Some(marker) = crate::sources::layout::section_marker(b)
-        {
-            // A section marker ends the entry before it, sets the container of the entries
-            // after it, and is counted as joined (it is structure, not an entry).
-            if self.pending[slot(None)].active {
-                self.emit_pending(slot(None), false);
-            }
-            self.section =
-                marker.map(|(ns, pod, c)| (ns.to_string(), pod.to_string(), c.to_string()));
-            self.plain_stamped = false;
-            self.stats[file_pos].joined += 1;
-            return;
-        }
-        let starts = starts_like_entry(b) || self.format_def.is_some_and(|d| d.is_match(b));
-        self.plain_stamped |= starts;
-        let k = slot(None);
-        let continues = self.pending[k].active
-            && !starts
-            && (self.plain_stamped
-                || matches!(b.first(), Some(b' ' | b'\t'))
-                || b.iter().all(u8::is_ascii_whitespace));
-        if continues {
-            let p = &mut self.pending[k];
-            p.joined += 1;
-            p.truncated |= cut;
-            p.append(b"\n");
-            p.append(b);
-            self.stats[file_pos].joined += 1;
-        } else {
-            if self.pending[k].active {
-                self.emit_pending(k, false);
-            }
-            let p = &mut self.pending[k];
-            p.start(None, None, file_pos, number);
-            p.truncated = cut;
-            p.append(b);
-        }
-    }
-
-    /// A line of multi-line JSON documents: each object at the top level, or inside a top-level
-    /// array, is an entry. A line that starts no object is joined to the object it is part of
-    /// (or, for `[`, `]` and `,` between objects, counted as joined).
-    fn json_docs(&mut self, file_pos: usize, number: u64, b: &[u8], cut: bool) {
-        let k = slot(None);
-        let mut d = self.docs;
-        let mut seg_start = if self.pending[k].active {
-            self.pending[k].append(b"\n");
-            Some(0)
-        } else {
-            None
-        };
-        let mut started = false;
-        for (i, &c) in b.iter().enumerate() {
-            if d.in_string {
-                if d.escape {
-                    d.escape = false;
-                } else if c == b'\\' {
-                    d.escape = true;
-                } else if c == b'"' {
-                    d.in_string = false;
-                }
-                continue;
-            }
-            let base = u32::from(d.in_array);
-            match c {
-                b'"' => d.in_string = true,
-                b'[' if d.depth == 0 => {
-                    d.in_array = true;
-                    d.depth = 1;
-                }
-                b'{' | b'[' => {
-                    if d.depth == base && !self.pending[k].active {
-                        started = true;
-                        seg_start = Some(i);
-                        let p = &mut self.pending[k];
-                        p.start(None, None, file_pos, number);
-                        p.truncated = cut;
-                    }
-                    d.depth += 1;
-                }
-                b'}' | b']' => {
-                    d.depth = d.depth.saturating_sub(1);
-                    if d.depth == 0 && d.in_array && c == b']' {
-                        d.in_array = false;
-                    } else if d.depth == base && self.pending[k].active {
-                        let from = seg_start.take().unwrap_or(0);
-                        self.pending[k].append(&b[from..=i]);
-                        self.emit_pending(k, false);
-                    }
-                }
-                _ => {}
-            }
-        }
-        if let Some(from) = seg_start
-            && self.pending[k].active
-        {
-            self.pending[k].append(&b[from..]);
-        }
-        if !started {
-            self.stats[file_pos].joined += 1;
-            if self.pending[k].active {
-                self.pending[k].joined += 1;
-                self.pending[k].truncated |= cut;
-            }
-        }
-        self.docs = d;
-    }
-
-    /// A line of `journalctl -o export`: a field, the name or a piece of a binary field, or the
-    /// blank line that ends a record. A record becomes the JSON object `journalctl -o json`
-    /// would print, and is read as such.
-    fn journal_export(&mut self, file_pos: usize, number: u64, b: &[u8], cut: bool) {
-        let k = slot(None);
-        let x = &mut self.export;
-        if let Some((_, data, _)) = &mut x.binary {
-            if !data.is_empty() || x.binary_started {
-                data.push(b'\n');
-            }
-            x.binary_started = true;
-            data.extend_from_slice(b);
-            self.stats[file_pos].joined += 1;
-            self.pending[k].joined += 1;
-            self.finish_binary_field(file_pos, number);
-            return;
-        }
-        if b.is_empty() {
-            if self.pending[k].active {
-                self.stats[file_pos].joined += 1;
-                self.pending[k].joined += 1;
-                self.emit_export_record();
-            } else {
-                self.stats[file_pos].joined += 1;
-            }
-            return;
-        }
-        if self.pending[k].active {
-            self.stats[file_pos].joined += 1;
-            self.pending[k].joined += 1;
-        } else {
-            let p = &mut self.pending[k];
-            p.start(None, None, file_pos, number);
-            self.export.fields.clear();
-        }
-        self.pending[k].truncated |= cut;
-        match memchr::memchr(b'=', b) {
-            Some(eq) => {
-                let key = String::from_utf8_lossy(&b[..eq]).into_owned();
-                self.export.fields.push((key, b[eq + 1..].to_vec()));
-            }
-            None => {
-                let key = String::from_utf8_lossy(b).into_owned();
-                self.export.binary = Some((key, Vec::new(), 0));
-                self.export.binary_started = false;
-            }
-        }
-    }
-
-    /// Completes a binary export field once its length and bytes are in.
-    fn finish_binary_field(&mut self, file_pos: usize, number: u64) {
-        let Some((key, data, n)) = self.export.binary.take() else {
-            return;
-        };
-        let need = (data.len() >= 8)
-            .then(|| u64::from_le_bytes(data[..8].try_into().expect("8 bytes")) as usize);
-        match need {
-            Some(len) if data.len() >= 8 + len => {
-                if data.len() > 8 + len {
-                    self.line_problem(
-                        file_pos,
-                        number,
-                        Severity::Warning,
-                        format!("journal export field {key} is longer than its length says: cut"),
-                    );
-                }
-                self.export.fields.push((key, data[8..8 + len].to_vec()));
-            }
-            _ => self.export.binary = Some((key, data, n)),
-        }
-    }
-
-    fn emit_export_record(&mut self) {
-        let k = slot(None);
-        let mut map = serde_json::Map::new();
-        for (key, v) in self.export.fields.drain(..) {
-            let value = match String::from_utf8(v) {
-                Ok(s) => serde_json::Value::String(s),
-                Err(e) => serde_json::Value::Array(
-                    e.into_bytes()
-                        .into_iter()
-                        .map(serde_json::Value::from)
-                        .collect(),
-                ),
-            };
-            map.insert(key, value);
-        }
-        let json = serde_json::Value::Object(map).to_string();
-        let p = &mut self.pending[k];
-        p.bytes.clear();
-        p.bytes.extend_from_slice(json.as_bytes());
-        self.emit_pending(k, false);
-    }
-
-    fn cri(&mut self, file_pos: usize, number: u64, c: CriLine<'_>, cut: bool) {
-        self.last_ts = Some(c.ts_nanos);
-        let k = slot(Some(c.stream));
-        if self.pending[k].active {
-            self.pending[k].joined += 1;
-            self.pending[k].truncated |= cut;
-            self.stats[file_pos].joined += 1;
-            self.pending[k].append(c.message);
-            if !c.partial {
-                self.emit_pending(k, false);
-            }
-        } else if c.partial {
-            let p = &mut self.pending[k];
-            p.start(Some(c.ts_nanos), Some(c.stream), file_pos, number);
-            p.truncated = cut;
-            p.append(c.message);
-        } else {
-            let origin = Origin {
-                ts: Some(c.ts_nanos),
-                stream: Some(c.stream),
-                file_pos,
-                line: number,
-                joined: 0,
-                partial: false,
-                truncated: cut,
-                report_overflow: false,
-                from_json: false,
-                unparsed: false,
-            };
-            self.emit(c.message, origin);
-        }
-    }
-
-    fn docker(&mut self, file_pos: usize, number: u64, d: DockerLine<'_>, cut: bool) {
-        let ts = match d.ts_nanos {
-            Some(t) => {
-                self.last_ts = Some(t);
-                Some(t)
-            }
-            None => {
-                let what = if d.bad_time { "an invalid" } else { "no" };
-                self.line_problem(
-                    file_pos,
-                    number,
-                    Severity::Warning,
-                    format!("json-file line has {what} \"time\": it takes the time of the line before it"),
-                );
-                self.stats[file_pos].errors += 1;
-                self.last_ts
-            }
-        };
-        let k = slot(d.stream);
-        if self.pending[k].active {
-            self.pending[k].joined += 1;
-            self.pending[k].truncated |= cut;
-            self.stats[file_pos].joined += 1;
-            self.pending[k].from_json = true;
-            self.pending[k].append_json(d.log);
-            if !d.partial {
-                strip_newline(&mut self.pending[k].bytes);
-                self.emit_pending(k, false);
-            }
-        } else if d.partial {
-            let p = &mut self.pending[k];
-            p.start(ts, d.stream, file_pos, number);
-            p.truncated = cut;
-            p.from_json = true;
-            p.append_json(d.log);
-        } else {
-            let mut scratch = std::mem::take(&mut self.scratch);
-            let message = json_message(d.log, &mut scratch);
-            let origin = Origin {
-                ts,
-                stream: d.stream,
-                file_pos,
-                line: number,
-                joined: 0,
-                partial: false,
-                truncated: cut,
-                report_overflow: false,
-                from_json: true,
-                unparsed: false,
-            };
-            self.emit(message, origin);
-            self.scratch = scratch;
-        }
-    }
-
-    fn unparsed(&mut self, file_pos: usize, number: u64, bytes: &[u8], why: &str, cut: bool) {
-        self.stats[file_pos].unparsed += 1;
-        self.line_problem(
-            file_pos,
-            number,
-            Severity::Error,
-            format!("unparsed line kept as is: {why}"),
-        );
-        let origin = Origin {
-            ts: self.last_ts,
-            stream: None,
-            file_pos,
-            line: number,
-            joined: 0,
-            partial: false,
-            truncated: cut,
-            report_overflow: false,
-            from_json: false,
-            unparsed: true,
-        };
-        self.emit(bytes, origin);
-    }
-
-    fn read_file(&mut self, file_pos: usize, progress: &Progress) {
+    fn read_file(&mut self, framer: &mut AnyFramer, file_pos: usize, progress: &Progress) {
         let index = self.files[file_pos];
         self.stats[file_pos].read = true;
         let opened = match self
@@ -867,7 +520,8 @@ impl<S: EntrySink> Assembler<'_, S> {
         loop {
             match lines.next_line() {
                 Ok(Some(line)) => {
-                    self.line(file_pos, &line);
+                    let cut = self.count_line(file_pos, &line);
+                    framer.line(self, file_pos, line.number, line.bytes, cut);
                     if line.number % 65_536 == 0 && progress.cancelled() {
                         break;
                     }
@@ -971,14 +625,11 @@ pub(super) fn read_instance<S: EntrySink>(
         line_diagnostics: vec![0; inst.files.len()],
         diagnostics: Vec::new(),
         scratch: Vec::new(),
-        dates: DateCache::default(),
         line_buf: Vec::new(),
         read_buffers,
         framing: inst.framing,
-        plain_stamped: false,
         reference_ts: plan.reference_ts,
         format: inst.format,
-        format_def: inst.format.and_then(defined::get),
         forced: inst.forced,
         stream_format: [None; 3],
         stream_probes: [0; 3],
@@ -987,37 +638,21 @@ pub(super) fn read_instance<S: EntrySink>(
         } else {
             Vec::new()
         },
-        docs: DocState::default(),
         folds: Default::default(),
-        export: ExportState::default(),
-        sections: inst.sections,
         section: None,
     };
+    let mut framer = AnyFramer::new(
+        inst.framing,
+        inst.format.and_then(defined::get),
+        inst.sections,
+    );
     for file_pos in 0..inst.files.len() {
         if progress.cancelled() {
             break;
         }
-        a.read_file(file_pos, progress);
+        a.read_file(&mut framer, file_pos, progress);
     }
-    // A plain log's last entry ends with its last line.
-    if a.framing == Framing::Plain && a.pending[2].active {
-        a.emit_pending(2, false);
-    }
-    // An export record ends with the file even without its blank line.
-    if a.framing == Framing::JournalExport && a.pending[2].active {
-        a.emit_export_record();
-    }
-    // A JSON document still open at the end is cut short: kept, and reported.
-    if a.framing == Framing::JsonDocs && a.pending[2].active {
-        let (file_pos, line) = (a.pending[2].file_pos, a.pending[2].line);
-        a.line_problem(
-            file_pos,
-            line,
-            Severity::Warning,
-            "JSON document never closed (the file is cut short): kept as a partial entry".into(),
-        );
-        a.emit_pending(2, true);
-    }
+    framer.end(&mut a);
     // Partial lines whose end never came stay entries, flagged partial, in line order.
     let mut open: Vec<usize> = (0..3).filter(|&k| a.pending[k].active).collect();
     open.sort_by_key(|&k| (a.pending[k].file_pos, a.pending[k].line));

@@ -266,473 +266,565 @@ fn root_of(layout: &str, marker: &str) -> String {
         .map_or_else(String::new, |i| layout[..i].to_string())
 }
 
-/// Classifies every file of `set` and groups the readable ones into instances.
+/// Classifies every file of `set` and groups the readable ones into instances, in the passes
+/// the module's documentation lists.
 pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
-    let entries = set.entries();
-    let mut files = Vec::with_capacity(entries.len());
-    let mut facts = vec![Facts::default(); entries.len()];
-    let mut diagnostics = Vec::new();
-    let mut docker_configs: HashMap<(String, String), usize> = HashMap::new();
-    let layout_paths: Vec<&str> = entries.iter().map(|e| e.layout_path.as_str()).collect();
-    let hints = super::layout::detect(&layout_paths);
+    let mut p = Planner {
+        set,
+        options,
+        files: Vec::with_capacity(set.entries().len()),
+        facts: vec![Facts::default(); set.entries().len()],
+        diagnostics: Vec::new(),
+        docker_configs: HashMap::new(),
+    };
+    p.shapes();
+    p.docker_configs();
+    p.links();
+    p.copies();
+    p.by_content();
+    p.plain_log_nodes();
+    p.instances()
+}
 
-    // 1. Shapes.
-    for (i, e) in entries.iter().enumerate() {
-        let c = classify_path(&e.layout_path);
-        let hint = &hints[i];
-        let mut meta = ContainerMeta {
-            node: options
-                .node
-                .clone()
-                .or(c.node)
-                .or_else(|| hint.node.clone()),
-            ..ContainerMeta::default()
-        };
-        let f = &mut facts[i];
-        let role = match c.shape {
-            PathShape::PodLog {
-                pod_dir,
-                container,
-                file,
-            } => {
-                meta.namespace = pod_dir.namespace.map(str::to_string);
-                meta.pod = pod_dir.pod.map(str::to_string);
-                meta.pod_uid = Some(pod_dir.uid.to_string());
-                meta.container = Some(container.to_string());
-                meta.restart = Some(file.restart);
-                let (pod_dir_path, _) = e.layout_path.rsplit_once('/').unwrap_or_default();
-                f.root = root_of(&e.layout_path, "/pods/");
-                f.group = Some(format!("pods:{pod_dir_path}:{}", file.restart));
-                f.rotation = Some(file.rotation);
-                f.gz = file.gz;
-                f.tmp = file.tmp;
-                FileRole::Pods
-            }
-            PathShape::PodOtherFile { pod_dir, container } => {
-                meta.namespace = pod_dir.namespace.map(str::to_string);
-                meta.pod = pod_dir.pod.map(str::to_string);
-                meta.pod_uid = Some(pod_dir.uid.to_string());
-                meta.container = Some(container.to_string());
-                FileRole::Other
-            }
-            PathShape::ContainerLog { name } => {
-                meta.namespace = Some(name.namespace.to_string());
-                meta.pod = Some(name.pod.to_string());
-                meta.container = Some(name.container.to_string());
-                meta.container_id = name.container_id.map(str::to_string);
-                f.root = root_of(&e.layout_path, "/containers/");
-                FileRole::Containers
-            }
-            PathShape::DockerLog { id, rotation, gz } => {
-                meta.container_id = Some(id.to_string());
-                f.root = root_of(&e.layout_path, "/containers/");
-                f.group = Some(format!("docker:{}:{id}", f.root));
-                f.rotation = Some(rotation);
-                f.gz = gz;
-                FileRole::Docker
-            }
-            PathShape::DockerConfig { id } => {
-                meta.container_id = Some(id.to_string());
-                f.root = root_of(&e.layout_path, "/containers/");
-                docker_configs.insert((f.root.clone(), id.to_string()), i);
-                FileRole::DockerConfig
-            }
-            PathShape::Other => {
-                meta.namespace.clone_from(&hint.namespace);
-                meta.pod.clone_from(&hint.pod);
-                meta.container.clone_from(&hint.container);
-                FileRole::Other
-            }
-        };
-        let status = match &e.skip {
-            Some(why) => FileStatus::Skipped(why.clone()),
-            None => FileStatus::Read,
-        };
-        files.push(PlannedFile {
-            role,
-            status,
-            meta,
-            instance: None,
-            note: hint
-                .previous
-                .then(|| "the log of the container's previous run".to_string()),
-            format: None,
-            layout: hint.layout,
-            sections: hint.sections,
-            metrics: None,
-        });
-    }
+/// The plan being made: every file's classification and facts, pass by pass.
+struct Planner<'a> {
+    set: &'a FileSet,
+    options: &'a PlanOptions,
+    files: Vec<PlannedFile>,
+    facts: Vec<Facts>,
+    diagnostics: Vec<Diagnostic>,
+    /// Docker `config.v2.json` files by (root, container id).
+    docker_configs: HashMap<(String, String), usize>,
+}
 
-    // Docker configs lend pod metadata to their container's log files.
-    for (i, f) in files.iter_mut().enumerate() {
-        if f.role != FileRole::DockerConfig {
-            continue;
-        }
-        f.status = FileStatus::Metadata;
-        match read_docker_config(set, i) {
-            Ok(meta) => f.meta.fill_from(&meta),
-            Err(err) => {
-                f.status = FileStatus::Skipped(err.clone());
-                diagnostics.push(Diagnostic::file(&entries[i].path, Severity::Warning, err));
-            }
-        }
-    }
-    for i in 0..files.len() {
-        if files[i].role == FileRole::Docker {
-            let key = (
-                facts[i].root.clone(),
-                files[i].meta.container_id.clone().unwrap_or_default(),
-            );
-            if let Some(&cfg) = docker_configs.get(&key) {
-                let cfg_meta = files[cfg].meta.clone();
-                files[i].meta.fill_from(&cfg_meta);
-            }
-        }
-    }
-
-    // 2. Links.
-    let by_layout: HashMap<&str, usize> = entries
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.link.is_none())
-        .map(|(i, e)| (e.layout_path.as_str(), i))
-        .collect();
-    let links_by_layout: HashMap<&str, usize> = entries
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.link.is_some())
-        .map(|(i, e)| (e.layout_path.as_str(), i))
-        .collect();
-    for i in 0..entries.len() {
-        let Some(first_link) = &entries[i].link else {
-            continue;
-        };
-        if files[i].status != FileStatus::Read {
-            continue;
-        }
-        // A link to a link: follow the chain inside the input, up to where it ends or loops.
-        let mut link = first_link;
-        let mut chain = vec![i];
-        let mut looped = false;
-        while let Some(next) = link
-            .resolved
-            .as_deref()
-            .and_then(|r| links_by_layout.get(r).copied())
-        {
-            if chain.contains(&next) || chain.len() > 40 {
-                looped = true;
-                break;
-            }
-            chain.push(next);
-            link = entries[next].link.as_ref().expect("a link");
-        }
-        if looped {
-            files[i].status = FileStatus::Skipped(format!(
-                "symbolic link loop: {}",
-                chain
-                    .iter()
-                    .map(|&j| entries[j].path.as_str())
-                    .chain([entries[chain[0]].path.as_str()])
-                    .collect::<Vec<_>>()
-                    .join(" -> ")
-            ));
-            continue;
-        }
-        let target = link
-            .resolved
-            .as_deref()
-            .and_then(|r| by_layout.get(r).copied())
-            .or_else(|| {
-                // An absolute /var/log/pods/... target off the copied tree: look under this
-                // node's own pods/ folder.
-                let suffix = &link.target[link.target.find("pods/")?..];
-                let root = facts[i].root.as_str();
-                entries.iter().enumerate().find_map(|(j, e)| {
-                    (e.link.is_none()
-                        && e.layout_path.ends_with(suffix)
-                        && e.layout_path.starts_with(root)
-                        && e.layout_path[..e.layout_path.len() - suffix.len()].ends_with('/'))
-                    .then_some(j)
-                })
-            });
-        match target {
-            Some(t) if t != i => {
-                files[i].status = FileStatus::Duplicate(t);
-                files[i].note = Some(format!("link to {}", entries[t].path));
-                let link_meta = files[i].meta.clone();
-                files[t].meta.fill_from(&link_meta);
-            }
-            _ if link.readable && chain.len() == 1 => {
-                // Points at a readable file outside the input: read through the link.
-                files[i].note = Some(format!("link to {}", link.target));
-            }
-            _ => {
-                files[i].status = FileStatus::Skipped(format!(
-                    "dangling symbolic link to {} (not in the input)",
-                    link.target
-                ));
-            }
-        }
-    }
-
-    // 3. Copies of pods/ files in containers/.
-    for i in 0..files.len() {
-        if files[i].role != FileRole::Containers || files[i].status != FileStatus::Read {
-            continue;
-        }
-        let candidates: Vec<usize> = (0..files.len())
-            .filter(|&j| {
-                files[j].role == FileRole::Pods
-                    && files[j].status == FileStatus::Read
-                    && facts[j].root == facts[i].root
-                    && files[j].meta.container == files[i].meta.container
-                    && (files[j].meta.namespace.is_none()
-                        || (files[j].meta.namespace == files[i].meta.namespace
-                            && files[j].meta.pod == files[i].meta.pod))
-            })
-            .collect();
-        if candidates.is_empty() {
-            continue;
-        }
-        let Ok(head) = set.read_head(i, HEAD_BYTES) else {
-            continue;
-        };
-        for j in candidates {
-            let Ok(other) = set.read_head(j, HEAD_BYTES) else {
-                continue;
+impl Planner<'_> {
+    /// 1. Every file classified by its path's shape, with what the path says about it.
+    fn shapes(&mut self) {
+        let Planner {
+            set,
+            options,
+            files,
+            facts,
+            docker_configs,
+            ..
+        } = self;
+        let entries = set.entries();
+        let layout_paths: Vec<&str> = entries.iter().map(|e| e.layout_path.as_str()).collect();
+        let hints = super::layout::detect(&layout_paths);
+        for (i, e) in entries.iter().enumerate() {
+            let c = classify_path(&e.layout_path);
+            let hint = &hints[i];
+            let mut meta = ContainerMeta {
+                node: options
+                    .node
+                    .clone()
+                    .or(c.node)
+                    .or_else(|| hint.node.clone()),
+                ..ContainerMeta::default()
             };
-            let n = head.len().min(other.len());
-            if head[..n] != other[..n] || (n == 0 && head.len() != other.len()) {
+            let f = &mut facts[i];
+            let role = match c.shape {
+                PathShape::PodLog {
+                    pod_dir,
+                    container,
+                    file,
+                } => {
+                    meta.namespace = pod_dir.namespace.map(str::to_string);
+                    meta.pod = pod_dir.pod.map(str::to_string);
+                    meta.pod_uid = Some(pod_dir.uid.to_string());
+                    meta.container = Some(container.to_string());
+                    meta.restart = Some(file.restart);
+                    let (pod_dir_path, _) = e.layout_path.rsplit_once('/').unwrap_or_default();
+                    f.root = root_of(&e.layout_path, "/pods/");
+                    f.group = Some(format!("pods:{pod_dir_path}:{}", file.restart));
+                    f.rotation = Some(file.rotation);
+                    f.gz = file.gz;
+                    f.tmp = file.tmp;
+                    FileRole::Pods
+                }
+                PathShape::PodOtherFile { pod_dir, container } => {
+                    meta.namespace = pod_dir.namespace.map(str::to_string);
+                    meta.pod = pod_dir.pod.map(str::to_string);
+                    meta.pod_uid = Some(pod_dir.uid.to_string());
+                    meta.container = Some(container.to_string());
+                    FileRole::Other
+                }
+                PathShape::ContainerLog { name } => {
+                    meta.namespace = Some(name.namespace.to_string());
+                    meta.pod = Some(name.pod.to_string());
+                    meta.container = Some(name.container.to_string());
+                    meta.container_id = name.container_id.map(str::to_string);
+                    f.root = root_of(&e.layout_path, "/containers/");
+                    FileRole::Containers
+                }
+                PathShape::DockerLog { id, rotation, gz } => {
+                    meta.container_id = Some(id.to_string());
+                    f.root = root_of(&e.layout_path, "/containers/");
+                    f.group = Some(format!("docker:{}:{id}", f.root));
+                    f.rotation = Some(rotation);
+                    f.gz = gz;
+                    FileRole::Docker
+                }
+                PathShape::DockerConfig { id } => {
+                    meta.container_id = Some(id.to_string());
+                    f.root = root_of(&e.layout_path, "/containers/");
+                    docker_configs.insert((f.root.clone(), id.to_string()), i);
+                    FileRole::DockerConfig
+                }
+                PathShape::Other => {
+                    meta.namespace.clone_from(&hint.namespace);
+                    meta.pod.clone_from(&hint.pod);
+                    meta.container.clone_from(&hint.container);
+                    FileRole::Other
+                }
+            };
+            let status = match &e.skip {
+                Some(why) => FileStatus::Skipped(why.clone()),
+                None => FileStatus::Read,
+            };
+            files.push(PlannedFile {
+                role,
+                status,
+                meta,
+                instance: None,
+                note: hint
+                    .previous
+                    .then(|| "the log of the container's previous run".to_string()),
+                format: None,
+                layout: hint.layout,
+                sections: hint.sections,
+                metrics: None,
+            });
+        }
+    }
+
+    /// Docker configs lend pod metadata to their container's log files.
+    fn docker_configs(&mut self) {
+        let Planner {
+            set,
+            files,
+            facts,
+            diagnostics,
+            docker_configs,
+            ..
+        } = self;
+        let entries = set.entries();
+        for (i, f) in files.iter_mut().enumerate() {
+            if f.role != FileRole::DockerConfig {
                 continue;
             }
-            let link_meta = files[i].meta.clone();
-            let copy_is_longer = entries[i].size > entries[j].size && !facts[j].gz;
-            if copy_is_longer && facts[j].rotation == Some(Rotation::Current) {
-                // The copy was taken later and holds more: read it in the pods file's place.
-                let pods_meta = files[j].meta.clone();
-                files[i].meta.fill_from(&pods_meta);
-                facts[i].group = facts[j].group.clone();
-                facts[i].rotation = facts[j].rotation;
-                files[j].status = FileStatus::Duplicate(i);
-                files[j].note = Some(format!(
-                    "same stream as {}, which is longer",
-                    entries[i].path
-                ));
-                files[i].note = Some(format!("copy of {}, read instead of it", entries[j].path));
-            } else {
-                files[i].status = FileStatus::Duplicate(j);
-                files[i].note = Some(format!("copy of {}", entries[j].path));
-                files[j].meta.fill_from(&link_meta);
+            f.status = FileStatus::Metadata;
+            match read_docker_config(set, i) {
+                Ok(meta) => f.meta.fill_from(&meta),
+                Err(err) => {
+                    f.status = FileStatus::Skipped(err.clone());
+                    diagnostics.push(Diagnostic::file(&entries[i].path, Severity::Warning, err));
+                }
             }
-            break;
         }
-    }
-
-    // 4. Unknown shapes, by content.
-    for (i, file) in files.iter_mut().enumerate() {
-        if file.role != FileRole::Other || file.status != FileStatus::Read {
-            continue;
-        }
-        match set.read_head(i, HEAD_BYTES) {
-            Ok(head) => match detect(&head) {
-                Detected::ContainerLog => file.role = FileRole::Log,
-                Detected::Empty => file.status = FileStatus::Skipped("empty file".into()),
-                Detected::Binary => {
-                    file.status = FileStatus::Skipped("binary data, not a log".into());
+        for i in 0..files.len() {
+            if files[i].role == FileRole::Docker {
+                let key = (
+                    facts[i].root.clone(),
+                    files[i].meta.container_id.clone().unwrap_or_default(),
+                );
+                if let Some(&cfg) = docker_configs.get(&key) {
+                    let cfg_meta = files[cfg].meta.clone();
+                    files[i].meta.fill_from(&cfg_meta);
                 }
-                Detected::Metrics(m) => {
-                    file.role = FileRole::Metrics;
-                    file.metrics = Some(m);
-                }
-                Detected::Audit => file.role = FileRole::Audit,
-                Detected::Events => file.role = FileRole::Events,
-                Detected::PodList => file.role = FileRole::PodList,
-                Detected::Resource(kind) => {
-                    file.role = FileRole::Resources;
-                    file.status = FileStatus::Metadata;
-                    file.note = Some(format!(
-                        "a Kubernetes resource document ({kind}), not a log"
-                    ));
-                }
-                Detected::Text(text) => {
-                    let layout = &entries[i].layout_path;
-                    let (dir, name) = layout.rsplit_once('/').unwrap_or(("", layout));
-                    if text.looks_like_log || is_log_file_name(name) {
-                        let t = parse_text_log_name(name);
-                        file.role = FileRole::Text;
-                        if file.meta.pod.is_some() {
-                            // The layout named its pod.
-                        } else if let Some((pod, container)) = kubectl_logs_name(&t.component) {
-                            file.meta.pod = Some(pod);
-                            file.meta.container = container;
-                        }
-                        let own_pods = text
-                            .format
-                            .and_then(crate::formats::defined::get)
-                            .is_some_and(|f| f.gives_pod());
-                        if options.direct_files.contains(&i) && file.meta.pod.is_none() && !own_pods
-                        {
-                            file.meta.namespace.clone_from(&options.namespace);
-                            file.meta.pod.clone_from(&options.pod);
-                            file.meta.container.clone_from(&options.container);
-                        }
-                        file.format = text.format;
-                        if file.meta.pod.is_none() {
-                            file.meta.component = Some(t.component);
-                        }
-                        facts[i].framing = text.framing;
-                        facts[i].group = Some(format!("text:{dir}/{}", t.base));
-                        facts[i].rotation = Some(t.rotation);
-                        facts[i].gz = t.gz;
-                        facts[i].root = dir.to_string();
-                    } else {
-                        file.status = FileStatus::Skipped(
-                            "not a log: its name is not a log's and its first lines do not start with a timestamp, a klog header or a JSON object".into(),
-                        );
-                    }
-                }
-            },
-            Err(err) => {
-                file.status = FileStatus::Skipped(format!("cannot read: {err}"));
             }
         }
     }
 
-    // Plain logs beside a node's pods/ or containers/ folder belong to that node.
-    if options.node.is_none() {
-        let mut nodes: HashMap<&str, &str> = HashMap::new();
-        for (i, f) in files.iter().enumerate() {
-            if matches!(
-                f.role,
-                FileRole::Pods | FileRole::Containers | FileRole::Docker
-            ) && let Some(node) = &f.meta.node
-            {
-                nodes.entry(facts[i].root.as_str()).or_insert(node.as_str());
-            }
-        }
-        let found: Vec<(usize, String)> = files
+    /// 2. Links: a link to a file of the input is a duplicate of it; chains are followed,
+    /// loops and links out of the input end as skipped.
+    fn links(&mut self) {
+        let Planner {
+            set, files, facts, ..
+        } = self;
+        let entries = set.entries();
+        let by_layout: HashMap<&str, usize> = entries
             .iter()
             .enumerate()
-            .filter(|(_, f)| f.role == FileRole::Text && f.meta.node.is_none())
-            .filter_map(|(i, _)| {
-                // A plain file's root is its folder; a pods/ file's root is the folder holding
-                // pods/ (`<node>/var/log/syslog` beside `<node>/var/log/pods/...`).
-                let dir = facts[i].root.as_str();
-                nodes.get(dir).map(|n| (i, (*n).to_string()))
-            })
+            .filter(|(_, e)| e.link.is_none())
+            .map(|(i, e)| (e.layout_path.as_str(), i))
             .collect();
-        for (i, node) in found {
-            files[i].meta.node = Some(node);
+        let links_by_layout: HashMap<&str, usize> = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.link.is_some())
+            .map(|(i, e)| (e.layout_path.as_str(), i))
+            .collect();
+        for i in 0..entries.len() {
+            let Some(first_link) = &entries[i].link else {
+                continue;
+            };
+            if files[i].status != FileStatus::Read {
+                continue;
+            }
+            // A link to a link: follow the chain inside the input, up to where it ends or loops.
+            let mut link = first_link;
+            let mut chain = vec![i];
+            let mut looped = false;
+            while let Some(next) = link
+                .resolved
+                .as_deref()
+                .and_then(|r| links_by_layout.get(r).copied())
+            {
+                if chain.contains(&next) || chain.len() > 40 {
+                    looped = true;
+                    break;
+                }
+                chain.push(next);
+                link = entries[next].link.as_ref().expect("a link");
+            }
+            if looped {
+                files[i].status = FileStatus::Skipped(format!(
+                    "symbolic link loop: {}",
+                    chain
+                        .iter()
+                        .map(|&j| entries[j].path.as_str())
+                        .chain([entries[chain[0]].path.as_str()])
+                        .collect::<Vec<_>>()
+                        .join(" -> ")
+                ));
+                continue;
+            }
+            let target = link
+                .resolved
+                .as_deref()
+                .and_then(|r| by_layout.get(r).copied())
+                .or_else(|| {
+                    // An absolute /var/log/pods/... target off the copied tree: look under this
+                    // node's own pods/ folder.
+                    let suffix = &link.target[link.target.find("pods/")?..];
+                    let root = facts[i].root.as_str();
+                    entries.iter().enumerate().find_map(|(j, e)| {
+                        (e.link.is_none()
+                            && e.layout_path.ends_with(suffix)
+                            && e.layout_path.starts_with(root)
+                            && e.layout_path[..e.layout_path.len() - suffix.len()].ends_with('/'))
+                        .then_some(j)
+                    })
+                });
+            match target {
+                Some(t) if t != i => {
+                    files[i].status = FileStatus::Duplicate(t);
+                    files[i].note = Some(format!("link to {}", entries[t].path));
+                    let link_meta = files[i].meta.clone();
+                    files[t].meta.fill_from(&link_meta);
+                }
+                _ if link.readable && chain.len() == 1 => {
+                    // Points at a readable file outside the input: read through the link.
+                    files[i].note = Some(format!("link to {}", link.target));
+                }
+                _ => {
+                    files[i].status = FileStatus::Skipped(format!(
+                        "dangling symbolic link to {} (not in the input)",
+                        link.target
+                    ));
+                }
+            }
         }
     }
 
-    // 5. Instances.
-    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, f) in files.iter().enumerate() {
-        if f.status != FileStatus::Read
-            || matches!(
-                f.role,
-                FileRole::DockerConfig
-                    | FileRole::Audit
-                    | FileRole::Events
-                    | FileRole::PodList
-                    | FileRole::Resources
-                    | FileRole::Metrics
-            )
-        {
-            // Read for metadata, or into the `audit` and `events` tables.
-            continue;
-        }
-        let key = facts[i]
-            .group
-            .clone()
-            .unwrap_or_else(|| format!("file:{i}"));
-        groups.entry(key).or_default().push(i);
-    }
-    let mut instances = Vec::with_capacity(groups.len());
-    for (_, mut members) in groups {
-        // One rotation may exist as plain, .gz and .tmp while kubelet compresses it: read one.
-        members.sort_by_key(|&i| {
-            let f = &facts[i];
-            (
-                f.rotation.unwrap_or(Rotation::Current).read_order(),
-                f.tmp,
-                f.gz,
-                entries[i].path.clone(),
-            )
-        });
-        let mut kept: Vec<usize> = Vec::with_capacity(members.len());
-        for i in members {
-            if let Some(&prev) = kept.last()
-                && facts[prev].rotation.is_some()
-                && facts[prev].rotation == facts[i].rotation
-            {
-                files[i].status = FileStatus::Duplicate(prev);
-                files[i].note = Some(format!("same rotation as {}", entries[prev].path));
+    /// 3. Copies of pods/ files in containers/ (dereferenced links), matched by content.
+    fn copies(&mut self) {
+        let Planner {
+            set, files, facts, ..
+        } = self;
+        let entries = set.entries();
+        for i in 0..files.len() {
+            if files[i].role != FileRole::Containers || files[i].status != FileStatus::Read {
                 continue;
             }
-            kept.push(i);
+            let candidates: Vec<usize> = (0..files.len())
+                .filter(|&j| {
+                    files[j].role == FileRole::Pods
+                        && files[j].status == FileStatus::Read
+                        && facts[j].root == facts[i].root
+                        && files[j].meta.container == files[i].meta.container
+                        && (files[j].meta.namespace.is_none()
+                            || (files[j].meta.namespace == files[i].meta.namespace
+                                && files[j].meta.pod == files[i].meta.pod))
+                })
+                .collect();
+            if candidates.is_empty() {
+                continue;
+            }
+            let Ok(head) = set.read_head(i, HEAD_BYTES) else {
+                continue;
+            };
+            for j in candidates {
+                let Ok(other) = set.read_head(j, HEAD_BYTES) else {
+                    continue;
+                };
+                let n = head.len().min(other.len());
+                if head[..n] != other[..n] || (n == 0 && head.len() != other.len()) {
+                    continue;
+                }
+                let link_meta = files[i].meta.clone();
+                let copy_is_longer = entries[i].size > entries[j].size && !facts[j].gz;
+                if copy_is_longer && facts[j].rotation == Some(Rotation::Current) {
+                    // The copy was taken later and holds more: read it in the pods file's place.
+                    let pods_meta = files[j].meta.clone();
+                    files[i].meta.fill_from(&pods_meta);
+                    facts[i].group = facts[j].group.clone();
+                    facts[i].rotation = facts[j].rotation;
+                    files[j].status = FileStatus::Duplicate(i);
+                    files[j].note = Some(format!(
+                        "same stream as {}, which is longer",
+                        entries[i].path
+                    ));
+                    files[i].note =
+                        Some(format!("copy of {}, read instead of it", entries[j].path));
+                } else {
+                    files[i].status = FileStatus::Duplicate(j);
+                    files[i].note = Some(format!("copy of {}", entries[j].path));
+                    files[j].meta.fill_from(&link_meta);
+                }
+                break;
+            }
         }
-        let mut meta = ContainerMeta::default();
-        for &i in &kept {
-            meta.fill_from(&files[i].meta);
+    }
+
+    /// 4. Unknown shapes, by content ([`crate::detect`]).
+    fn by_content(&mut self) {
+        let Planner {
+            set,
+            options,
+            files,
+            facts,
+            ..
+        } = self;
+        let entries = set.entries();
+        for (i, file) in files.iter_mut().enumerate() {
+            if file.role != FileRole::Other || file.status != FileStatus::Read {
+                continue;
+            }
+            match set.read_head(i, HEAD_BYTES) {
+                Ok(head) => match detect(&head) {
+                    Detected::ContainerLog => file.role = FileRole::Log,
+                    Detected::Empty => file.status = FileStatus::Skipped("empty file".into()),
+                    Detected::Binary => {
+                        file.status = FileStatus::Skipped("binary data, not a log".into());
+                    }
+                    Detected::Metrics(m) => {
+                        file.role = FileRole::Metrics;
+                        file.metrics = Some(m);
+                    }
+                    Detected::Audit => file.role = FileRole::Audit,
+                    Detected::Events => file.role = FileRole::Events,
+                    Detected::PodList => file.role = FileRole::PodList,
+                    Detected::Resource(kind) => {
+                        file.role = FileRole::Resources;
+                        file.status = FileStatus::Metadata;
+                        file.note = Some(format!(
+                            "a Kubernetes resource document ({kind}), not a log"
+                        ));
+                    }
+                    Detected::Text(text) => {
+                        let layout = &entries[i].layout_path;
+                        let (dir, name) = layout.rsplit_once('/').unwrap_or(("", layout));
+                        if text.looks_like_log || is_log_file_name(name) {
+                            let t = parse_text_log_name(name);
+                            file.role = FileRole::Text;
+                            if file.meta.pod.is_some() {
+                                // The layout named its pod.
+                            } else if let Some((pod, container)) = kubectl_logs_name(&t.component) {
+                                file.meta.pod = Some(pod);
+                                file.meta.container = container;
+                            }
+                            let own_pods = text
+                                .format
+                                .and_then(crate::formats::defined::get)
+                                .is_some_and(|f| f.gives_pod());
+                            if options.direct_files.contains(&i)
+                                && file.meta.pod.is_none()
+                                && !own_pods
+                            {
+                                file.meta.namespace.clone_from(&options.namespace);
+                                file.meta.pod.clone_from(&options.pod);
+                                file.meta.container.clone_from(&options.container);
+                            }
+                            file.format = text.format;
+                            if file.meta.pod.is_none() {
+                                file.meta.component = Some(t.component);
+                            }
+                            facts[i].framing = text.framing;
+                            facts[i].group = Some(format!("text:{dir}/{}", t.base));
+                            facts[i].rotation = Some(t.rotation);
+                            facts[i].gz = t.gz;
+                            facts[i].root = dir.to_string();
+                        } else {
+                            file.status = FileStatus::Skipped(
+                            "not a log: its name is not a log's and its first lines do not start with a timestamp, a klog header or a JSON object".into(),
+                        );
+                        }
+                    }
+                },
+                Err(err) => {
+                    file.status = FileStatus::Skipped(format!("cannot read: {err}"));
+                }
+            }
         }
-        let framing = if files[kept[0]].role == FileRole::Text {
-            facts[kept[0]].framing
-        } else {
-            Framing::Runtime
-        };
-        let format = options
-            .format
-            .or_else(|| kept.iter().find_map(|&i| files[i].format));
-        instances.push(Instance {
-            meta,
-            framing,
-            format,
-            forced: options.format.is_some(),
-            sections: kept.iter().any(|&i| files[i].sections),
-            files: kept,
+    }
+
+    /// Plain logs beside a node's pods/ or containers/ folder belong to that node.
+    fn plain_log_nodes(&mut self) {
+        let Planner {
+            options,
+            files,
+            facts,
+            ..
+        } = self;
+        if options.node.is_none() {
+            let mut nodes: HashMap<&str, &str> = HashMap::new();
+            for (i, f) in files.iter().enumerate() {
+                if matches!(
+                    f.role,
+                    FileRole::Pods | FileRole::Containers | FileRole::Docker
+                ) && let Some(node) = &f.meta.node
+                {
+                    nodes.entry(facts[i].root.as_str()).or_insert(node.as_str());
+                }
+            }
+            let found: Vec<(usize, String)> = files
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.role == FileRole::Text && f.meta.node.is_none())
+                .filter_map(|(i, _)| {
+                    // A plain file's root is its folder; a pods/ file's root is the folder holding
+                    // pods/ (`<node>/var/log/syslog` beside `<node>/var/log/pods/...`).
+                    let dir = facts[i].root.as_str();
+                    nodes.get(dir).map(|n| (i, (*n).to_string()))
+                })
+                .collect();
+            for (i, node) in found {
+                files[i].meta.node = Some(node);
+            }
+        }
+    }
+
+    /// 5. Instances: the files read grouped per container run (or plain log and its
+    /// rotations), in rotation order, sorted by node, namespace, pod and container.
+    fn instances(self) -> Plan {
+        let Planner {
+            set,
+            options,
+            mut files,
+            facts,
+            diagnostics,
+            ..
+        } = self;
+        let entries = set.entries();
+        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, f) in files.iter().enumerate() {
+            if f.status != FileStatus::Read
+                || matches!(
+                    f.role,
+                    FileRole::DockerConfig
+                        | FileRole::Audit
+                        | FileRole::Events
+                        | FileRole::PodList
+                        | FileRole::Resources
+                        | FileRole::Metrics
+                )
+            {
+                // Read for metadata, or into the `audit` and `events` tables.
+                continue;
+            }
+            let key = facts[i]
+                .group
+                .clone()
+                .unwrap_or_else(|| format!("file:{i}"));
+            groups.entry(key).or_default().push(i);
+        }
+        let mut instances = Vec::with_capacity(groups.len());
+        for (_, mut members) in groups {
+            // One rotation may exist as plain, .gz and .tmp while kubelet compresses it: read one.
+            members.sort_by_key(|&i| {
+                let f = &facts[i];
+                (
+                    f.rotation.unwrap_or(Rotation::Current).read_order(),
+                    f.tmp,
+                    f.gz,
+                    entries[i].path.clone(),
+                )
+            });
+            let mut kept: Vec<usize> = Vec::with_capacity(members.len());
+            for i in members {
+                if let Some(&prev) = kept.last()
+                    && facts[prev].rotation.is_some()
+                    && facts[prev].rotation == facts[i].rotation
+                {
+                    files[i].status = FileStatus::Duplicate(prev);
+                    files[i].note = Some(format!("same rotation as {}", entries[prev].path));
+                    continue;
+                }
+                kept.push(i);
+            }
+            let mut meta = ContainerMeta::default();
+            for &i in &kept {
+                meta.fill_from(&files[i].meta);
+            }
+            let framing = if files[kept[0]].role == FileRole::Text {
+                facts[kept[0]].framing
+            } else {
+                Framing::Runtime
+            };
+            let format = options
+                .format
+                .or_else(|| kept.iter().find_map(|&i| files[i].format));
+            instances.push(Instance {
+                meta,
+                framing,
+                format,
+                forced: options.format.is_some(),
+                sections: kept.iter().any(|&i| files[i].sections),
+                files: kept,
+            });
+        }
+        instances.sort_by(|a, b| {
+            (
+                &a.meta.node,
+                &a.meta.namespace,
+                &a.meta.pod,
+                &a.meta.container,
+                &a.meta.component,
+                a.meta.restart,
+                &a.meta.pod_uid,
+            )
+                .cmp(&(
+                    &b.meta.node,
+                    &b.meta.namespace,
+                    &b.meta.pod,
+                    &b.meta.container,
+                    &b.meta.component,
+                    b.meta.restart,
+                    &b.meta.pod_uid,
+                ))
+                .then_with(|| entries[a.files[0]].path.cmp(&entries[b.files[0]].path))
         });
-    }
-    instances.sort_by(|a, b| {
-        (
-            &a.meta.node,
-            &a.meta.namespace,
-            &a.meta.pod,
-            &a.meta.container,
-            &a.meta.component,
-            a.meta.restart,
-            &a.meta.pod_uid,
-        )
-            .cmp(&(
-                &b.meta.node,
-                &b.meta.namespace,
-                &b.meta.pod,
-                &b.meta.container,
-                &b.meta.component,
-                b.meta.restart,
-                &b.meta.pod_uid,
-            ))
-            .then_with(|| entries[a.files[0]].path.cmp(&entries[b.files[0]].path))
-    });
-    for (n, inst) in instances.iter().enumerate() {
-        for &i in &inst.files {
-            files[i].instance = Some(n);
-            files[i].meta.fill_from(&inst.meta);
+        for (n, inst) in instances.iter().enumerate() {
+            for &i in &inst.files {
+                files[i].instance = Some(n);
+                files[i].meta.fill_from(&inst.meta);
+            }
         }
-    }
-    let reference_ts = match options.year {
-        Some(y) => crate::time::nanos_from_civil(i64::from(y), 7, 1, 0, 0, 0, 0),
-        None if instances.iter().any(|i| i.framing == Framing::Plain) => {
-            sample_reference_ts(set, &instances)
+        let reference_ts = match options.year {
+            Some(y) => crate::time::nanos_from_civil(i64::from(y), 7, 1, 0, 0, 0, 0),
+            None if instances.iter().any(|i| i.framing == Framing::Plain) => {
+                sample_reference_ts(set, &instances)
+            }
+            None => None,
+        };
+        Plan {
+            files,
+            instances,
+            diagnostics,
+            reference_ts,
         }
-        None => None,
-    };
-    Plan {
-        files,
-        instances,
-        diagnostics,
-        reference_ts,
     }
 }
 
