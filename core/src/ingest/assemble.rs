@@ -484,8 +484,7 @@ impl<S: EntrySink> Assembler<'_, S> {
             );
             self.stats[file_pos].errors += 1;
         }
-        let cut = line.full_len.is_some();
-        cut
+        line.full_len.is_some()
     }
 
     fn read_file(&mut self, framer: &mut AnyFramer, file_pos: usize, progress: &Progress) {

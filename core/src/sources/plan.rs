@@ -298,7 +298,7 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    /// 1. Every file classified by its path's shape, with what the path says about it.
+    /// Pass 1: every file classified by its path's shape, with what the path says about it.
     fn shapes(&mut self) {
         let Planner {
             set,
@@ -436,8 +436,8 @@ impl Planner<'_> {
         }
     }
 
-    /// 2. Links: a link to a file of the input is a duplicate of it; chains are followed,
-    /// loops and links out of the input end as skipped.
+    /// Pass 2, links: a link to a file of the input is a duplicate of it; chains are
+    /// followed, loops and links out of the input end as skipped.
     fn links(&mut self) {
         let Planner {
             set, files, facts, ..
@@ -528,7 +528,7 @@ impl Planner<'_> {
         }
     }
 
-    /// 3. Copies of pods/ files in containers/ (dereferenced links), matched by content.
+    /// Pass 3: copies of pods/ files in containers/ (dereferenced links), matched by content.
     fn copies(&mut self) {
         let Planner {
             set, files, facts, ..
@@ -588,7 +588,7 @@ impl Planner<'_> {
         }
     }
 
-    /// 4. Unknown shapes, by content ([`crate::detect`]).
+    /// Pass 4: unknown shapes, by content ([`crate::detect`]).
     fn by_content(&mut self) {
         let Planner {
             set,
@@ -706,7 +706,7 @@ impl Planner<'_> {
         }
     }
 
-    /// 5. Instances: the files read grouped per container run (or plain log and its
+    /// Pass 5, instances: the files read grouped per container run (or plain log and its
     /// rotations), in rotation order, sorted by node, namespace, pod and container.
     fn instances(self) -> Plan {
         let Planner {
