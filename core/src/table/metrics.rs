@@ -507,7 +507,9 @@ fn sequence_of(path: &str) -> Option<(String, u64)> {
 }
 
 /// Reads every metrics file of `plan` and records each file's accounting and problems in
-/// `report`.
+/// `report`: the files parsed (in parallel natively), timestamp-less scrapes given their times,
+/// the files merged into one store, then its samples put in (series, time) order with
+/// duplicates dropped.
 pub fn read_metrics(
     set: &FileSet,
     plan: &Plan,
@@ -519,6 +521,38 @@ pub fn read_metrics(
             .files
             .resize(set.entries().len(), FileStats::default());
     }
+    let mut reads = parse_files(set, plan);
+    let sequences = scrape_sequences(set, &reads);
+    let mut merge = Merge::default();
+    for (k, r) in reads.iter_mut().enumerate() {
+        let path = set.entries()[r.file].path.clone();
+        let stats = &mut report.files[r.file];
+        stats.read = true;
+        stats.bytes = r.bytes;
+        if let Some(e) = &r.read_error {
+            report.diagnostics.push(Diagnostic::file(
+                path.clone(),
+                Severity::Error,
+                format!("read error: {e}"),
+            ));
+            stats.errors += 1;
+        }
+        let times = scrape_times(&mut r.parsed, &path, options, sequences.get(&k));
+        account(
+            &r.parsed,
+            &path,
+            &times.note,
+            stats,
+            &mut report.diagnostics,
+        );
+        let format = stats.metrics_format.unwrap_or("metrics");
+        merge.file(r, plan.files[r.file].meta.node.as_ref(), times, format);
+    }
+    merge.finish(set, &mut report.diagnostics)
+}
+
+/// Every metrics file of `plan`, parsed.
+fn parse_files(set: &FileSet, plan: &Plan) -> Vec<FileRead> {
     let todo: Vec<(usize, crate::metrics::MetricsFormat)> = plan
         .files
         .iter()
@@ -527,7 +561,7 @@ pub fn read_metrics(
         .filter_map(|(i, f)| f.metrics.map(|m| (i, m)))
         .collect();
     #[cfg(not(target_arch = "wasm32"))]
-    let mut reads: Vec<FileRead> = {
+    let reads: Vec<FileRead> = {
         use rayon::prelude::*;
         todo.par_iter()
             .with_max_len(1)
@@ -535,10 +569,22 @@ pub fn read_metrics(
             .collect()
     };
     #[cfg(target_arch = "wasm32")]
-    let mut reads: Vec<FileRead> = todo.iter().map(|&(i, m)| read_file(set, i, m)).collect();
+    let reads: Vec<FileRead> = todo.iter().map(|&(i, m)| read_file(set, i, m)).collect();
 
-    // Sequences of timestamp-less scrape files (`scrape-001.txt`, `scrape-002.txt`).
-    let needs_time = |p: &Parsed| p.sample_ts.contains(&NO_TS);
+    reads
+}
+
+/// Whether a file's samples need a scrape time (some were written without one).
+fn needs_time(p: &Parsed) -> bool {
+    p.sample_ts.contains(&NO_TS)
+}
+
+/// A file's place in a numbered sequence of timestamp-less scrapes (`scrape-001.txt`,
+/// `scrape-002.txt`): (position, files in the sequence, the sequence's key), by read.
+type Sequences = HashMap<usize, (usize, usize, String)>;
+
+/// The sequences of timestamp-less scrape files among `reads`.
+fn scrape_sequences(set: &FileSet, reads: &[FileRead]) -> Sequences {
     let mut sequences: HashMap<String, Vec<(u64, usize)>> = HashMap::new();
     for (k, r) in reads.iter().enumerate() {
         let path = &set.entries()[r.file].path;
@@ -580,151 +626,192 @@ pub fn read_metrics(
         }
     }
 
-    let mut store = MetricsStore::default();
-    let mut fam_index: HashMap<String, u32, RandomState> = HashMap::default();
-    let mut series_index: HashMap<(String, String, Labels), u32, RandomState> = HashMap::default();
-    let mut origin: Vec<(u32, u32)> = Vec::new();
+    position
+}
+
+/// Where a file's sample times came from, what to say about it, and the target its series
+/// belong to.
+struct ScrapeTimes {
+    time: TimeSource,
+    note: String,
+    scrapes: u32,
+    /// Scrapes of one target over time are one target (the file name without its time, or
+    /// the sequence's key); files with their own times have none.
+    target: String,
+}
+
+/// Gives the samples of `p` written without a time their scrape's time: `--at`, a time in the
+/// file name, or the file's place in a sequence, one scrape interval per scrape.
+fn scrape_times(
+    p: &mut Parsed,
+    path: &str,
+    options: &MetricsOptions,
+    seq: Option<&(usize, usize, String)>,
+) -> ScrapeTimes {
+    let name = path.rsplit('/').next().unwrap_or(path).to_string();
     let interval = options.scrape.interval_ms;
-    for (k, r) in reads.iter_mut().enumerate() {
-        let path = set.entries()[r.file].path.clone();
-        let name = path.rsplit('/').next().unwrap_or(&path).to_string();
-        let p = &mut r.parsed;
-        let stats = &mut report.files[r.file];
-        stats.read = true;
-        stats.bytes = r.bytes;
-        if let Some(e) = &r.read_error {
-            report.diagnostics.push(Diagnostic::file(
-                path.clone(),
-                Severity::Error,
-                format!("read error: {e}"),
-            ));
-            stats.errors += 1;
-        }
-        // Times of samples without one.
-        let scrapes = p.scrape_starts.len() as u32 + 1;
-        let seq = position.get(&k);
-        let (time, mut note) = if !needs_time(p) {
-            (TimeSource::Samples, "times from its samples".to_string())
-        } else if let Some(at) = options.scrape.at_ms {
-            (
-                TimeSource::At(at),
-                format!(
-                    "scrape time from --at ({})",
-                    crate::time::format_rfc3339_ms(at)
-                ),
-            )
-        } else if let Some(t) = name_timestamp(&name) {
-            (
-                TimeSource::FileName(t),
-                format!(
-                    "scrape time from its name ({})",
-                    crate::time::format_rfc3339_ms(t)
-                ),
-            )
-        } else {
-            (
-                TimeSource::Unknown,
-                "no scrape time: samples put at 1970-01-01T00:00:00Z (give --at)".to_string(),
-            )
-        };
-        let anchor = match time {
-            TimeSource::At(t) | TimeSource::FileName(t) => t,
-            _ => 0,
-        };
-        let offset = match (&time, seq) {
-            (TimeSource::At(_) | TimeSource::Unknown, Some((pos, n, _))) => {
-                note.push_str(&format!(
-                    ", scrape {} of {n} in a numbered sequence (+{}s)",
-                    pos + 1,
-                    *pos as i64 * interval / 1000
-                ));
-                *pos as i64 * interval
-            }
-            _ => 0,
-        };
-        if needs_time(p) && scrapes > 1 {
+    let scrapes = p.scrape_starts.len() as u32 + 1;
+    let (time, mut note) = if !needs_time(p) {
+        (TimeSource::Samples, "times from its samples".to_string())
+    } else if let Some(at) = options.scrape.at_ms {
+        (
+            TimeSource::At(at),
+            format!(
+                "scrape time from --at ({})",
+                crate::time::format_rfc3339_ms(at)
+            ),
+        )
+    } else if let Some(t) = name_timestamp(&name) {
+        (
+            TimeSource::FileName(t),
+            format!(
+                "scrape time from its name ({})",
+                crate::time::format_rfc3339_ms(t)
+            ),
+        )
+    } else {
+        (
+            TimeSource::Unknown,
+            "no scrape time: samples put at 1970-01-01T00:00:00Z (give --at)".to_string(),
+        )
+    };
+    let anchor = match time {
+        TimeSource::At(t) | TimeSource::FileName(t) => t,
+        _ => 0,
+    };
+    let offset = match (&time, seq) {
+        (TimeSource::At(_) | TimeSource::Unknown, Some((pos, n, _))) => {
             note.push_str(&format!(
-                ", {scrapes} scrapes one after another, {}s apart",
-                interval / 1000
+                ", scrape {} of {n} in a numbered sequence (+{}s)",
+                pos + 1,
+                *pos as i64 * interval / 1000
             ));
+            *pos as i64 * interval
         }
-        if needs_time(p) {
-            let mut starts = p.scrape_starts.iter().peekable();
-            let mut scrape = 0i64;
-            for (i, t) in p.sample_ts.iter_mut().enumerate() {
-                while starts.peek().is_some_and(|&&s| s <= i) {
-                    starts.next();
-                    scrape += 1;
-                }
-                if *t == NO_TS {
-                    *t = anchor
-                        .saturating_add(offset)
-                        .saturating_add(scrape.saturating_mul(interval));
-                }
+        _ => 0,
+    };
+    if needs_time(p) && scrapes > 1 {
+        note.push_str(&format!(
+            ", {scrapes} scrapes one after another, {}s apart",
+            interval / 1000
+        ));
+    }
+    if needs_time(p) {
+        let mut starts = p.scrape_starts.iter().peekable();
+        let mut scrape = 0i64;
+        for (i, t) in p.sample_ts.iter_mut().enumerate() {
+            while starts.peek().is_some_and(|&&s| s <= i) {
+                starts.next();
+                scrape += 1;
+            }
+            if *t == NO_TS {
+                *t = anchor
+                    .saturating_add(offset)
+                    .saturating_add(scrape.saturating_mul(interval));
             }
         }
-        let target = if needs_time_before(p, &time) {
-            match seq {
-                Some((_, _, key)) => key.clone(),
-                None => strip_name_timestamp(&path),
-            }
-        } else {
-            String::new()
-        };
+    }
+    let target = if needs_time_before(p, &time) {
+        match seq {
+            Some((_, _, key)) => key.clone(),
+            None => strip_name_timestamp(path),
+        }
+    } else {
+        String::new()
+    };
+    ScrapeTimes {
+        time,
+        note,
+        scrapes,
+        target,
+    }
+}
 
-        // Accounting and problems.
-        stats.lines = p.lines;
-        stats.entries = p.samples() as u64;
-        stats.joined = p.other_lines;
-        stats.unparsed = p.unparsed;
-        stats.metrics_format = Some(if p.openmetrics {
-            "openmetrics"
-        } else {
-            p.format.map_or("metrics", |f| f.as_str())
-        });
-        stats.time_note = Some(note.clone());
-        stats.first_ts = p
-            .sample_ts
-            .iter()
-            .min()
-            .map(|t| t.saturating_mul(1_000_000));
-        stats.last_ts = p
-            .sample_ts
-            .iter()
-            .max()
-            .map(|t| t.saturating_mul(1_000_000));
-        let om = p.openmetrics;
-        let total = p.problems.len();
-        for pr in p.problems.iter().take(MAX_PROBLEMS_PER_FILE) {
-            let (severity, message) = match pr.kind {
-                ProblemKind::Unparsed => {
-                    (Severity::Error, format!("unparsed line: {}", pr.message))
-                }
-                ProblemKind::Invalid if om => (
-                    Severity::Warning,
-                    format!("not valid OpenMetrics: {}", pr.message),
-                ),
-                _ => (Severity::Warning, pr.message.clone()),
-            };
-            report.diagnostics.push(if pr.line > 0 {
-                Diagnostic::line(path.clone(), pr.line, severity, message)
-            } else {
-                Diagnostic::file(path.clone(), severity, message)
-            });
-        }
-        if total > MAX_PROBLEMS_PER_FILE {
-            report.diagnostics.push(Diagnostic::file(
-                path.clone(),
+/// A metrics file's lines, samples, formats, times and problems, into its `sources` row and
+/// the messages.
+fn account(
+    p: &Parsed,
+    path: &str,
+    note: &str,
+    stats: &mut FileStats,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    stats.lines = p.lines;
+    stats.entries = p.samples() as u64;
+    stats.joined = p.other_lines;
+    stats.unparsed = p.unparsed;
+    stats.metrics_format = Some(if p.openmetrics {
+        "openmetrics"
+    } else {
+        p.format.map_or("metrics", |f| f.as_str())
+    });
+    stats.time_note = Some(note.to_string());
+    stats.first_ts = p
+        .sample_ts
+        .iter()
+        .min()
+        .map(|t| t.saturating_mul(1_000_000));
+    stats.last_ts = p
+        .sample_ts
+        .iter()
+        .max()
+        .map(|t| t.saturating_mul(1_000_000));
+    let om = p.openmetrics;
+    let total = p.problems.len();
+    for pr in p.problems.iter().take(MAX_PROBLEMS_PER_FILE) {
+        let (severity, message) = match pr.kind {
+            ProblemKind::Unparsed => (Severity::Error, format!("unparsed line: {}", pr.message)),
+            ProblemKind::Invalid if om => (
                 Severity::Warning,
-                format!(
-                    "{} more problems in this file",
-                    total - MAX_PROBLEMS_PER_FILE
-                ),
-            ));
-        }
+                format!("not valid OpenMetrics: {}", pr.message),
+            ),
+            _ => (Severity::Warning, pr.message.clone()),
+        };
+        diagnostics.push(if pr.line > 0 {
+            Diagnostic::line(path, pr.line, severity, message)
+        } else {
+            Diagnostic::file(path, severity, message)
+        });
+    }
+    if total > MAX_PROBLEMS_PER_FILE {
+        diagnostics.push(Diagnostic::file(
+            path,
+            Severity::Warning,
+            format!(
+                "{} more problems in this file",
+                total - MAX_PROBLEMS_PER_FILE
+            ),
+        ));
+    }
+}
 
-        // Merge.
-        let node = plan.files[r.file].meta.node.clone();
+/// Metrics files merged into one store: families by name, series by target, name and labels.
+#[derive(Default)]
+struct Merge {
+    store: MetricsStore,
+    fam_index: HashMap<String, u32, RandomState>,
+    series_index: HashMap<(String, String, Labels), u32, RandomState>,
+    /// Per sample: the file and line it came from (for duplicate messages).
+    origin: Vec<(u32, u32)>,
+}
+
+impl Merge {
+    /// Adds a file's families, series, samples and exemplars (and lets go of them).
+    fn file(
+        &mut self,
+        r: &mut FileRead,
+        node: Option<&String>,
+        times: ScrapeTimes,
+        format: &'static str,
+    ) {
+        let Merge {
+            store,
+            fam_index,
+            series_index,
+            origin,
+        } = self;
+        let p = &mut r.parsed;
+        let target = times.target;
         let fam_map: Vec<u32> = p
             .families
             .iter()
@@ -761,7 +848,7 @@ pub fn read_metrics(
                         labels: s.labels.clone(),
                         family: fam_map[s.family as usize],
                         target: target.clone(),
-                        node: node.clone(),
+                        node: node.cloned(),
                         source: r.file,
                     });
                     (store.series.len() - 1) as u32
@@ -789,51 +876,58 @@ pub fn read_metrics(
         }
         store.files.push(MetricsFileInfo {
             file: r.file,
-            format: stats.metrics_format.unwrap_or("metrics"),
+            format,
             samples: p.samples() as u64,
             series: p.series.len() as u64,
-            scrapes,
-            time,
-            time_note: note,
+            scrapes: times.scrapes,
+            time: times.time,
+            time_note: times.note,
         });
         // The file's samples are in the store now.
         *p = Parsed::default();
     }
 
-    // (series, time) order; a second sample of a series at the same time is a duplicate.
-    let sorted = store
-        .sample_series
-        .windows(2)
-        .zip(store.sample_ts.windows(2))
-        .all(|(s, t)| (s[0], t[0]) <= (s[1], t[1]));
-    if !sorted {
-        let mut order: Vec<u32> = (0..store.len() as u32).collect();
-        order.sort_by_key(|&i| (store.sample_series[i as usize], store.sample_ts[i as usize]));
-        fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
-            *v = order.iter().map(|&i| v[i as usize]).collect();
+    /// The store, its samples in (series, time) order; a second sample of a series at the
+    /// same time is a duplicate, dropped and reported.
+    fn finish(self, set: &FileSet, diagnostics: &mut Vec<Diagnostic>) -> MetricsStore {
+        let Merge {
+            mut store,
+            mut origin,
+            ..
+        } = self;
+        let sorted = store
+            .sample_series
+            .windows(2)
+            .zip(store.sample_ts.windows(2))
+            .all(|(s, t)| (s[0], t[0]) <= (s[1], t[1]));
+        if !sorted {
+            let mut order: Vec<u32> = (0..store.len() as u32).collect();
+            order.sort_by_key(|&i| (store.sample_series[i as usize], store.sample_ts[i as usize]));
+            fn permute<T: Copy>(v: &mut Vec<T>, order: &[u32]) {
+                *v = order.iter().map(|&i| v[i as usize]).collect();
+            }
+            permute(&mut store.sample_series, &order);
+            permute(&mut store.sample_ts, &order);
+            permute(&mut store.sample_value, &order);
+            origin = order.iter().map(|&i| origin[i as usize]).collect();
         }
-        permute(&mut store.sample_series, &order);
-        permute(&mut store.sample_ts, &order);
-        permute(&mut store.sample_value, &order);
-        origin = order.iter().map(|&i| origin[i as usize]).collect();
-    }
-    let mut w = 0usize;
-    let mut reported = 0usize;
-    let mut conflicting = 0u64;
-    for r in 0..store.len() {
-        if w > 0
-            && store.sample_series[w - 1] == store.sample_series[r]
-            && store.sample_ts[w - 1] == store.sample_ts[r]
-        {
-            store.duplicates += 1;
-            let same = store.sample_value[w - 1].to_bits() == store.sample_value[r].to_bits();
-            conflicting += u64::from(!same);
-            if reported < MAX_PROBLEMS_PER_FILE {
-                reported += 1;
-                let (file, line) = origin[r];
-                let (f0, l0) = origin[w - 1];
-                let s = &store.series[store.sample_series[r] as usize];
-                report.diagnostics.push(Diagnostic::line(
+        let mut w = 0usize;
+        let mut reported = 0usize;
+        let mut conflicting = 0u64;
+        for r in 0..store.len() {
+            if w > 0
+                && store.sample_series[w - 1] == store.sample_series[r]
+                && store.sample_ts[w - 1] == store.sample_ts[r]
+            {
+                store.duplicates += 1;
+                let same = store.sample_value[w - 1].to_bits() == store.sample_value[r].to_bits();
+                conflicting += u64::from(!same);
+                if reported < MAX_PROBLEMS_PER_FILE {
+                    reported += 1;
+                    let (file, line) = origin[r];
+                    let (f0, l0) = origin[w - 1];
+                    let s = &store.series[store.sample_series[r] as usize];
+                    diagnostics.push(Diagnostic::line(
                     set.entries()[file as usize].path.clone(),
                     u64::from(line),
                     Severity::Warning,
@@ -853,19 +947,19 @@ pub fn read_metrics(
                         set.entries()[f0 as usize].path
                     ),
                 ));
+                }
+                continue;
             }
-            continue;
+            store.sample_series[w] = store.sample_series[r];
+            store.sample_ts[w] = store.sample_ts[r];
+            store.sample_value[w] = store.sample_value[r];
+            w += 1;
         }
-        store.sample_series[w] = store.sample_series[r];
-        store.sample_ts[w] = store.sample_ts[r];
-        store.sample_value[w] = store.sample_value[r];
-        w += 1;
-    }
-    store.sample_series.truncate(w);
-    store.sample_ts.truncate(w);
-    store.sample_value.truncate(w);
-    if store.duplicates as usize > reported {
-        report.diagnostics.push(Diagnostic::file(
+        store.sample_series.truncate(w);
+        store.sample_ts.truncate(w);
+        store.sample_value.truncate(w);
+        if store.duplicates as usize > reported {
+            diagnostics.push(Diagnostic::file(
             "metrics",
             Severity::Warning,
             format!(
@@ -873,8 +967,9 @@ pub fn read_metrics(
                 store.duplicates
             ),
         ));
+        }
+        store
     }
-    store
 }
 
 /// Whether the file's samples needed a scrape time (before they were given one).
