@@ -9,13 +9,13 @@ use std::io::Read;
 use polars::prelude::*;
 use serde_json::Value;
 
+use super::kube::time as ts;
 use crate::diag::{Diagnostic, Severity};
 use crate::formats::EntryFormat;
 use crate::ingest::{Accounting, FileStats};
 use crate::schema::audit as col;
 use crate::sources::FileSet;
 use crate::sources::plan::{FileRole, FileStatus, Plan};
-use crate::time::parse_rfc3339_nanos;
 
 /// The event in one line: the line itself, or a wrapped event.
 fn event_of(v: Value) -> Option<Value> {
@@ -117,10 +117,6 @@ fn list(v: &Value, path: &str) -> Option<String> {
             .collect::<Vec<_>>()
             .join(","),
     )
-}
-
-fn ts(v: &Value, path: &str) -> Option<i64> {
-    parse_rfc3339_nanos(v.pointer(path)?.as_str()?.as_bytes())
 }
 
 #[derive(Default)]

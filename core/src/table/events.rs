@@ -4,19 +4,17 @@
 //! in its last state.
 
 use std::collections::HashMap;
-use std::io::Read;
 
 use polars::prelude::*;
-use serde::Deserialize;
 use serde_json::Value;
 
-use crate::diag::{Diagnostic, Severity};
+use super::kube::{first_time as ts, objects, read_documents, text as s};
+
 use crate::formats::EntryFormat;
 use crate::ingest::{Accounting, FileStats};
 use crate::schema::events as col;
 use crate::sources::FileSet;
 use crate::sources::plan::{FileRole, FileStatus, Plan};
-use crate::time::parse_rfc3339_nanos;
 
 /// Where an event's first and last times are, best first (core/v1, then events.k8s.io/v1).
 const FIRST_TS: [&str; 4] = [
@@ -33,107 +31,11 @@ const LAST_TS: [&str; 5] = [
     "/metadata/creationTimestamp",
 ];
 
-fn s(v: &Value, path: &str) -> Option<String> {
-    match v.pointer(path)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-fn ts(v: &Value, paths: &[&str]) -> Option<i64> {
-    paths
-        .iter()
-        .find_map(|p| parse_rfc3339_nanos(v.pointer(p)?.as_str()?.as_bytes()))
-}
-
 /// The events in one parsed document.
 fn collect(doc: Value, out: &mut Vec<Value>) {
-    match doc {
-        Value::Array(items) => items.into_iter().for_each(|i| collect(i, out)),
-        Value::Object(ref m) if m.contains_key("items") => {
-            if let Some(Value::Array(items)) = doc.get("items").cloned() {
-                items.into_iter().for_each(|i| collect(i, out));
-            }
-        }
-        Value::Object(ref m) if m.contains_key("object") && m.contains_key("type") => {
-            if let Some(o) = doc.get("object").cloned() {
-                collect(o, out);
-            }
-        }
-        Value::Object(ref m) if m.contains_key("involvedObject") || m.contains_key("regarding") => {
-            out.push(doc);
-        }
-        _ => {}
-    }
-}
-
-/// Parses a file into documents: JSON values one after another, else YAML documents.
-fn documents(bytes: &[u8]) -> Result<Vec<Value>, (u64, String)> {
-    let first = bytes.iter().find(|c| !c.is_ascii_whitespace());
-    if matches!(first, Some(b'{' | b'[')) {
-        let mut docs = Vec::new();
-        for v in serde_json::Deserializer::from_slice(bytes).into_iter::<Value>() {
-            match v {
-                Ok(v) => docs.push(v),
-                Err(e) => return Err((e.line() as u64, e.to_string())),
-            }
-        }
-        return Ok(docs);
-    }
-    let text = String::from_utf8_lossy(bytes);
-    let mut docs = Vec::new();
-    for d in serde_norway::Deserializer::from_str(&text) {
-        match Value::deserialize(d) {
-            Ok(v) => docs.push(v),
-            Err(e) => {
-                let line = e.location().map_or(0, |l| l.line() as u64);
-                return Err((line, e.to_string()));
-            }
-        }
-    }
-    Ok(docs)
-}
-
-/// Reads file `i` whole and parses it into JSON or YAML documents, recording its bytes, lines
-/// and problems in `report`. `None` when it does not parse: a document parses whole or not at
-/// all, so its lines are all counted as unparsed. Returns the documents and the line count.
-pub(crate) fn read_documents(
-    set: &FileSet,
-    i: usize,
-    report: &mut Accounting,
-) -> Option<(Vec<Value>, u64)> {
-    let path = &set.entries()[i].path;
-    let stats = &mut report.files[i];
-    stats.read = true;
-    let mut bytes = Vec::new();
-    if let Err(e) = set.open(i).and_then(|mut r| r.read_to_end(&mut bytes)) {
-        report.diagnostics.push(Diagnostic::file(
-            path.clone(),
-            Severity::Error,
-            format!("read error: {e}"),
-        ));
-        stats.errors += 1;
-    }
-    stats.bytes = bytes.len() as u64;
-    let lines = bytes.iter().filter(|&&c| c == b'\n').count() as u64
-        + u64::from(!bytes.is_empty() && !bytes.ends_with(b"\n"));
-    stats.lines = lines;
-    match documents(&bytes) {
-        Ok(d) => Some((d, lines)),
-        Err((line, msg)) => {
-            report.diagnostics.push(Diagnostic::line(
-                path.clone(),
-                line.max(1),
-                Severity::Error,
-                format!("not valid JSON or YAML ({msg}): its lines are counted as unparsed"),
-            ));
-            stats.errors += 1;
-            stats.unparsed = lines;
-            stats.entries = lines;
-            None
-        }
-    }
+    objects(doc, out, &|m| {
+        m.contains_key("involvedObject") || m.contains_key("regarding")
+    });
 }
 
 /// Reads every events file of `plan` into the `events` table (by last time) and records each

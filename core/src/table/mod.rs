@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod events;
 pub mod index;
+mod kube;
 pub mod live;
 pub mod logs;
 pub mod metrics;

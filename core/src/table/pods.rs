@@ -7,40 +7,19 @@ use std::collections::HashMap;
 use polars::prelude::*;
 use serde_json::Value;
 
+use super::kube::{objects, read_documents, text as s, time as t};
 use crate::ingest::{Accounting, FileStats};
 use crate::schema::pods as col;
 use crate::sources::FileSet;
 use crate::sources::plan::{FileRole, FileStatus, Plan};
-use crate::time::parse_rfc3339_nanos;
 
-fn s(v: &Value, path: &str) -> Option<String> {
-    match v.pointer(path)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-fn t(v: &Value, path: &str) -> Option<i64> {
-    parse_rfc3339_nanos(v.pointer(path)?.as_str()?.as_bytes())
-}
-
+/// The pods in one parsed document: Pod objects, or objects with a pod's metadata, spec and
+/// status.
 fn collect(doc: Value, out: &mut Vec<Value>) {
-    match doc {
-        Value::Array(items) => items.into_iter().for_each(|i| collect(i, out)),
-        Value::Object(mut m) => {
-            if let Some(Value::Array(items)) = m.remove("items") {
-                items.into_iter().for_each(|i| collect(i, out));
-            } else if m.get("kind").and_then(Value::as_str) == Some("Pod")
-                || (m.contains_key("spec")
-                    && m.contains_key("metadata")
-                    && m.contains_key("status"))
-            {
-                out.push(Value::Object(m));
-            }
-        }
-        _ => {}
-    }
+    objects(doc, out, &|m| {
+        m.get("kind").and_then(Value::as_str) == Some("Pod")
+            || (m.contains_key("spec") && m.contains_key("metadata") && m.contains_key("status"))
+    });
 }
 
 #[derive(Default)]
@@ -159,7 +138,7 @@ pub fn read_pods(set: &FileSet, plan: &Plan, report: &mut Accounting) -> PolarsR
         if f.role != FileRole::PodList || f.status != FileStatus::Read {
             continue;
         }
-        let Some((docs, lines)) = super::events::read_documents(set, i, report) else {
+        let Some((docs, lines)) = read_documents(set, i, report) else {
             continue;
         };
         let path = &set.entries()[i].path;
