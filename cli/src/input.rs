@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use podsift_core::bundle::{Bundle, OpenOptions};
 use podsift_core::diag::Diagnostic;
 use podsift_core::formats::EntryFormat;
 use podsift_core::formats::defined;
@@ -16,6 +15,7 @@ use podsift_core::query::filter::{FieldMatch, LevelSet, LogFilter};
 use podsift_core::sources::archive::ArchiveLimits;
 use podsift_core::sources::plan::PlanOptions;
 use podsift_core::time::TimeBound;
+use podsift_core::{Bundle, OpenOptions};
 use regex::Regex;
 use regex::bytes::Regex as BytesRegex;
 
@@ -86,10 +86,8 @@ pub(crate) fn load_format_files(files: &[impl AsRef<Path>]) -> Result<()> {
         let text = std::fs::read_to_string(f)
             .with_context(|| format!("cannot read format file {}", f.display()))?;
         let defs = defined::read_defs(&text)
-            .map_err(anyhow::Error::msg)
             .with_context(|| format!("{}: not a valid format file", f.display()))?;
         defined::register(defs, &f.display().to_string())
-            .map_err(anyhow::Error::msg)
             .with_context(|| format!("{}", f.display()))?;
     }
     Ok(())
@@ -128,18 +126,8 @@ pub(crate) fn build_filter(
     pod_query: Option<&str>,
     loaded: &Loaded,
 ) -> Result<LogFilter> {
-    let since = args
-        .since
-        .as_deref()
-        .map(TimeBound::parse)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    let until = args
-        .until
-        .as_deref()
-        .map(TimeBound::parse)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+    let since = args.since.as_deref().map(TimeBound::parse).transpose()?;
+    let until = args.until.as_deref().map(TimeBound::parse).transpose()?;
     let relative = [since, until]
         .iter()
         .any(|b| matches!(b, Some(TimeBound::BeforeEnd(_))));
@@ -159,12 +147,7 @@ pub(crate) fn build_filter(
         exclude_pod: regexes(&args.exclude_pod, "--exclude-pod")?,
         exclude_container: regexes(&args.exclude_container, "--exclude-container")?,
         node: regexes(&args.node_match, "--node-match")?,
-        levels: args
-            .level
-            .as_deref()
-            .map(LevelSet::parse)
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
+        levels: args.level.as_deref().map(LevelSet::parse).transpose()?,
         include: byte_regexes(&args.include, "--include")?,
         exclude: byte_regexes(&args.exclude, "--exclude")?,
         // With no entries at all, a relative bound has nothing to count back from: it passes
@@ -175,8 +158,7 @@ pub(crate) fn build_filter(
             .field
             .iter()
             .map(|f| FieldMatch::parse(f))
-            .collect::<Result<_, _>>()
-            .map_err(anyhow::Error::msg)?,
+            .collect::<Result<_, _>>()?,
     })
 }
 
@@ -288,7 +270,7 @@ pub(crate) fn metrics_options(
 ) -> Result<podsift_core::table::metrics::MetricsOptions> {
     let at_ms = match input.at.as_deref() {
         None => None,
-        Some(t) => match TimeBound::parse(t).map_err(anyhow::Error::msg)? {
+        Some(t) => match TimeBound::parse(t)? {
             TimeBound::At(ns) => Some(ns.div_euclid(1_000_000)),
             TimeBound::BeforeEnd(_) => bail!("--at needs a time, not a duration: {t:?}"),
         },

@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use podsift_core::bundle::{ReadOptions, Tables, Wanted};
 use podsift_core::export::{self, arrow::write_ipc_file};
 use podsift_core::ingest::Accounting;
 use podsift_core::query::filter::LogFilter;
@@ -23,6 +22,7 @@ use podsift_core::query::sql::run_sql_with;
 use podsift_core::query::stats::{GroupKey, StatsSink, StatsSpec, stats_frame};
 use podsift_core::query::tail_per_container;
 use podsift_core::time::parse_duration_nanos;
+use podsift_core::{ReadOptions, Tables, Wanted};
 use polars::prelude::DataFrame;
 
 use args::{
@@ -262,8 +262,7 @@ fn cmd_stats(a: &StatsArgs) -> Result<bool> {
         a.by.iter()
             .filter(|s| !s.trim().is_empty())
             .map(|s| GroupKey::parse(s))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(anyhow::Error::msg)?;
+            .collect::<Result<Vec<_>, _>>()?;
     let every_nanos = match &a.every {
         Some(e) => match parse_duration_nanos(e) {
             Some(n) if n > 0 => Some(n),
@@ -316,7 +315,6 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
         let read = |p: &std::path::PathBuf| -> Result<Report> {
             let text = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
             Report::from_json(&text)
-                .map_err(anyhow::Error::msg)
                 .with_context(|| format!("{}: not a `podsift report -o json` file", p.display()))
         };
         let d = ReportDiff::between(&read(&files[0])?, &read(&files[1])?);
@@ -333,7 +331,6 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
                 .with_context(|| format!("cannot read {}", path.display()))?;
             Some(
                 parse_rules(&text)
-                    .map_err(anyhow::Error::msg)
                     .with_context(|| format!("{}: not a valid rules file", path.display()))?,
             )
         }
@@ -453,12 +450,9 @@ fn cmd_formats(a: &FormatsArgs) -> Result<bool> {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
         let defs = defined::read_defs(&text)
-            .map_err(anyhow::Error::msg)
             .with_context(|| format!("{}: not a valid format file", file.display()))?;
         let origin = file.display().to_string();
-        let ids = defined::register(defs, &origin)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| origin.clone())?;
+        let ids = defined::register(defs, &origin).with_context(|| origin.clone())?;
         let mut out = stdout(false)?;
         let mut failed = false;
         for id in ids {

@@ -18,8 +18,8 @@ pub(crate) fn cmd_metrics(a: &MetricsArgs) -> Result<bool> {
     let selectors = a
         .matchers
         .iter()
-        .map(|m| Selector::parse(m).map_err(anyhow::Error::msg))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|m| Selector::parse(m))
+        .collect::<podsift_core::Result<Vec<_>>>()?;
     let loaded = load(&a.paths, &a.input, None)?;
     let options = metrics_options(&a.input)?;
     let mut report = Accounting::default();

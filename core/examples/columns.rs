@@ -6,8 +6,8 @@
 // A tool run by hand: it prints, and reads /proc for the memory.
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_methods)]
 
-use podsift_core::bundle::{Bundle, OpenOptions};
 use podsift_core::ingest::{NoFilter, Progress};
+use podsift_core::{Bundle, OpenOptions};
 
 fn main() {
     let packed = std::env::args().any(|a| a == "--packed");

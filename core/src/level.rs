@@ -86,7 +86,7 @@ impl Level {
     }
 
     /// bunyan and pino numeric levels: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal.
-    pub fn from_bunyan_number(n: i64) -> Option<Level> {
+    pub(crate) fn from_bunyan_number(n: i64) -> Option<Level> {
         Some(match n {
             ..=0 => return None,
             1..=19 => Level::Trace,
@@ -100,7 +100,7 @@ impl Level {
 
     /// A syslog priority (`PRI`, severity = `PRI & 7`) or bare severity: 0-2 fatal (emerg,
     /// alert, crit), 3 error, 4 warn, 5-6 info (notice, info), 7 debug.
-    pub fn from_syslog(priority: u32) -> Level {
+    pub(crate) fn from_syslog(priority: u32) -> Level {
         match priority & 7 {
             0..=2 => Level::Fatal,
             3 => Level::Error,
@@ -111,7 +111,7 @@ impl Level {
     }
 
     /// Parses a level as given on the command line: a name from [`Level::as_str`].
-    pub fn parse_cli(s: &str) -> Option<Level> {
+    pub(crate) fn parse_cli(s: &str) -> Option<Level> {
         Level::ALL.into_iter().find(|l| l.as_str() == s)
     }
 }

@@ -54,7 +54,7 @@ pub enum TimeFormat {
 
 impl TimeFormat {
     /// Parses a layout string (`auto` for [`TimeFormat::Auto`]).
-    pub fn parse(spec: &str) -> Result<TimeFormat, String> {
+    pub fn parse(spec: &str) -> crate::Result<TimeFormat> {
         if spec == "auto" || spec.is_empty() {
             return Ok(TimeFormat::Auto);
         }
@@ -85,7 +85,7 @@ impl TimeFormat {
                     return Err(format!(
                         "unknown directive at {:?} in time layout {spec:?}: use %Y %m %d %e %b %H %M %S %f %.f %z %a %s, or \"auto\"",
                         &spec[i..spec.len().min(i + 3)]
-                    ));
+                    ).into());
                 }
             };
             items.push(item);
@@ -95,13 +95,15 @@ impl TimeFormat {
         if !(has(&Item::Epoch) || (has(&Item::Hour) && has(&Item::Day))) {
             return Err(format!(
                 "time layout {spec:?} needs at least a day and an hour (%d %H), or %s"
-            ));
+            )
+            .into());
         }
         Ok(TimeFormat::Layout(items))
     }
 
     /// Whether the layout gives no year (the year comes from a hint).
-    pub fn lacks_year(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn lacks_year(&self) -> bool {
         match self {
             TimeFormat::Auto => false,
             TimeFormat::Layout(items) => {

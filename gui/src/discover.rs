@@ -282,7 +282,7 @@ impl Discover {
             if s.trim().is_empty() {
                 return Ok(default);
             }
-            Ok(TimeBound::parse(s)?.resolve(end))
+            Ok(TimeBound::parse(s).map_err(|e| e.to_string())?.resolve(end))
         };
         let first = self.index.extent_all().map(|(a, _)| a);
         match (

@@ -17,11 +17,11 @@ use std::sync::Arc;
 use std::sync::mpsc;
 
 use eframe::egui;
-use podsift_core::bundle::{Bundle, OpenOptions, Phase, ReadOptions, Steps, Tables};
 use podsift_core::ingest::Progress;
 use podsift_core::query::discover::LiveCounts;
 use podsift_core::table::LogTable;
 use podsift_core::table::metrics::{MetricsOptions, MetricsStore};
+use podsift_core::{Bundle, OpenOptions, Phase, ReadOptions, Steps, Tables};
 
 pub use podsift_core::export::ExportFormat;
 pub use settings::Settings;

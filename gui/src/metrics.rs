@@ -109,7 +109,7 @@ impl MetricsView {
                 self.found = found;
                 self.error = None;
             }
-            Err(e) => self.error = Some(e),
+            Err(e) => self.error = Some(e.to_string()),
         }
     }
 

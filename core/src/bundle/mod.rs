@@ -170,14 +170,9 @@ impl Bundle {
         &self.plan
     }
 
-    /// The file set and the plan, for a caller that reads on (the step-by-step read).
-    pub fn into_parts(self) -> (FileSet, Plan) {
-        (self.set, self.plan)
-    }
-
     /// Reads the tables `options` asks for. `progress` counts the container logs' stored bytes
     /// and may cancel the read (then the tables hold what was read before).
-    pub fn read(&self, options: &ReadOptions, progress: &Progress) -> PolarsResult<Tables> {
+    pub fn read(&self, options: &ReadOptions, progress: &Progress) -> crate::Result<Tables> {
         let filter: &dyn EntryFilter = match &options.filter {
             Some(f) => f.as_ref(),
             None => &NoFilter,
@@ -214,7 +209,7 @@ impl Bundle {
         metrics: &MetricsOptions,
         accounting: &mut Accounting,
         tables: &mut Tables,
-    ) -> PolarsResult<()> {
+    ) -> crate::Result<()> {
         let (set, plan) = (&self.set, &self.plan);
         if wanted.audit {
             tables.audit = audit::read_audit(set, plan, accounting)?;
@@ -244,17 +239,17 @@ impl Bundle {
     }
 
     /// The `audit` table, its files counted into `accounting`.
-    pub fn read_audit(&self, accounting: &mut Accounting) -> PolarsResult<DataFrame> {
+    pub fn read_audit(&self, accounting: &mut Accounting) -> crate::Result<DataFrame> {
         audit::read_audit(&self.set, &self.plan, accounting)
     }
 
     /// The `events` table, its files counted into `accounting`.
-    pub fn read_events(&self, accounting: &mut Accounting) -> PolarsResult<DataFrame> {
+    pub fn read_events(&self, accounting: &mut Accounting) -> crate::Result<DataFrame> {
         events::read_events(&self.set, &self.plan, accounting)
     }
 
     /// The `pods` table, its files counted into `accounting`.
-    pub fn read_pods(&self, accounting: &mut Accounting) -> PolarsResult<DataFrame> {
+    pub fn read_pods(&self, accounting: &mut Accounting) -> crate::Result<DataFrame> {
         pods::read_pods(&self.set, &self.plan, accounting)
     }
 
@@ -280,7 +275,7 @@ impl Bundle {
 
     /// The `sources` table: one row per file, what was done with it and, with the accounting
     /// of a read, what it held.
-    pub fn sources(&self, accounting: Option<&Accounting>) -> PolarsResult<DataFrame> {
+    pub fn sources(&self, accounting: Option<&Accounting>) -> crate::Result<DataFrame> {
         sources_frame(&self.set, &self.plan, accounting)
     }
 
@@ -381,7 +376,7 @@ impl Tables {
     /// accounting), `fields`, `audit`, `events`, `pods`, `series`, `samples`,
     /// `metric_families`, `exemplars`, and `metrics` (samples joined with their series, built
     /// only when the query names it). The tables are not copied (polars' columns are shared).
-    pub fn sql(&self, bundle: &Bundle, query: &str) -> PolarsResult<DataFrame> {
+    pub fn sql(&self, bundle: &Bundle, query: &str) -> crate::Result<DataFrame> {
         let sources = bundle.sources(Some(&self.accounting))?;
         let m = self.metrics.frames(bundle.set())?;
         let mut more = vec![

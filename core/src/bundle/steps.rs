@@ -160,13 +160,13 @@ impl Steps {
         &mut self,
         progress: &Progress,
         out_of_time: &dyn Fn() -> bool,
-    ) -> Option<PolarsResult<StepsDone>> {
+    ) -> Option<crate::Result<StepsDone>> {
         if self.done {
             return None;
         }
         if progress.cancelled() {
             self.done = true;
-            return Some(Err(PolarsError::ComputeError("cancelled".into())));
+            return Some(Err(crate::Error::Cancelled));
         }
         let out = loop {
             let before = self.phase();
@@ -183,7 +183,7 @@ impl Steps {
     }
 
     /// One unit of work.
-    fn unit(&mut self, progress: &Progress) -> Option<PolarsResult<StepsDone>> {
+    fn unit(&mut self, progress: &Progress) -> Option<crate::Result<StepsDone>> {
         if let Some(f) = &mut self.finishing {
             let done = match f.table.step(FINISH_ENTRIES) {
                 Ok(done) => done,
@@ -250,7 +250,7 @@ impl Steps {
         let plan = self.plan.take()?;
         let (rows, mut accounting) = read.read_out(progress);
         if progress.cancelled() {
-            return Some(Err(PolarsError::ComputeError("cancelled".into())));
+            return Some(Err(crate::Error::Cancelled));
         }
         let bundle = super::Bundle {
             set: std::mem::take(&mut self.set),

@@ -68,7 +68,7 @@ impl ArchiveKind {
 }
 
 /// A tar header block: its checksum holds and it has a name.
-pub fn is_tar_header(block: &[u8]) -> bool {
+pub(crate) fn is_tar_header(block: &[u8]) -> bool {
     if block.len() < BLOCK || block[0] == 0 {
         return false;
     }

@@ -20,7 +20,7 @@ pub(crate) use log::starts_like_entry;
 pub use metrics::metrics_format;
 
 /// Bytes of a file looked at to tell what it is (and compared to tell copies apart).
-pub const HEAD_BYTES: usize = 64 * 1024;
+pub(crate) const HEAD_BYTES: usize = 64 * 1024;
 
 /// How the lines of a log are framed into entries (the reader for each is in `ingest`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

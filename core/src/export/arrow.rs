@@ -25,29 +25,12 @@ use polars::prelude::{CompatLevel, DataFrame};
 /// copy a write makes at once.
 const BATCH_ROWS: usize = 128 * 1024;
 
-/// An export failure.
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    /// From the parquet writer.
-    #[error(transparent)]
-    Parquet(#[from] parquet::errors::ParquetError),
-    /// From a text writer.
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
-    /// From polars.
-    #[error(transparent)]
-    Polars(#[from] polars::prelude::PolarsError),
-    /// From arrow-rs.
-    #[error(transparent)]
-    Arrow(#[from] arrow::error::ArrowError),
-}
-
 /// Moves one polars column into an arrow-rs array through the C Data Interface.
 #[allow(unsafe_code)]
 fn to_arrow_rs(
     name: &str,
     array: Box<dyn polars_arrow::array::Array>,
-) -> Result<(Field, ArrayRef), ExportError> {
+) -> Result<(Field, ArrayRef), crate::Error> {
     let field = polars_arrow::datatypes::Field::new(name.into(), array.dtype().clone(), true);
     let c_array = polars_arrow::ffi::export_array_to_c(array);
     let c_schema = polars_arrow::ffi::export_field_to_c(&field);
@@ -82,7 +65,7 @@ fn without_views(dt: &arrow::datatypes::DataType) -> arrow::datatypes::DataType 
 }
 
 /// `df` as one arrow-rs record batch.
-pub fn to_record_batch(df: &DataFrame) -> Result<RecordBatch, ExportError> {
+pub(crate) fn to_record_batch(df: &DataFrame) -> Result<RecordBatch, crate::Error> {
     let mut fields = Vec::with_capacity(df.width());
     let mut arrays = Vec::with_capacity(df.width());
     for column in df.get_columns() {
@@ -111,7 +94,7 @@ pub fn to_record_batch(df: &DataFrame) -> Result<RecordBatch, ExportError> {
 
 /// `df` in record batches of at most [`BATCH_ROWS`] rows (one empty batch for no rows, so
 /// that the schema is written).
-fn batches(df: &DataFrame) -> impl Iterator<Item = Result<RecordBatch, ExportError>> + '_ {
+fn batches(df: &DataFrame) -> impl Iterator<Item = Result<RecordBatch, crate::Error>> + '_ {
     let n = df.height().div_ceil(BATCH_ROWS).max(1);
     (0..n).map(move |k| to_record_batch(&df.slice((k * BATCH_ROWS) as i64, BATCH_ROWS)))
 }
@@ -119,26 +102,26 @@ fn batches(df: &DataFrame) -> impl Iterator<Item = Result<RecordBatch, ExportErr
 /// The record batches of frames given one after another (see [`batches`]); a frame is
 /// dropped once written.
 fn batches_of(
-    frames: impl Iterator<Item = polars::prelude::PolarsResult<DataFrame>>,
-) -> impl Iterator<Item = Result<RecordBatch, ExportError>> {
-    frames.flat_map(|df| -> Vec<Result<RecordBatch, ExportError>> {
+    frames: impl Iterator<Item = crate::Result<DataFrame>>,
+) -> impl Iterator<Item = Result<RecordBatch, crate::Error>> {
+    frames.flat_map(|df| -> Vec<Result<RecordBatch, crate::Error>> {
         match df {
             Ok(df) => batches(&df).collect(),
-            Err(e) => vec![Err(e.into())],
+            Err(e) => vec![Err(e)],
         }
     })
 }
 
 /// Writes `df` as an Arrow IPC file (the random-access format, `.arrow`).
-pub fn write_ipc_file(df: &DataFrame, w: &mut dyn Write) -> Result<(), ExportError> {
+pub fn write_ipc_file(df: &DataFrame, w: &mut dyn Write) -> Result<(), crate::Error> {
     write_ipc_file_of(std::iter::once(Ok(df.clone())), w)
 }
 
 /// [`write_ipc_file`] of frames given one after another (one schema), as one table.
-pub fn write_ipc_file_of(
-    frames: impl Iterator<Item = polars::prelude::PolarsResult<DataFrame>>,
+pub(crate) fn write_ipc_file_of(
+    frames: impl Iterator<Item = crate::Result<DataFrame>>,
     w: &mut dyn Write,
-) -> Result<(), ExportError> {
+) -> Result<(), crate::Error> {
     let mut batches = batches_of(frames);
     let Some(first) = batches.next().transpose()? else {
         return Ok(());
@@ -154,15 +137,15 @@ pub fn write_ipc_file_of(
 
 /// Writes `df` as a Parquet file (Snappy, one row group per [`BATCH_ROWS`] rows);
 /// categoricals stay dictionary-encoded, times keep their UTC zone.
-pub fn write_parquet<W: Write + Send>(df: &DataFrame, w: W) -> Result<(), ExportError> {
+pub(crate) fn write_parquet<W: Write + Send>(df: &DataFrame, w: W) -> Result<(), crate::Error> {
     write_parquet_of(std::iter::once(Ok(df.clone())), w)
 }
 
 /// [`write_parquet`] of frames given one after another (one schema), as one table.
-pub fn write_parquet_of<W: Write + Send>(
-    frames: impl Iterator<Item = polars::prelude::PolarsResult<DataFrame>>,
+pub(crate) fn write_parquet_of<W: Write + Send>(
+    frames: impl Iterator<Item = crate::Result<DataFrame>>,
     w: W,
-) -> Result<(), ExportError> {
+) -> Result<(), crate::Error> {
     use parquet::arrow::ArrowWriter;
     use parquet::basic::Compression;
     use parquet::file::properties::WriterProperties;

@@ -72,7 +72,7 @@ impl ExportFormat {
     }
 
     /// `df` in this format.
-    pub fn write(self, df: &DataFrame) -> Result<Vec<u8>, arrow::ExportError> {
+    pub fn write(self, df: &DataFrame) -> Result<Vec<u8>, crate::Error> {
         let mut out = Vec::new();
         match self {
             ExportFormat::Csv => write_csv(df, &mut out)?,
@@ -87,8 +87,8 @@ impl ExportFormat {
     /// gives a view's rows) as one file in this format; each is dropped once written.
     pub fn write_frames(
         self,
-        frames: impl Iterator<Item = PolarsResult<DataFrame>>,
-    ) -> Result<Vec<u8>, arrow::ExportError> {
+        frames: impl Iterator<Item = crate::Result<DataFrame>>,
+    ) -> Result<Vec<u8>, crate::Error> {
         let mut out = Vec::new();
         match self {
             ExportFormat::Csv => {
@@ -106,12 +106,6 @@ impl ExportFormat {
         }
         Ok(out)
     }
-}
-
-/// The rows `rows` of `df` (row numbers, in the order given): what a view shows, for export.
-pub fn take_rows(df: &DataFrame, rows: &[u32]) -> PolarsResult<DataFrame> {
-    let idx = IdxCa::from_vec("rows".into(), rows.iter().map(|&r| r as IdxSize).collect());
-    df.take(&idx)
 }
 
 /// Renders the cells of one column.
@@ -145,7 +139,7 @@ fn is_key_value_list(dtype: &DataType) -> bool {
 }
 
 impl<'a> RenderColumn<'a> {
-    fn new(s: &'a Series) -> PolarsResult<Self> {
+    fn new(s: &'a Series) -> crate::Result<Self> {
         let numeric = s.dtype().is_primitive_numeric();
         let cells = match s.dtype() {
             DataType::Datetime(unit, _) => Cells::Datetime(s.datetime()?.physical(), *unit),
@@ -257,7 +251,7 @@ fn write_key_values(s: &Series, out: &mut String) {
 }
 
 /// Appends `s` as a JSON string literal.
-pub fn json_string(s: &str, out: &mut String) {
+pub(crate) fn json_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -276,7 +270,7 @@ pub fn json_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-fn render_columns(df: &DataFrame) -> PolarsResult<(Vec<Series>, Vec<String>)> {
+fn render_columns(df: &DataFrame) -> crate::Result<(Vec<Series>, Vec<String>)> {
     let series: Vec<Series> = df
         .get_columns()
         .iter()
@@ -290,7 +284,7 @@ fn render_columns(df: &DataFrame) -> PolarsResult<(Vec<Series>, Vec<String>)> {
     Ok((series, names))
 }
 
-fn io_err(e: PolarsError) -> io::Error {
+fn io_err(e: crate::Error) -> io::Error {
     io::Error::other(e)
 }
 
@@ -300,7 +294,7 @@ pub fn write_ndjson(df: &DataFrame, w: &mut dyn Write) -> io::Result<()> {
     let cols: Vec<RenderColumn<'_>> = series
         .iter()
         .map(RenderColumn::new)
-        .collect::<PolarsResult<_>>()
+        .collect::<crate::Result<_>>()
         .map_err(io_err)?;
     let mut keys = Vec::with_capacity(names.len());
     for n in &names {
@@ -359,7 +353,7 @@ fn write_csv_rows(df: &DataFrame, w: &mut dyn Write, header: bool) -> io::Result
     let cols: Vec<RenderColumn<'_>> = series
         .iter()
         .map(RenderColumn::new)
-        .collect::<PolarsResult<_>>()
+        .collect::<crate::Result<_>>()
         .map_err(io_err)?;
     let mut line = String::new();
     if header {
@@ -398,7 +392,7 @@ pub fn write_table(df: &DataFrame, w: &mut dyn Write, max_cell: usize) -> io::Re
     let cols: Vec<RenderColumn<'_>> = series
         .iter()
         .map(RenderColumn::new)
-        .collect::<PolarsResult<_>>()
+        .collect::<crate::Result<_>>()
         .map_err(io_err)?;
     let mut cells: Vec<Vec<String>> = Vec::with_capacity(df.height());
     let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();

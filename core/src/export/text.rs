@@ -28,14 +28,16 @@ fn color_of(name: &str) -> &'static str {
     PALETTE[(h % PALETTE.len() as u64) as usize]
 }
 
-fn cat_strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
+fn cat_strings(df: &DataFrame, name: &str) -> crate::Result<Vec<Option<String>>> {
     let s = df.column(name)?.cast(&DataType::String)?;
     Ok(s.str()?.iter().map(|v| v.map(str::to_string)).collect())
 }
 
 /// Writes every row of `df` (a `logs` frame) as text.
 pub fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) -> io::Result<()> {
-    let err = |e: PolarsError| io::Error::other(e);
+    fn err(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
+        io::Error::other(e)
+    }
     let df = df
         .select([
             col::TS,

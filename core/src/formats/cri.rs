@@ -12,7 +12,7 @@ use crate::time::DateCache;
 
 /// One parsed CRI line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CriLine<'a> {
+pub(crate) struct CriLine<'a> {
     /// The runtime's timestamp, nanoseconds since the epoch.
     pub ts_nanos: i64,
     /// stdout or stderr.
@@ -25,7 +25,7 @@ pub struct CriLine<'a> {
 
 /// Why a line is not a CRI line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CriError {
+pub(crate) enum CriError {
     /// The first field is not an RFC 3339 time.
     Timestamp,
     /// The second field is not `stdout` or `stderr`.
@@ -54,13 +54,13 @@ fn first_space(b: &[u8], inline: usize) -> Option<usize> {
 }
 
 /// Parses one line (without its `\n`).
-pub fn parse_cri_line(line: &[u8]) -> Result<CriLine<'_>, CriError> {
+pub(crate) fn parse_cri_line(line: &[u8]) -> Result<CriLine<'_>, CriError> {
     parse_cri_line_cached(line, &mut DateCache::default())
 }
 
 /// [`parse_cri_line`] with a date cache kept across the lines of a stream.
 #[inline]
-pub fn parse_cri_line_cached<'a>(
+pub(crate) fn parse_cri_line_cached<'a>(
     line: &'a [u8],
     dates: &mut DateCache,
 ) -> Result<CriLine<'a>, CriError> {
@@ -96,7 +96,7 @@ pub fn parse_cri_line_cached<'a>(
 }
 
 /// One case: a line, and (time, stream, partial, message) or `None` when it must be rejected.
-pub type CriCase = (&'static str, Option<(i64, Stream, bool, &'static str)>);
+pub(crate) type CriCase = (&'static str, Option<(i64, Stream, bool, &'static str)>);
 
 /// Table-driven cases, shared with the format picker's tests.
 pub fn cases() -> Vec<CriCase> {

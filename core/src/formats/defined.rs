@@ -36,12 +36,12 @@ use crate::level::Level;
 use crate::timefmt::TimeFormat;
 
 /// The built-in formats defined as data.
-pub const BUILTIN: &str = include_str!("builtin.toml");
+pub(crate) const BUILTIN: &str = include_str!("builtin.toml");
 
 /// A file of format definitions.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FormatFile {
+pub(crate) struct FormatFile {
     /// The formats.
     #[serde(rename = "format", default)]
     pub formats: Vec<FormatDef>,
@@ -220,7 +220,7 @@ fn glob_match(pattern: &[u8], value: &[u8]) -> bool {
 
 impl DefinedFormat {
     /// Compiles a definition.
-    pub fn compile(def: FormatDef, id: EntryFormat, origin: &str) -> Result<Self, String> {
+    pub(crate) fn compile(def: FormatDef, id: EntryFormat, origin: &str) -> Result<Self, String> {
         let name = &def.name.clone();
         if name.is_empty()
             || !name
@@ -322,7 +322,7 @@ impl DefinedFormat {
     }
 
     /// Whether `line` matches.
-    pub fn is_match(&self, line: &[u8]) -> bool {
+    pub(crate) fn is_match(&self, line: &[u8]) -> bool {
         if self.not_level_groups.is_empty() {
             return self.re.is_match(line);
         }
@@ -343,13 +343,8 @@ impl DefinedFormat {
     }
 
     /// Whether its lines name their own pod (`kubectl logs --prefix`).
-    pub fn gives_pod(&self) -> bool {
+    pub(crate) fn gives_pod(&self) -> bool {
         self.meta_groups[2].is_some()
-    }
-
-    /// Whether the time layout lacks a year.
-    pub fn lacks_year(&self) -> bool {
-        self.ts_group.is_some() && self.time.lacks_year()
     }
 
     fn level_of(&self, v: &[u8]) -> Option<Level> {
@@ -537,7 +532,7 @@ fn fill(
 }
 
 /// Reads a definition file: TOML, or JSON when it starts with `{` (`{"format": [...]}`).
-pub fn read_defs(text: &str) -> Result<Vec<FormatDef>, String> {
+pub fn read_defs(text: &str) -> crate::Result<Vec<FormatDef>> {
     let file: FormatFile = if text.trim_start().starts_with('{') {
         serde_json::from_str(text).map_err(|e| e.to_string())?
     } else {
@@ -558,7 +553,7 @@ static REGISTRY: LazyLock<RwLock<Vec<&'static DefinedFormat>>> = LazyLock::new(|
 });
 
 /// The most formats a process can define (format ids stay below 256).
-pub const MAX_DEFINED: usize = 200;
+pub(crate) const MAX_DEFINED: usize = 200;
 
 /// Every defined format, built-in first, in registration order.
 pub fn all() -> Vec<&'static DefinedFormat> {
@@ -573,30 +568,24 @@ pub fn get(id: EntryFormat) -> Option<&'static DefinedFormat> {
 
 /// Registers formats read from `origin`; a name already defined by the same origin is kept
 /// as it was (so loading a file twice is harmless), by another is an error.
-pub fn register(defs: Vec<FormatDef>, origin: &str) -> Result<Vec<EntryFormat>, String> {
+pub fn register(defs: Vec<FormatDef>, origin: &str) -> crate::Result<Vec<EntryFormat>> {
     let mut reg = REGISTRY
         .write()
         .map_err(|_| "format registry poisoned".to_string())?;
     let mut ids = Vec::new();
     for def in defs {
         if EntryFormat::family_by_name(&def.name).is_some() {
-            return Err(format!(
-                "format {:?} is built into podsift's parsers",
-                def.name
-            ));
+            return Err(format!("format {:?} is built into podsift's parsers", def.name).into());
         }
         if let Some(f) = reg.iter().find(|f| f.def.name == def.name) {
             if f.origin == origin {
                 ids.push(f.id);
                 continue;
             }
-            return Err(format!(
-                "format {:?} is already defined ({})",
-                def.name, f.origin
-            ));
+            return Err(format!("format {:?} is already defined ({})", def.name, f.origin).into());
         }
         if reg.len() >= MAX_DEFINED {
-            return Err(format!("more than {MAX_DEFINED} formats"));
+            return Err(format!("more than {MAX_DEFINED} formats").into());
         }
         let id = EntryFormat(EntryFormat::FIRST_DEFINED + reg.len() as u16);
         let f = DefinedFormat::compile(def, id, origin)?;
@@ -666,6 +655,7 @@ level = "error"
         assert!(
             register(defs, "other.toml")
                 .unwrap_err()
+                .to_string()
                 .contains("already defined")
         );
         let failures = get(ids[0]).unwrap().check_samples();
@@ -695,7 +685,7 @@ level = "error"
             let err = read_defs(text)
                 .and_then(|d| register(d, "bad.toml"))
                 .unwrap_err();
-            assert!(err.contains(want), "{text}: {err}");
+            assert!(err.to_string().contains(want), "{text}: {err}");
         }
         assert!(read_defs("[[format]]\nname = 1").is_err());
         assert!(read_defs("{\"format\": [{\"name\": \"j\"}]}").is_err());

@@ -10,7 +10,7 @@ use crate::time::parse_rfc3339_nanos;
 
 /// One parsed json-file line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DockerLine<'a> {
+pub(crate) struct DockerLine<'a> {
     /// The `time` member, when present and valid.
     pub ts_nanos: Option<i64>,
     /// The `stream` member, when it is stdout or stderr.
@@ -25,7 +25,7 @@ pub struct DockerLine<'a> {
 
 /// Why a line is not a json-file line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DockerError {
+pub(crate) enum DockerError {
     /// The line is not a JSON object.
     Json(JsonError),
     /// The object has no `log` member.
@@ -66,7 +66,7 @@ fn ends_with_escaped_newline(raw: &[u8]) -> bool {
 }
 
 /// Parses one line (without its `\n`).
-pub fn parse_docker_line(line: &[u8]) -> Result<DockerLine<'_>, DockerError> {
+pub(crate) fn parse_docker_line(line: &[u8]) -> Result<DockerLine<'_>, DockerError> {
     let mut log = None;
     let mut log_not_string = false;
     let mut stream = None;

@@ -14,7 +14,7 @@ use crate::level::Level;
 
 /// Whether a JSON object payload looks like a journal record (checked before the generic JSON
 /// parser; cheap: two substring searches on the first bytes).
-pub fn looks_like_record(payload: &[u8]) -> bool {
+pub(crate) fn looks_like_record(payload: &[u8]) -> bool {
     // Journal fields are upper case or start with `_`; loggers' keys rarely do. Only then
     // search further.
     let after_brace = payload.get(1..).unwrap_or_default().trim_ascii_start();

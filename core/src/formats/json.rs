@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 /// Why a byte slice is not a JSON object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JsonError {
+pub(crate) enum JsonError {
     /// The input does not start with `{`.
     NotAnObject,
     /// The input ends inside the object.
@@ -23,11 +23,11 @@ pub enum JsonError {
 }
 
 /// Deepest nesting accepted inside a value.
-pub const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// A JSON string as it appears in the input, without its quotes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct JsonStr<'a> {
+pub(crate) struct JsonStr<'a> {
     /// The bytes between the quotes, escapes not yet decoded.
     pub raw: &'a [u8],
     /// Whether `raw` contains a backslash.
@@ -36,7 +36,7 @@ pub struct JsonStr<'a> {
 
 impl<'a> JsonStr<'a> {
     /// Appends the decoded bytes (UTF-8 unless the input held invalid UTF-8) to `out`.
-    pub fn decode_into(&self, out: &mut Vec<u8>) {
+    pub(crate) fn decode_into(&self, out: &mut Vec<u8>) {
         if !self.escaped {
             out.extend_from_slice(self.raw);
             return;
@@ -75,7 +75,7 @@ impl<'a> JsonStr<'a> {
     }
 
     /// The decoded string; invalid UTF-8 becomes U+FFFD.
-    pub fn decode(&self) -> Cow<'a, str> {
+    pub(crate) fn decode(&self) -> Cow<'a, str> {
         if !self.escaped {
             return String::from_utf8_lossy(self.raw);
         }
@@ -89,7 +89,7 @@ impl<'a> JsonStr<'a> {
 
     /// Compares with an unescaped ASCII key (keys podsift looks for have no escapes).
     #[inline]
-    pub fn is(&self, key: &str) -> bool {
+    pub(crate) fn is(&self, key: &str) -> bool {
         let key = key.as_bytes();
         !self.escaped
             && self.raw.len() == key.len()
@@ -122,7 +122,7 @@ fn decode_unicode_escape(s: &[u8]) -> (char, usize) {
 
 /// A member's value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JsonValue<'a> {
+pub(crate) enum JsonValue<'a> {
     /// A string.
     Str(JsonStr<'a>),
     /// A number, as written.
@@ -137,9 +137,9 @@ pub enum JsonValue<'a> {
     Array(&'a [u8]),
 }
 
-impl JsonValue<'_> {
+impl<'a> JsonValue<'a> {
     /// The value as text: strings decoded, everything else as written.
-    pub fn to_text(&self) -> Cow<'_, str> {
+    pub(crate) fn to_text(self) -> Cow<'a, str> {
         match self {
             JsonValue::Str(s) => s.decode(),
             JsonValue::Num(raw) | JsonValue::Object(raw) | JsonValue::Array(raw) => {
@@ -152,7 +152,7 @@ impl JsonValue<'_> {
     }
 
     /// The value as a number, if it is one (or a string holding one).
-    pub fn as_f64(&self) -> Option<f64> {
+    pub(crate) fn as_f64(&self) -> Option<f64> {
         match self {
             JsonValue::Num(raw) => std::str::from_utf8(raw).ok()?.parse().ok(),
             JsonValue::Str(s) if !s.escaped => std::str::from_utf8(s.raw).ok()?.trim().parse().ok(),
@@ -162,7 +162,8 @@ impl JsonValue<'_> {
 }
 
 /// One `"key": value` member of an object.
-pub type Member<'a> = (JsonStr<'a>, JsonValue<'a>);
+#[cfg(test)]
+pub(crate) type Member<'a> = (JsonStr<'a>, JsonValue<'a>);
 
 #[inline(always)]
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -308,7 +309,7 @@ fn scan_value(b: &[u8], i: usize, newlines: bool) -> Result<(JsonValue<'_>, usiz
 
 /// Scans the object at the start of `bytes` (after optional whitespace), calling `member` for
 /// each member in order, and returns the offset just after its closing brace.
-pub fn scan_object_with<'a>(
+pub(crate) fn scan_object_with<'a>(
     bytes: &'a [u8],
     member: impl FnMut(JsonStr<'a>, JsonValue<'a>),
 ) -> Result<usize, JsonError> {
@@ -317,7 +318,7 @@ pub fn scan_object_with<'a>(
 
 /// [`scan_object_with`] when the caller knows whether `bytes` may hold a raw newline (a single
 /// physical line cannot), which saves a pass over it.
-pub fn scan_object_inner<'a>(
+pub(crate) fn scan_object_inner<'a>(
     bytes: &'a [u8],
     newlines: bool,
     mut member: impl FnMut(JsonStr<'a>, JsonValue<'a>),
@@ -358,7 +359,7 @@ pub fn scan_object_inner<'a>(
 }
 
 /// [`scan_object_with`], and checks that only whitespace follows the object.
-pub fn scan_whole_object_with<'a>(
+pub(crate) fn scan_whole_object_with<'a>(
     bytes: &'a [u8],
     member: impl FnMut(JsonStr<'a>, JsonValue<'a>),
 ) -> Result<(), JsonError> {
@@ -366,7 +367,7 @@ pub fn scan_whole_object_with<'a>(
 }
 
 /// [`scan_whole_object_with`], told whether `bytes` may hold a raw newline.
-pub fn scan_whole_object_inner<'a>(
+pub(crate) fn scan_whole_object_inner<'a>(
     bytes: &'a [u8],
     newlines: bool,
     member: impl FnMut(JsonStr<'a>, JsonValue<'a>),
@@ -380,7 +381,8 @@ pub fn scan_whole_object_inner<'a>(
 }
 
 /// The members of the object that makes up all of `bytes`.
-pub fn object_members(bytes: &[u8]) -> Result<Vec<Member<'_>>, JsonError> {
+#[cfg(test)]
+pub(crate) fn object_members(bytes: &[u8]) -> Result<Vec<Member<'_>>, JsonError> {
     let mut members = Vec::new();
     scan_whole_object_with(bytes, |k, v| members.push((k, v)))?;
     Ok(members)

@@ -14,7 +14,7 @@ use crate::time::{NANOS_PER_DAY, civil_from_days, nanos_from_civil};
 
 /// The parsed header of a klog line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KlogHeader {
+pub(crate) struct KlogHeader {
     /// `I`, `W`, `E` or `F`.
     pub level: Level,
     /// Month, day, hour, minute, second, nanoseconds.
@@ -44,7 +44,7 @@ fn num(b: &[u8], at: usize, len: usize) -> Option<u32> {
 }
 
 /// Parses a klog header at the start of `b`.
-pub fn parse_klog_header(b: &[u8]) -> Option<KlogHeader> {
+pub(crate) fn parse_klog_header(b: &[u8]) -> Option<KlogHeader> {
     let level = match b.first()? {
         b'I' => Level::Info,
         b'W' => Level::Warn,
@@ -113,7 +113,7 @@ pub fn parse_klog_header(b: &[u8]) -> Option<KlogHeader> {
 
 impl KlogHeader {
     /// The header's time in the year that puts it closest to `near_nanos`.
-    pub fn timestamp_near(&self, near_nanos: i64) -> Option<i64> {
+    pub(crate) fn timestamp_near(&self, near_nanos: i64) -> Option<i64> {
         let (year, _, _) = civil_from_days(near_nanos.div_euclid(NANOS_PER_DAY));
         [year, year - 1, year + 1]
             .into_iter()
@@ -230,7 +230,8 @@ fn add_pairs(mut rest: &[u8], p: &mut PayloadParser, buf: &mut Vec<u8>) {
 }
 
 /// The runtime timestamp the cases are parsed with: 2025-02-03T15:52:04.262176345Z.
-pub const CASES_RUNTIME_TS: i64 = 1_738_597_924_262_176_345;
+#[cfg(test)]
+pub(crate) const CASES_RUNTIME_TS: i64 = 1_738_597_924_262_176_345;
 
 /// Table-driven cases (parsed with [`CASES_RUNTIME_TS`] as the runtime time).
 pub fn cases() -> Vec<PayloadCase> {

@@ -47,21 +47,21 @@ impl EntryFormat {
     /// A JSON object (zap, logrus, slog, bunyan, pino, ...).
     pub const JSON: EntryFormat = EntryFormat(0);
     /// `key=value` pairs.
-    pub const LOGFMT: EntryFormat = EntryFormat(1);
+    pub(crate) const LOGFMT: EntryFormat = EntryFormat(1);
     /// A klog/glog header (`I0102 15:04:05.000000 1 file.go:12] msg`).
-    pub const KLOG: EntryFormat = EntryFormat(2);
+    pub(crate) const KLOG: EntryFormat = EntryFormat(2);
     /// Anything else; the level comes from a level word when there is one.
-    pub const TEXT: EntryFormat = EntryFormat(3);
+    pub(crate) const TEXT: EntryFormat = EntryFormat(3);
     /// The line did not parse as the runtime's framing (CRI or json-file); kept verbatim.
-    pub const UNPARSED: EntryFormat = EntryFormat(4);
+    pub(crate) const UNPARSED: EntryFormat = EntryFormat(4);
     /// A systemd journal record (`journalctl -o json` or `-o export`).
-    pub const JOURNALD: EntryFormat = EntryFormat(5);
+    pub(crate) const JOURNALD: EntryFormat = EntryFormat(5);
     /// A Kubernetes API server audit event (the `audit` table).
-    pub const AUDIT: EntryFormat = EntryFormat(6);
+    pub(crate) const AUDIT: EntryFormat = EntryFormat(6);
     /// A Kubernetes Event (the `events` table).
-    pub const EVENT: EntryFormat = EntryFormat(7);
+    pub(crate) const EVENT: EntryFormat = EntryFormat(7);
     /// The first id of formats defined as data.
-    pub const FIRST_DEFINED: u16 = 8;
+    pub(crate) const FIRST_DEFINED: u16 = 8;
 
     const FAMILIES: [(EntryFormat, &'static str, &'static str); 8] = [
         (
@@ -112,7 +112,7 @@ impl EntryFormat {
     }
 
     /// The built-in parser family with this name.
-    pub fn family_by_name(name: &str) -> Option<EntryFormat> {
+    pub(crate) fn family_by_name(name: &str) -> Option<EntryFormat> {
         Self::FAMILIES.iter().find(|f| f.1 == name).map(|f| f.0)
     }
 
@@ -131,11 +131,6 @@ impl EntryFormat {
         let mut v: Vec<EntryFormat> = Self::FAMILIES.iter().map(|f| f.0).collect();
         v.extend(defined::all().into_iter().map(|f| f.id));
         v
-    }
-
-    /// Whether this is a format defined as data.
-    pub fn is_defined(self) -> bool {
-        self.0 >= Self::FIRST_DEFINED
     }
 
     /// The name in the `format` column.
@@ -180,7 +175,7 @@ impl FieldBuf {
 
     /// Starts a field whose key is the parts joined with `.` (for nested objects); finish it with
     /// [`FieldBuf::push_value`] or the `value_*` methods.
-    pub fn push_key(&mut self, parts: &[&str]) {
+    pub(crate) fn push_key(&mut self, parts: &[&str]) {
         let start = self.text.len() as u32;
         for (i, p) in parts.iter().enumerate() {
             if i > 0 {
@@ -193,13 +188,13 @@ impl FieldBuf {
     }
 
     /// Sets the value of the field started last.
-    pub fn push_value(&mut self, value: &str) {
+    pub(crate) fn push_value(&mut self, value: &str) {
         self.text.push_str(value);
         self.end_value();
     }
 
     /// Appends bytes (lossily decoded) to the value of the field started last.
-    pub fn push_value_bytes(&mut self, value: &[u8]) {
+    pub(crate) fn push_value_bytes(&mut self, value: &[u8]) {
         match std::str::from_utf8(value) {
             Ok(s) => self.text.push_str(s),
             Err(_) => self.text.push_str(&String::from_utf8_lossy(value)),

@@ -20,7 +20,7 @@ fn word(b: &[u8], i: usize) -> u64 {
 
 /// The first byte of `b` equal to one of `needles`.
 #[inline(always)]
-pub fn find_any<const N: usize>(b: &[u8], needles: [u8; N]) -> Option<usize> {
+pub(crate) fn find_any<const N: usize>(b: &[u8], needles: [u8; N]) -> Option<usize> {
     let mut i = 0;
     while i + 8 <= b.len() {
         let w = word(b, i);
@@ -41,7 +41,7 @@ pub fn find_any<const N: usize>(b: &[u8], needles: [u8; N]) -> Option<usize> {
 
 /// The length of the run of ASCII digits at the start of `b`.
 #[inline(always)]
-pub fn digit_run(b: &[u8]) -> usize {
+pub(crate) fn digit_run(b: &[u8]) -> usize {
     let mut i = 0;
     while i + 8 <= b.len() {
         // Each byte minus b'0' is below 10 for digits; adding 0x76 then sets its high bit when
@@ -58,7 +58,7 @@ pub fn digit_run(b: &[u8]) -> usize {
 
 /// The first `a` or `b` in `hay`: inline for 32 bytes, then memchr.
 #[inline(always)]
-pub fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
+pub(crate) fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
     let head = hay.len().min(32);
     if let Some(p) = find_any(&hay[..head], [a, b]) {
         return Some(p);

@@ -13,7 +13,7 @@ use crate::level::Level;
 use crate::time::parse_leading_timestamp;
 
 /// How far past the leading timestamp a level word is looked for.
-pub const LEVEL_WINDOW: usize = 96;
+pub(crate) const LEVEL_WINDOW: usize = 96;
 
 fn word_level(word: &[u8]) -> Option<Level> {
     Some(match word.len() {
@@ -41,7 +41,7 @@ fn word_level(word: &[u8]) -> Option<Level> {
 }
 
 /// Finds the level word in `b`; returns the level and the word's range.
-pub fn find_level_word(b: &[u8]) -> Option<(Level, usize, usize)> {
+pub(crate) fn find_level_word(b: &[u8]) -> Option<(Level, usize, usize)> {
     let mut i = 0;
     while i < b.len() {
         if !b[i].is_ascii_alphabetic() {

@@ -19,7 +19,7 @@ pub struct Line<'a> {
 
 /// Reads lines from `R`.
 #[derive(Debug)]
-pub struct LineReader<R> {
+pub(crate) struct LineReader<R> {
     reader: R,
     buf: Vec<u8>,
     pos: usize,
@@ -38,13 +38,14 @@ const INITIAL_BUFFER: usize = 256 * 1024;
 
 impl<R: Read> LineReader<R> {
     /// A reader that cuts lines longer than `max_line` bytes.
-    pub fn new(reader: R, max_line: usize) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(reader: R, max_line: usize) -> Self {
         Self::with_buffer(reader, max_line, Vec::new())
     }
 
     /// [`LineReader::new`], reusing `buf` (from [`LineReader::into_buffer`]) to save zeroing a
     /// new one for every file.
-    pub fn with_buffer(reader: R, max_line: usize, mut buf: Vec<u8>) -> Self {
+    pub(crate) fn with_buffer(reader: R, max_line: usize, mut buf: Vec<u8>) -> Self {
         let initial = INITIAL_BUFFER.min(max_line.max(1) + 1);
         if buf.len() < initial {
             buf.resize(initial, 0);
@@ -63,7 +64,7 @@ impl<R: Read> LineReader<R> {
     }
 
     /// Lines of the first `len` bytes of `bytes`, already in memory, without copying them.
-    pub fn from_bytes(bytes: Vec<u8>, len: usize, max_line: usize, reader: R) -> Self {
+    pub(crate) fn from_bytes(bytes: Vec<u8>, len: usize, max_line: usize, reader: R) -> Self {
         let filled = len.min(bytes.len());
         LineReader {
             reader,
@@ -79,17 +80,17 @@ impl<R: Read> LineReader<R> {
     }
 
     /// The buffer, for the next file.
-    pub fn into_buffer(self) -> Vec<u8> {
+    pub(crate) fn into_buffer(self) -> Vec<u8> {
         self.buf
     }
 
     /// Bytes taken from the underlying reader so far.
-    pub fn bytes_read(&self) -> u64 {
+    pub(crate) fn bytes_read(&self) -> u64 {
         self.bytes_read
     }
 
     /// Lines returned so far.
-    pub fn line_count(&self) -> u64 {
+    pub(crate) fn line_count(&self) -> u64 {
         self.number
     }
 
@@ -112,7 +113,7 @@ impl<R: Read> LineReader<R> {
 
     /// The next line; `Ok(None)` at the end. A read error comes after the lines read before it
     /// (the last one possibly without its newline); after it the reader is at its end.
-    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+    pub(crate) fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
         let mut scanned = self.pos;
         loop {
             if let Some(off) = memchr::memchr(b'\n', &self.buf[scanned..self.filled]) {

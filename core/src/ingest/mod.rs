@@ -20,7 +20,7 @@ use crate::sources::plan::{ContainerMeta, Plan};
 use crate::sources::{FileSet, ReadBuffers};
 
 /// The longest physical line or joined entry kept; longer ones are cut, with a warning.
-pub const MAX_ENTRY_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_ENTRY_BYTES: usize = 16 * 1024 * 1024;
 
 /// One log entry, as handed to a sink. Borrowed: copy what you keep.
 #[derive(Debug)]
@@ -236,7 +236,7 @@ pub struct Accounting {
 
 impl FileStats {
     /// The formats, most entries first (ties by format id).
-    pub fn formats_sorted(&self) -> Vec<(crate::formats::EntryFormat, u64)> {
+    pub(crate) fn formats_sorted(&self) -> Vec<(crate::formats::EntryFormat, u64)> {
         let mut v = self.formats.clone();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v
@@ -345,7 +345,7 @@ impl Accounting {
 /// [`Stepwise::step`] once a frame. Gives the same sinks and report as `ingest`, in instance
 /// order.
 #[derive(Debug)]
-pub struct Stepwise<S> {
+pub(crate) struct Stepwise<S> {
     selected: Vec<usize>,
     next: usize,
     /// Sinks and what their read found, by instance.
@@ -361,7 +361,12 @@ impl<S: EntrySink> Stepwise<S> {
     /// Instances are read in the order their files are in a streamed archive (see
     /// [`FileSet::start_opening`]), which is told which files will be read, so that it is
     /// decompressed once; the sinks still come out in instance order.
-    pub fn new(set: &FileSet, plan: &Plan, filter: &dyn EntryFilter, progress: &Progress) -> Self {
+    pub(crate) fn new(
+        set: &FileSet,
+        plan: &Plan,
+        filter: &dyn EntryFilter,
+        progress: &Progress,
+    ) -> Self {
         let mut selected = selected_instances(set, plan, filter, progress);
         set.expect_reads(
             selected
@@ -390,7 +395,7 @@ impl<S: EntrySink> Stepwise<S> {
 
     /// Reads instances until about `budget_bytes` of stored bytes were read (at least one
     /// instance, however large); says whether every instance has been read.
-    pub fn step(
+    pub(crate) fn step(
         &mut self,
         set: &FileSet,
         plan: &Plan,
@@ -428,7 +433,7 @@ impl<S: EntrySink> Stepwise<S> {
 
     /// Reads no more instances: the rest are left unread (their files' `read` stays false),
     /// each of their files gets a diagnostic saying `why`; returns those files.
-    pub fn stop(&mut self, set: &FileSet, plan: &Plan, why: &str) -> Vec<usize> {
+    pub(crate) fn stop(&mut self, set: &FileSet, plan: &Plan, why: &str) -> Vec<usize> {
         let mut unread = Vec::new();
         for &i in &self.selected[self.next.min(self.selected.len())..] {
             for &f in &plan.instances[i].files {
@@ -445,12 +450,12 @@ impl<S: EntrySink> Stepwise<S> {
     }
 
     /// Whether every instance has been read.
-    pub fn done(&self) -> bool {
+    pub(crate) fn done(&self) -> bool {
         self.next >= self.selected.len()
     }
 
     /// The sinks (in instance order) and the report.
-    pub fn finish(mut self, progress: &Progress) -> (Vec<S>, Accounting) {
+    pub(crate) fn finish(mut self, progress: &Progress) -> (Vec<S>, Accounting) {
         self.report.cancelled = progress.cancelled();
         self.read.sort_by_key(|r| r.0);
         let mut sinks = Vec::with_capacity(self.read.len());

@@ -60,14 +60,14 @@ fn head_of(bytes: &[u8]) -> &[u8] {
 }
 
 /// How much of the start of a file [`Dialect::Auto`] looks at.
-pub const HEAD_BYTES: usize = 1 << 20;
+pub(crate) const HEAD_BYTES: usize = 1 << 20;
 
 /// An exposition file read piece by piece (bounded memory for large dumps): feed it the bytes
 /// in order, then [`Streaming::finish`]. With [`Dialect::Auto`], the first piece decides
 /// whether the OpenMetrics rules apply (see [`looks_openmetrics`]); a `# EOF` at the end still
 /// makes its timestamps seconds.
 #[derive(Debug)]
-pub struct Streaming {
+pub(crate) struct Streaming {
     parser: Option<Parser>,
     dialect: Dialect,
     carry: Vec<u8>,
@@ -76,7 +76,7 @@ pub struct Streaming {
 
 impl Streaming {
     /// A reader of `dialect`.
-    pub fn new(dialect: Dialect) -> Streaming {
+    pub(crate) fn new(dialect: Dialect) -> Streaming {
         let parser = match dialect {
             Dialect::Auto => None,
             Dialect::Text => Some(Parser::new(false, false)),
@@ -100,7 +100,7 @@ impl Streaming {
     }
 
     /// The next bytes of the file (any split: a line may continue in the next piece).
-    pub fn feed(&mut self, mut bytes: &[u8]) {
+    pub(crate) fn feed(&mut self, mut bytes: &[u8]) {
         if self.parser.is_none() {
             let om = self.dialect == Dialect::OpenMetrics || looks_openmetrics(head_of(bytes));
             self.parser = Some(Parser::new(om, self.dialect == Dialect::OpenMetrics));
@@ -141,7 +141,7 @@ impl Streaming {
     }
 
     /// The file's series, samples and problems.
-    pub fn finish(mut self) -> Parsed {
+    pub(crate) fn finish(mut self) -> Parsed {
         if !self.carry.is_empty() {
             let last = std::mem::take(&mut self.carry);
             self.lines(&last);
@@ -155,7 +155,7 @@ impl Streaming {
 
 /// Whether the start of a file shows OpenMetrics: a `# EOF`, `# UNIT` or OpenMetrics-only
 /// `# TYPE` line, an exemplar, or a timestamp with a fraction.
-pub fn looks_openmetrics(head: &[u8]) -> bool {
+pub(crate) fn looks_openmetrics(head: &[u8]) -> bool {
     for line in head.split(|&c| c == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if let Some(meta) = line.strip_prefix(b"# ") {

@@ -62,7 +62,7 @@ fn document(bytes: &[u8], out: &mut Parsed) -> Option<Value> {
 /// A Prometheus HTTP API response: `{"status":"success","data":{"resultType":"matrix",
 /// "result":[...]}}` (also without the envelope), or a `/api/v1/series` answer (`"data":
 /// [{labels}, ...]`).
-pub fn parse_api(bytes: &[u8]) -> Parsed {
+pub(crate) fn parse_api(bytes: &[u8]) -> Parsed {
     let mut out = Parsed::default();
     let Some(doc) = document(bytes, &mut out) else {
         return out;
@@ -181,7 +181,7 @@ pub fn parse_api(bytes: &[u8]) -> Parsed {
 
 /// VictoriaMetrics `/api/v1/export`: one JSON object per line,
 /// `{"metric":{...},"values":[...],"timestamps":[...]}` (ms).
-pub fn parse_victoria(bytes: &[u8]) -> Parsed {
+pub(crate) fn parse_victoria(bytes: &[u8]) -> Parsed {
     let mut out = Parsed::default();
     let mut interner = SeriesInterner::default();
     for (i, line) in bytes.split(|&c| c == b'\n').enumerate() {
@@ -260,7 +260,7 @@ fn lines_with_samples(out: &Parsed) -> u64 {
 }
 
 /// `promtool tsdb dump --format seriesjson`: one JSON object of labels per line.
-pub fn parse_series_json(bytes: &[u8]) -> Parsed {
+pub(crate) fn parse_series_json(bytes: &[u8]) -> Parsed {
     let mut out = Parsed {
         series_only: true,
         ..Parsed::default()
@@ -289,7 +289,7 @@ pub fn parse_series_json(bytes: &[u8]) -> Parsed {
 }
 
 /// A Kubernetes quantity (`250m`, `1234567n`, `128Mi`, `1.5G`, `2e3`) as a number.
-pub fn parse_quantity(s: &str) -> Option<f64> {
+pub(crate) fn parse_quantity(s: &str) -> Option<f64> {
     let s = s.trim();
     let (num, mult) = [
         ("Ki", 1024f64),
@@ -318,7 +318,7 @@ pub fn parse_quantity(s: &str) -> Option<f64> {
 /// metrics.k8s.io `PodMetrics`, `NodeMetrics` or their lists, as JSON or YAML: usage per
 /// container (`container_cpu_usage_cores`, `container_memory_working_set_bytes`) or node
 /// (`node_cpu_usage_cores`, `node_memory_working_set_bytes`), at each item's `timestamp`.
-pub fn parse_metrics_api(bytes: &[u8]) -> Parsed {
+pub(crate) fn parse_metrics_api(bytes: &[u8]) -> Parsed {
     let mut out = Parsed {
         lines: count_lines(bytes),
         ..Parsed::default()

@@ -233,7 +233,7 @@ impl Parsed {
     }
 
     /// Adds a problem.
-    pub fn problem(&mut self, line: u64, kind: ProblemKind, message: impl Into<String>) {
+    pub(crate) fn problem(&mut self, line: u64, kind: ProblemKind, message: impl Into<String>) {
         if kind == ProblemKind::Unparsed {
             self.unparsed += 1;
         }
@@ -250,7 +250,7 @@ impl Parsed {
     }
 
     /// Adds a sample of series `s`.
-    pub fn push_sample(&mut self, s: u32, ts: i64, value: f64, line: u64) {
+    pub(crate) fn push_sample(&mut self, s: u32, ts: i64, value: f64, line: u64) {
         self.sample_series.push(s);
         self.sample_ts.push(ts);
         self.sample_value.push(value);

@@ -82,7 +82,7 @@ fn influx_ts(t: i64) -> i64 {
 }
 
 /// Whether a line looks like line protocol: `measurement[,tags] field=value[,...] [ts]`.
-pub fn influx_line(line: &str) -> bool {
+pub(crate) fn influx_line(line: &str) -> bool {
     let parts = split_unescaped(line, ' ');
     let parts: Vec<&str> = parts.into_iter().filter(|p| !p.is_empty()).collect();
     if !(2..=3).contains(&parts.len()) {
@@ -109,7 +109,7 @@ pub fn influx_line(line: &str) -> bool {
 /// headers (`# DDL`, `CREATE DATABASE ...`, `# CONTEXT-DATABASE: db`) are skipped; the
 /// database becomes a `db` label. Timestamps: precision from the magnitude; none: the scrape
 /// time.
-pub fn parse_influx(bytes: &[u8]) -> Parsed {
+pub(crate) fn parse_influx(bytes: &[u8]) -> Parsed {
     let mut out = Parsed::default();
     let mut interner = SeriesInterner::default();
     let mut db: Option<String> = None;
@@ -212,14 +212,14 @@ enum CsvColumn {
 }
 
 /// Whether a first line is such a header.
-pub fn victoria_csv_header(line: &str) -> bool {
+pub(crate) fn victoria_csv_header(line: &str) -> bool {
     let cols: Vec<&str> = line.split(',').map(str::trim).collect();
     cols.contains(&"__value__") && cols.iter().any(|c| c.starts_with("__timestamp__"))
 }
 
 /// VictoriaMetrics `/api/v1/export/csv` with a header line naming the columns (the export has
 /// none of its own: write the `format=` you passed as the first line).
-pub fn parse_victoria_csv(bytes: &[u8]) -> Parsed {
+pub(crate) fn parse_victoria_csv(bytes: &[u8]) -> Parsed {
     let mut out = Parsed::default();
     let mut interner = SeriesInterner::default();
     let text = String::from_utf8_lossy(bytes);
@@ -323,7 +323,7 @@ fn split_csv(line: &str) -> Vec<String> {
 }
 
 /// Whether a line is a `kubectl top` header.
-pub fn kubectl_top_header(line: &str) -> bool {
+pub(crate) fn kubectl_top_header(line: &str) -> bool {
     let cols: Vec<&str> = line.split_whitespace().collect();
     cols.first()
         .is_some_and(|c| matches!(*c, "NAME" | "NAMESPACE" | "POD"))
@@ -334,7 +334,7 @@ pub fn kubectl_top_header(line: &str) -> bool {
 /// with `--containers`) `cpu_usage_cores` and `memory_working_set_bytes`, and for nodes also
 /// `node_cpu_usage_ratio` and `node_memory_usage_ratio` from the percent columns. The output
 /// has no time: the scrape time applies.
-pub fn parse_kubectl_top(bytes: &[u8]) -> Parsed {
+pub(crate) fn parse_kubectl_top(bytes: &[u8]) -> Parsed {
     let mut out = Parsed::default();
     let mut interner = SeriesInterner::default();
     let text = String::from_utf8_lossy(bytes);

@@ -40,12 +40,12 @@ pub enum TimeSource {
 /// A timestamp in a file name, in ms: `20240101-120000`, `20240101T120000Z`,
 /// `2024-01-01T12:00:00Z`, `2024-01-01_12-00-00`, `2024-01-01T12:00:00.123+02:00`, or 10 or 13
 /// digits of Unix time (seconds or ms, between 2001 and 2286).
-pub fn name_timestamp(name: &str) -> Option<i64> {
+pub(crate) fn name_timestamp(name: &str) -> Option<i64> {
     name_timestamp_at(name).map(|(t, _)| t)
 }
 
 /// [`name_timestamp`] and where in the name it is written.
-pub fn name_timestamp_at(name: &str) -> Option<(i64, std::ops::Range<usize>)> {
+pub(crate) fn name_timestamp_at(name: &str) -> Option<(i64, std::ops::Range<usize>)> {
     static DATE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(
             r"(?x)(\d{4})-?(\d{2})-?(\d{2})[T_\-\ ]?(\d{2})[:\-]?(\d{2})[:\-]?(\d{2})(?:\.(\d{1,9}))?(Z|[+\-]\d{2}:?\d{2})?",
@@ -92,7 +92,7 @@ pub fn name_timestamp_at(name: &str) -> Option<(i64, std::ops::Range<usize>)> {
 
 /// A file's place in a sequence: its name with the last run of digits replaced (the
 /// sequence), and that number. `None` when the name has no digits.
-pub fn sequence_key(path: &str) -> Option<(String, u64)> {
+pub(crate) fn sequence_key(path: &str) -> Option<(String, u64)> {
     let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
     let bytes = name.as_bytes();
     let end = bytes.iter().rposition(u8::is_ascii_digit)? + 1;

@@ -13,12 +13,13 @@ pub struct Selector {
 
 impl Selector {
     /// Parses a vector selector (an instant selector; a range or a function is an error).
-    pub fn parse(text: &str) -> Result<Selector, String> {
+    pub fn parse(text: &str) -> crate::Result<Selector> {
         let expr = parser::parse(text).map_err(|e| format!("invalid selector {text:?}: {e}"))?;
         let Expr::VectorSelector(vs) = expr else {
             return Err(format!(
                 "{text:?} is not a series selector (like `name{{label=\"value\"}}`)"
-            ));
+            )
+            .into());
         };
         let mut base = vs.matchers.matchers.clone();
         if let Some(name) = &vs.name

@@ -69,7 +69,7 @@ pub fn go_float(v: f64) -> String {
 }
 
 /// Escapes a label value for the exposition formats.
-pub fn escape_label(v: &str, out: &mut String) {
+pub(crate) fn escape_label(v: &str, out: &mut String) {
     for c in v.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -82,7 +82,7 @@ pub fn escape_label(v: &str, out: &mut String) {
 
 /// `{__name__="up", job="a"}` with labels in name order (`__name__` among them), as
 /// `promtool tsdb dump` writes a series.
-pub fn dump_series(name: &str, labels: &[(String, String)]) -> String {
+pub(crate) fn dump_series(name: &str, labels: &[(String, String)]) -> String {
     let mut all: Vec<(&str, &str)> = labels
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -104,7 +104,7 @@ pub fn dump_series(name: &str, labels: &[(String, String)]) -> String {
 }
 
 /// `up{job="a"}` (OpenMetrics).
-pub fn om_series(name: &str, labels: &[(String, String)]) -> String {
+pub(crate) fn om_series(name: &str, labels: &[(String, String)]) -> String {
     let mut s = String::from(name);
     if !labels.is_empty() {
         s.push('{');

@@ -14,7 +14,7 @@ use crate::metrics::selector::Selector;
 use crate::table::metrics::MetricsStore;
 
 /// How long a sample stays the current value for a hover (Prometheus' lookback delta).
-pub const LOOKBACK_MS: i64 = 5 * 60 * 1000;
+pub(crate) const LOOKBACK_MS: i64 = 5 * 60 * 1000;
 
 /// What a series' values measure, read from its name (or its family's `# UNIT`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -366,7 +366,7 @@ impl SeriesIndex {
     }
 
     /// The series `filter` keeps, in title order.
-    pub fn search(&self, store: &MetricsStore, filter: &SeriesFilter) -> Result<Vec<u32>, String> {
+    pub fn search(&self, store: &MetricsStore, filter: &SeriesFilter) -> crate::Result<Vec<u32>> {
         let selector = filter.selector()?;
         let labels: Vec<CompiledLabelFilter<'_>> =
             filter.labels.iter().map(LabelFilter::compiled).collect();
@@ -544,7 +544,7 @@ impl SeriesFilter {
     fn selector(&self) -> Result<Option<Selector>, String> {
         let t = self.text.trim();
         if t.contains('{') {
-            Selector::parse(t).map(Some)
+            Selector::parse(t).map(Some).map_err(|e| e.to_string())
         } else {
             Ok(None)
         }

@@ -17,8 +17,8 @@ use super::search::Query;
 use crate::schema::logs as col;
 use crate::table::FieldPairs;
 pub use crate::table::index::{Codes, LogIndex, NO_TS, Rows};
+pub use crate::table::live::LiveCounts;
 use crate::table::live::MINUTE;
-pub use crate::table::live::{Counting, LiveCounts};
 
 impl LogIndex {
     /// The first and last time of the rows that have one.
@@ -399,7 +399,7 @@ pub struct TreeRow {
 }
 
 /// The rows of `logs` every query matches.
-pub fn matching_rows(logs: &DataFrame, queries: &[Query]) -> PolarsResult<Rows> {
+pub fn matching_rows(logs: &DataFrame, queries: &[Query]) -> crate::Result<Rows> {
     let mut keep: Option<Vec<bool>> = None;
     for q in queries.iter().filter(|q| !q.is_all()) {
         let bits = q.evaluate(logs)?;
@@ -461,7 +461,7 @@ pub fn top_values(
     field: &str,
     n: usize,
     sample: usize,
-) -> PolarsResult<FieldValues> {
+) -> crate::Result<FieldValues> {
     if logs.schema().contains(field) && field != col::FIELDS {
         return Ok(count_values(&Codes::of(logs, field)?, rows, n));
     }
@@ -530,7 +530,7 @@ pub fn field_keys(
     logs: &DataFrame,
     rows: &[u32],
     sample: usize,
-) -> PolarsResult<Vec<(String, u64)>> {
+) -> crate::Result<Vec<(String, u64)>> {
     let pairs = FieldPairs::of(logs.column(col::FIELDS)?)?;
     let mut counts: HashMap<&str, u64> = HashMap::new();
     for r in spread(rows, sample) {

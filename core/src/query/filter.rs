@@ -31,7 +31,7 @@ impl LevelSet {
     }
 
     /// Parses `error`, `warn,error`, or `warn+` (warn and everything more severe).
-    pub fn parse(s: &str) -> Result<LevelSet, String> {
+    pub fn parse(s: &str) -> crate::Result<LevelSet> {
         let mut bits = 0u8;
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, and_above) = match part.strip_suffix('+') {
@@ -68,7 +68,7 @@ pub enum FieldMatch {
 
 impl FieldMatch {
     /// Parses `key=value` or `key~regex`.
-    pub fn parse(s: &str) -> Result<FieldMatch, String> {
+    pub fn parse(s: &str) -> crate::Result<FieldMatch> {
         let eq = s.find('=');
         let re = s.find('~');
         match (eq, re) {
@@ -78,10 +78,8 @@ impl FieldMatch {
             )),
             (_, Some(i)) if i > 0 => Regex::new(&s[i + 1..])
                 .map(|r| FieldMatch::Matches(s[..i].to_string(), r))
-                .map_err(|e| format!("invalid regex in --field {s:?}: {e}")),
-            _ => Err(format!(
-                "invalid --field {s:?}: expected key=value or key~regex"
-            )),
+                .map_err(|e| format!("invalid regex in --field {s:?}: {e}").into()),
+            _ => Err(format!("invalid --field {s:?}: expected key=value or key~regex").into()),
         }
     }
 

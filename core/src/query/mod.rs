@@ -20,8 +20,8 @@ use crate::sources::plan::{ContainerMeta, Plan};
 
 /// Keeps the last `n` entries of each container (namespace, pod, container), as stern's and
 /// `kubectl logs`'s `--tail` do. `logs` must be in time order; so is the result.
-pub fn tail_per_container(logs: &DataFrame, n: usize) -> PolarsResult<DataFrame> {
-    let ids = |name: &str| -> PolarsResult<Vec<Option<u32>>> {
+pub fn tail_per_container(logs: &DataFrame, n: usize) -> crate::Result<DataFrame> {
+    let ids = |name: &str| -> crate::Result<Vec<Option<u32>>> {
         Ok(logs
             .column(name)?
             .as_materialized_series()
@@ -41,7 +41,7 @@ pub fn tail_per_container(logs: &DataFrame, n: usize) -> PolarsResult<DataFrame>
             keep[row] = true;
         }
     }
-    logs.filter(&BooleanChunked::from_slice("keep".into(), &keep))
+    Ok(logs.filter(&BooleanChunked::from_slice("keep".into(), &keep))?)
 }
 
 /// Tracks the latest entry time.

@@ -168,10 +168,10 @@ impl Leaf {
 }
 
 /// Most characters of a message kept as a pattern's sample.
-pub const MAX_SAMPLE: usize = 4096;
+pub(crate) const MAX_SAMPLE: usize = 4096;
 
 /// The placeholder of a variable part.
-pub const WILDCARD: &str = "<*>";
+pub(crate) const WILDCARD: &str = "<*>";
 
 /// A leaf's key: the message's token count and a hash of its route tokens.
 type RouteKey = (u32, u64);
@@ -186,7 +186,7 @@ const NO_TS: i64 = i64::MIN;
 /// the batches' leaves), and its sample as written; the masked text is not kept: a
 /// pattern's template is spelled from its first message, masked again.
 #[derive(Debug, Default)]
-pub struct Messages {
+pub(crate) struct Messages {
     /// Every message's token hashes, end to end.
     hashes: Vec<TokenHash>,
     /// Per message: where its hashes end.
@@ -265,32 +265,23 @@ fn for_each_token(
 
 impl Messages {
     /// No messages, to be mined with `config`.
-    pub fn new(config: &MinerConfig) -> Messages {
+    pub(crate) fn new(config: &MinerConfig) -> Messages {
         Messages {
             config: *config,
             ..Messages::default()
         }
     }
 
-    /// Messages added.
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// Whether none were added.
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
     /// Adds a message at `ts` (ns) from `pod`.
-    pub fn add(&mut self, message: &str, ts: Option<i64>, pod: Option<&str>) {
+    #[cfg(test)]
+    pub(crate) fn add(&mut self, message: &str, ts: Option<i64>, pod: Option<&str>) {
         self.add_with_sample(message, message, ts, pod, None);
     }
 
     /// Adds the part of a line that is mined (`message`), keeping the whole line (`sample`,
     /// its first [`MAX_SAMPLE`] characters) to show when it starts a pattern, and the crash
     /// evidence seen in it.
-    pub fn add_with_sample(
+    pub(crate) fn add_with_sample(
         &mut self,
         message: &str,
         sample: &str,
@@ -409,12 +400,12 @@ struct Found {
 
 /// Groups the messages of `batches`, in order (batch by batch), into patterns sorted by
 /// count (most first), then template.
-pub fn mine(batches: &[&Messages], config: MinerConfig) -> Vec<Pattern> {
+pub(crate) fn mine(batches: &[&Messages], config: MinerConfig) -> Vec<Pattern> {
     mine_top(batches, config, usize::MAX)
 }
 
 /// The first `top` patterns [`mine`] gives; only those are spelled.
-pub fn mine_top(batches: &[&Messages], config: MinerConfig, top: usize) -> Vec<Pattern> {
+pub(crate) fn mine_top(batches: &[&Messages], config: MinerConfig, top: usize) -> Vec<Pattern> {
     // Pods: one numbering over the batches.
     let mut pod_ids: HashMap<&str, u32, foldhash::fast::RandomState> = HashMap::default();
     let mut pod_names: Vec<&str> = Vec::new();
@@ -676,7 +667,7 @@ fn is_ip(s: &str) -> bool {
 /// The part of a text message that varies from entry to entry less than its header: without
 /// a leading timestamp, a level word (`INFO`, `[error]`, `W`), or a klog header (`I0101
 /// 12:00:00.000000 1 file.go:12] `), which the entry's own columns already hold.
-pub fn message_body(msg: &str) -> &str {
+pub(crate) fn message_body(msg: &str) -> &str {
     let mut rest = msg.trim_start();
     // klog: `I0101 12:00:00.000000    1 file.go:12] msg`.
     let b = rest.as_bytes();
@@ -720,12 +711,12 @@ const MESSAGE_KEYS: [&str; 5] = ["msg", "message", "MESSAGE", "log", "error"];
 pub fn mine_logs(
     logs: &polars::prelude::DataFrame,
     config: MinerConfig,
-) -> polars::prelude::PolarsResult<Vec<Pattern>> {
+) -> crate::Result<Vec<Pattern>> {
     use crate::schema::logs as col;
     use polars::prelude::*;
     let message = logs.column(col::MESSAGE)?.str()?.clone();
     let ts = logs.column(col::TS)?.cast(&DataType::Int64)?.i64()?.clone();
-    let text = |name: &str| -> PolarsResult<StringChunked> {
+    let text = |name: &str| -> crate::Result<StringChunked> {
         Ok(logs.column(name)?.cast(&DataType::String)?.str()?.clone())
     };
     let pod = text(col::POD)?;
@@ -767,18 +758,16 @@ pub fn mine_logs(
 
 /// Patterns as a frame: `count`, `first_ts`, `last_ts`, `pods` (count), `pod_list` (the
 /// first ten, comma-separated), `evidence` (`go-panic`, `oom`, ...), `template`, `sample`.
-pub fn patterns_frame(
-    patterns: &[Pattern],
-) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+pub fn patterns_frame(patterns: &[Pattern]) -> crate::Result<polars::prelude::DataFrame> {
     use polars::prelude::*;
-    let ts = |name: &str, v: Vec<Option<i64>>| -> PolarsResult<Column> {
+    let ts = |name: &str, v: Vec<Option<i64>>| -> crate::Result<Column> {
         Ok(crate::table::datetime_column(
             name,
             TimeUnit::Nanoseconds,
             v,
         ))
     };
-    DataFrame::new(vec![
+    Ok(DataFrame::new(vec![
         Column::new(
             "count".into(),
             patterns.iter().map(|p| p.count).collect::<Vec<u64>>(),
@@ -826,7 +815,7 @@ pub fn patterns_frame(
                 .map(|p| p.sample.as_str())
                 .collect::<Vec<_>>(),
         ),
-    ])
+    ])?)
 }
 
 #[cfg(test)]

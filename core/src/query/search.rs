@@ -30,7 +30,7 @@ use std::fmt;
 
 use polars::prelude::{
     BooleanChunked, CategoricalMapping, DataFrame, DataType, Float64Chunked, NewChunkedArray,
-    PolarsResult, StringChunked,
+    StringChunked,
 };
 use regex::Regex;
 
@@ -124,7 +124,7 @@ pub struct Term {
 
 impl Matcher {
     /// Whether `text` matches.
-    pub fn matches_text(&self, text: &str) -> bool {
+    pub(crate) fn matches_text(&self, text: &str) -> bool {
         match self {
             Matcher::Contains(needle) => contains_ignore_case(text, needle),
             Matcher::Equals(want) if text.is_ascii() => text.eq_ignore_ascii_case(want),
@@ -143,7 +143,7 @@ impl Matcher {
 }
 
 /// Whether `hay` contains `needle` (lowercase) ignoring case.
-pub fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+pub(crate) fn contains_ignore_case(hay: &str, needle: &str) -> bool {
     if needle.is_empty() {
         return true;
     }
@@ -179,7 +179,7 @@ impl fmt::Display for QueryError {
 impl std::error::Error for QueryError {}
 
 /// The field a name in a query means.
-pub fn field_of(name: &str) -> Field {
+pub(crate) fn field_of(name: &str) -> Field {
     use crate::schema::logs as col;
     match name.to_ascii_lowercase().as_str() {
         "message" | "msg" => Field::Message,
@@ -554,7 +554,7 @@ fn value_matcher(field: &Field, value: Tok) -> Result<Matcher, String> {
         Tok::Phrase(p) => {
             return Ok(match field {
                 Field::Message => Matcher::Contains(p.to_lowercase()),
-                Field::Level => Matcher::Levels(LevelSet::parse(&p)?),
+                Field::Level => Matcher::Levels(LevelSet::parse(&p).map_err(|e| e.to_string())?),
                 _ => Matcher::Equals(p.to_lowercase()),
             });
         }
@@ -587,7 +587,9 @@ fn value_matcher(field: &Field, value: Tok) -> Result<Matcher, String> {
         return Ok(Matcher::Compare(op, n));
     }
     match field {
-        Field::Level => LevelSet::parse(&word).map(Matcher::Levels),
+        Field::Level => LevelSet::parse(&word)
+            .map(Matcher::Levels)
+            .map_err(|e| e.to_string()),
         Field::Number(_) => word
             .parse::<f64>()
             .map(|n| Matcher::Compare(Cmp::Eq, n))
@@ -637,7 +639,7 @@ impl Query {
     }
 
     /// Whether the query matches every row (it is empty).
-    pub fn is_all(&self) -> bool {
+    pub(crate) fn is_all(&self) -> bool {
         matches!(self, Query::All)
     }
 
@@ -728,7 +730,7 @@ enum Values {
 impl Query {
     /// One bool per row of `logs` (a `logs` table, [`crate::schema::logs`]): whether the row
     /// matches. Rows without the value a term looks at do not match it.
-    pub fn evaluate(&self, logs: &DataFrame) -> PolarsResult<BooleanChunked> {
+    pub fn evaluate(&self, logs: &DataFrame) -> crate::Result<BooleanChunked> {
         let mut cache: Vec<(Field, Values)> = Vec::new();
         for f in self.fields() {
             let v = values_of(logs, &f)?;
@@ -770,7 +772,7 @@ impl Query {
     }
 }
 
-fn values_of(logs: &DataFrame, field: &Field) -> PolarsResult<Values> {
+fn values_of(logs: &DataFrame, field: &Field) -> crate::Result<Values> {
     use crate::schema::logs as col;
     let name = match field {
         Field::Message => col::MESSAGE,

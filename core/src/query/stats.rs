@@ -53,7 +53,7 @@ pub enum GroupKey {
 
 impl GroupKey {
     /// Parses a `--by` name: a `logs` column or `field.NAME`.
-    pub fn parse(name: &str) -> Result<GroupKey, String> {
+    pub fn parse(name: &str) -> crate::Result<GroupKey> {
         Ok(match name.trim() {
             col::NODE => GroupKey::Node,
             col::NAMESPACE | "ns" => GroupKey::Namespace,
@@ -77,14 +77,14 @@ impl GroupKey {
                     return Err(format!(
                         "cannot group by {other:?}: use node, namespace, pod, pod_uid, container, component, \
                          restart, stream, level, level_raw, format, source, partial or field.NAME"
-                    ));
+                    ).into());
                 }
             },
         })
     }
 
     /// The output column's name.
-    pub fn column_name(&self) -> String {
+    pub(crate) fn column_name(&self) -> String {
         match self {
             GroupKey::Node => col::NODE.into(),
             GroupKey::Namespace => col::NAMESPACE.into(),
@@ -127,11 +127,11 @@ pub struct StatsSpec {
 }
 
 /// Name of the time bucket column.
-pub const BUCKET: &str = "bucket";
+pub(crate) const BUCKET: &str = "bucket";
 /// Name of the entry count column.
-pub const ENTRIES: &str = "entries";
+pub(crate) const ENTRIES: &str = "entries";
 /// Name of the message bytes column.
-pub const BYTES: &str = "bytes";
+pub(crate) const BYTES: &str = "bytes";
 
 /// A decoded key part. Ordered as output rows sort: levels and formats by their rank, text
 /// with nulls last.
@@ -510,7 +510,7 @@ impl StatsSink {
 /// Merges the sinks into the stats frame: the group columns (and `bucket` first with `--every`),
 /// then `entries` and `bytes`. Without `--every`, rows come most entries first; with it, in time
 /// order. Ties are broken by the group columns (levels by severity), so output is deterministic.
-pub fn stats_frame(spec: &StatsSpec, sinks: Vec<StatsSink>) -> PolarsResult<DataFrame> {
+pub fn stats_frame(spec: &StatsSpec, sinks: Vec<StatsSink>) -> crate::Result<DataFrame> {
     let mut merged: HashMap<(Vec<Value>, Option<i64>), [u64; 2]> = HashMap::new();
     for mut s in sinks {
         s.flush();
@@ -592,7 +592,7 @@ pub fn stats_frame(spec: &StatsSpec, sinks: Vec<StatsSink>) -> PolarsResult<Data
         BYTES.into(),
         rows.iter().map(|(_, c)| c[1]).collect::<Vec<u64>>(),
     ));
-    DataFrame::new_with_height(rows.len(), columns)
+    Ok(DataFrame::new_with_height(rows.len(), columns)?)
 }
 
 #[cfg(test)]

@@ -3,8 +3,6 @@
 //! entry as JSON. A packed table answers them a run of blocks at a time, unpacking only the
 //! columns a query looks at.
 
-use polars::prelude::*;
-
 use super::discover::{
     Codes, FieldValues, Rows, count_values, entry_json, field_keys, matching_rows, rows_kept,
     spread, top_values,
@@ -16,7 +14,7 @@ use crate::table::{LogTable, PackedLogs};
 impl PackedLogs {
     /// Whether each row (time order) matches `query`: evaluated in read order over the
     /// blocks a run at a time, only the columns it looks at unpacked.
-    pub fn evaluate(&self, query: &Query) -> PolarsResult<Vec<bool>> {
+    pub fn evaluate(&self, query: &Query) -> crate::Result<Vec<bool>> {
         let mut message = false;
         let mut fields = false;
         let mut names: Vec<&str> = Vec::new();
@@ -34,7 +32,7 @@ impl PackedLogs {
 
 impl LogTable {
     /// The rows every query matches.
-    pub fn matching_rows(&self, queries: &[Query]) -> PolarsResult<Rows> {
+    pub fn matching_rows(&self, queries: &[Query]) -> crate::Result<Rows> {
         let p = match self {
             LogTable::Frame(df) => return matching_rows(df, queries),
             LogTable::Packed(p) => p,
@@ -57,7 +55,7 @@ impl LogTable {
         field: &str,
         n: usize,
         sample: usize,
-    ) -> PolarsResult<FieldValues> {
+    ) -> crate::Result<FieldValues> {
         match self {
             LogTable::Frame(df) => top_values(df, rows, field, n, sample),
             LogTable::Packed(p) => {
@@ -77,7 +75,7 @@ impl LogTable {
     }
 
     /// See [`field_keys`].
-    pub fn field_keys(&self, rows: &[u32], sample: usize) -> PolarsResult<Vec<(String, u64)>> {
+    pub fn field_keys(&self, rows: &[u32], sample: usize) -> crate::Result<Vec<(String, u64)>> {
         match self {
             LogTable::Frame(df) => field_keys(df, rows, sample),
             LogTable::Packed(p) => {

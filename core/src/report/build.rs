@@ -24,7 +24,7 @@ impl Report {
         pods: &DataFrame,
         sources: SourcesSummary,
         options: &ReportOptions,
-    ) -> PolarsResult<(Report, RuleFacts)> {
+    ) -> crate::Result<(Report, RuleFacts)> {
         type Key = (String, String, String);
         let mut rows: BTreeMap<Key, ContainerRow> = BTreeMap::new();
         let mut minutes: BTreeMap<i64, u64> = BTreeMap::new();
@@ -88,7 +88,7 @@ impl Report {
 
         // The pods table: restarts and terminations.
         if pods.height() > 0 {
-            let text = |name: &str| -> PolarsResult<StringChunked> {
+            let text = |name: &str| -> crate::Result<StringChunked> {
                 Ok(pods.column(name)?.cast(&DataType::String)?.str()?.clone())
             };
             let (pns, ppod, pc) = (
@@ -211,9 +211,9 @@ impl Report {
         audit: &DataFrame,
         events: &DataFrame,
         top: usize,
-    ) -> PolarsResult<()> {
+    ) -> crate::Result<()> {
         use crate::schema::{audit as acol, events as ecol};
-        let text = |df: &DataFrame, name: &str| -> PolarsResult<StringChunked> {
+        let text = |df: &DataFrame, name: &str| -> crate::Result<StringChunked> {
             Ok(df.column(name)?.cast(&DataType::String)?.str()?.clone())
         };
         if audit.height() > 0 {

@@ -8,7 +8,7 @@ use super::{PatternRow, Report};
 
 /// Escapes text for HTML and XML content and attribute values (control characters XML
 /// cannot hold become U+FFFD).
-pub fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -95,7 +95,7 @@ pub struct ContainerRow {
 impl ContainerRow {
     /// Whether it belongs in the report's container table: errors, restarts, a termination
     /// or crash evidence.
-    pub fn troubled(&self) -> bool {
+    pub(crate) fn troubled(&self) -> bool {
         self.errors > 0
             || self.restarts.is_some_and(|r| r > 0)
             || self.last_reason.is_some()
@@ -103,7 +103,7 @@ impl ContainerRow {
     }
 
     /// `OOMKilled (exit 137)`, `exit 1`, or empty.
-    pub fn termination(&self) -> String {
+    pub(crate) fn termination(&self) -> String {
         match (&self.last_reason, self.exit_code) {
             (Some(r), Some(e)) => format!("{r} (exit {e})"),
             (Some(r), None) => r.clone(),
@@ -113,7 +113,7 @@ impl ContainerRow {
     }
 
     /// `go-panic 1, oom 2`.
-    pub fn evidence_text(&self) -> String {
+    pub(crate) fn evidence_text(&self) -> String {
         self.evidence
             .iter()
             .map(|(k, n)| format!("{k} {n}"))
@@ -281,8 +281,8 @@ pub struct Report {
 
 impl Report {
     /// Reads a report written by [`Report::to_json`].
-    pub fn from_json(bytes: &[u8]) -> Result<Report, String> {
-        serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    pub fn from_json(bytes: &[u8]) -> crate::Result<Report> {
+        serde_json::from_slice(bytes).map_err(|e| crate::Error::Invalid(e.to_string()))
     }
 
     /// The report as pretty JSON (stable: the same input gives the same bytes).

@@ -76,7 +76,7 @@ pub struct RuleResult {
 
 /// Reads a rules file (YAML or JSON), checking that every rule has exactly one check and
 /// valid regexes.
-pub fn parse_rules(text: &str) -> Result<RulesFile, String> {
+pub fn parse_rules(text: &str) -> crate::Result<RulesFile> {
     let file: RulesFile = serde_norway::from_str(text).map_err(|e| e.to_string())?;
     for (i, r) in file.rules.iter().enumerate() {
         let checks = [
@@ -92,9 +92,7 @@ pub fn parse_rules(text: &str) -> Result<RulesFile, String> {
         .count();
         let which = r.name.clone().unwrap_or_else(|| format!("rule {}", i + 1));
         if checks != 1 {
-            return Err(format!(
-                "{which}: a rule has exactly one check ({checks} given)"
-            ));
+            return Err(format!("{which}: a rule has exactly one check ({checks} given)").into());
         }
         for re in [
             &r.namespace,
@@ -111,7 +109,7 @@ pub fn parse_rules(text: &str) -> Result<RulesFile, String> {
         if let Some(p) = &r.per
             && !matches!(p.as_str(), "pod" | "namespace" | "container" | "all")
         {
-            return Err(format!("{which}: per is pod, namespace, container or all"));
+            return Err(format!("{which}: per is pod, namespace, container or all").into());
         }
     }
     Ok(file)

@@ -81,7 +81,7 @@ impl<R: BufRead> Read for ZstdFrames<R> {
 
 /// A reader that fails once more than `limit` bytes came through (a decompression bomb).
 #[derive(Debug)]
-pub struct Limited<R> {
+pub(crate) struct Limited<R> {
     inner: R,
     left: u64,
     limit: u64,
@@ -89,7 +89,7 @@ pub struct Limited<R> {
 
 impl<R> Limited<R> {
     /// Wraps `inner`.
-    pub fn new(inner: R, limit: u64) -> Self {
+    pub(crate) fn new(inner: R, limit: u64) -> Self {
         Self {
             inner,
             left: limit,

@@ -230,7 +230,7 @@ fn container_log(file: &str) -> (Option<String>, bool) {
 
 /// Parses a cluster-info dump section marker: `==== START logs for container <c> of pod
 /// <ns>/<pod> ====` gives `Some(Some((ns, pod, c)))`, an END marker `Some(None)`.
-pub fn section_marker(line: &[u8]) -> Option<Option<(&str, &str, &str)>> {
+pub(crate) fn section_marker(line: &[u8]) -> Option<Option<(&str, &str, &str)>> {
     let line = std::str::from_utf8(line).ok()?.trim_end();
     let body = line.strip_prefix("==== ")?.strip_suffix(" ====")?;
     if let Some(rest) = body.strip_prefix("START logs for container ") {

@@ -23,7 +23,7 @@ use crate::diag::Diagnostic;
 
 /// Buffer for stored bytes: enough to see a gzip header and to feed the decoder. Readers
 /// above ask for far more per call, so plain files bypass it.
-pub const READ_BUFFER_BYTES: usize = 64 * 1024;
+pub(crate) const READ_BUFFER_BYTES: usize = 64 * 1024;
 
 /// Something that opens the files of a [`FileSet`] by key.
 pub trait ByteSource: Send + Sync + fmt::Debug {
@@ -139,11 +139,6 @@ impl FileSet {
         &self.entries
     }
 
-    /// Total stored bytes of all files.
-    pub fn total_bytes(&self) -> u64 {
-        self.entries.iter().map(|e| e.size).sum()
-    }
-
     /// Adds a file held in memory; `path` is `/`-separated and is both the display and the
     /// layout path.
     pub fn add_bytes(&mut self, path: impl Into<String>, bytes: Vec<u8>) {
@@ -205,7 +200,7 @@ impl FileSet {
 
     /// Opens a file's stored bytes (for a zip member: its bytes after the zip's own
     /// compression).
-    pub fn open_raw(&self, index: usize) -> io::Result<Box<dyn Read + Send + '_>> {
+    pub(crate) fn open_raw(&self, index: usize) -> io::Result<Box<dyn Read + Send + '_>> {
         self.open_origin(self.entries[index].origin, 0)
     }
 
@@ -279,7 +274,7 @@ impl FileSet {
     ///
     /// `buffers` are reused from file to file, so that decoding many rotated files does not
     /// allocate (and zero) memory for each.
-    pub fn open_counting<'a>(
+    pub(crate) fn open_counting<'a>(
         &'a self,
         index: usize,
         counter: &'a AtomicU64,
@@ -302,7 +297,7 @@ impl FileSet {
     }
 
     /// Reads up to `limit` decompressed bytes from the start of a file.
-    pub fn read_head(&self, index: usize, limit: usize) -> io::Result<Vec<u8>> {
+    pub(crate) fn read_head(&self, index: usize, limit: usize) -> io::Result<Vec<u8>> {
         let mut out = Vec::new();
         if let Origin::Stream {
             stream,
@@ -349,7 +344,7 @@ impl FileSet {
 
     /// Where a member of a streamed archive is in it (the archive, the offset in its tar
     /// stream), so that readers can go through it in order; `None` for other files.
-    pub fn stream_position(&self, index: usize) -> Option<(usize, u64)> {
+    pub(crate) fn stream_position(&self, index: usize) -> Option<(usize, u64)> {
         match self.entries[index].origin {
             Origin::Stream { stream, offset, .. } => Some((stream, offset)),
             _ => None,
@@ -551,11 +546,12 @@ impl<R: Read> Read for CountingReader<'_, R> {
 }
 
 /// A file opened for reading through: a stream, or its bytes already decoded in memory.
-pub enum Opened<'a> {
+pub(crate) enum Opened<'a> {
     /// Read as a stream.
     Reader(Box<dyn Read + Send + 'a>),
     /// All of its (decoded) bytes: the first `len` bytes of `buf`. Give `buf` back with
-    /// [`ReadBuffers::give_back`] when done.
+    /// [`ReadBuffers::give_back`] when done. (Natively only: one-shot gzip decoding.)
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     Bytes {
         /// The buffer (longer than the data: it is reused).
         buf: Vec<u8>,
@@ -575,7 +571,7 @@ impl std::fmt::Debug for Opened<'_> {
 
 /// Buffers [`FileSet::open_counting`] reuses from one file to the next (one per reading thread).
 #[derive(Debug, Default)]
-pub struct ReadBuffers {
+pub(crate) struct ReadBuffers {
     #[cfg_attr(target_arch = "wasm32", expect(dead_code))]
     stored: Vec<u8>,
     decoded: Vec<u8>,
@@ -586,7 +582,7 @@ const MAX_KEPT_BUFFER_BYTES: usize = 32 * 1024 * 1024;
 
 impl ReadBuffers {
     /// Returns a decoded buffer from [`Opened::Bytes`] for the next file.
-    pub fn give_back(&mut self, buf: Vec<u8>) {
+    pub(crate) fn give_back(&mut self, buf: Vec<u8>) {
         if buf.len() <= MAX_KEPT_BUFFER_BYTES && buf.len() > self.decoded.len() {
             self.decoded = buf;
         }
@@ -647,7 +643,7 @@ pub(crate) fn skip_some(r: &mut dyn Read, n: u64) -> (u64, Option<io::Error>) {
 }
 
 /// Resolves `.` and `..` in a `/`-separated path, without touching any filesystem.
-pub fn normalize_path(path: &str) -> String {
+pub(crate) fn normalize_path(path: &str) -> String {
     let mut out: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {

@@ -187,7 +187,7 @@ pub fn add_path(set: &mut FileSet, input: &Path) -> io::Result<()> {
 
 /// Adds every path of `paths` (see [`add_path`]) and returns the paths, as the set shows them,
 /// of the files named one by one (not found in a folder).
-pub fn add_paths(
+pub(crate) fn add_paths(
     set: &mut FileSet,
     paths: &[impl AsRef<Path>],
 ) -> io::Result<std::collections::HashSet<String>> {

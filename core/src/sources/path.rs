@@ -11,7 +11,7 @@
 
 /// A pod folder under `pods/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PodDir<'a> {
+pub(crate) struct PodDir<'a> {
     /// Namespace, absent in the pre-1.14 `<uid>` layout.
     pub namespace: Option<&'a str>,
     /// Pod name (for static pods, the mirror pod's name `<name>-<node>`).
@@ -23,7 +23,7 @@ pub struct PodDir<'a> {
 }
 
 /// Whether `s` is a UUID (`8-4-4-4-12` hex digits).
-pub fn is_uuid(s: &str) -> bool {
+pub(crate) fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
         && b.iter().enumerate().all(|(i, c)| match i {
@@ -37,7 +37,7 @@ fn is_hex(s: &str, len: usize) -> bool {
 }
 
 /// Parses a pod folder name: `<ns>_<pod>_<uid>`, or a bare UID / config hash (old layout).
-pub fn parse_pod_dir(name: &str) -> Option<PodDir<'_>> {
+pub(crate) fn parse_pod_dir(name: &str) -> Option<PodDir<'_>> {
     let mut parts = name.split('_');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some(ns), Some(pod), Some(uid), None)
@@ -62,7 +62,7 @@ pub fn parse_pod_dir(name: &str) -> Option<PodDir<'_>> {
 
 /// Where a log file stands in its container's rotation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Rotation {
+pub(crate) enum Rotation {
     /// Rotated by kubelet at this time (`.20240101-120000`, UTC): older than the current file.
     Timestamped(i64),
     /// Rotated by number, logrotate/docker style (`.1` is newer than `.2`).
@@ -74,7 +74,7 @@ pub enum Rotation {
 impl Rotation {
     /// A key that sorts a container's files oldest first: timestamped ones by time, then
     /// numbered ones from the highest number, then the current file.
-    pub fn read_order(self) -> (u8, i64) {
+    pub(crate) fn read_order(self) -> (u8, i64) {
         match self {
             Rotation::Timestamped(t) => (0, t),
             Rotation::Numbered(n) => (1, -i64::from(n)),
@@ -85,7 +85,7 @@ impl Rotation {
 
 /// A parsed `<restart>.log...` file name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LogFileName {
+pub(crate) struct LogFileName {
     /// The restart count in the name.
     pub restart: u32,
     /// Its place in the rotation.
@@ -134,7 +134,7 @@ fn parse_rotation_suffix(mut rest: &str) -> Option<(Rotation, bool, bool)> {
 }
 
 /// Parses a kubelet container log file name: `<restart>.log` plus a rotation suffix.
-pub fn parse_pod_log_file_name(name: &str) -> Option<LogFileName> {
+pub(crate) fn parse_pod_log_file_name(name: &str) -> Option<LogFileName> {
     let dot = name.find(".log")?;
     let restart: u32 = name[..dot].parse().ok()?;
     if name[..dot].starts_with('+') {
@@ -152,7 +152,7 @@ pub fn parse_pod_log_file_name(name: &str) -> Option<LogFileName> {
 /// A log file outside the container layout (`kubelet.log`, `syslog.1`, `messages-20240101.gz`):
 /// the name its rotations share, and this file's place among them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TextLogName {
+pub(crate) struct TextLogName {
     /// The name without rotation and compression suffixes (`kubelet.log`).
     pub base: String,
     /// The component it names: `base` without `.log`/`.txt` (`kubelet`).
@@ -165,7 +165,7 @@ pub struct TextLogName {
 
 /// Whether a file name says "log": `*.log`, `*.txt`, syslog's and journald exports' names, with
 /// any rotation suffix.
-pub fn is_log_file_name(name: &str) -> bool {
+pub(crate) fn is_log_file_name(name: &str) -> bool {
     let base = parse_text_log_name(name).base;
     let lower = base.to_ascii_lowercase();
     lower.ends_with(".log")
@@ -180,7 +180,7 @@ pub fn is_log_file_name(name: &str) -> bool {
 
 /// Splits logrotate's and kubelet's rotation suffixes off a file name: `.gz`, then `.N`,
 /// `-YYYYMMDD[HH[MM[SS]]]` or `.YYYYMMDD-hhmmss`.
-pub fn parse_text_log_name(name: &str) -> TextLogName {
+pub(crate) fn parse_text_log_name(name: &str) -> TextLogName {
     let mut rest = name;
     let gz = rest.ends_with(".gz");
     if gz {
@@ -234,7 +234,7 @@ pub fn parse_text_log_name(name: &str) -> TextLogName {
 
 /// A parsed `/var/log/containers` file name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ContainerLogName<'a> {
+pub(crate) struct ContainerLogName<'a> {
     /// Pod name.
     pub pod: &'a str,
     /// Namespace.
@@ -248,10 +248,10 @@ pub struct ContainerLogName<'a> {
 }
 
 /// Longest file name kubelet writes under `/var/log/containers` (ext4's limit).
-pub const MAX_CONTAINER_LOG_NAME: usize = 255;
+pub(crate) const MAX_CONTAINER_LOG_NAME: usize = 255;
 
 /// Parses `<pod>_<ns>_<container>-<container id>.log`, also when kubelet cut it at 255 bytes.
-pub fn parse_container_log_name(name: &str) -> Option<ContainerLogName<'_>> {
+pub(crate) fn parse_container_log_name(name: &str) -> Option<ContainerLogName<'_>> {
     let stem = name.strip_suffix(".log")?;
     let truncated = name.len() == MAX_CONTAINER_LOG_NAME;
     let mut parts = stem.split('_');
@@ -285,7 +285,7 @@ pub fn parse_container_log_name(name: &str) -> Option<ContainerLogName<'_>> {
 
 /// What a path is, by its shape alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PathShape<'a> {
+pub(crate) enum PathShape<'a> {
     /// `pods/<pod dir>/<container>/<restart>.log...`
     PodLog {
         /// The pod folder.
@@ -349,7 +349,7 @@ fn node_above(components: &[&str], idx: usize) -> Option<String> {
 
 /// A classified path: its shape and the node it names.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClassifiedPath<'a> {
+pub(crate) struct ClassifiedPath<'a> {
     /// The shape.
     pub shape: PathShape<'a>,
     /// The node named by the folders above the layout folder.
@@ -357,7 +357,7 @@ pub struct ClassifiedPath<'a> {
 }
 
 /// Classifies a `/`-separated path by its shape.
-pub fn classify_path(path: &str) -> ClassifiedPath<'_> {
+pub(crate) fn classify_path(path: &str) -> ClassifiedPath<'_> {
     let c: Vec<&str> = path.split('/').collect();
     let n = c.len();
     let other = ClassifiedPath {

@@ -77,7 +77,7 @@ pub struct ContainerMeta {
 
 impl ContainerMeta {
     /// Fills fields that are `None` here from `other`.
-    pub fn fill_from(&mut self, other: &ContainerMeta) {
+    pub(crate) fn fill_from(&mut self, other: &ContainerMeta) {
         fn fill<T: Clone>(a: &mut Option<T>, b: &Option<T>) {
             if a.is_none() {
                 a.clone_from(b);

@@ -156,7 +156,7 @@ const TEXT: [(&str, &str); 19] = [
 /// Reads every audit file of `plan` into the `audit` table (in time order) and records each
 /// file's accounting in `report` (lines, entries; lines that are not events are unparsed and
 /// reported with file and line).
-pub fn read_audit(set: &FileSet, plan: &Plan, report: &mut Accounting) -> PolarsResult<DataFrame> {
+pub fn read_audit(set: &FileSet, plan: &Plan, report: &mut Accounting) -> crate::Result<DataFrame> {
     let mut c = Columns {
         text: vec![Vec::new(); TEXT.len()],
         ..Columns::default()
@@ -279,8 +279,8 @@ pub fn read_audit(set: &FileSet, plan: &Plan, report: &mut Accounting) -> Polars
     columns.push(Column::new(col::LINE.into(), c.line));
     let mut df = DataFrame::new_with_height(n, columns)?;
     super::cast_to_categorical(&mut df, &[col::NAMESPACE, col::NAME, col::RESOURCE])?;
-    df.sort(
+    Ok(df.sort(
         [col::TS, col::SOURCE, col::LINE],
         SortMultipleOptions::default().with_maintain_order(true),
-    )
+    )?)
 }

@@ -40,7 +40,11 @@ fn collect(doc: Value, out: &mut Vec<Value>) {
 
 /// Reads every events file of `plan` into the `events` table (by last time) and records each
 /// file's accounting in `report`: `entries` are the events, the other lines are `joined`.
-pub fn read_events(set: &FileSet, plan: &Plan, report: &mut Accounting) -> PolarsResult<DataFrame> {
+pub fn read_events(
+    set: &FileSet,
+    plan: &Plan,
+    report: &mut Accounting,
+) -> crate::Result<DataFrame> {
     if report.files.len() < set.entries().len() {
         report
             .files
@@ -168,8 +172,8 @@ pub fn read_events(set: &FileSet, plan: &Plan, report: &mut Accounting) -> Polar
         &mut df,
         &[col::NAMESPACE, col::OBJECT_NAME, col::OBJECT_KIND],
     )?;
-    df.sort(
+    Ok(df.sort(
         [col::LAST_TS],
         SortMultipleOptions::default().with_maintain_order(true),
-    )
+    )?)
 }

@@ -26,7 +26,7 @@ pub struct Codes {
 
 impl Codes {
     /// The categorical column `name` of `logs` (any column: others are read as text).
-    pub fn of(logs: &DataFrame, name: &str) -> PolarsResult<Codes> {
+    pub fn of(logs: &DataFrame, name: &str) -> crate::Result<Codes> {
         let c = logs.column(name)?;
         let mut local: HashMap<u32, u32> = HashMap::new();
         let mut out = Codes::default();
@@ -60,7 +60,7 @@ impl Codes {
     }
 
     /// The codes of rows read in another order: row `i` takes the ids of row `order[i]`.
-    pub fn in_order(mut self, order: &[u32]) -> Codes {
+    pub(crate) fn in_order(mut self, order: &[u32]) -> Codes {
         self.ids = order
             .iter()
             .map(|&r| self.ids.get(r as usize).copied().unwrap_or(u32::MAX))
@@ -96,13 +96,13 @@ pub struct LogIndex {
 
 impl LogIndex {
     /// Reads `logs` (a [`crate::schema::logs`] frame).
-    pub fn new(logs: &DataFrame) -> PolarsResult<LogIndex> {
+    pub fn new(logs: &DataFrame) -> crate::Result<LogIndex> {
         LogIndex::with_order(logs, None)
     }
 
     /// Reads `logs`, whose rows are in another order: with `order`, row `i` of the index is row
     /// `order[i]` of `logs` (a packed table's columns are kept in the order they were read).
-    pub fn with_order(logs: &DataFrame, order: Option<&[u32]>) -> PolarsResult<LogIndex> {
+    pub(crate) fn with_order(logs: &DataFrame, order: Option<&[u32]>) -> crate::Result<LogIndex> {
         let times = logs.column(col::TS)?.cast(&DataType::Int64)?;
         let times = times.i64()?;
         let ts: Vec<i64> = match order {
@@ -112,7 +112,7 @@ impl LogIndex {
                 order.iter().map(|&r| read[r as usize]).collect()
             }
         };
-        let codes = |name: &str| -> PolarsResult<Codes> {
+        let codes = |name: &str| -> crate::Result<Codes> {
             let c = Codes::of(logs, name)?;
             Ok(match order {
                 None => c,

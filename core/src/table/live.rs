@@ -41,7 +41,7 @@ impl LiveCounts {
 /// A sink that counts entries per minute and level into [`LiveCounts`] (every few thousand
 /// entries) and passes them on to `inner`.
 #[derive(Debug)]
-pub struct Counting<S> {
+pub(crate) struct Counting<S> {
     /// The sink entries are passed to.
     pub inner: S,
     live: std::sync::Arc<LiveCounts>,
@@ -51,7 +51,7 @@ pub struct Counting<S> {
 
 impl<S> Counting<S> {
     /// Counts into `live`, passing entries to `inner`.
-    pub fn new(inner: S, live: std::sync::Arc<LiveCounts>) -> Self {
+    pub(crate) fn new(inner: S, live: std::sync::Arc<LiveCounts>) -> Self {
         Counting {
             inner,
             live,
@@ -61,7 +61,7 @@ impl<S> Counting<S> {
     }
 
     /// The inner sink, after counting what is left.
-    pub fn into_inner(mut self) -> S {
+    pub(crate) fn into_inner(mut self) -> S {
         self.live.add(&mut self.local);
         self.inner
     }

@@ -52,7 +52,7 @@ pub struct LogsBuilder {
     /// The last node, namespace, pod, container and component an entry gave itself, interned.
     override_cache: [Option<(String, u32)>; 5],
     /// The rows of the instance, as a frame, once it is read ([`EntrySink::end_instance`]).
-    done: Option<PolarsResult<DataFrame>>,
+    done: Option<crate::Result<DataFrame>>,
     /// For a packing builder ([`LogsBuilder::packing`]): the rows of ended instances, packed.
     packed: Option<super::PackedRows>,
 }
@@ -120,7 +120,7 @@ impl LogsBuilder {
     }
 
     /// The rows packed, in the order they were added.
-    pub fn finish_packed(mut self) -> PolarsResult<super::PackedRows> {
+    pub fn finish_packed(mut self) -> crate::Result<super::PackedRows> {
         let mut rows = self.packed.take().unwrap_or_default();
         if let Some(done) = self.done.take() {
             // A packing builder keeps a frame only for an error.
@@ -154,7 +154,7 @@ impl LogsBuilder {
     }
 
     /// The rows as a `logs` frame, in the order they were added.
-    pub fn finish(mut self) -> PolarsResult<DataFrame> {
+    pub fn finish(mut self) -> crate::Result<DataFrame> {
         match self.done.take() {
             None => self.frame(),
             Some(done) if self.line.is_empty() => done,
@@ -168,7 +168,7 @@ impl LogsBuilder {
 
     /// The rows added (since the last [`EntrySink::end_instance`]) as a frame, every buffer
     /// cut to its length.
-    fn frame(mut self) -> PolarsResult<DataFrame> {
+    fn frame(mut self) -> crate::Result<DataFrame> {
         self.ts.shrink_to_fit();
         for m in &mut self.meta {
             m.shrink_to_fit();
@@ -271,7 +271,7 @@ impl LogsBuilder {
             bool_col(col::PARTIAL, partial),
             bool_col(col::TRUNCATED, truncated),
         ];
-        DataFrame::new_with_height(n, columns)
+        Ok(DataFrame::new_with_height(n, columns)?)
     }
 }
 

@@ -203,7 +203,7 @@ impl MetricsStore {
     }
 
     /// Per series: (samples, first ts, last ts).
-    pub fn series_ranges(&self) -> Vec<(u64, Option<i64>, Option<i64>)> {
+    pub(crate) fn series_ranges(&self) -> Vec<(u64, Option<i64>, Option<i64>)> {
         let mut out = vec![(0u64, None, None); self.series.len()];
         for (s, t, _) in self.samples() {
             let r = &mut out[s as usize];
@@ -215,10 +215,10 @@ impl MetricsStore {
     }
 
     /// The tables: `series`, `samples`, `metric_families`, `exemplars`.
-    pub fn frames(&self, set: &FileSet) -> PolarsResult<MetricsFrames> {
+    pub fn frames(&self, set: &FileSet) -> crate::Result<MetricsFrames> {
         let ranges = self.series_ranges();
-        let cat = |name: &str, v: Vec<Option<&str>>| -> PolarsResult<Column> {
-            Column::new(name.into(), v).cast(&crate::schema::categorical_dtype())
+        let cat = |name: &str, v: Vec<Option<&str>>| -> crate::Result<Column> {
+            Ok(Column::new(name.into(), v).cast(&crate::schema::categorical_dtype())?)
         };
         let ms = |name: &str, v: Vec<Option<i64>>| {
             super::datetime_column(name, TimeUnit::Milliseconds, v)
@@ -382,13 +382,14 @@ pub struct MetricsFrames {
 
 impl MetricsFrames {
     /// Empty tables.
-    pub fn empty() -> PolarsResult<MetricsFrames> {
+    pub fn empty() -> crate::Result<MetricsFrames> {
         MetricsStore::default().frames(&FileSet::new())
     }
 
     /// The `metrics` view: `samples` joined with `series`.
-    pub fn metrics_view(&self) -> PolarsResult<DataFrame> {
-        self.samples
+    pub(crate) fn metrics_view(&self) -> crate::Result<DataFrame> {
+        Ok(self
+            .samples
             .clone()
             .lazy()
             .join(
@@ -422,12 +423,12 @@ impl MetricsFrames {
                 polars::prelude::col(col::CONTAINER),
                 polars::prelude::col(col::TARGET),
             ])
-            .collect()
+            .collect()?)
     }
 }
 
 /// A list[struct{name, value}] column.
-fn labels_column<'a>(name: &str, rows: impl Iterator<Item = &'a Labels>) -> PolarsResult<Column> {
+fn labels_column<'a>(name: &str, rows: impl Iterator<Item = &'a Labels>) -> crate::Result<Column> {
     let mut keys: Vec<&str> = Vec::new();
     let mut values: Vec<&str> = Vec::new();
     let mut offsets: Vec<i64> = vec![0];

@@ -9,7 +9,7 @@ use super::metrics::MetricsStore;
 use crate::sources::FileSet;
 
 /// `a="1", b="2"`.
-pub fn labels_text(labels: &[(String, String)]) -> String {
+pub(crate) fn labels_text(labels: &[(String, String)]) -> String {
     let mut s = String::new();
     for (i, (k, v)) in labels.iter().enumerate() {
         if i > 0 {
@@ -25,7 +25,7 @@ pub fn labels_text(labels: &[(String, String)]) -> String {
 
 /// One row per series: `name`, `labels` (as text), `type`, `samples`, `first_ts`,
 /// `last_ts`, `last_value`, `target`, `source`.
-pub fn series_rows(store: &MetricsStore, set: &FileSet) -> PolarsResult<DataFrame> {
+pub fn series_rows(store: &MetricsStore, set: &FileSet) -> crate::Result<DataFrame> {
     let ranges = store.series_ranges();
     let mut last = vec![None; store.series.len()];
     for (s, _, v) in store.samples() {
@@ -33,7 +33,7 @@ pub fn series_rows(store: &MetricsStore, set: &FileSet) -> PolarsResult<DataFram
     }
     let ms =
         |name: &str, v: Vec<Option<i64>>| super::datetime_column(name, TimeUnit::Milliseconds, v);
-    DataFrame::new(vec![
+    Ok(DataFrame::new(vec![
         Column::new(
             "name".into(),
             store
@@ -81,7 +81,7 @@ pub fn series_rows(store: &MetricsStore, set: &FileSet) -> PolarsResult<DataFram
                 .map(|s| set.entries()[s.source].path.as_str())
                 .collect::<Vec<_>>(),
         ),
-    ])
+    ])?)
 }
 
 /// A summary like `promtool tsdb analyze`, as titled tables: the files and where their
@@ -91,7 +91,7 @@ pub fn summary(
     store: &MetricsStore,
     set: &FileSet,
     top: usize,
-) -> PolarsResult<Vec<(String, DataFrame)>> {
+) -> crate::Result<Vec<(String, DataFrame)>> {
     let mut sections: Vec<(String, DataFrame)> = Vec::new();
 
     // Files.

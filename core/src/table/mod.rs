@@ -23,11 +23,12 @@ use crate::sources::FileSet;
 use crate::sources::plan::Plan;
 
 pub use logs::LogsBuilder;
-pub use packed::{LogTable, PackedBuild, PackedLogs, PackedRows};
+pub(crate) use packed::PackedBuild;
+pub use packed::{LogTable, PackedLogs, PackedRows};
 
 /// Casts text columns to the logs table's categorical type, so that SQL joins them with
 /// `logs.namespace` or `logs.pod`.
-pub(crate) fn cast_to_categorical(df: &mut DataFrame, names: &[&str]) -> PolarsResult<()> {
+pub(crate) fn cast_to_categorical(df: &mut DataFrame, names: &[&str]) -> crate::Result<()> {
     for name in names {
         let c = df.column(name)?.cast(&crate::schema::categorical_dtype())?;
         df.with_column(c)?;
@@ -43,7 +44,7 @@ pub(crate) fn pairs_column(
     keys: polars_arrow::array::Utf8ViewArray,
     values: polars_arrow::array::Utf8ViewArray,
     offsets: Vec<i64>,
-) -> PolarsResult<Column> {
+) -> crate::Result<Column> {
     let list = pairs_array(fields, keys, values, offsets, None)?;
     Ok(Series::from_arrow(name.into(), list.boxed())?.into_column())
 }
@@ -55,7 +56,7 @@ pub(crate) fn pairs_array(
     values: polars_arrow::array::Utf8ViewArray,
     offsets: Vec<i64>,
     validity: Option<polars_arrow::bitmap::Bitmap>,
-) -> PolarsResult<polars_arrow::array::ListArray<i64>> {
+) -> crate::Result<polars_arrow::array::ListArray<i64>> {
     use polars_arrow::array::{ListArray, StructArray};
     use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField};
     use polars_arrow::offset::OffsetsBuffer;
@@ -71,18 +72,18 @@ pub(crate) fn pairs_array(
         None,
     )?;
     let offsets: OffsetsBuffer<i64> = offsets.try_into()?;
-    ListArray::<i64>::try_new(
+    Ok(ListArray::<i64>::try_new(
         ListArray::<i64>::default_datatype(struct_dtype),
         offsets,
         structs.boxed(),
         validity,
-    )
+    )?)
 }
 
 /// A list[struct{key, value}] column read in place (the `fields` of `logs`): a row's pairs
 /// without copying a string, for queries and the sidebar's field counts over millions of rows.
 #[derive(Clone, Debug)]
-pub struct FieldPairs {
+pub(crate) struct FieldPairs {
     /// Per chunk: the first row it holds, its rows' ranges, keys and values.
     chunks: Vec<PairsChunk>,
 }
@@ -100,7 +101,7 @@ struct PairsChunk {
 impl FieldPairs {
     /// The pairs of `column`, which must be a list of structs whose first two fields are
     /// text (the key and the value).
-    pub fn of(column: &Column) -> PolarsResult<FieldPairs> {
+    pub(crate) fn of(column: &Column) -> crate::Result<FieldPairs> {
         use polars_arrow::array::{StructArray, Utf8ViewArray};
         let list = column.list()?;
         let mut chunks = Vec::new();
@@ -111,7 +112,7 @@ impl FieldPairs {
                 .as_any()
                 .downcast_ref::<StructArray>()
                 .ok_or_else(|| polars_err!(ComputeError: "not a list of structs"))?;
-            let text = |k: usize| -> PolarsResult<Utf8ViewArray> {
+            let text = |k: usize| -> crate::Result<Utf8ViewArray> {
                 let a = st
                     .values()
                     .get(k)
@@ -119,7 +120,7 @@ impl FieldPairs {
                 a.as_any()
                     .downcast_ref::<Utf8ViewArray>()
                     .cloned()
-                    .ok_or_else(|| polars_err!(ComputeError: "pairs must be text"))
+                    .ok_or_else(|| polars_err!(ComputeError: "pairs must be text").into())
             };
             chunks.push(PairsChunk {
                 first_row,
@@ -134,7 +135,7 @@ impl FieldPairs {
     }
 
     /// Row `row`'s pairs, in order (a null key or value is empty text).
-    pub fn row(&self, row: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
+    pub(crate) fn row(&self, row: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
         let k = self.chunks.partition_point(|c| c.first_row <= row);
         let chunk = k.checked_sub(1).and_then(|k| self.chunks.get(k));
         let range = chunk
@@ -163,7 +164,7 @@ impl FieldPairs {
     }
 
     /// The value of `key` in row `row`, if the row has it (the first, when repeated).
-    pub fn get(&self, row: usize, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, row: usize, key: &str) -> Option<&str> {
         self.row(row).find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 }
@@ -184,7 +185,7 @@ pub(crate) fn datetime_column(name: &str, unit: TimeUnit, values: Vec<Option<i64
 
 /// Stacks per-instance `logs` frames and sorts them into time order: by `ts` (entries without a
 /// time first), then `source_id`, then `line`, so equal times keep their input order.
-pub fn concat_sorted(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+pub fn concat_sorted(frames: Vec<DataFrame>) -> crate::Result<DataFrame> {
     let Some(all) = stack(frames)? else {
         return LogsBuilder::new().finish();
     };
@@ -193,7 +194,7 @@ pub fn concat_sorted(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 }
 
 /// The frames one under the other (none: `None`).
-pub(crate) fn stack(frames: Vec<DataFrame>) -> PolarsResult<Option<DataFrame>> {
+pub(crate) fn stack(frames: Vec<DataFrame>) -> crate::Result<Option<DataFrame>> {
     let mut iter = frames.into_iter();
     let Some(mut all) = iter.next() else {
         return Ok(None);
@@ -206,7 +207,7 @@ pub(crate) fn stack(frames: Vec<DataFrame>) -> PolarsResult<Option<DataFrame>> {
 
 /// The rows of a `logs` frame in time order, as row numbers: by `ts` (entries without a
 /// time first), then `source_id`, then `line`.
-pub(crate) fn time_order(all: &DataFrame) -> PolarsResult<IdxCa> {
+pub(crate) fn time_order(all: &DataFrame) -> crate::Result<IdxCa> {
     const ROW: &str = "__podsift_row";
     let order = DataFrame::new(vec![
         all.column(col::TS)?.clone(),
@@ -226,7 +227,7 @@ pub(crate) fn time_order(all: &DataFrame) -> PolarsResult<IdxCa> {
 /// `all`'s rows in `order`, a column at a time, its unsorted chunks dropped as soon as it is
 /// gathered: the peak is the table and one column, not two tables (text columns gather
 /// 16-byte views and share their bytes).
-pub(crate) fn gather(mut all: DataFrame, order: &IdxCa) -> PolarsResult<DataFrame> {
+pub(crate) fn gather(mut all: DataFrame, order: &IdxCa) -> crate::Result<DataFrame> {
     let mut sorted = Vec::with_capacity(all.width());
     for name in all.get_column_names_owned() {
         let column = all.drop_in_place(&name)?;
@@ -236,7 +237,7 @@ pub(crate) fn gather(mut all: DataFrame, order: &IdxCa) -> PolarsResult<DataFram
             _ => column.take(order)?,
         });
     }
-    DataFrame::new(sorted)
+    Ok(DataFrame::new(sorted)?)
 }
 
 /// Text arrays of many chunks as one: every chunk's byte buffers side by side, so that a view
@@ -308,7 +309,7 @@ fn chunk_of_rows(lens: impl Iterator<Item = usize>) -> Vec<(u32, u32)> {
 
 /// A text column's rows in `order`: views gathered, bytes shared (polars' gather of a view
 /// column of many chunks first copies every chunk's bytes into one).
-fn take_text(column: &Column, order: &IdxCa) -> PolarsResult<Column> {
+fn take_text(column: &Column, order: &IdxCa) -> crate::Result<Column> {
     let ca = column.str()?;
     let chunks: Vec<_> = ca.downcast_iter().cloned().collect();
     let at = chunk_of_rows(chunks.iter().map(|c| c.len()));
@@ -332,7 +333,7 @@ fn take_text(column: &Column, order: &IdxCa) -> PolarsResult<Column> {
 /// The `fields` column's rows in `order`: offsets rebuilt, keys' and values' views gathered,
 /// bytes shared. polars' own gather of a list of structs of text from many chunks holds
 /// several copies at once (on the bench tree: 750 MB at its peak for a 150 MB column).
-fn take_pairs(column: &Column, order: &IdxCa) -> PolarsResult<Column> {
+fn take_pairs(column: &Column, order: &IdxCa) -> crate::Result<Column> {
     let pairs = FieldPairs::of(column)?;
     let mut keys = Vec::with_capacity(pairs.chunks.len());
     let mut values = Vec::with_capacity(pairs.chunks.len());
@@ -383,7 +384,7 @@ pub fn read_logs_live(
     filter: &dyn EntryFilter,
     progress: &Progress,
     live: &std::sync::Arc<live::LiveCounts>,
-) -> PolarsResult<(DataFrame, Accounting)> {
+) -> crate::Result<(DataFrame, Accounting)> {
     use live::Counting;
     let (sinks, report) = ingest(
         set,
@@ -458,7 +459,7 @@ impl StepwiseLogs {
     }
 
     /// The `logs` table in time order (packed or not, as asked), and the report.
-    pub fn finish(self, progress: &Progress) -> PolarsResult<(LogTable, Accounting)> {
+    pub fn finish(self, progress: &Progress) -> crate::Result<(LogTable, Accounting)> {
         let (read, report) = self.read_out(progress);
         Ok((read.into_table()?, report))
     }
@@ -488,7 +489,7 @@ pub struct ReadOut {
 
 impl ReadOut {
     /// The `logs` table in time order.
-    pub fn into_table(self) -> PolarsResult<LogTable> {
+    pub(crate) fn into_table(self) -> crate::Result<LogTable> {
         if !self.pack {
             return Ok(LogTable::Frame(table_of(self.builders)?));
         }
@@ -498,7 +499,7 @@ impl ReadOut {
     }
 
     /// The table and its view index, built a step at a time ([`TableSteps`]).
-    pub fn into_steps(self) -> PolarsResult<TableSteps> {
+    pub fn into_steps(self) -> crate::Result<TableSteps> {
         if !self.pack {
             return Ok(TableSteps::Frame(table_of(self.builders)?));
         }
@@ -510,7 +511,7 @@ impl ReadOut {
 }
 
 /// Each instance's packed rows, those with none left out.
-fn packed_parts(builders: Vec<LogsBuilder>) -> PolarsResult<Vec<PackedRows>> {
+fn packed_parts(builders: Vec<LogsBuilder>) -> crate::Result<Vec<PackedRows>> {
     builders
         .into_iter()
         .filter(|b| !b.is_empty())
@@ -532,7 +533,7 @@ pub enum TableSteps {
 
 impl TableSteps {
     /// Goes on for about `budget` entries; true once done.
-    pub fn step(&mut self, budget: usize) -> PolarsResult<bool> {
+    pub fn step(&mut self, budget: usize) -> crate::Result<bool> {
         match self {
             TableSteps::Frame(_) => Ok(true),
             TableSteps::Packed(b) => b.step(budget),
@@ -548,7 +549,7 @@ impl TableSteps {
     }
 
     /// The table and its index (what is left of the work done first).
-    pub fn finish(self) -> PolarsResult<(LogTable, index::LogIndex)> {
+    pub fn finish(self) -> crate::Result<(LogTable, index::LogIndex)> {
         match self {
             TableSteps::Frame(df) => {
                 let index = index::LogIndex::new(&df)?;
@@ -573,17 +574,19 @@ pub fn read_logs(
     plan: &Plan,
     filter: &dyn EntryFilter,
     progress: &Progress,
-) -> PolarsResult<(DataFrame, Accounting)> {
+) -> crate::Result<(DataFrame, Accounting)> {
     let (builders, report) = ingest(set, plan, filter, LogsBuilder::new, progress);
     Ok((table_of(builders)?, report))
 }
 
 /// One `logs` frame in time order from the builders of an ingest.
-pub(crate) fn table_of(builders: impl IntoIterator<Item = LogsBuilder>) -> PolarsResult<DataFrame> {
+pub(crate) fn table_of(
+    builders: impl IntoIterator<Item = LogsBuilder>,
+) -> crate::Result<DataFrame> {
     let frames = builders
         .into_iter()
         .filter(|b| !b.is_empty())
         .map(LogsBuilder::finish)
-        .collect::<PolarsResult<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     concat_sorted(frames)
 }

@@ -126,7 +126,7 @@ impl Rows {
 
 /// Reads every pod list of `plan` into the `pods` table and records each file's accounting in
 /// `report` (`entries` are the containers' rows; the other lines are `joined`).
-pub fn read_pods(set: &FileSet, plan: &Plan, report: &mut Accounting) -> PolarsResult<DataFrame> {
+pub fn read_pods(set: &FileSet, plan: &Plan, report: &mut Accounting) -> crate::Result<DataFrame> {
     if report.files.len() < set.entries().len() {
         report
             .files
@@ -243,8 +243,8 @@ pub fn read_pods(set: &FileSet, plan: &Plan, report: &mut Accounting) -> PolarsR
         &mut df,
         &[col::NAMESPACE, col::POD, col::NODE, col::CONTAINER],
     )?;
-    df.sort(
+    Ok(df.sort(
         [col::NAMESPACE, col::POD],
         SortMultipleOptions::default().with_maintain_order(true),
-    )
+    )?)
 }

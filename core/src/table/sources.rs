@@ -14,7 +14,7 @@ pub fn sources_frame(
     set: &FileSet,
     plan: &Plan,
     report: Option<&Accounting>,
-) -> PolarsResult<DataFrame> {
+) -> crate::Result<DataFrame> {
     let entries = set.entries();
     let n = entries.len();
     let text =
@@ -26,7 +26,7 @@ pub fn sources_frame(
     };
     let ts = |name: &str,
               f: &dyn Fn(&crate::ingest::FileStats) -> Option<i64>|
-     -> PolarsResult<Column> {
+     -> crate::Result<Column> {
         let v: Vec<Option<i64>> = (0..n)
             .map(|i| report.and_then(|r| f(&r.files[i])))
             .collect();
@@ -120,5 +120,5 @@ pub fn sources_frame(
         ts(col::FIRST_TS, &|s| s.first_ts)?,
         ts(col::LAST_TS, &|s| s.last_ts)?,
     ];
-    DataFrame::new_with_height(n, columns)
+    Ok(DataFrame::new_with_height(n, columns)?)
 }

@@ -39,7 +39,7 @@ impl Keys {
     }
 
     /// Appends block `b`'s keys.
-    fn read_block(&mut self, rows: &PackedRows, which: &[usize; 3], b: usize) -> PolarsResult<()> {
+    fn read_block(&mut self, rows: &PackedRows, which: &[usize; 3], b: usize) -> crate::Result<()> {
         let mut cols = rows.unpack_rest(b, which)?.into_iter();
         let (Some(ts), Some(source), Some(line)) = (cols.next(), cols.next(), cols.next()) else {
             return Err(damaged());
@@ -137,7 +137,7 @@ pub(super) struct IndexFill {
 }
 
 impl IndexFill {
-    pub(super) fn new(rows: &PackedRows) -> PolarsResult<IndexFill> {
+    pub(super) fn new(rows: &PackedRows) -> crate::Result<IndexFill> {
         let which = [
             col::TS,
             col::LEVEL,
@@ -148,7 +148,7 @@ impl IndexFill {
         ]
         .iter()
         .map(|n| rows.rest_column(n))
-        .collect::<PolarsResult<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
         let n = rows.len();
         Ok(IndexFill {
             ts: vec![NO_TS; n],
@@ -166,7 +166,7 @@ impl IndexFill {
         rows: &PackedRows,
         row_of_entry: &[u32],
         b: usize,
-    ) -> PolarsResult<usize> {
+    ) -> crate::Result<usize> {
         let cols = rows.unpack_rest(b, &self.which)?;
         let first = rows.rest_starts[b] as usize;
         let n = cols[0].values.len();
@@ -228,7 +228,7 @@ pub struct PackedBuild {
 
 impl PackedBuild {
     /// The instances' packed rows, in read order; with `index`, the view's index is built too.
-    pub fn new(parts: Vec<PackedRows>, index: bool) -> PolarsResult<PackedBuild> {
+    pub fn new(parts: Vec<PackedRows>, index: bool) -> crate::Result<PackedBuild> {
         let mut rows = PackedRows::default();
         for part in parts {
             rows.append(part)?;
@@ -279,7 +279,7 @@ impl PackedBuild {
     }
 
     /// Goes on for about `budget` entries; true once every entry is handled in every stage.
-    pub fn step(&mut self, budget: usize) -> PolarsResult<bool> {
+    pub fn step(&mut self, budget: usize) -> crate::Result<bool> {
         let mut budget = budget.max(1);
         let n = self.rows.len();
         while budget > 0 {
@@ -381,7 +381,7 @@ impl PackedBuild {
     }
 
     /// The table, and its index if it was asked for (the rest of the work done first).
-    pub fn finish(mut self) -> PolarsResult<(PackedLogs, Option<LogIndex>)> {
+    pub fn finish(mut self) -> crate::Result<(PackedLogs, Option<LogIndex>)> {
         while !self.step(usize::MAX)? {}
         let index = self.index.take().map(IndexFill::finish);
         Ok((

@@ -21,7 +21,7 @@ use polars_arrow::datatypes::ArrowDataType;
 
 mod build;
 
-pub use build::PackedBuild;
+pub(crate) use build::PackedBuild;
 
 use super::FieldPairs;
 use super::index::{Codes, LogIndex};
@@ -96,7 +96,7 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn get_varint(data: &[u8], pos: &mut usize) -> PolarsResult<u64> {
+fn get_varint(data: &[u8], pos: &mut usize) -> crate::Result<u64> {
     let mut v = 0u64;
     for shift in (0..64).step_by(7) {
         let Some(&b) = data.get(*pos) else { break };
@@ -109,8 +109,8 @@ fn get_varint(data: &[u8], pos: &mut usize) -> PolarsResult<u64> {
     Err(damaged())
 }
 
-fn damaged() -> PolarsError {
-    polars_err!(ComputeError: "a packed block of messages is damaged")
+fn damaged() -> crate::Error {
+    polars_err!(ComputeError: "a packed block of messages is damaged").into()
 }
 
 /// One of the other columns of a run of entries, unpacked: its physical values as `i64` (0 for
@@ -155,7 +155,7 @@ impl Unpacked {
 }
 
 /// A column's physical values as `i64`s (u64 wrapped), `None` for null.
-fn physical_values(c: &Column) -> PolarsResult<Vec<Option<i64>>> {
+fn physical_values(c: &Column) -> crate::Result<Vec<Option<i64>>> {
     let p = c.to_physical_repr();
     let s = p.as_materialized_series();
     Ok(match s.dtype() {
@@ -167,12 +167,12 @@ fn physical_values(c: &Column) -> PolarsResult<Vec<Option<i64>>> {
         DataType::Int32 => s.i32()?.iter().map(|v| v.map(i64::from)).collect(),
         DataType::Boolean => s.bool()?.iter().map(|v| v.map(i64::from)).collect(),
         other => {
-            return Err(polars_err!(ComputeError: "cannot pack a column of {other}"));
+            return Err(polars_err!(ComputeError: "cannot pack a column of {other}").into());
         }
     })
 }
 
-fn encode_column(c: &Column) -> PolarsResult<Vec<u8>> {
+fn encode_column(c: &Column) -> crate::Result<Vec<u8>> {
     let values = physical_values(c)?;
     let mut out = Vec::with_capacity(values.len() + 1);
     let nulls = values.iter().any(Option::is_none);
@@ -202,7 +202,7 @@ fn encode_column(c: &Column) -> PolarsResult<Vec<u8>> {
     Ok(out)
 }
 
-fn decode_column(data: &[u8], rows: usize) -> PolarsResult<Unpacked> {
+fn decode_column(data: &[u8], rows: usize) -> crate::Result<Unpacked> {
     let (&nulls, mut rest) = data.split_first().ok_or_else(damaged)?;
     let valid = if nulls == 1 {
         let n = rows.div_ceil(8);
@@ -232,7 +232,7 @@ fn decode_column(data: &[u8], rows: usize) -> PolarsResult<Unpacked> {
 }
 
 /// A polars column of `dtype` from physical values (see [`physical_values`]).
-fn column_of(name: &PlSmallStr, dtype: &DataType, u: &Unpacked) -> PolarsResult<Column> {
+fn column_of(name: &PlSmallStr, dtype: &DataType, u: &Unpacked) -> crate::Result<Column> {
     let it = || (0..u.values.len()).map(|i| u.get(i));
     let name = name.clone();
     Ok(match dtype {
@@ -277,7 +277,7 @@ fn column_of(name: &PlSmallStr, dtype: &DataType, u: &Unpacked) -> PolarsResult<
         DataType::Boolean => {
             BooleanChunked::from_iter_options(name, it().map(|v| v.map(|v| v != 0))).into_column()
         }
-        other => return Err(polars_err!(ComputeError: "cannot unpack a column of {other}")),
+        other => return Err(polars_err!(ComputeError: "cannot unpack a column of {other}").into()),
     })
 }
 
@@ -291,7 +291,7 @@ fn put_text(head: &mut Vec<u8>, bytes: &mut Vec<u8>, text: Option<&str>) {
     }
 }
 
-fn compress(head: &[u8], bytes: &[u8]) -> PolarsResult<Box<[u8]>> {
+fn compress(head: &[u8], bytes: &[u8]) -> crate::Result<Box<[u8]>> {
     let mut raw = Vec::with_capacity(head.len() + bytes.len());
     raw.extend_from_slice(head);
     raw.extend_from_slice(bytes);
@@ -301,10 +301,10 @@ fn compress(head: &[u8], bytes: &[u8]) -> PolarsResult<Box<[u8]>> {
     Ok(packed.into_boxed_slice())
 }
 
-fn decompress(data: &[u8]) -> PolarsResult<Vec<u8>> {
-    snap::raw::Decoder::new()
+fn decompress(data: &[u8]) -> crate::Result<Vec<u8>> {
+    Ok(snap::raw::Decoder::new()
         .decompress_vec(data)
-        .map_err(|e| polars_err!(ComputeError: "unpacking messages: {e}"))
+        .map_err(|e| polars_err!(ComputeError: "unpacking messages: {e}"))?)
 }
 
 /// Lengths read from a head: per text its (offset in the block, length), `None` for null.
@@ -322,7 +322,7 @@ impl Spans {
         }
     }
 
-    fn read(&mut self, raw: &[u8], pos: &mut usize) -> PolarsResult<()> {
+    fn read(&mut self, raw: &[u8], pos: &mut usize) -> crate::Result<()> {
         let v = get_varint(raw, pos)?;
         if v == 0 {
             self.spans.push(None);
@@ -336,7 +336,7 @@ impl Spans {
 
     /// The texts as view arrays over `raw`, whose head ends at `start`: text `i` goes to
     /// array `i % ways` (keys and values alternate in a block of fields).
-    fn arrays(self, raw: Vec<u8>, start: usize, ways: usize) -> PolarsResult<Vec<Utf8ViewArray>> {
+    fn arrays(self, raw: Vec<u8>, start: usize, ways: usize) -> crate::Result<Vec<Utf8ViewArray>> {
         if start + self.next != raw.len() || raw.len() > u32::MAX as usize {
             return Err(damaged());
         }
@@ -441,7 +441,7 @@ impl PackedRows {
 
     /// Packs a `logs` frame's rows after the entries held (its other columns must be the
     /// same as those packed before).
-    pub fn pack_frame(&mut self, mut df: DataFrame) -> PolarsResult<()> {
+    pub(crate) fn pack_frame(&mut self, mut df: DataFrame) -> crate::Result<()> {
         let message = df.drop_in_place(col::MESSAGE)?;
         let fields = df.drop_in_place(col::FIELDS)?;
         self.push(&message, &fields, &df)
@@ -454,11 +454,11 @@ impl PackedRows {
         message: &Column,
         fields: &Column,
         rest: &DataFrame,
-    ) -> PolarsResult<()> {
+    ) -> crate::Result<()> {
         let messages = message.str()?;
         let pairs = FieldPairs::of(fields)?;
         if fields.len() != messages.len() || rest.height() != messages.len() {
-            return Err(polars_err!(ShapeMismatch: "the columns packed differ in length"));
+            return Err(polars_err!(ShapeMismatch: "the columns packed differ in length").into());
         }
         let schema: Vec<(PlSmallStr, DataType)> = rest
             .get_columns()
@@ -468,7 +468,9 @@ impl PackedRows {
         if self.schema.is_empty() && self.len == 0 {
             self.schema = schema;
         } else if self.schema != schema {
-            return Err(polars_err!(SchemaMismatch: "packed frames differ in their columns"));
+            return Err(
+                polars_err!(SchemaMismatch: "packed frames differ in their columns").into(),
+            );
         }
         let base = self.len;
         let mut rest_from = 0u32;
@@ -502,7 +504,7 @@ impl PackedRows {
         from: u32,
         to: u32,
         first_block: u32,
-    ) -> PolarsResult<()> {
+    ) -> crate::Result<()> {
         let part = rest.slice(i64::from(from), (to - from) as usize);
         let mut columns = Vec::with_capacity(part.width());
         for c in part.get_columns() {
@@ -526,7 +528,7 @@ impl PackedRows {
         Ok(())
     }
 
-    fn seal(&mut self, filling: &mut Filling) -> PolarsResult<()> {
+    fn seal(&mut self, filling: &mut Filling) -> crate::Result<()> {
         if filling.rows == 0 {
             return Ok(());
         }
@@ -544,14 +546,16 @@ impl PackedRows {
     }
 
     /// `other`'s entries after these.
-    pub fn append(&mut self, other: PackedRows) -> PolarsResult<()> {
+    pub(crate) fn append(&mut self, other: PackedRows) -> crate::Result<()> {
         if other.len == 0 {
             return Ok(());
         }
         if self.len == 0 {
             self.schema = other.schema.clone();
         } else if self.schema != other.schema {
-            return Err(polars_err!(SchemaMismatch: "packed frames differ in their columns"));
+            return Err(
+                polars_err!(SchemaMismatch: "packed frames differ in their columns").into(),
+            );
         }
         let base = self.len;
         let block_base = self.blocks.len() as u32;
@@ -582,7 +586,7 @@ impl PackedRows {
 
     /// The columns `which` (indexes in `schema`) of block `block` of `rest`, unpacked: per
     /// column its values (a column's physical values as `i64`) and validity.
-    fn unpack_rest(&self, block: usize, which: &[usize]) -> PolarsResult<Vec<Unpacked>> {
+    fn unpack_rest(&self, block: usize, which: &[usize]) -> crate::Result<Vec<Unpacked>> {
         let raw = snap::raw::Decoder::new()
             .decompress_vec(&self.rest[block].data)
             .map_err(|e| polars_err!(ComputeError: "unpacking rows: {e}"))?;
@@ -610,15 +614,16 @@ impl PackedRows {
     }
 
     /// Index of the other column `name` in `schema`.
-    fn rest_column(&self, name: &str) -> PolarsResult<usize> {
-        self.schema
+    fn rest_column(&self, name: &str) -> crate::Result<usize> {
+        Ok(self
+            .schema
             .iter()
             .position(|(n, _)| n == name)
-            .ok_or_else(|| polars_err!(ColumnNotFound: "{name}"))
+            .ok_or_else(|| polars_err!(ColumnNotFound: "{name}"))?)
     }
 
     /// The other column `k`'s values over every entry, in read order.
-    fn rest_values(&self, k: usize) -> PolarsResult<Unpacked> {
+    fn rest_values(&self, k: usize) -> crate::Result<Unpacked> {
         let mut all = Unpacked::default();
         for b in 0..self.rest.len() {
             let part = self.unpack_rest(b, &[k])?.pop().ok_or_else(damaged)?;
@@ -638,7 +643,7 @@ impl PackedRows {
         (b, (entry - self.starts[b]) as usize)
     }
 
-    fn messages(&self, block: usize) -> PolarsResult<Utf8ViewArray> {
+    fn messages(&self, block: usize) -> crate::Result<Utf8ViewArray> {
         let raw = decompress(&self.blocks[block].messages)?;
         let rows = self.rows_of(block);
         let mut spans = Spans::new(rows);
@@ -649,7 +654,7 @@ impl PackedRows {
         spans.arrays(raw, pos, 1)?.pop().ok_or_else(damaged)
     }
 
-    fn fields(&self, block: usize) -> PolarsResult<ListArray<i64>> {
+    fn fields(&self, block: usize) -> crate::Result<ListArray<i64>> {
         let raw = decompress(&self.blocks[block].fields)?;
         let rows = self.rows_of(block);
         let mut offsets = Vec::with_capacity(rows + 1);
@@ -703,7 +708,7 @@ pub struct PackedLogs {
 impl PackedLogs {
     /// The table of rows packed per instance, in read order; rows are in time order (as
     /// [`super::concat_sorted`] puts them).
-    pub fn new(parts: Vec<PackedRows>) -> PolarsResult<PackedLogs> {
+    pub fn new(parts: Vec<PackedRows>) -> crate::Result<PackedLogs> {
         Ok(PackedBuild::new(parts, false)?.finish()?.0)
     }
 
@@ -735,7 +740,7 @@ impl PackedLogs {
 
     /// The view index ([`LogIndex`]), rows in time order, unpacked
     /// a block at a time straight into it.
-    pub fn index(&self) -> PolarsResult<LogIndex> {
+    pub fn index(&self) -> crate::Result<LogIndex> {
         let mut fill = build::IndexFill::new(&self.rows)?;
         for b in 0..self.rows.rest.len() {
             fill.block(&self.rows, &self.row_of_entry, b)?;
@@ -744,7 +749,7 @@ impl PackedLogs {
     }
 
     /// A column of values ([`PackedLogs::holds`]) as [`Codes`], rows in time order.
-    pub fn codes(&self, name: &str) -> PolarsResult<Codes> {
+    pub fn codes(&self, name: &str) -> crate::Result<Codes> {
         let k = self.rows.rest_column(name)?;
         let dtype = &self.rows.schema[k].1;
         if matches!(dtype, DataType::Categorical(..) | DataType::Enum(..)) {
@@ -765,7 +770,7 @@ impl PackedLogs {
         Ok(Codes::of(&df, name)?.in_order(&self.entry_of_row))
     }
 
-    fn cached(&self, block: usize, fields: bool) -> PolarsResult<Box<dyn Array>> {
+    fn cached(&self, block: usize, fields: bool) -> crate::Result<Box<dyn Array>> {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(k) = cache
             .iter()
@@ -788,7 +793,7 @@ impl PackedLogs {
         Ok(array)
     }
 
-    fn cached_rest(&self, block: usize) -> PolarsResult<Arc<Vec<Unpacked>>> {
+    fn cached_rest(&self, block: usize) -> crate::Result<Arc<Vec<Unpacked>>> {
         let mut cache = self.rest_cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(k) = cache.iter().position(|(b, _)| *b == block) {
             let hit = cache.remove(k);
@@ -807,7 +812,7 @@ impl PackedLogs {
 
     /// `message` of `entries`, copied out of their blocks (visited in read order, each block
     /// unpacked once: `by_entry` lists the positions of `entries` in read order).
-    fn take_messages(&self, entries: &[u32], by_entry: &[usize]) -> PolarsResult<Column> {
+    fn take_messages(&self, entries: &[u32], by_entry: &[usize]) -> crate::Result<Column> {
         let mut texts: Vec<Option<String>> = vec![None; entries.len()];
         let mut current: Option<(usize, Utf8ViewArray)> = None;
         for &k in by_entry {
@@ -834,7 +839,7 @@ impl PackedLogs {
     }
 
     /// `fields` of `entries`, copied out of their blocks (as [`PackedLogs::take_messages`]).
-    fn take_fields(&self, entries: &[u32], by_entry: &[usize]) -> PolarsResult<Column> {
+    fn take_fields(&self, entries: &[u32], by_entry: &[usize]) -> crate::Result<Column> {
         type Pairs = Option<Vec<(String, String)>>;
         let mut rows: Vec<Pairs> = vec![None; entries.len()];
         let mut current: Option<(usize, FieldPairs)> = None;
@@ -886,7 +891,7 @@ impl PackedLogs {
         which: &[usize],
         entries: &[u32],
         by_entry: &[usize],
-    ) -> PolarsResult<Vec<Column>> {
+    ) -> crate::Result<Vec<Column>> {
         let mut values: Vec<Vec<Option<i64>>> = vec![vec![None; entries.len()]; which.len()];
         let mut current: Option<(usize, Arc<Vec<Unpacked>>)> = None;
         for &p in by_entry {
@@ -915,20 +920,19 @@ impl PackedLogs {
             .collect()
     }
 
-    fn entries(&self, rows: &[u32]) -> PolarsResult<Vec<u32>> {
+    fn entries(&self, rows: &[u32]) -> crate::Result<Vec<u32>> {
         rows.iter()
             .map(|&row| {
-                self.entry_of_row
-                    .get(row as usize)
-                    .copied()
-                    .ok_or_else(|| polars_err!(OutOfBounds: "row {row} of {}", self.height()))
+                self.entry_of_row.get(row as usize).copied().ok_or_else(|| {
+                    polars_err!(OutOfBounds: "row {row} of {}", self.height()).into()
+                })
             })
             .collect()
     }
 
     /// The columns `names` (all, when `None`) of `rows` (row numbers, in the order given), in
     /// table order.
-    pub fn take(&self, rows: &[u32], names: Option<&[&str]>) -> PolarsResult<DataFrame> {
+    pub fn take(&self, rows: &[u32], names: Option<&[&str]>) -> crate::Result<DataFrame> {
         let entries = self.entries(rows)?;
         // Blocks are visited in read order, each unpacked once however the rows are spread.
         let mut by_entry: Vec<usize> = (0..entries.len()).collect();
@@ -941,7 +945,7 @@ impl PackedLogs {
             .iter()
             .filter(|n| **n != col::MESSAGE && **n != col::FIELDS)
             .map(|n| self.rows.rest_column(n))
-            .collect::<PolarsResult<Vec<_>>>()?;
+            .collect::<crate::Result<Vec<_>>>()?;
         let mut rest = self.take_rest(&which, &entries, &by_entry)?.into_iter();
         let mut columns = Vec::with_capacity(wanted.len());
         for name in wanted {
@@ -951,11 +955,11 @@ impl PackedLogs {
                 _ => rest.next().ok_or_else(damaged)?,
             });
         }
-        DataFrame::new_with_height(rows.len(), columns)
+        Ok(DataFrame::new_with_height(rows.len(), columns)?)
     }
 
     /// The whole table as one frame, rows in time order.
-    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+    pub fn to_frame(&self) -> crate::Result<DataFrame> {
         let all: Vec<u32> = (0..self.height() as u32).collect();
         self.take(&all, None)
     }
@@ -964,13 +968,13 @@ impl PackedLogs {
     /// run at a time, as a frame of the columns asked for (`message` and `fields` when
     /// `message` and `fields` say so, and the value columns `names`), and answers one bool
     /// (or null: no) per entry. Only those columns are unpacked.
-    pub fn evaluate_with(
+    pub(crate) fn evaluate_with(
         &self,
         message: bool,
         fields: bool,
         names: &[&str],
-        mut f: impl FnMut(&DataFrame) -> PolarsResult<BooleanChunked>,
-    ) -> PolarsResult<Vec<bool>> {
+        mut f: impl FnMut(&DataFrame) -> crate::Result<BooleanChunked>,
+    ) -> crate::Result<Vec<bool>> {
         let mut others: Vec<usize> = Vec::new();
         for name in names {
             let k = self.rows.rest_column(name)?;
@@ -1002,7 +1006,7 @@ impl PackedLogs {
             if message {
                 let chunks = (b0..b1)
                     .map(|k| self.rows.messages(k).map(|a| a.boxed()))
-                    .collect::<PolarsResult<Vec<_>>>()?;
+                    .collect::<crate::Result<Vec<_>>>()?;
                 columns.push(
                     Series::try_from((PlSmallStr::from_static(col::MESSAGE), chunks))?
                         .into_column(),
@@ -1011,7 +1015,7 @@ impl PackedLogs {
             if fields {
                 let chunks = (b0..b1)
                     .map(|k| self.rows.fields(k).map(|a| a.boxed()))
-                    .collect::<PolarsResult<Vec<_>>>()?;
+                    .collect::<crate::Result<Vec<_>>>()?;
                 columns.push(
                     Series::try_from((PlSmallStr::from_static(col::FIELDS), chunks))?.into_column(),
                 );
@@ -1045,9 +1049,10 @@ impl PackedLogs {
     /// A cell's text (empty for null or a row out of range).
     pub(crate) fn cell_text(&self, row: u32, column: &str) -> String {
         match self.take(&[row], Some(&[column])).and_then(|df| {
-            df.column(column)
+            Ok(df
+                .column(column)
                 .and_then(|c| c.get(0))
-                .map(|v| v.into_static())
+                .map(|v| v.into_static())?)
         }) {
             Ok(v) if !v.is_null() => v.str_value().into_owned(),
             _ => String::new(),
@@ -1130,7 +1135,7 @@ impl LogTable {
     }
 
     /// The view index ([`LogIndex`]), rows in time order.
-    pub fn index(&self) -> PolarsResult<LogIndex> {
+    pub fn index(&self) -> crate::Result<LogIndex> {
         match self {
             LogTable::Frame(df) => LogIndex::new(df),
             LogTable::Packed(p) => p.index(),
@@ -1147,7 +1152,7 @@ impl LogTable {
     }
 
     /// Column `name` as [`Codes`], rows in time order (see [`LogTable::has_codes`]).
-    pub fn codes(&self, name: &str) -> PolarsResult<Codes> {
+    pub fn codes(&self, name: &str) -> crate::Result<Codes> {
         match self {
             LogTable::Frame(df) => Codes::of(df, name),
             LogTable::Packed(p) => p.codes(name),
@@ -1155,18 +1160,22 @@ impl LogTable {
     }
 
     /// Every column of `rows` (row numbers, in the order given).
-    pub fn take(&self, rows: &[u32]) -> PolarsResult<DataFrame> {
+    pub fn take(&self, rows: &[u32]) -> crate::Result<DataFrame> {
         self.take_columns(rows, None)
     }
 
     /// The columns `names` (all, when `None`) of `rows`, in table order.
-    pub fn take_columns(&self, rows: &[u32], names: Option<&[&str]>) -> PolarsResult<DataFrame> {
+    pub(crate) fn take_columns(
+        &self,
+        rows: &[u32],
+        names: Option<&[&str]>,
+    ) -> crate::Result<DataFrame> {
         match self {
             LogTable::Frame(df) => {
                 let idx =
                     IdxCa::from_vec("rows".into(), rows.iter().map(|&r| r as IdxSize).collect());
                 match names {
-                    None => df.take(&idx),
+                    None => Ok(df.take(&idx)?),
                     Some(names) => {
                         let keep: Vec<&str> = df
                             .get_column_names()
@@ -1174,7 +1183,7 @@ impl LogTable {
                             .map(|n| n.as_str())
                             .filter(|n| names.contains(n))
                             .collect();
-                        df.select(keep)?.take(&idx)
+                        Ok(df.select(keep)?.take(&idx)?)
                     }
                 }
             }
@@ -1188,7 +1197,7 @@ impl LogTable {
         &'a self,
         rows: &'a [u32],
         n: usize,
-    ) -> impl Iterator<Item = PolarsResult<DataFrame>> + 'a {
+    ) -> impl Iterator<Item = crate::Result<DataFrame>> + 'a {
         let n = n.max(1);
         let runs = rows.len().div_ceil(n).max(1);
         (0..runs)
@@ -1196,7 +1205,7 @@ impl LogTable {
     }
 
     /// The whole table as one frame.
-    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+    pub fn to_frame(&self) -> crate::Result<DataFrame> {
         match self {
             LogTable::Frame(df) => Ok(df.clone()),
             LogTable::Packed(p) => p.to_frame(),
