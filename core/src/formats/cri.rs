@@ -96,10 +96,12 @@ pub(crate) fn parse_cri_line_cached<'a>(
 }
 
 /// One case: a line, and (time, stream, partial, message) or `None` when it must be rejected.
+#[cfg(test)]
 pub(crate) type CriCase = (&'static str, Option<(i64, Stream, bool, &'static str)>);
 
 /// Table-driven cases, shared with the format picker's tests.
-pub fn cases() -> Vec<CriCase> {
+#[cfg(test)]
+pub(crate) fn cases() -> Vec<CriCase> {
     const T: i64 = 1_475_713_029_669_794_202; // 2016-10-06T00:17:09.669794202Z
     vec![
         (

@@ -111,7 +111,8 @@ pub(crate) fn parse_docker_line(line: &[u8]) -> Result<DockerLine<'_>, DockerErr
 /// Table-driven cases: a line and (time, stream, decoded log, partial) it must parse to, or
 /// `None` when it must be rejected. Shared with the format picker's tests.
 #[allow(clippy::type_complexity)]
-pub fn cases() -> Vec<(
+#[cfg(test)]
+pub(crate) fn cases() -> Vec<(
     &'static str,
     Option<(Option<i64>, Option<Stream>, &'static str, bool)>,
 )> {

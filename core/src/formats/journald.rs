@@ -9,7 +9,9 @@
 //! is `_HOSTNAME`. The other members become fields.
 
 use super::json::{JsonValue, scan_whole_object_inner};
-use super::{EntryFormat, PayloadCase, PayloadContext, PayloadInfo, PayloadParser};
+#[cfg(test)]
+use super::PayloadCase;
+use super::{EntryFormat, PayloadContext, PayloadInfo, PayloadParser};
 use crate::level::Level;
 
 /// Whether a JSON object payload looks like a journal record (checked before the generic JSON
@@ -158,7 +160,8 @@ fn micros(b: &[u8]) -> Option<i64> {
 }
 
 /// Table-driven cases.
-pub fn cases() -> Vec<PayloadCase> {
+#[cfg(test)]
+pub(crate) fn cases() -> Vec<PayloadCase> {
     vec![
         PayloadCase {
             input: r#"{"__CURSOR":"s=1","__REALTIME_TIMESTAMP":"1704110400000001","PRIORITY":"6","_SYSTEMD_UNIT":"kubelet.service","_HOSTNAME":"node-1","MESSAGE":"E0101 12:00:00.000000    812 kubelet.go:1] \"boom\" pod=\"default/a\""}"#,

@@ -8,7 +8,9 @@
 //! among the previous, same and next year the one closest to it (so a line written at
 //! `Dec 31 23:59:59` and stamped by the runtime at `Jan 1 00:00:00` keeps its year).
 
-use super::{EntryFormat, PayloadCase, PayloadContext, PayloadInfo, PayloadParser};
+#[cfg(test)]
+use super::PayloadCase;
+use super::{EntryFormat, PayloadContext, PayloadInfo, PayloadParser};
 use crate::level::Level;
 use crate::time::{NANOS_PER_DAY, civil_from_days, nanos_from_civil};
 
@@ -234,7 +236,8 @@ fn add_pairs(mut rest: &[u8], p: &mut PayloadParser, buf: &mut Vec<u8>) {
 pub(crate) const CASES_RUNTIME_TS: i64 = 1_738_597_924_262_176_345;
 
 /// Table-driven cases (parsed with [`CASES_RUNTIME_TS`] as the runtime time).
-pub fn cases() -> Vec<PayloadCase> {
+#[cfg(test)]
+pub(crate) fn cases() -> Vec<PayloadCase> {
     const APP: i64 = 1_738_597_924_262_034_000; // 2025-02-03T15:52:04.262034Z
     vec![
         PayloadCase {

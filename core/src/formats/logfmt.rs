@@ -5,7 +5,9 @@
 //! regex `^\s*([^\s="]+=("(?:[^"\\]|\\.)*"|[^\s"]*)\s+){1,}[^\s="]+=("(?:[^"\\]|\\.)*"|[^\s"]*)\s*$`.
 //! Lines with bare words (`Starting server on port=8080`) are text, not logfmt.
 
-use super::{EntryFormat, PayloadCase, PayloadContext, PayloadInfo, PayloadParser};
+#[cfg(test)]
+use super::PayloadCase;
+use super::{EntryFormat, PayloadContext, PayloadInfo, PayloadParser};
 use crate::level::Level;
 use crate::time::parse_leading_timestamp;
 
@@ -188,7 +190,8 @@ pub(crate) fn parse(msg: &[u8], ctx: PayloadContext, p: &mut PayloadParser) -> O
 }
 
 /// Table-driven cases.
-pub fn cases() -> Vec<PayloadCase> {
+#[cfg(test)]
+pub(crate) fn cases() -> Vec<PayloadCase> {
     const T: i64 = 1_704_110_400_000_000_000; // 2024-01-01T12:00:00Z
     let text = |input| PayloadCase {
         input,

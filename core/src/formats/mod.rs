@@ -419,8 +419,9 @@ mod tests {
 }
 
 /// One table-driven payload case: the input and everything the picker must find in it.
+#[cfg(test)]
 #[derive(Debug, Clone)]
-pub struct PayloadCase {
+pub(crate) struct PayloadCase {
     /// The payload.
     pub input: &'static str,
     /// The format, when it is not the format whose `cases()` this is (a near miss).

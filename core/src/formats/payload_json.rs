@@ -6,7 +6,9 @@
 //! Members become fields; nested objects are flattened into dotted keys and arrays kept as JSON.
 
 use super::json::{JsonStr, JsonValue, scan_object_with, scan_whole_object_inner};
-use super::{EntryFormat, PayloadCase, PayloadContext, PayloadInfo, PayloadParser};
+#[cfg(test)]
+use super::PayloadCase;
+use super::{EntryFormat, PayloadContext, PayloadInfo, PayloadParser};
 use crate::level::Level;
 use crate::time::{parse_epoch_nanos, parse_leading_timestamp};
 
@@ -228,7 +230,8 @@ pub(crate) fn parse<'a>(
 }
 
 /// Table-driven cases.
-pub fn cases() -> Vec<PayloadCase> {
+#[cfg(test)]
+pub(crate) fn cases() -> Vec<PayloadCase> {
     const T: i64 = 1_704_110_400_000_000_000; // 2024-01-01T12:00:00Z
     let case = |input, level, level_raw, app_ts_nanos, fields| PayloadCase {
         input,

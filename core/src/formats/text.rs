@@ -8,7 +8,9 @@
 //! occurred") do not count. A timestamp at the very start (optionally in `[...]`) is the
 //! application's time.
 
-use super::{EntryFormat, PayloadCase, PayloadContext, PayloadInfo, PayloadParser};
+#[cfg(test)]
+use super::PayloadCase;
+use super::{EntryFormat, PayloadContext, PayloadInfo, PayloadParser};
 use crate::level::Level;
 use crate::time::parse_leading_timestamp;
 
@@ -169,7 +171,8 @@ pub(crate) fn parse(msg: &[u8], ctx: PayloadContext, p: &mut PayloadParser) -> P
 }
 
 /// Table-driven cases.
-pub fn cases() -> Vec<PayloadCase> {
+#[cfg(test)]
+pub(crate) fn cases() -> Vec<PayloadCase> {
     const T: i64 = 1_704_110_400_000_000_000; // 2024-01-01T12:00:00Z
     let case = |input, level, level_raw, app_ts_nanos| PayloadCase {
         input,
