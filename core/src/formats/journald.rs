@@ -8,9 +8,9 @@
 //! component is the unit (`kubelet` for `kubelet.service`), else `SYSLOG_IDENTIFIER`; the node
 //! is `_HOSTNAME`. The other members become fields.
 
-use super::json::{JsonValue, scan_whole_object_inner};
 #[cfg(test)]
 use super::PayloadCase;
+use super::json::{JsonValue, scan_whole_object_inner};
 use super::{EntryFormat, PayloadContext, PayloadInfo, PayloadParser};
 use crate::level::Level;
 

@@ -5,9 +5,9 @@
 //! from `ts`/`time`/`timestamp`/`@timestamp`/`@t` (RFC 3339 text or epoch seconds, ms, µs, ns).
 //! Members become fields; nested objects are flattened into dotted keys and arrays kept as JSON.
 
-use super::json::{JsonStr, JsonValue, scan_object_with, scan_whole_object_inner};
 #[cfg(test)]
 use super::PayloadCase;
+use super::json::{JsonStr, JsonValue, scan_object_with, scan_whole_object_inner};
 use super::{EntryFormat, PayloadContext, PayloadInfo, PayloadParser};
 use crate::level::Level;
 use crate::time::{parse_epoch_nanos, parse_leading_timestamp};

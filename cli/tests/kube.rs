@@ -1,0 +1,167 @@
+//! End-to-end tests of the `podsift` binary. Kubernetes documents: the `audit` and `events` tables.
+
+mod common;
+
+use common::*;
+
+use serde_json::Value;
+
+#[test]
+fn realdata_audit_and_events_tables() {
+    let dir = realdata().join("04_audit_and_events");
+    let rows = ndjson(&podsift(&["sources", dir.to_str().unwrap(), "-o", "json"]));
+    let expected: &[(&str, &str, &str)] = &[
+        ("audit2rbac/testdata/demo.log", "audit", "audit 37"),
+        (
+            "elastic_integrations_k8s_audit/test-audit.log",
+            "audit",
+            "audit 5",
+        ),
+        (
+            "elastic_integrations_k8s_audit/test-kube-audit.log",
+            "audit",
+            "audit 1",
+        ),
+        (
+            "eventlist_v1_with_creationTimestamp.json",
+            "events",
+            "event 1",
+        ),
+        ("eventlist_v1_with_lastTimestamp.json", "events", "event 1"),
+        ("watch_v1_with_lastTimestamp.json", "events", "event 1"),
+        ("watch_v1_with_lastTimestamp.out", "events", "event 1"),
+        // fluent-bit's own output records ([time, event] without a kind): JSON log lines.
+        ("eventlist_v1_with_creationTimestamp.out", "text", "json 1"),
+        ("eventlist_v1_with_lastTimestamp.out", "text", "json 1"),
+    ];
+    for (file, kind, formats) in expected {
+        let row = rows
+            .iter()
+            .find(|r| r["file"].as_str().unwrap().ends_with(file))
+            .unwrap();
+        assert_eq!(
+            (&row["kind"], &row["formats"]),
+            (&Value::from(*kind), &Value::from(*formats)),
+            "{file}"
+        );
+        assert_eq!(
+            u(&row["lines"]),
+            u(&row["entries"]) + u(&row["joined"]),
+            "{file}"
+        );
+        assert_eq!(u(&row["unparsed"]), 0, "{file}");
+    }
+    // The audit policy is a Kubernetes resource document: listed, not read as a log.
+    assert_eq!(rows.iter().filter(|r| r["status"] == "skipped").count(), 0);
+    let policy = rows
+        .iter()
+        .find(|r| r["file"].as_str().unwrap().ends_with("demo-policy.yaml"))
+        .unwrap();
+    assert_eq!(
+        (&policy["kind"], &policy["status"]),
+        (&Value::from("resources"), &Value::from("metadata"))
+    );
+    assert!(policy["note"].as_str().unwrap().contains("(Policy)"));
+
+    let audit = ndjson(&podsift(&["audit", dir.to_str().unwrap(), "-o", "json"]));
+    assert_eq!(audit.len(), 43);
+    let first = &audit[0];
+    assert_eq!(first["ts"], "2017-09-11T19:55:05.000000000Z");
+    for (k, v) in [
+        ("user", "system:admin"),
+        ("impersonated_user", "bob"),
+        ("verb", "list"),
+        ("resource", "pods"),
+        ("namespace", "default"),
+        ("groups", "system:masters,system:authenticated"),
+        ("reason", "Forbidden"),
+    ] {
+        assert_eq!(first[k], v, "{k}");
+    }
+    assert_eq!(first["code"], 403);
+    let forbidden = audit.iter().filter(|r| r["code"] == 403).count();
+    assert_eq!(forbidden, 11);
+    // GKE's Cloud Audit Logs record, mapped.
+    let gke = audit
+        .iter()
+        .find(|r| r["user"] == "system:gke-master-healthcheck")
+        .unwrap();
+    assert_eq!(
+        (&gke["verb"], &gke["code"], &gke["decision"]),
+        (
+            &Value::from("get"),
+            &Value::from(200),
+            &Value::from("allow")
+        )
+    );
+    // AKS: the event inside properties.log (a string in one file, an object in the other).
+    assert_eq!(
+        audit.iter().filter(|r| r["user"] == "aksService").count(),
+        2
+    );
+    // Latency from request received to the stage.
+    let kubectl = audit
+        .iter()
+        .find(|r| r["user_agent"] == "kubectl/v1.26.1")
+        .unwrap();
+    assert_eq!(kubectl["latency_ms"], 3.3);
+
+    let events = ndjson(&podsift(&["events", dir.to_str().unwrap(), "-o", "json"]));
+    // The watched event appears in two files and is kept once.
+    assert_eq!(events.len(), 3);
+    let mount = events
+        .iter()
+        .find(|r| r["reason"] == "FailedMount")
+        .unwrap();
+    assert_eq!(mount["count"], 16);
+    assert_eq!(mount["type"], "Warning");
+    assert_eq!(mount["object_kind"], "Pod");
+    assert_eq!(mount["object_name"], "fluent-bit-78945dccd8-hvr55");
+    assert_eq!(mount["source_component"], "kubelet");
+    assert_eq!(mount["last_ts"], "2024-07-31T18:47:15.000000000Z");
+    let summary = stdout(&podsift(&["events", dir.to_str().unwrap()]));
+    assert!(summary.contains("Warning events by reason"));
+    assert!(summary.contains("FailedScheduling"));
+    let summary = stdout(&podsift(&["audit", dir.to_str().unwrap()]));
+    assert!(summary.contains("Slowest requests"));
+}
+
+#[test]
+fn events_yaml_join_logs_in_sql() {
+    let dir = TempDir::new("events-yaml");
+    dir.write(
+        "node-a/pods/default_web-0_1f0e2c1a-0000-4000-8000-000000000001/app/0.log",
+        b"2024-03-01T10:00:00.000000000Z stderr F panic: boom\n2024-03-01T10:00:01.000000000Z stdout F ok\n",
+    );
+    dir.write(
+        "cluster/events.yaml",
+        b"apiVersion: v1\nkind: List\nitems:\n- apiVersion: events.k8s.io/v1\n  kind: Event\n  metadata:\n    name: web-0.1\n    namespace: default\n    uid: u1\n  regarding:\n    kind: Pod\n    name: web-0\n    namespace: default\n  reason: BackOff\n  note: Back-off restarting failed container\n  type: Warning\n  reportingController: kubelet\n  eventTime: 2024-03-01T10:00:02.000000Z\n  series:\n    count: 5\n    lastObservedTime: 2024-03-01T10:05:00.000000Z\n---\napiVersion: v1\nkind: Event\nmetadata:\n  name: web-0.2\n  namespace: default\ninvolvedObject:\n  kind: Pod\n  name: web-0\nreason: Pulled\nmessage: image pulled\ntype: Normal\ncount: 1\nfirstTimestamp: 2024-03-01T09:59:00Z\nlastTimestamp: 2024-03-01T09:59:00Z\n",
+    );
+    let rows = ndjson(&podsift(&[
+        "events",
+        dir.path().to_str().unwrap(),
+        "-o",
+        "json",
+    ]));
+    assert_eq!(rows.len(), 2);
+    let backoff = rows.iter().find(|r| r["reason"] == "BackOff").unwrap();
+    assert_eq!(backoff["count"], 5);
+    assert_eq!(backoff["message"], "Back-off restarting failed container");
+    assert_eq!(backoff["source_component"], "kubelet");
+    assert_eq!(backoff["first_ts"], "2024-03-01T10:00:02.000000000Z");
+    assert_eq!(backoff["last_ts"], "2024-03-01T10:05:00.000000000Z");
+    let out = podsift(&[
+        "sql",
+        dir.path().to_str().unwrap(),
+        "SELECT e.reason, COUNT(*) AS n FROM events e JOIN logs l ON l.pod = e.object_name WHERE l.level = 'fatal' OR l.stream = 'stderr' GROUP BY e.reason ORDER BY e.reason",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let joined = ndjson(&out);
+    assert_eq!(joined.len(), 2, "{joined:?}");
+    assert_eq!(
+        (&joined[0]["reason"], u(&joined[0]["n"])),
+        (&Value::from("BackOff"), 1)
+    );
+}

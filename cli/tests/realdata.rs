@@ -1,0 +1,117 @@
+//! End-to-end tests of the `podsift` binary. Real data written by others: container runtime logs and node log layouts, every line accounted for.
+
+mod common;
+
+use common::*;
+
+use serde_json::Value;
+
+#[test]
+fn realdata_container_runtime_logs_are_accounted_for() {
+    let dir = realdata().join("01_container_runtime_logs");
+    // 107 read: 95 CRI/json-file logs, 4 plain logs (fluent-bit's tail test inputs), one
+    // pretty-printed journal record (fluent-bit's kairosdb expected output) and 7 Pod objects
+    // (fluent-bit's `.meta` fixtures, read into the pods table); the 132 skipped are
+    // configuration, other expected outputs and binary fixtures; one Namespace object is
+    // listed as a resource (metadata).
+    // The oracle's CRI joins give 237 entries and 133 joined lines; then the 17 `\tat ...`
+    // frames of fluent-bit's avro multiline case (one CRI line each) fold into their exception.
+    assert_eq!(source_totals(&dir), (240, 107, 132, [370, 220, 150, 5]));
+    let file = |name: &str| dir.join("extracted_from_test_sources").join(name);
+    // vector's CRI cases, one after another in one file: the stdout partials join across the
+    // stderr line between them and, never completed, stay one entry flagged partial.
+    let rows = ndjson(&podsift(&[
+        "logs",
+        file("vector__cri.rs__valid_cases.cri.log")
+            .to_str()
+            .unwrap(),
+        "-o",
+        "json",
+    ]));
+    let msgs: Vec<&str> = rows
+        .iter()
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(msgs[0], "The content of the log entry 1");
+    assert!(msgs[1].starts_with(
+        "First line of log entry 2Second line of the log entry 2very long message very long message"
+    ));
+    assert_eq!(
+        (&rows[1]["joined"], &rows[1]["partial"], &rows[1]["stream"]),
+        (&Value::from(2), &Value::from(true), &Value::from("stdout"))
+    );
+    assert_eq!(msgs[2], "Last line of the log entry 2");
+    // A partial line split inside a UTF-8 sequence, at the end of the file: kept, flagged.
+    let rows = ndjson(&podsift(&[
+        "logs",
+        file("vector__cri.rs__non_utf8_partial.cri.log")
+            .to_str()
+            .unwrap(),
+        "-o",
+        "json",
+    ]));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["partial"], true);
+    // beats' corrupted json-file: the line missing its `{` is kept as unparsed, in place.
+    let out = podsift(&[
+        "logs",
+        dir.join("beats/filebeat/tests/files/logs/docker_corrupted.log")
+            .to_str()
+            .unwrap(),
+        "-o",
+        "json",
+    ]);
+    let rows = ndjson(&out);
+    assert_eq!(rows.len(), 21);
+    assert_eq!(rows[6]["format"], "unparsed");
+    assert_eq!(rows[6]["ts"], rows[5]["ts"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("docker_corrupted.log:7: unparsed line kept as is"));
+}
+
+#[test]
+fn realdata_node_log_layouts_are_accounted_for() {
+    let dir = realdata().join("02_node_log_layouts");
+    // 36 read: 18 container logs, 7 plain text files (lists of paths, read as text), one
+    // pretty-printed journal record and fluent-bit's 10 `.meta` Pod objects (the pods table).
+    assert_eq!(source_totals(&dir), (45, 36, 9, [42, 40, 2, 0]));
+    // /var/log/pods copies carry namespace, pod and container in their paths; the 2019
+    // /var/log/containers names carry them in the file name.
+    let rows = ndjson(&podsift(&[
+        "stats",
+        dir.to_str().unwrap(),
+        "--by",
+        "namespace,pod,container,component",
+        "-o",
+        "json",
+    ]));
+    let keys: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{}/{}/{}",
+                r["namespace"].as_str().unwrap_or("-"),
+                r["pod"].as_str().unwrap_or("-"),
+                r["container"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    for k in [
+        "containerd/logs-0/logs",
+        "crio/logs-0/logs",
+        "docker/logs-0/logs",
+        "otel/otel/otel-collector",
+        "socks/session-db-fdd649d68-cq5sp/istio-proxy",
+        "default/json-logs/json-logs",
+    ] {
+        assert!(keys.contains(&k.to_string()), "{k} not in {keys:?}");
+    }
+    // Only fluent-bit's expected-output records (`*.out`, json-file shaped) have no metadata;
+    // plain text files have a component.
+    let unknown = rows
+        .iter()
+        .find(|r| r["pod"].is_null() && r["component"].is_null())
+        .unwrap();
+    assert_eq!(u(&unknown["entries"]), 3);
+}

@@ -1,0 +1,424 @@
+//! End-to-end tests of the `podsift` binary. The node tree as a whole: generated trees and the shipped sample against their truth, one stream per container in time order, links and copies read once, damaged input, usage errors.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::Value;
+
+#[test]
+fn generated_tree_matches_its_truth() {
+    let dir = TempDir::new("truth");
+    let truth = podsift_testgen::generate(dir.path(), &podsift_testgen::Spec::small(11)).unwrap();
+    assert!(
+        truth.unparsed > 0 && truth.joined > 0 && truth.duplicates > 0,
+        "the spec plants all cases"
+    );
+    let want: BTreeMap<String, BTreeMap<String, u64>> = truth
+        .instances
+        .iter()
+        .map(|(k, v)| (k.clone(), v.levels.clone()))
+        .collect();
+    assert_eq!(stats_by_instance(dir.path()), want);
+
+    // sources: every line accounted for, duplicates not read, totals equal the truth.
+    let out = podsift(&["sources", dir.path().to_str().unwrap(), "-o", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "planted unparsed lines give exit code 1"
+    );
+    let rows = ndjson(&out);
+    let read: Vec<&Value> = rows.iter().filter(|r| r["status"] == "read").collect();
+    let sum = |k: &str| read.iter().map(|r| u(&r[k])).sum::<u64>();
+    assert_eq!(sum("lines"), truth.lines);
+    assert_eq!(sum("entries"), truth.entries);
+    assert_eq!(sum("joined"), truth.joined);
+    assert_eq!(sum("unparsed"), truth.unparsed);
+    assert_eq!(
+        rows.iter().filter(|r| r["status"] == "duplicate").count() as u64,
+        truth.duplicates
+    );
+    for r in &read {
+        assert_eq!(
+            u(&r["lines"]),
+            u(&r["entries"]) + u(&r["joined"]),
+            "{}",
+            r["file"]
+        );
+    }
+    let files: u64 = truth.instances.values().map(|i| i.files).sum();
+    assert_eq!(read.len() as u64, files);
+    // Each unparsed line is reported with its file and line.
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("unparsed line kept as is").count() as u64,
+        truth.unparsed
+    );
+    assert!(
+        err.contains(&format!("{} unparsed lines", truth.unparsed)),
+        "{err}"
+    );
+}
+
+#[test]
+fn shipped_sample_matches_its_truth_and_generator() {
+    let sample = repo().join("testdata/sample");
+    let truth: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("testdata/sample.truth.json")).unwrap(),
+    )
+    .unwrap();
+    let want: BTreeMap<String, BTreeMap<String, u64>> = truth["instances"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v["levels"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(l, n)| (l.clone(), u(n)))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(stats_by_instance(&sample), want);
+    let out = podsift(&[
+        "stats",
+        sample.to_str().unwrap(),
+        "--by",
+        "namespace,pod,level",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // The generator still writes exactly the shipped sample.
+    let dir = TempDir::new("sample");
+    podsift_testgen::generate(dir.path(), &podsift_testgen::Spec::sample()).unwrap();
+    let listing = |root: &Path| -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let e = e.unwrap();
+                let p = e.path();
+                let meta = std::fs::symlink_metadata(&p).unwrap();
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                if meta.is_dir() {
+                    stack.push(p);
+                } else if meta.file_type().is_symlink() {
+                    out.insert(
+                        rel,
+                        std::fs::read_link(&p)
+                            .unwrap()
+                            .to_string_lossy()
+                            .into_owned()
+                            .into_bytes(),
+                    );
+                } else {
+                    out.insert(rel, std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        out
+    };
+    assert!(
+        listing(dir.path()) == listing(&sample),
+        "testdata/sample differs from `podsift-testgen testdata/sample --sample`"
+    );
+}
+
+#[test]
+fn logs_are_one_stream_in_time_order() {
+    let dir = TempDir::new("order");
+    podsift_testgen::generate(dir.path(), &podsift_testgen::Spec::small(3)).unwrap();
+    let out = podsift(&["logs", dir.path().to_str().unwrap(), "-o", "json"]);
+    let rows = ndjson(&out);
+    assert!(rows.len() > 1000);
+    let ts: Vec<&str> = rows.iter().map(|r| r["ts"].as_str().unwrap()).collect();
+    assert!(ts.windows(2).all(|w| w[0] <= w[1]), "not in time order");
+    // Every column is there.
+    for c in [
+        "ts",
+        "node",
+        "namespace",
+        "pod",
+        "pod_uid",
+        "container",
+        "restart",
+        "stream",
+        "level",
+        "level_raw",
+        "format",
+        "message",
+        "app_ts",
+        "fields",
+        "source",
+        "source_id",
+        "line",
+        "joined",
+        "partial",
+        "truncated",
+    ] {
+        assert!(rows[0].get(c).is_some(), "missing column {c}");
+    }
+    // The same query twice gives the same bytes.
+    assert_eq!(
+        stdout(&podsift(&[
+            "logs",
+            dir.path().to_str().unwrap(),
+            "-o",
+            "json"
+        ])),
+        stdout(&out)
+    );
+
+    // --tail keeps the last N per container.
+    let tail = ndjson(&podsift(&[
+        "logs",
+        dir.path().to_str().unwrap(),
+        "--tail",
+        "2",
+        "-o",
+        "json",
+    ]));
+    let mut per: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &tail {
+        *per.entry(format!(
+            "{}/{}/{}",
+            r["namespace"], r["pod"], r["container"]
+        ))
+        .or_default() += 1;
+    }
+    assert!(per.values().all(|&n| n == 2), "{per:?}");
+    let last_ts_per_container = |rows: &[Value]| -> BTreeMap<String, String> {
+        rows.iter()
+            .map(|r| {
+                (
+                    format!("{}/{}/{}", r["namespace"], r["pod"], r["container"]),
+                    r["ts"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(last_ts_per_container(&tail), last_ts_per_container(&rows));
+}
+
+#[test]
+fn links_and_copies_in_containers_are_read_once() {
+    let dir = TempDir::new("links");
+    let body = b"2024-01-01T00:00:00Z stdout F one\n2024-01-01T00:00:01Z stdout F two\n";
+    let id = "169fdd862df8b8c312648ea6e279ce4ce2cb287cf1365d3982f0db06c26b2419";
+    dir.write(
+        &format!("node1/pods/kube-system_coredns-1_{UID}/coredns/0.log"),
+        body,
+    );
+    dir.write(
+        &format!("node2/pods/kube-system_coredns-2_{UID}/coredns/0.log"),
+        body,
+    );
+    dir.write(
+        &format!("node2/containers/coredns-2_kube-system_coredns-{id}.log"),
+        body,
+    );
+    std::fs::create_dir_all(dir.path().join("node1/containers")).unwrap();
+    std::os::unix::fs::symlink(
+        format!("../pods/kube-system_coredns-1_{UID}/coredns/0.log"),
+        dir.path().join(format!(
+            "node1/containers/coredns-1_kube-system_coredns-{id}.log"
+        )),
+    )
+    .unwrap();
+    // An absolute link to the node's own /var/log/pods, as copied with `cp -a`.
+    std::fs::create_dir_all(dir.path().join("node3/containers")).unwrap();
+    dir.write(
+        &format!("node3/pods/kube-system_coredns-3_{UID}/coredns/0.log"),
+        body,
+    );
+    std::os::unix::fs::symlink(
+        format!("/var/log/pods/kube-system_coredns-3_{UID}/coredns/0.log"),
+        dir.path().join(format!(
+            "node3/containers/coredns-3_kube-system_coredns-{id}.log"
+        )),
+    )
+    .unwrap();
+    // A link to a container whose pods/ folder was not copied.
+    std::os::unix::fs::symlink(
+        "/var/log/pods/default_gone_x/app/0.log",
+        dir.path()
+            .join(format!("node3/containers/gone_default_app-{id}.log")),
+    )
+    .unwrap();
+    let root = dir.path().to_str().unwrap();
+    let rows = ndjson(&podsift(&["stats", root, "--by", "node", "-o", "json"]));
+    let got: Vec<(String, u64)> = rows
+        .iter()
+        .map(|r| (r["node"].as_str().unwrap().to_string(), u(&r["entries"])))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("node1".into(), 2),
+            ("node2".into(), 2),
+            ("node3".into(), 2)
+        ]
+    );
+    let out = podsift(&["sources", root, "-o", "json"]);
+    let rows = ndjson(&out);
+    let status: BTreeMap<String, String> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["file"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .chars()
+                    .take(12)
+                    .collect(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(status["coredns-1_ku"], "duplicate");
+    assert_eq!(status["coredns-2_ku"], "duplicate");
+    assert_eq!(status["coredns-3_ku"], "duplicate");
+    assert_eq!(status["gone_default"], "skipped");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a dangling link is a skipped file"
+    );
+    assert!(stderr(&out).contains("1 file skipped"));
+}
+
+#[test]
+fn damaged_and_odd_files_never_panic() {
+    let dir = TempDir::new("damage");
+    // A rotated .gz cut short: the lines that decompress are kept, the damage reported.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for i in 0..5000 {
+        writeln!(
+            gz,
+            "2024-01-01T00:00:00.{i:09}Z stdout F line {i} {}",
+            "x".repeat(i % 50)
+        )
+        .unwrap();
+    }
+    let full = gz.finish().unwrap();
+    let pod = format!("n/pods/ns_pod_{UID}");
+    dir.write(
+        &format!("{pod}/app/0.log.20240101-000000.gz"),
+        &full[..full.len() / 2],
+    );
+    dir.write(
+        &format!("{pod}/app/0.log"),
+        b"2024-01-01T00:00:01Z stdout F after rotation\n",
+    );
+    // Empty files: a container log (read, nothing in it) and another file (listed as skipped).
+    dir.write(&format!("{pod}/empty/0.log"), b"");
+    dir.write("n/notes.txt", b"");
+    // Binary garbage where a container log should be.
+    let garbage: Vec<u8> = (0..20_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    dir.write(&format!("{pod}/garbage/0.log"), &garbage);
+    // A 100 MB line without a newline.
+    let big = dir.write(&format!("{pod}/big/0.log"), b"");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+        f.write_all(b"2024-01-01T00:00:02Z stdout F ").unwrap();
+        let chunk = vec![b'a'; 1 << 20];
+        for _ in 0..100 {
+            f.write_all(&chunk).unwrap();
+        }
+    }
+    let root = dir.path().to_str().unwrap();
+    let out = podsift(&["sources", root, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let rows = ndjson(&out);
+    let by_name = |suffix: &str| {
+        rows.iter()
+            .find(|r| r["file"].as_str().unwrap().ends_with(suffix))
+            .unwrap()
+            .clone()
+    };
+    let gz_row = by_name(".gz");
+    let kept = u(&gz_row["lines"]);
+    assert!(
+        kept > 100 && kept < 5000,
+        "kept {kept} lines of the damaged file"
+    );
+    assert_eq!(u(&gz_row["errors"]), 1);
+    assert_eq!(u(&by_name("empty/0.log")["lines"]), 0);
+    assert_eq!(by_name("empty/0.log")["status"], "read");
+    assert_eq!(by_name("notes.txt")["status"], "skipped");
+    let g = by_name("garbage/0.log");
+    assert_eq!(u(&g["lines"]), u(&g["unparsed"]));
+    assert_eq!(
+        u(&g["lines"]),
+        garbage.iter().filter(|&&b| b == b'\n').count() as u64 + 1
+    );
+    let b = by_name("big/0.log");
+    assert_eq!(
+        (u(&b["lines"]), u(&b["entries"]), u(&b["errors"])),
+        (1, 1, 1)
+    );
+    let err = stderr(&out);
+    assert!(err.contains("the file is cut short after line"), "{err}");
+    assert!(
+        err.contains("big/0.log:1: line is 104857630 bytes long: kept its first 16 MiB"),
+        "{err}"
+    );
+    assert!(
+        err.contains("garbage/0.log:1: unparsed line kept as is"),
+        "{err}"
+    );
+    // The entry continues across the damaged file into 0.log, in order.
+    let last = ndjson(&podsift(&[
+        "logs",
+        root,
+        "--container",
+        "app",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(last.last().unwrap()["message"], "after rotation");
+    assert_eq!(last.len() as u64, kept + 1);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = podsift(&["logs", "/definitely/not/here"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no such file or folder"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        podsift(&["stats", "."]).status.code().map(|c| c != 2),
+        Some(true)
+    );
+    assert_eq!(
+        podsift(&["stats", ".", "--by", "bogus"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        podsift(&["logs", ".", "--level", "loud"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        podsift(&["logs", ".", "--since", "yesterday"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(podsift(&["bogus"]).status.code(), Some(2));
+}
