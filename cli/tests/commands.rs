@@ -1,4 +1,5 @@
-//! End-to-end tests of the `podsift` binary. `logs`, `stats`, `sql` and `patterns`: filters, groups, SQL over every table, Arrow and Parquet output.
+//! End-to-end tests of the `podsift` binary. `logs`, `stats`, `sql` and `patterns`: filters,
+//! groups, SQL over every table, Arrow and Parquet output.
 
 mod common;
 

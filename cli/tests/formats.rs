@@ -1,4 +1,5 @@
-//! End-to-end tests of the `podsift` binary. Formats: detection per file, fields, user and forced formats, years, folding, journal exports and `kubectl logs` output.
+//! End-to-end tests of the `podsift` binary. Formats: detection per file, fields, user and forced
+//! formats, years, folding, journal exports and `kubectl logs` output.
 
 mod common;
 

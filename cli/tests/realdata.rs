@@ -1,4 +1,5 @@
-//! End-to-end tests of the `podsift` binary. Real data written by others: container runtime logs and node log layouts, every line accounted for.
+//! End-to-end tests of the `podsift` binary. Real data written by others: container runtime logs
+//! and node log layouts, every line accounted for.
 
 mod common;
 

@@ -1,4 +1,5 @@
-//! End-to-end tests of the `podsift` binary. `podsift report`: planted failures, rules, sections, diffs, HTML.
+//! End-to-end tests of the `podsift` binary. `podsift report`: planted failures, rules, sections,
+//! diffs, HTML.
 
 mod common;
 

@@ -1,4 +1,6 @@
-//! End-to-end tests of the `podsift` binary. The node tree as a whole: generated trees and the shipped sample against their truth, one stream per container in time order, links and copies read once, damaged input, usage errors.
+//! End-to-end tests of the `podsift` binary. The node tree as a whole: generated trees and the
+//! shipped sample against their truth, one stream per container in time order, links and copies
+//! read once, damaged input, usage errors.
 
 mod common;
 
