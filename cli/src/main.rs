@@ -310,7 +310,7 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
 /// The exit code when it is not 0: 3 when a rule failed, else 1 when input was skipped.
 fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
     use podsift_core::report::rules::{check, parse_rules, sink_patterns, to_junit};
-    use podsift_core::report::{Report, ReportDiff, ReportOptions, SourcesSummary};
+    use podsift_core::report::{Report, ReportDiff, ReportOptions};
     if let Some(files) = &a.diff {
         let read = |p: &std::path::PathBuf| -> Result<Report> {
             let text = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
@@ -346,47 +346,20 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
         silence_ns,
         forbid: rules.as_ref().map(sink_patterns).unwrap_or_default(),
     });
-    let (sinks, mut report) = with_progress(loaded.progress_when, "reading", |p| {
-        loaded.bundle.ingest(
-            &filter,
-            || podsift_core::report::sink::ReportSink::new(sink_options.clone()),
-            p,
-        )
-    });
-    let pods = loaded.bundle.read_pods(&mut report)?;
-    let plan = loaded.bundle.plan();
-    let entries = sinks
-        .iter()
-        .map(podsift_core::report::sink::ReportSink::entries)
-        .sum();
-    let sources = SourcesSummary {
-        files: loaded.bundle.set().entries().len() as u64,
-        read: plan
-            .files
-            .iter()
-            .filter(|f| f.status == podsift_core::sources::plan::FileStatus::Read)
-            .count() as u64,
-        skipped: plan.skipped().count() as u64,
-        entries,
-        unparsed_lines: report.unparsed_lines(),
+    let options = ReadOptions {
+        filter: Some(Arc::new(filter)),
+        metrics: metrics_options(&a.input)?,
+        ..ReadOptions::default()
     };
-    let (mut r, facts) = Report::from_sinks(
-        sinks,
-        &pods,
-        sources,
-        &ReportOptions {
-            top: a.top,
-            silence_ns,
-        },
-    )?;
-    let audit = loaded.bundle.read_audit(&mut report)?;
-    let events = loaded.bundle.read_events(&mut report)?;
-    r.add_audit_and_events(&audit, &events, a.top)?;
-    let store = loaded
-        .bundle
-        .read_metrics(&metrics_options(&a.input)?, &mut report);
-    r.add_metrics(&store, a.top);
-    r.sources.unparsed_lines = report.unparsed_lines();
+    let report_options = ReportOptions {
+        top: a.top,
+        silence_ns,
+    };
+    let (mut r, facts, report) = with_progress(loaded.progress_when, "reading", |p| {
+        loaded
+            .bundle
+            .report(&options, &sink_options, &report_options, p)
+    })?;
     if let Some(rules) = &rules {
         r.rules = check(rules, &r, &facts);
     }

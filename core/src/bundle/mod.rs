@@ -23,6 +23,8 @@ pub use steps::{Phase, Steps, StepsDone};
 use crate::diag::{Diagnostic, Severity};
 use crate::ingest::{Accounting, EntryFilter, EntrySink, NoFilter, Progress, ingest};
 use crate::query::sql::{mentions_table, run_sql_with};
+use crate::report::sink::{ReportSink, SinkOptions};
+use crate::report::{Report, ReportOptions, RuleFacts, SourcesSummary};
 use crate::sources::FileSet;
 use crate::sources::archive::ArchiveLimits;
 use crate::sources::plan::{FileStatus, Plan, PlanOptions, plan};
@@ -173,33 +175,96 @@ impl Bundle {
     /// Reads the tables `options` asks for. `progress` counts the container logs' stored bytes
     /// and may cancel the read (then the tables hold what was read before).
     pub fn read(&self, options: &ReadOptions, progress: &Progress) -> crate::Result<Tables> {
+        if !options.wanted.logs {
+            // Read anyway, for the accounting (`sources` counts every file's entries).
+            return Ok(self.read_into(options, || Discard, progress)?.1);
+        }
+        let tables = match &options.live {
+            Some(live) => {
+                let (sinks, tables) = self.read_into(
+                    options,
+                    || Counting::new(LogsBuilder::new(), live.clone()),
+                    progress,
+                )?;
+                Tables {
+                    logs: table_of(sinks.into_iter().map(Counting::into_inner))?,
+                    ..tables
+                }
+            }
+            None => {
+                let (builders, tables) = self.read_into(options, LogsBuilder::new, progress)?;
+                Tables {
+                    logs: table_of(builders)?,
+                    ..tables
+                }
+            }
+        };
+        Ok(tables)
+    }
+
+    /// Reads the log entries `options.filter` keeps into sinks made by `make_sink` (one per
+    /// container instance, in parallel natively, returned in instance order) instead of the
+    /// `logs` table, and the other tables `options.wanted` asks for: what a command that
+    /// counts or summarises entries as they stream past (`stats`, `report`) reads.
+    pub fn read_into<S: EntrySink>(
+        &self,
+        options: &ReadOptions,
+        make_sink: impl Fn() -> S + Sync,
+        progress: &Progress,
+    ) -> crate::Result<(Vec<S>, Tables)> {
         let filter: &dyn EntryFilter = match &options.filter {
             Some(f) => f.as_ref(),
             None => &NoFilter,
         };
-        let wanted = options.wanted;
-        let (logs, mut accounting) = if !wanted.logs {
-            // Read anyway, for the accounting (`sources` counts every file's entries).
-            let (_, acc) = self.ingest(filter, || Discard, progress);
-            (DataFrame::empty(), acc)
-        } else if let Some(live) = &options.live {
-            let (sinks, acc) = self.ingest(
-                filter,
-                || Counting::new(LogsBuilder::new(), live.clone()),
-                progress,
-            );
-            (table_of(sinks.into_iter().map(Counting::into_inner))?, acc)
-        } else {
-            let (builders, acc) = self.ingest(filter, LogsBuilder::new, progress);
-            (table_of(builders)?, acc)
-        };
-        let mut tables = Tables {
-            logs,
-            ..Tables::default()
-        };
-        self.read_rest(wanted, &options.metrics, &mut accounting, &mut tables)?;
+        let (sinks, mut accounting) = self.ingest(filter, make_sink, progress);
+        let mut tables = Tables::default();
+        self.read_rest(
+            options.wanted,
+            &options.metrics,
+            &mut accounting,
+            &mut tables,
+        )?;
         tables.accounting = accounting;
-        Ok(tables)
+        Ok((sinks, tables))
+    }
+
+    /// The report of this bundle ([`crate::report`]): the entries `options.filter` keeps read
+    /// into report sinks as they stream past, then the `pods`, `audit` and `events` tables and
+    /// the metrics, each section added; with what the rules need from the entries and the
+    /// accounting of every file.
+    pub fn report(
+        &self,
+        options: &ReadOptions,
+        sink: &Arc<SinkOptions>,
+        report: &ReportOptions,
+        progress: &Progress,
+    ) -> crate::Result<(Report, RuleFacts, Accounting)> {
+        let wanted = Wanted {
+            logs: false,
+            ..Wanted::ALL
+        };
+        let options = ReadOptions {
+            wanted,
+            ..options.clone()
+        };
+        let (sinks, tables) =
+            self.read_into(&options, || ReportSink::new(sink.clone()), progress)?;
+        let sources = SourcesSummary {
+            files: self.set.entries().len() as u64,
+            read: self
+                .plan
+                .files
+                .iter()
+                .filter(|f| f.status == FileStatus::Read)
+                .count() as u64,
+            skipped: self.plan.skipped().count() as u64,
+            entries: sinks.iter().map(ReportSink::entries).sum(),
+            unparsed_lines: tables.accounting.unparsed_lines(),
+        };
+        let (mut r, facts) = Report::from_sinks(sinks, &tables.pods, sources, report)?;
+        r.add_audit_and_events(&tables.audit, &tables.events, report.top)?;
+        r.add_metrics(&tables.metrics, report.top);
+        Ok((r, facts, tables.accounting))
     }
 
     /// The tables besides `logs` that `wanted` asks for, their files' accounting added.
