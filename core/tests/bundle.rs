@@ -212,6 +212,17 @@ fn a_filter_and_the_wanted_tables_shape_the_read() {
     assert_eq!(entries, 48);
 }
 
+/// A step-by-step read of `set` with the default options.
+fn steps_of(set: FileSet, pack: bool) -> Steps {
+    Steps::new(
+        set,
+        OpenOptions::default(),
+        MetricsOptions::default(),
+        Arc::default(),
+        pack,
+    )
+}
+
 /// Steps until done; says how many steps it took and which phases it went through.
 fn run_steps(steps: &mut Steps) -> (podsift_core::bundle::StepsDone, usize, Vec<Phase>) {
     let progress = Progress::default();
@@ -240,13 +251,7 @@ fn the_step_by_step_read_gives_the_same_tables_in_phases() {
     for pack in [false, true] {
         let mut set = FileSet::new();
         set.add_bytes("bundle.tar.gz", tar_gz(&files));
-        let mut steps = Steps::new(
-            set,
-            OpenOptions::default(),
-            MetricsOptions::default(),
-            Arc::default(),
-            pack,
-        );
+        let mut steps = steps_of(set, pack);
         let (done, n, phases) = run_steps(&mut steps);
         assert_eq!(
             phases,
@@ -288,13 +293,7 @@ fn the_step_by_step_read_gives_the_same_tables_in_phases() {
 
 #[test]
 fn a_cancelled_or_stopped_step_by_step_read_says_so() {
-    let mut steps = Steps::new(
-        set_of(&tree()),
-        OpenOptions::default(),
-        MetricsOptions::default(),
-        Arc::default(),
-        false,
-    );
+    let mut steps = steps_of(set_of(&tree()), false);
     let progress = Progress::default();
     progress
         .cancel
@@ -305,13 +304,7 @@ fn a_cancelled_or_stopped_step_by_step_read_says_so() {
     assert!(steps.step(&progress, &|| false).is_none());
 
     // Stopped once reading: what was read is kept, every file left is listed with why.
-    let mut steps = Steps::new(
-        set_of(&tree()),
-        OpenOptions::default(),
-        MetricsOptions::default(),
-        Arc::default(),
-        false,
-    );
+    let mut steps = steps_of(set_of(&tree()), false);
     let progress = Progress::default();
     while steps.phase() != Phase::Reading {
         assert!(steps.step(&progress, &|| true).is_none());
