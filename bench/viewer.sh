@@ -7,6 +7,7 @@
 # (frame_bench's table read) of the same bundle in the same run, as ratios.
 #
 #   bench/viewer.sh [GB]      # default 0.25: the tree's size before packing
+#   PODSIFT_BIN=/old/podsift bench/viewer.sh [GB]   # the viewer another build embeds
 #
 # Needs: the viewer built (bash wasm/build.sh; podsift is built after it, so it embeds it), node with
 # wasm/e2e/node_modules, chromium. Data is kept in bench/data (or $PODSIFT_BENCH_DIR).
@@ -31,6 +32,8 @@ echo "  total served, gzip: $total bytes ($(awk "BEGIN {printf \"%.2f\", $total/
 
 . bench/tree.sh
 bench_bundle
+# Another build (with its own viewer embedded) to compare: PODSIFT_BIN=/path/to/podsift.
+podsift=${PODSIFT_BIN:-$podsift}
 echo "bundle: $bundle, $(du -b "$bundle" | cut -f1 | awk '{printf "%.0f MB", $1/1e6}') compressed"
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
 

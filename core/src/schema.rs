@@ -73,23 +73,23 @@ pub mod logs {
     pub const NODE: &str = "node";
     pub const NAMESPACE: &str = "namespace";
     pub const POD: &str = "pod";
-    pub(crate) const POD_UID: &str = "pod_uid";
+    pub const POD_UID: &str = "pod_uid";
     pub const CONTAINER: &str = "container";
     pub const COMPONENT: &str = "component";
     pub const RESTART: &str = "restart";
     pub const STREAM: &str = "stream";
     pub const LEVEL: &str = "level";
-    pub(crate) const LEVEL_RAW: &str = "level_raw";
+    pub const LEVEL_RAW: &str = "level_raw";
     pub const FORMAT: &str = "format";
     pub const MESSAGE: &str = "message";
-    pub(crate) const APP_TS: &str = "app_ts";
+    pub const APP_TS: &str = "app_ts";
     pub const FIELDS: &str = "fields";
     pub const SOURCE: &str = "source";
-    pub(crate) const SOURCE_ID: &str = "source_id";
+    pub const SOURCE_ID: &str = "source_id";
     pub const LINE: &str = "line";
     pub const JOINED: &str = "joined";
     pub const PARTIAL: &str = "partial";
-    pub(crate) const TRUNCATED: &str = "truncated";
+    pub const TRUNCATED: &str = "truncated";
 
     /// All columns, in table order.
     pub const ALL: [&str; 21] = [
@@ -98,9 +98,9 @@ pub mod logs {
     ];
 
     /// Field names inside the `fields` structs.
-    pub(crate) const FIELD_KEY: &str = "key";
+    pub const FIELD_KEY: &str = "key";
     /// See [`FIELD_KEY`].
-    pub(crate) const FIELD_VALUE: &str = "value";
+    pub const FIELD_VALUE: &str = "value";
 }
 
 /// Column names of the `sources` table.
@@ -108,30 +108,30 @@ pub mod sources {
     #![allow(missing_docs)]
     pub const ID: &str = "id";
     pub const FILE: &str = "file";
-    pub(crate) const KIND: &str = "kind";
-    pub(crate) const STATUS: &str = "status";
-    pub(crate) const NOTE: &str = "note";
-    pub(crate) const ARCHIVE: &str = "archive";
-    pub(crate) const LAYOUT: &str = "layout";
+    pub const KIND: &str = "kind";
+    pub const STATUS: &str = "status";
+    pub const NOTE: &str = "note";
+    pub const ARCHIVE: &str = "archive";
+    pub const LAYOUT: &str = "layout";
     pub const NODE: &str = "node";
     pub const NAMESPACE: &str = "namespace";
     pub const POD: &str = "pod";
-    pub(crate) const POD_UID: &str = "pod_uid";
+    pub const POD_UID: &str = "pod_uid";
     pub const CONTAINER: &str = "container";
     pub const RESTART: &str = "restart";
-    pub(crate) const CONTAINER_ID: &str = "container_id";
+    pub const CONTAINER_ID: &str = "container_id";
     pub const COMPONENT: &str = "component";
-    pub(crate) const BYTES: &str = "bytes";
-    pub(crate) const BYTES_READ: &str = "bytes_read";
-    pub(crate) const LINES: &str = "lines";
-    pub(crate) const INVALID_UTF8: &str = "invalid_utf8";
-    pub(crate) const FORMATS: &str = "formats";
-    pub(crate) const ENTRIES: &str = "entries";
+    pub const BYTES: &str = "bytes";
+    pub const BYTES_READ: &str = "bytes_read";
+    pub const LINES: &str = "lines";
+    pub const INVALID_UTF8: &str = "invalid_utf8";
+    pub const FORMATS: &str = "formats";
+    pub const ENTRIES: &str = "entries";
     pub const JOINED: &str = "joined";
-    pub(crate) const UNPARSED: &str = "unparsed";
-    pub(crate) const ERRORS: &str = "errors";
-    pub(crate) const FIRST_TS: &str = "first_ts";
-    pub(crate) const LAST_TS: &str = "last_ts";
+    pub const UNPARSED: &str = "unparsed";
+    pub const ERRORS: &str = "errors";
+    pub const FIRST_TS: &str = "first_ts";
+    pub const LAST_TS: &str = "last_ts";
 }
 
 /// Column names of the `audit` table: one row per API server audit event line.
@@ -145,28 +145,28 @@ pub mod sources {
 pub mod audit {
     #![allow(missing_docs)]
     pub const TS: &str = "ts";
-    pub(crate) const RECEIVED_TS: &str = "received_ts";
-    pub(crate) const STAGE: &str = "stage";
+    pub const RECEIVED_TS: &str = "received_ts";
+    pub const STAGE: &str = "stage";
     pub const LEVEL: &str = "level";
-    pub(crate) const AUDIT_ID: &str = "audit_id";
-    pub(crate) const VERB: &str = "verb";
-    pub(crate) const USER: &str = "user";
-    pub(crate) const GROUPS: &str = "groups";
-    pub(crate) const IMPERSONATED_USER: &str = "impersonated_user";
-    pub(crate) const USER_AGENT: &str = "user_agent";
-    pub(crate) const SOURCE_IPS: &str = "source_ips";
-    pub(crate) const REQUEST_URI: &str = "request_uri";
-    pub(crate) const RESOURCE: &str = "resource";
-    pub(crate) const SUBRESOURCE: &str = "subresource";
-    pub(crate) const API_GROUP: &str = "api_group";
+    pub const AUDIT_ID: &str = "audit_id";
+    pub const VERB: &str = "verb";
+    pub const USER: &str = "user";
+    pub const GROUPS: &str = "groups";
+    pub const IMPERSONATED_USER: &str = "impersonated_user";
+    pub const USER_AGENT: &str = "user_agent";
+    pub const SOURCE_IPS: &str = "source_ips";
+    pub const REQUEST_URI: &str = "request_uri";
+    pub const RESOURCE: &str = "resource";
+    pub const SUBRESOURCE: &str = "subresource";
+    pub const API_GROUP: &str = "api_group";
     pub const NAMESPACE: &str = "namespace";
     pub const NAME: &str = "name";
-    pub(crate) const STATUS: &str = "status";
-    pub(crate) const REASON: &str = "reason";
-    pub(crate) const DECISION: &str = "decision";
-    pub(crate) const ANNOTATIONS: &str = "annotations";
-    pub(crate) const CODE: &str = "code";
-    pub(crate) const LATENCY_MS: &str = "latency_ms";
+    pub const STATUS: &str = "status";
+    pub const REASON: &str = "reason";
+    pub const DECISION: &str = "decision";
+    pub const ANNOTATIONS: &str = "annotations";
+    pub const CODE: &str = "code";
+    pub const LATENCY_MS: &str = "latency_ms";
     pub const SOURCE: &str = "source";
     pub const LINE: &str = "line";
 }
@@ -179,19 +179,19 @@ pub mod audit {
 /// controller), `host`, `name` (the Event's own name), `api_version`, `source` (file).
 pub mod events {
     #![allow(missing_docs)]
-    pub(crate) const FIRST_TS: &str = "first_ts";
-    pub(crate) const LAST_TS: &str = "last_ts";
+    pub const FIRST_TS: &str = "first_ts";
+    pub const LAST_TS: &str = "last_ts";
     pub const COUNT: &str = "count";
     pub const TYPE: &str = "type";
-    pub(crate) const REASON: &str = "reason";
-    pub(crate) const OBJECT_KIND: &str = "object_kind";
+    pub const REASON: &str = "reason";
+    pub const OBJECT_KIND: &str = "object_kind";
     pub const NAMESPACE: &str = "namespace";
-    pub(crate) const OBJECT_NAME: &str = "object_name";
+    pub const OBJECT_NAME: &str = "object_name";
     pub const MESSAGE: &str = "message";
-    pub(crate) const SOURCE_COMPONENT: &str = "source_component";
-    pub(crate) const HOST: &str = "host";
+    pub const SOURCE_COMPONENT: &str = "source_component";
+    pub const HOST: &str = "host";
     pub const NAME: &str = "name";
-    pub(crate) const API_VERSION: &str = "api_version";
+    pub const API_VERSION: &str = "api_version";
     pub const SOURCE: &str = "source";
 }
 
@@ -213,23 +213,23 @@ pub mod pods {
     pub const POD: &str = "pod";
     pub const UID: &str = "uid";
     pub const NODE: &str = "node";
-    pub(crate) const OWNER_KIND: &str = "owner_kind";
-    pub(crate) const OWNER_NAME: &str = "owner_name";
-    pub(crate) const PHASE: &str = "phase";
-    pub(crate) const POD_REASON: &str = "pod_reason";
-    pub(crate) const START_TS: &str = "start_ts";
+    pub const OWNER_KIND: &str = "owner_kind";
+    pub const OWNER_NAME: &str = "owner_name";
+    pub const PHASE: &str = "phase";
+    pub const POD_REASON: &str = "pod_reason";
+    pub const START_TS: &str = "start_ts";
     pub const CONTAINER: &str = "container";
-    pub(crate) const INIT: &str = "init";
-    pub(crate) const IMAGE: &str = "image";
-    pub(crate) const RESTARTS: &str = "restarts";
-    pub(crate) const READY: &str = "ready";
-    pub(crate) const STATE: &str = "state";
-    pub(crate) const STATE_REASON: &str = "state_reason";
-    pub(crate) const LAST_REASON: &str = "last_reason";
-    pub(crate) const EXIT_CODE: &str = "exit_code";
-    pub(crate) const SIGNAL: &str = "signal";
-    pub(crate) const STARTED_TS: &str = "started_ts";
-    pub(crate) const FINISHED_TS: &str = "finished_ts";
+    pub const INIT: &str = "init";
+    pub const IMAGE: &str = "image";
+    pub const RESTARTS: &str = "restarts";
+    pub const READY: &str = "ready";
+    pub const STATE: &str = "state";
+    pub const STATE_REASON: &str = "state_reason";
+    pub const LAST_REASON: &str = "last_reason";
+    pub const EXIT_CODE: &str = "exit_code";
+    pub const SIGNAL: &str = "signal";
+    pub const STARTED_TS: &str = "started_ts";
+    pub const FINISHED_TS: &str = "finished_ts";
     pub const SOURCE: &str = "source";
 }
 
@@ -274,30 +274,30 @@ pub mod pods {
 /// `namespace`, `pod`, `container`, `target`.
 pub mod metrics {
     #![allow(missing_docs)]
-    pub(crate) const SERIES_ID: &str = "series_id";
+    pub const SERIES_ID: &str = "series_id";
     pub const NAME: &str = "name";
-    pub(crate) const FAMILY: &str = "family";
+    pub const FAMILY: &str = "family";
     pub const TYPE: &str = "type";
-    pub(crate) const LABELS: &str = "labels";
-    pub(crate) const TARGET: &str = "target";
+    pub const LABELS: &str = "labels";
+    pub const TARGET: &str = "target";
     pub const NODE: &str = "node";
     pub const NAMESPACE: &str = "namespace";
     pub const POD: &str = "pod";
     pub const CONTAINER: &str = "container";
-    pub(crate) const SAMPLES: &str = "samples";
-    pub(crate) const FIRST_TS: &str = "first_ts";
-    pub(crate) const LAST_TS: &str = "last_ts";
+    pub const SAMPLES: &str = "samples";
+    pub const FIRST_TS: &str = "first_ts";
+    pub const LAST_TS: &str = "last_ts";
     pub const SOURCE: &str = "source";
     pub const TS: &str = "ts";
-    pub(crate) const VALUE: &str = "value";
+    pub const VALUE: &str = "value";
     pub const HELP: &str = "help";
     pub const UNIT: &str = "unit";
     pub const SERIES: &str = "series";
-    pub(crate) const EXEMPLAR_TS: &str = "exemplar_ts";
+    pub const EXEMPLAR_TS: &str = "exemplar_ts";
     /// Field names inside the `labels` structs.
-    pub(crate) const LABEL_NAME: &str = "name";
+    pub const LABEL_NAME: &str = "name";
     /// See [`LABEL_NAME`].
-    pub(crate) const LABEL_VALUE: &str = "value";
+    pub const LABEL_VALUE: &str = "value";
 }
 
 /// The type of the low-cardinality text columns (node, pod, ...): categorical over polars'

@@ -322,3 +322,55 @@ fn a_cancelled_or_stopped_step_by_step_read_says_so() {
         );
     }
 }
+
+#[test]
+fn the_filter_keeps_the_rows_of_every_table() {
+    let bundle = Bundle::open(set_of(&tree()), &OpenOptions::default());
+    let read = |f: LogFilter| {
+        let options = ReadOptions {
+            filter: Some(Arc::new(f)),
+            ..ReadOptions::default()
+        };
+        let t = bundle.read(&options, &Progress::default()).unwrap();
+        (
+            t.logs.height(),
+            t.pods.height(),
+            t.events.height(),
+            t.audit.height(),
+        )
+    };
+    let re = |s: &str| vec![regex::Regex::new(s).unwrap()];
+    // The shop namespace: the app's entries, its pod, the Event about it; the audit request
+    // (a list of every pod) names no namespace.
+    let shop = LogFilter {
+        namespace: re("^shop$"),
+        ..LogFilter::default()
+    };
+    assert_eq!(read(shop), (41, 1, 1, 0));
+    let system = LogFilter {
+        namespace: re("^kube-system$"),
+        ..LogFilter::default()
+    };
+    assert_eq!(read(system), (7, 0, 0, 0));
+    // A pod: only rows about that pod.
+    let web = LogFilter {
+        pod: re("^web-"),
+        ..LogFilter::default()
+    };
+    assert_eq!(read(web), (41, 1, 1, 0));
+    // After the Event's last time (10:00:00Z): the Event is gone, the audit request at
+    // 10:00:01 stays, the pod list (no time) stays.
+    let later = LogFilter {
+        since_nanos: Some(1_709_287_201_000_000_000),
+        ..LogFilter::default()
+    };
+    let (_, pods, events, audit) = read(later);
+    assert_eq!((pods, events, audit), (1, 0, 1));
+    // An Event spanning the bound is kept.
+    let spanning = LogFilter {
+        since_nanos: Some(1_709_284_000_000_000_000),
+        until_nanos: Some(1_709_285_000_000_000_000),
+        ..LogFilter::default()
+    };
+    assert_eq!(read(spanning).2, 1);
+}

@@ -22,6 +22,7 @@ pub use steps::{Phase, Steps, StepsDone};
 
 use crate::diag::{Diagnostic, Severity};
 use crate::ingest::{Accounting, EntryFilter, EntrySink, NoFilter, Progress, ingest};
+use crate::query::filter::{LogFilter, TableColumns};
 use crate::query::sql::{mentions_table, run_sql_with};
 use crate::report::sink::{ReportSink, SinkOptions};
 use crate::report::{Report, ReportOptions, RuleFacts, SourcesSummary};
@@ -86,8 +87,10 @@ impl Default for Wanted {
 pub struct ReadOptions {
     /// The tables to build.
     pub wanted: Wanted,
-    /// Which log entries to keep (every one without).
-    pub filter: Option<Arc<dyn EntryFilter + Send>>,
+    /// Which log entries to keep (every one without); its namespace, pod, container, node and
+    /// time conditions keep the rows of `pods`, `events` and `audit` too
+    /// ([`LogFilter::filter_table`]).
+    pub filter: Option<Arc<LogFilter>>,
     /// Times for metrics samples written without one.
     pub metrics: MetricsOptions,
     /// Entries counted per minute and level as they are read, for a histogram drawn before the
@@ -224,6 +227,11 @@ impl Bundle {
             &mut accounting,
             &mut tables,
         )?;
+        if let Some(f) = &options.filter {
+            tables.pods = f.filter_table(&tables.pods, &TableColumns::PODS)?;
+            tables.events = f.filter_table(&tables.events, &TableColumns::EVENTS)?;
+            tables.audit = f.filter_table(&tables.audit, &TableColumns::AUDIT)?;
+        }
         tables.accounting = accounting;
         Ok((sinks, tables))
     }

@@ -4,6 +4,7 @@
 //! A [`LogFilter`] is pushed down into ingest: instances whose metadata cannot match are not
 //! read at all, and entries are dropped before any sink sees them.
 
+use polars::prelude::{BooleanChunked, DataFrame, DataType};
 use regex::Regex;
 use regex::bytes::Regex as BytesRegex;
 
@@ -159,6 +160,148 @@ impl LogFilter {
             && (self.container.is_empty() || any(&self.container, container))
             && !any(&self.exclude_pod, pod)
             && !any(&self.exclude_container, container)
+    }
+}
+
+/// The columns of a table beside `logs` (`pods`, `events`, `audit`) that a [`LogFilter`] looks
+/// at: those a table lacks are not asked about.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TableColumns {
+    /// The namespace.
+    pub namespace: Option<&'static str>,
+    /// The pod's name.
+    pub pod: Option<&'static str>,
+    /// When set, the `pod` column names a pod only in rows whose column (the first) holds the
+    /// value (the second): an Event's object, an audit request's resource.
+    pub pod_when: Option<(&'static str, &'static str)>,
+    /// The container.
+    pub container: Option<&'static str>,
+    /// The node.
+    pub node: Option<&'static str>,
+    /// The row's time span: its first and last time (the same column for one time).
+    pub time: Option<(&'static str, &'static str)>,
+}
+
+impl TableColumns {
+    /// `pods`: one row per container.
+    pub const PODS: TableColumns = TableColumns {
+        namespace: Some(crate::schema::pods::NAMESPACE),
+        pod: Some(crate::schema::pods::POD),
+        pod_when: None,
+        container: Some(crate::schema::pods::CONTAINER),
+        node: Some(crate::schema::pods::NODE),
+        time: None,
+    };
+    /// `events`: a pod's when its object is a Pod; from its first to its last time.
+    pub const EVENTS: TableColumns = TableColumns {
+        namespace: Some(crate::schema::events::NAMESPACE),
+        pod: Some(crate::schema::events::OBJECT_NAME),
+        pod_when: Some((crate::schema::events::OBJECT_KIND, "Pod")),
+        container: None,
+        node: None,
+        time: Some((
+            crate::schema::events::FIRST_TS,
+            crate::schema::events::LAST_TS,
+        )),
+    };
+    /// `audit`: a pod's when the request's resource is `pods`.
+    pub const AUDIT: TableColumns = TableColumns {
+        namespace: Some(crate::schema::audit::NAMESPACE),
+        pod: Some(crate::schema::audit::NAME),
+        pod_when: Some((crate::schema::audit::RESOURCE, "pods")),
+        container: None,
+        node: None,
+        time: Some((crate::schema::audit::TS, crate::schema::audit::TS)),
+    };
+}
+
+impl LogFilter {
+    /// Whether the filter says anything a table beside `logs` can answer: namespace, pod,
+    /// container, node or time.
+    pub fn applies_to_tables(&self) -> bool {
+        !(self.namespace.is_empty()
+            && self.pod.is_empty()
+            && self.container.is_empty()
+            && self.exclude_pod.is_empty()
+            && self.exclude_container.is_empty()
+            && self.node.is_empty()
+            && self.since_nanos.is_none()
+            && self.until_nanos.is_none())
+    }
+
+    /// The rows of `df` (a table beside `logs`) the filter keeps: namespace, pod, container
+    /// and node as for log entries (a column the table lacks is not asked about; a row not
+    /// about a pod has none), and a row whose time span overlaps `--since`/`--until` (a row
+    /// without a time is kept only without them). Levels, message and field filters are the
+    /// log entries' own.
+    pub fn filter_table(&self, df: &DataFrame, columns: &TableColumns) -> crate::Result<DataFrame> {
+        if df.height() == 0 || !self.applies_to_tables() {
+            return Ok(df.clone());
+        }
+        let text = |name: Option<&str>| -> crate::Result<Option<Vec<Option<String>>>> {
+            let Some(name) = name else { return Ok(None) };
+            let c = df.column(name)?.cast(&DataType::String)?;
+            Ok(Some(
+                c.str()?
+                    .into_iter()
+                    .map(|v| v.map(str::to_string))
+                    .collect(),
+            ))
+        };
+        let times = |name: &str| -> crate::Result<Vec<Option<i64>>> {
+            let c = df.column(name)?.cast(&DataType::Int64)?;
+            Ok(c.i64()?.into_iter().collect())
+        };
+        let ns = text(columns.namespace)?;
+        let mut pod = text(columns.pod)?;
+        if let (Some(pod), Some((kind_col, kind))) = (&mut pod, columns.pod_when) {
+            for (p, k) in pod
+                .iter_mut()
+                .zip(text(Some(kind_col))?.unwrap_or_default())
+            {
+                if k.as_deref() != Some(kind) {
+                    *p = None;
+                }
+            }
+        }
+        let container = text(columns.container)?;
+        let node = text(columns.node)?;
+        let span = match columns.time {
+            Some((first, last)) => Some((times(first)?, times(last)?)),
+            None => None,
+        };
+        let get = |v: &Option<Vec<Option<String>>>, i: usize| -> Option<String> {
+            v.as_ref().and_then(|v| v[i].clone())
+        };
+        let keep: BooleanChunked = (0..df.height())
+            .map(|i| {
+                let ns_ok = ns.is_none()
+                    || self.namespace.is_empty()
+                    || any_match(&self.namespace, &get(&ns, i));
+                let pod_ok = pod.is_none()
+                    || ((self.pod.is_empty() || any_match(&self.pod, &get(&pod, i)))
+                        && !any_match(&self.exclude_pod, &get(&pod, i)));
+                let container_ok = container.is_none()
+                    || ((self.container.is_empty()
+                        || any_match(&self.container, &get(&container, i)))
+                        && !any_match(&self.exclude_container, &get(&container, i)));
+                let node_ok =
+                    node.is_none() || self.node.is_empty() || any_match(&self.node, &get(&node, i));
+                let time_ok = match &span {
+                    _ if self.since_nanos.is_none() && self.until_nanos.is_none() => true,
+                    None => true,
+                    Some((first, last)) => match (first[i].or(last[i]), last[i].or(first[i])) {
+                        (Some(a), Some(b)) => {
+                            self.since_nanos.is_none_or(|s| b >= s)
+                                && self.until_nanos.is_none_or(|u| a <= u)
+                        }
+                        _ => false,
+                    },
+                };
+                Some(ns_ok && pod_ok && container_ok && node_ok && time_ok)
+            })
+            .collect();
+        Ok(df.filter(&keep)?)
     }
 }
 
