@@ -161,6 +161,9 @@ def main():
     for n, line in enumerate(open(os.path.join(ROOT, ".ci", "layers.txt"), encoding="utf-8")):
         line = line.split("#")[0].split()
         for m in line:
+            if m in layers:
+                print(f"layers: {m} is in .ci/layers.txt twice", file=sys.stderr)
+                return 1
             layers[m] = n
     failed = False
     for d in sorted(os.listdir(SRC)):
