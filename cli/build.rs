@@ -5,8 +5,15 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wasm/dist");
-    println!("cargo:rerun-if-changed={}", dist.display());
+    let wasm = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wasm");
+    let dist = wasm.join("dist");
+    // A watched path that does not exist makes cargo run this again on every build (and
+    // relink podsift): until the viewer is built, watch the folder it will appear in.
+    if dist.is_dir() {
+        println!("cargo:rerun-if-changed={}", dist.display());
+    } else {
+        println!("cargo:rerun-if-changed={}", wasm.display());
+    }
     let mut code = String::from(
         "/// The viewer's files: (name, contents).\npub(crate) static VIEWER: &[(&str, &[u8])] = &[\n",
     );

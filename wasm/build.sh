@@ -7,8 +7,8 @@
 #   bash wasm/build.sh [OUT_DIR]
 #
 # Needs the wasm32-unknown-unknown target (rust-toolchain.toml lists it), wasm-bindgen-cli at
-# exactly the version of the wasm-bindgen crate in Cargo.lock (this script says how to install
-# it), and python3; uses wasm-opt (binaryen 116 or later) when it is there.
+# exactly the version of the wasm-bindgen crate in Cargo.lock (installed with cargo install when
+# it is missing), and python3; uses wasm-opt (binaryen 116 or later) when it is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-wasm/dist}"
@@ -17,9 +17,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/podsift-target}"
 want=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
 have=$(wasm-bindgen --version 2> /dev/null | awk '{print $2}' || true)
 if [ "$have" != "$want" ]; then
-    echo "wasm-bindgen-cli $want is needed (found: ${have:-none}):" >&2
-    echo "    cargo install wasm-bindgen-cli --version $want" >&2
-    exit 2
+    echo "installing wasm-bindgen-cli $want (found: ${have:-none}), the version of the crate in Cargo.lock"
+    # Not --locked: its lock file names crates the registry mirror may not have.
+    cargo install wasm-bindgen-cli --version "$want" --quiet
 fi
 
 cargo build -p podsift-wasm --target wasm32-unknown-unknown --profile web --locked

@@ -231,6 +231,9 @@ fn arrow_output_reads_back() {
 
 #[test]
 fn parquet_output_reads_back_in_duckdb() {
+    if !need::duckdb() {
+        return;
+    }
     let sample = repo().join("testdata/sample");
     let dir = TempDir::new("parquet");
     let out = podsift(&["logs", sample.to_str().unwrap(), "-o", "parquet"]);

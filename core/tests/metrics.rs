@@ -17,8 +17,9 @@ use podsift_core::sources::plan::{PlanOptions, plan};
 use podsift_core::table::metrics::{MetricsOptions, read_metrics};
 use serde_json::Value;
 
-fn realdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata/05_prometheus")
+/// `05_prometheus` of the real data, or the test skips.
+fn realdata() -> Option<PathBuf> {
+    podsift_testgen::need::realdata().map(|p| p.join("05_prometheus"))
 }
 
 fn testdata(name: &str) -> Value {
@@ -68,7 +69,8 @@ fn samples_of(p: &Parsed) -> Vec<Row> {
 
 #[test]
 fn openmetrics_parser_suite() {
-    let root = realdata().join("openmetrics_repo/tests/testdata/parsers");
+    let Some(realdata) = realdata() else { return };
+    let root = realdata.join("openmetrics_repo/tests/testdata/parsers");
     let expected = testdata("om_expected.json");
     let mut cases: Vec<_> = std::fs::read_dir(&root)
         .expect("the OpenMetrics suite")
@@ -173,12 +175,13 @@ fn openmetrics_parser_suite() {
 
 #[test]
 fn exposition_files_give_the_sample_counts_an_independent_parser_reads() {
+    let Some(realdata) = realdata() else { return };
     let expected = testdata("expo_expected.json");
     let expected = expected.as_object().unwrap();
     assert!(expected.len() > 100);
     let mut failures = Vec::new();
     for (rel, want) in expected {
-        let bytes = read(&realdata().join(rel));
+        let bytes = read(&realdata.join(rel));
         let format = metrics_format(&bytes[..bytes.len().min(64 * 1024)]);
         let fuzz_error = rel.contains("from_test_parse_error");
         match (want.get("samples").and_then(Value::as_u64), format) {
@@ -225,6 +228,7 @@ fn exposition_files_give_the_sample_counts_an_independent_parser_reads() {
 
 #[test]
 fn exact_sample_counts_of_named_exporters() {
+    let Some(realdata) = realdata() else { return };
     // Counted by hand from the files (sample lines) and matching prometheus_client.
     for (rel, samples) in [
         ("node_exporter/collector/fixtures/e2e-output.txt", 3027),
@@ -239,7 +243,7 @@ fn exact_sample_counts_of_named_exporters() {
             27,
         ),
     ] {
-        let p = parse(MetricsFormat::Exposition, &read(&realdata().join(rel)));
+        let p = parse(MetricsFormat::Exposition, &read(&realdata.join(rel)));
         assert_eq!(p.samples(), samples, "{rel}");
         assert_eq!(p.unparsed, 0, "{rel}");
     }
@@ -259,7 +263,8 @@ fn dump_rows(text: &str) -> Vec<(String, f64, i64)> {
 
 #[test]
 fn promtool_dumps_round_trip() {
-    let dir = realdata().join("prometheus_repo/cmd/promtool/testdata");
+    let Some(realdata) = realdata() else { return };
+    let dir = realdata.join("prometheus_repo/cmd/promtool/testdata");
     for name in ["dump-test-1.prom", "dump-test-2.prom", "dump-test-3.prom"] {
         let text = String::from_utf8(std::fs::read(dir.join(name)).unwrap()).unwrap();
         let mut set = FileSet::new();
@@ -336,9 +341,10 @@ fn promtool_dumps_round_trip() {
 
 #[test]
 fn prometheus_api_response_from_a_snapshot() {
+    let Some(realdata) = realdata() else { return };
     let p = parse(
         MetricsFormat::PrometheusApi,
-        &std::fs::read(realdata().join(
+        &std::fs::read(realdata.join(
             "tsdb_blocks/victoriametrics/apptest/tests/testdata/prometheus/expected_response.json",
         ))
         .unwrap(),

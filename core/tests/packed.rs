@@ -258,15 +258,15 @@ fn a_packed_table_of_json_logfmt_and_text_answers_as_the_plain_one() {
 fn packed_tables_of_the_sample_bundle_and_real_logs_answer_as_plain_ones() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut dirs = vec![root.join("testdata/sample")];
-    for d in [
-        "01_container_runtime_logs",
-        "02_node_log_layouts",
-        "03_component_logs",
-        "07_app_logs",
-    ] {
-        let p = root.join("../shared/realdata").join(d);
-        if p.is_dir() {
-            dirs.push(p);
+    // The real data too, when it is there (the sample alone otherwise, said on the terminal).
+    if let Some(real) = podsift_testgen::need::realdata() {
+        for d in [
+            "01_container_runtime_logs",
+            "02_node_log_layouts",
+            "03_component_logs",
+            "07_app_logs",
+        ] {
+            dirs.push(real.join(d));
         }
     }
     for dir in dirs {

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[allow(unused_imports)]
+pub(crate) use podsift_testgen::need;
 use serde_json::Value;
 
 /// Runs a DuckDB query (Python's duckdb package; `.ci/run` installs it) and returns its rows
@@ -88,18 +90,6 @@ pub(crate) fn repo() -> PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
-}
-
-pub(crate) fn realdata() -> PathBuf {
-    let p = std::env::var_os("PODSIFT_REALDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/realdata"));
-    assert!(
-        p.is_dir(),
-        "real data not found at {} (set PODSIFT_REALDATA)",
-        p.display()
-    );
-    p
 }
 
 /// Per instance and level, as `stats` reports them, keyed like the generator's truth.
