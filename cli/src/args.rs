@@ -236,6 +236,19 @@ pub(crate) struct InputArgs {
     #[arg(long = "formats", value_name = "FILE")]
     pub(crate) formats: Vec<PathBuf>,
 
+    /// Namespace of the files named one by one that say none of their own (a `kubectl logs`
+    /// output saved to a file, or read from standard input with `-`).
+    #[arg(long, value_name = "NS")]
+    pub(crate) set_namespace: Option<String>,
+
+    /// Pod of the files named one by one that say none of their own.
+    #[arg(long, value_name = "POD")]
+    pub(crate) set_pod: Option<String>,
+
+    /// Container of the files named one by one that say none of their own.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) set_container: Option<String>,
+
     /// Progress bar on stderr for long reads: auto (when stderr is a terminal), never.
     #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
     pub(crate) progress: When,

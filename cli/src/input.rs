@@ -31,23 +31,7 @@ pub(crate) struct Loaded {
 pub(crate) fn load(
     paths: &[impl AsRef<Path>],
     input: &InputArgs,
-    filter: Option<&FilterArgs>,
 ) -> Result<Loaded> {
-    // `--namespace/--pod/--container NAME` with a plain name (not a pattern) also names the
-    // pod of a `kubectl logs` file given on the command line.
-    let literal = |v: Option<&Vec<String>>| -> Option<String> {
-        match v.map(Vec::as_slice) {
-            Some([one])
-                if !one.is_empty()
-                    && one.bytes().all(|c| {
-                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.'
-                    }) =>
-            {
-                Some(one.clone())
-            }
-            _ => None,
-        }
-    };
     load_format_files(&input.formats)?;
     let format =
         match &input.format {
@@ -67,9 +51,9 @@ pub(crate) fn load(
             year: input.year,
             format,
             direct_files: Vec::new(),
-            namespace: literal(filter.map(|f| &f.namespace)),
-            pod: literal(filter.map(|f| &f.pod)),
-            container: literal(filter.map(|f| &f.container)),
+            namespace: input.set_namespace.clone(),
+            pod: input.set_pod.clone(),
+            container: input.set_container.clone(),
         },
     };
     let bundle = Bundle::open_paths(paths, &options).context("cannot read input")?;
@@ -94,17 +78,41 @@ pub(crate) fn load_format_files(files: &[impl AsRef<Path>]) -> Result<()> {
 }
 
 /// Splits `logs` arguments into paths and an optional pod query: the last argument is the query
-/// when it is not an existing file or folder.
+/// when it is not an existing file or folder and does not look like a path (a `/`, or a log's
+/// or an archive's extension): a mistyped folder is an error, not a query that shows nothing.
 pub(crate) fn split_pod_query(args: &[String]) -> Result<(Vec<String>, Option<String>)> {
     let mut paths = args.to_vec();
     let mut query = None;
-    if paths.len() > 1 && !Path::new(paths.last().expect("non-empty")).exists() {
+    if let [_, .., last] = args
+        && !Path::new(last).exists()
+        && !looks_like_path(last)
+    {
         query = paths.pop();
     }
-    if let Some(missing) = paths.iter().find(|p| !Path::new(p).exists()) {
+    if let Some(missing) = paths.iter().find(|p| !is_stdin(p) && !Path::new(p).exists()) {
         bail!("{missing}: no such file or folder");
     }
     Ok((paths, query))
+}
+
+/// Whether an argument reads standard input (`-`).
+pub(crate) fn is_stdin(arg: &str) -> bool {
+    arg == "-"
+}
+
+/// Whether an argument that does not exist was meant as a path rather than a pod regex.
+fn looks_like_path(arg: &str) -> bool {
+    const EXTENSIONS: [&str; 14] = [
+        ".log", ".txt", ".gz", ".tgz", ".tar", ".zip", ".zst", ".xz", ".bz2", ".json", ".yaml",
+        ".yml", ".prom", ".ndjson",
+    ];
+    arg.contains('/') || arg.contains('\\') || EXTENSIONS.iter().any(|e| arg.ends_with(e))
+}
+
+/// Says that nothing was read and why (every command alike); the exit code is then 1.
+pub(crate) fn nothing_read(why: &str) -> bool {
+    let _ = writeln!(std::io::stderr(), "podsift: nothing read: {why}");
+    true
 }
 
 fn regexes(list: &[String], what: &str) -> Result<Vec<Regex>> {

@@ -30,8 +30,8 @@ use args::{
     StatsArgs, SummaryArgs, TableFormat, When,
 };
 use input::{
-    build_filter, load, load_format_files, metrics_options, report_problems, split_pod_query,
-    with_progress,
+    build_filter, load, load_format_files, metrics_options, nothing_read, report_problems,
+    split_pod_query, with_progress,
 };
 use podsift_core::formats::{EntryFormat, defined};
 
@@ -131,7 +131,7 @@ const LOGS: Wanted = Wanted {
 };
 
 fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
-    let loaded = load(&a.paths, &a.input, None)?;
+    let loaded = load(&a.paths, &a.input)?;
     // Every file is read, for its counts.
     let wanted = Wanted {
         logs: false,
@@ -164,6 +164,9 @@ fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
         _ => df,
     };
     write_table_format(&df, a.output, 100)?;
+    if let Some(why) = loaded.bundle.nothing_read() {
+        return Ok(nothing_read(&why));
+    }
     Ok(report_problems(&loaded, Some(&report), false))
 }
 
@@ -217,10 +220,20 @@ fn print_bundle_summary(loaded: &input::Loaded) -> Result<()> {
 
 fn cmd_logs(a: &LogsArgs) -> Result<bool> {
     let (paths, query) = split_pod_query(&a.paths)?;
-    let loaded = load(&paths, &a.input, Some(&a.filter))?;
+    let loaded = load(&paths, &a.input)?;
+    if let Some(why) = loaded.bundle.nothing_read() {
+        return Ok(nothing_read(&why));
+    }
     let filter = build_filter(&a.filter, query.as_deref(), &loaded)?;
     let tables = read(&loaded, LOGS, Some(filter), &a.input)?;
     let (df, report) = (tables.logs, tables.accounting);
+    if let (0, Some(q)) = (df.height(), &query) {
+        report_problems(&loaded, Some(&report), true);
+        return Ok(nothing_read(&format!(
+            "no entries of a pod matching {q:?} (the last argument is a pod regex when it is not \
+             a path; `podsift sources` lists the pods)"
+        )));
+    }
     let df = match a.tail {
         Some(n) => tail_per_container(&df, n)?,
         None => df,
@@ -256,7 +269,10 @@ fn cmd_logs(a: &LogsArgs) -> Result<bool> {
 }
 
 fn cmd_stats(a: &StatsArgs) -> Result<bool> {
-    let loaded = load(&a.paths, &a.input, Some(&a.filter))?;
+    let loaded = load(&a.paths, &a.input)?;
+    if let Some(why) = loaded.bundle.nothing_read() {
+        return Ok(nothing_read(&why));
+    }
     let filter = build_filter(&a.filter, None, &loaded)?;
     let by =
         a.by.iter()
@@ -289,7 +305,10 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
     if let Some(missing) = paths.iter().find(|p| !std::path::Path::new(p).exists()) {
         bail!("{missing}: no such file or folder (the query goes last)");
     }
-    let loaded = load(paths, &a.input, Some(&a.filter))?;
+    let loaded = load(paths, &a.input)?;
+    if let Some(why) = loaded.bundle.nothing_read() {
+        return Ok(nothing_read(&why));
+    }
     let filter = build_filter(&a.filter, None, &loaded)?;
     let tables = read(&loaded, Wanted::ALL, Some(filter), &a.input)?;
     let report = &tables.accounting;
@@ -340,7 +359,11 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
         .filter(|n| *n > 0)
         .with_context(|| format!("invalid --silence {:?}", a.silence))?;
     let (paths, pod_query) = split_pod_query(&a.paths)?;
-    let loaded = load(&paths, &a.input, Some(&a.filter))?;
+    let loaded = load(&paths, &a.input)?;
+    if let Some(why) = loaded.bundle.nothing_read() {
+        nothing_read(&why);
+        return Ok(Some(EXIT_PROBLEMS));
+    }
     let filter = build_filter(&a.filter, pod_query.as_deref(), &loaded)?;
     let sink_options = std::sync::Arc::new(podsift_core::report::sink::SinkOptions {
         silence_ns,
@@ -401,7 +424,10 @@ fn cmd_patterns(a: &PatternsArgs) -> Result<bool> {
         bail!("--similarity is a share between 0 and 1");
     }
     let (paths, pod_query) = split_pod_query(&a.paths)?;
-    let loaded = load(&paths, &a.input, Some(&a.filter))?;
+    let loaded = load(&paths, &a.input)?;
+    if let Some(why) = loaded.bundle.nothing_read() {
+        return Ok(nothing_read(&why));
+    }
     let filter = build_filter(&a.filter, pod_query.as_deref(), &loaded)?;
     let tables = read(&loaded, LOGS, Some(filter), &a.input)?;
     let (logs, report) = (tables.logs, tables.accounting);
@@ -515,11 +541,13 @@ fn sections(
 }
 
 fn cmd_audit(a: &SummaryArgs) -> Result<bool> {
-    let loaded = load(&a.paths, &a.input, None)?;
+    let loaded = load(&a.paths, &a.input)?;
     let mut report = Accounting::default();
     let df = loaded.bundle.read_audit(&mut report)?;
     if df.height() == 0 {
-        bail!("no audit events found (audit.k8s.io Event lines) under the given paths");
+        return Ok(nothing_read(
+            "no audit events (audit.k8s.io Event lines) under the given paths",
+        ));
     }
     match a.output {
         TableFormat::Table => {
@@ -564,11 +592,13 @@ fn cmd_audit(a: &SummaryArgs) -> Result<bool> {
 }
 
 fn cmd_pods(a: &SummaryArgs) -> Result<bool> {
-    let loaded = load(&a.paths, &a.input, None)?;
+    let loaded = load(&a.paths, &a.input)?;
     let mut report = Accounting::default();
     let df = loaded.bundle.read_pods(&mut report)?;
     if df.height() == 0 {
-        bail!("no pod lists found (PodList or Pod objects as JSON or YAML) under the given paths");
+        return Ok(nothing_read(
+            "no pod lists (PodList or Pod objects as JSON or YAML) under the given paths",
+        ));
     }
     match a.output {
         TableFormat::Table => {
@@ -603,13 +633,13 @@ fn cmd_pods(a: &SummaryArgs) -> Result<bool> {
 }
 
 fn cmd_events(a: &SummaryArgs) -> Result<bool> {
-    let loaded = load(&a.paths, &a.input, None)?;
+    let loaded = load(&a.paths, &a.input)?;
     let mut report = Accounting::default();
     let df = loaded.bundle.read_events(&mut report)?;
     if df.height() == 0 {
-        bail!(
-            "no Kubernetes Events found (EventList, Event objects or watch output) under the given paths"
-        );
+        return Ok(nothing_read(
+            "no Kubernetes Events (EventList, Event objects or watch output) under the given paths",
+        ));
     }
     match a.output {
         TableFormat::Table => {

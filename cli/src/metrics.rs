@@ -3,14 +3,14 @@
 
 use std::io::Write;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use podsift_core::ingest::Accounting;
 use podsift_core::metrics::selector::Selector;
 use podsift_core::metrics::write::{write_dump, write_openmetrics};
 use podsift_core::table::metrics_summary::{series_rows, summary};
 
 use crate::args::{MetricsArgs, MetricsOutput, TableFormat};
-use crate::input::{load, metrics_options, report_problems, with_progress};
+use crate::input::{load, metrics_options, nothing_read, report_problems, with_progress};
 use crate::{stdout, write_sections, write_table_format};
 
 /// Reads the metrics under `paths`, keeping the series any of `matchers` selects.
@@ -20,16 +20,17 @@ pub(crate) fn cmd_metrics(a: &MetricsArgs) -> Result<bool> {
         .iter()
         .map(|m| Selector::parse(m))
         .collect::<podsift_core::Result<Vec<_>>>()?;
-    let loaded = load(&a.paths, &a.input, None)?;
+    let loaded = load(&a.paths, &a.input)?;
     let options = metrics_options(&a.input)?;
     let mut report = Accounting::default();
     let mut store = with_progress(loaded.progress_when, "reading", |_| {
         loaded.bundle.read_metrics(&options, &mut report)
     });
     if store.files.is_empty() {
-        bail!(
-            "no metrics found (Prometheus or OpenMetrics text, promtool dumps, API JSON, VictoriaMetrics or InfluxDB exports, kubectl top) under the given paths"
-        );
+        return Ok(nothing_read(
+            "no metrics (Prometheus or OpenMetrics text, promtool dumps, API JSON, \
+             VictoriaMetrics or InfluxDB exports, kubectl top) under the given paths",
+        ));
     }
     if !selectors.is_empty() {
         let any = Selector::any(selectors);

@@ -663,17 +663,22 @@ fn kubectl_logs_outputs() {
     ]));
     assert_eq!(stats.len(), 3, "{stats:?}");
 
-    // A file with no pod of its own takes the one given with the flags.
+    // A file with no pod of its own takes the one given with the --set flags; the filters
+    // filter it as they filter everything else.
     let plain = dir.write("out/app.log", b"2024-05-01T10:00:00Z INFO hello\n");
+    let filtered = podsift(&["logs", plain.to_str().unwrap(), "-n", "shop", "-o", "json"]);
+    assert!(ndjson(&filtered).is_empty());
     let rows = ndjson(&podsift(&[
         "logs",
         plain.to_str().unwrap(),
+        "--set-namespace",
+        "shop",
+        "--set-pod",
+        "cart-0",
+        "--set-container",
+        "app",
         "-n",
         "shop",
-        "--pod",
-        "cart-0",
-        "-c",
-        "app",
         "-o",
         "json",
     ]));

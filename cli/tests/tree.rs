@@ -424,3 +424,50 @@ fn usage_errors_exit_2() {
     );
     assert_eq!(podsift(&["bogus"]).status.code(), Some(2));
 }
+
+#[test]
+fn empty_input_and_mistyped_paths_say_so() {
+    let dir = TempDir::new("empty");
+    let empty = dir.path().join("nothing-here");
+    std::fs::create_dir_all(&empty).unwrap();
+    let e = empty.to_str().unwrap();
+    // Every command alike: exit 1 and "nothing read", with why.
+    for args in [
+        vec!["logs", e],
+        vec!["stats", e],
+        vec!["sources", e],
+        vec!["patterns", e],
+        vec!["report", e],
+        vec!["metrics", e],
+        vec!["pods", e],
+        vec!["audit", e],
+        vec!["events", e],
+        vec!["sql", e, "SELECT count(*) FROM logs"],
+    ] {
+        let out = podsift(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("nothing read"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // A last argument that looks like a path is a path: mistyped, it is an error, not a pod
+    // regex that shows nothing.
+    let sample = repo().join("testdata/sample");
+    let s = sample.to_str().unwrap();
+    for typo in ["testdata/sampel", "kubelet.log", "bundle.tar.gz"] {
+        let out = podsift(&["logs", s, typo]);
+        assert_eq!(out.status.code(), Some(2), "{typo}: {}", stderr(&out));
+        assert!(stderr(&out).contains("no such file or folder"), "{typo}");
+    }
+    // A pod regex that names no pod says so.
+    let out = podsift(&["logs", s, "no-such-pod"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).is_empty());
+    assert!(
+        stderr(&out).contains("no entries of a pod matching \"no-such-pod\""),
+        "{}",
+        stderr(&out)
+    );
+}

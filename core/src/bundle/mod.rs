@@ -341,6 +341,28 @@ impl Bundle {
         crate::query::last_entry_ts(&self.set, &self.plan, progress)
     }
 
+    /// Why there is nothing to read, when there is nothing: no file at all under the inputs,
+    /// or none that is read (each skipped, a duplicate or metadata). Every front end says the
+    /// same (the CLI exits 1).
+    pub fn nothing_read(&self) -> Option<String> {
+        let files = self.set.entries().len();
+        if files == 0 {
+            return Some("no files under the given paths".into());
+        }
+        let read = self
+            .plan
+            .files
+            .iter()
+            .filter(|f| f.status == FileStatus::Read)
+            .count();
+        (read == 0).then(|| {
+            format!(
+                "{files} file{} found, none of them read (`podsift sources` says why)",
+                if files == 1 { "" } else { "s" }
+            )
+        })
+    }
+
     /// The files the plan skipped (paths as shown), with why.
     pub fn skipped_files(&self) -> Vec<(String, String)> {
         steps::skipped_files(&self.set, &self.plan)
