@@ -475,7 +475,7 @@ pub(crate) struct StatsArgs {
 #[derive(Debug, Args)]
 pub(crate) struct SqlArgs {
     /// Files or folders, then the query (the last argument).
-    #[arg(required = true, num_args = 2.., value_name = "PATH... QUERY")]
+    #[arg(required = true, num_args = 1.., value_name = "PATH... QUERY")]
     pub(crate) args: Vec<String>,
 
     #[command(flatten)]

@@ -28,10 +28,7 @@ pub(crate) struct Loaded {
 }
 
 /// Discovers and classifies every file under `paths`.
-pub(crate) fn load(
-    paths: &[impl AsRef<Path>],
-    input: &InputArgs,
-) -> Result<Loaded> {
+pub(crate) fn load(paths: &[impl AsRef<Path>], input: &InputArgs) -> Result<Loaded> {
     load_format_files(&input.formats)?;
     let format =
         match &input.format {
@@ -89,7 +86,10 @@ pub(crate) fn split_pod_query(args: &[String]) -> Result<(Vec<String>, Option<St
     {
         query = paths.pop();
     }
-    if let Some(missing) = paths.iter().find(|p| !is_stdin(p) && !Path::new(p).exists()) {
+    if let Some(missing) = paths
+        .iter()
+        .find(|p| !is_stdin(p) && !Path::new(p).exists())
+    {
         bail!("{missing}: no such file or folder");
     }
     Ok((paths, query))

@@ -302,7 +302,16 @@ fn cmd_sql(a: &SqlArgs) -> Result<bool> {
         .args
         .split_last()
         .context("a query is needed after the paths")?;
-    if let Some(missing) = paths.iter().find(|p| !std::path::Path::new(p).exists()) {
+    if paths.is_empty() || std::path::Path::new(query).exists() {
+        bail!(
+            "no query: podsift sql PATH... 'SELECT ...' (the query goes last; `podsift sql --help` \
+             lists the tables)"
+        );
+    }
+    if let Some(missing) = paths
+        .iter()
+        .find(|p| !input::is_stdin(p) && !std::path::Path::new(p).exists())
+    {
         bail!("{missing}: no such file or folder (the query goes last)");
     }
     let loaded = load(paths, &a.input)?;

@@ -4,7 +4,9 @@
 mod common;
 
 use common::*;
+use std::io::Write;
 use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -745,4 +747,78 @@ fn realdata_plain_logs_are_read_and_folded() {
     assert_eq!(rows[0]["ts"], "2023-05-17T15:04:22.619632000Z");
     assert_eq!(rows[0]["level"], "error");
     assert_eq!(rows[3]["level"], "warn");
+}
+
+/// Runs podsift with `input` on its standard input.
+fn podsift_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_podsift"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("podsift runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("written");
+    child.wait_with_output().expect("podsift ends")
+}
+
+#[test]
+fn standard_input_pipes_and_fifos_are_read() {
+    // `kubectl logs ... | podsift logs -`: plain lines, a stack trace folded, labelled on
+    // request.
+    let kubectl =
+        b"2024-05-01T10:00:00Z INFO hello\n2024-05-01T10:00:01Z ERROR boom\n  at x.y(Z.java:1)\n";
+    let out = podsift_stdin(&["logs", "-", "--set-pod", "web-1", "-o", "json"], kubectl);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows = ndjson(&out);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["level"], "error");
+    assert_eq!(rows[1]["joined"], 1);
+    assert_eq!(rows[0]["pod"], "web-1");
+    assert_eq!(rows[0]["source"], "-");
+    // `journalctl -o json | podsift stats -`.
+    let journal = br#"{"__REALTIME_TIMESTAMP":"1714557600000000","PRIORITY":"3","MESSAGE":"oops","_HOSTNAME":"n1","SYSLOG_IDENTIFIER":"kubelet"}
+{"__REALTIME_TIMESTAMP":"1714557601000000","PRIORITY":"6","MESSAGE":"fine","_HOSTNAME":"n1","SYSLOG_IDENTIFIER":"kubelet"}
+"#;
+    let out = podsift_stdin(
+        &["stats", "-", "--by", "component,level", "-o", "json"],
+        journal,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows = ndjson(&out);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().all(|r| r["component"] == "kubelet"));
+    // /dev/stdin, named as a path.
+    let out = podsift_stdin(&["logs", "/dev/stdin", "-o", "json"], kubectl);
+    assert_eq!(ndjson(&out).len(), 2, "{}", stderr(&out));
+    // A FIFO named on the command line is read to its end.
+    let dir = TempDir::new("fifo");
+    let fifo = dir.path().join("app.log");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, b"2024-05-01T10:00:00Z WARN from a fifo\n"))
+    };
+    let out = podsift(&["logs", fifo.to_str().unwrap(), "-o", "json"]);
+    writer.join().unwrap().unwrap();
+    let rows = ndjson(&out);
+    assert_eq!(rows.len(), 1, "{}", stderr(&out));
+    assert_eq!(rows[0]["level"], "warn");
+    // Empty standard input is nothing read.
+    let out = podsift_stdin(&["logs", "-"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nothing read"), "{}", stderr(&out));
 }

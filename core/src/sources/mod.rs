@@ -143,8 +143,20 @@ impl FileSet {
     /// layout path.
     pub fn add_bytes(&mut self, path: impl Into<String>, bytes: Vec<u8>) {
         let path = path.into();
+        self.add_bytes_as(path.clone(), path, bytes);
+    }
+
+    /// Adds a file held in memory that is shown as `path` and planned as if it lay at
+    /// `layout_path` (standard input, shown as `-`, is planned as a log file).
+    pub fn add_bytes_as(
+        &mut self,
+        path: impl Into<String>,
+        layout_path: impl Into<String>,
+        bytes: Vec<u8>,
+    ) {
+        let path = path.into();
         self.entries.push(FileEntry {
-            layout_path: path.clone(),
+            layout_path: layout_path.into(),
             path,
             size: bytes.len() as u64,
             link: None,

@@ -166,6 +166,22 @@ pub fn add_path(set: &mut FileSet, input: &Path) -> io::Result<()> {
     if meta.is_dir() {
         let layout = slash_path(&fs::canonicalize(input)?);
         walk.walk_dir(input, &display, &layout);
+    } else if !meta.is_file() {
+        // A pipe or a device named on purpose (`/dev/stdin`, `<(kubectl logs ...)`, a FIFO):
+        // read to its end now, as it can be read only once and has no size.
+        let bytes = fs::read(input)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", input.display())))?;
+        let name = input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "stream".into());
+        let layout = if name.contains('.') {
+            name
+        } else {
+            format!("{name}.log")
+        };
+        set.add_bytes_as(display, layout, bytes);
+        return Ok(());
     } else {
         // Keep the file's own name (a /var/log/containers link's name carries metadata) but
         // resolve the folders above it.
@@ -185,17 +201,28 @@ pub fn add_path(set: &mut FileSet, input: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Adds every path of `paths` (see [`add_path`]) and returns the paths, as the set shows them,
-/// of the files named one by one (not found in a folder).
+/// The path that means standard input.
+pub const STDIN: &str = "-";
+
+/// Adds every path of `paths` (see [`add_path`]; [`STDIN`] reads standard input to its end, a
+/// file planned as a log) and returns the paths, as the set shows them, of the files named one
+/// by one (not found in a folder).
 pub(crate) fn add_paths(
     set: &mut FileSet,
     paths: &[impl AsRef<Path>],
 ) -> io::Result<std::collections::HashSet<String>> {
     let mut direct = std::collections::HashSet::new();
     for p in paths {
+        if p.as_ref() == Path::new(STDIN) {
+            let mut bytes = Vec::new();
+            io::stdin().lock().read_to_end(&mut bytes)?;
+            set.add_bytes_as(STDIN, "stdin.log", bytes);
+            direct.insert(STDIN.to_string());
+            continue;
+        }
         let before = set.entries().len();
         add_path(set, p.as_ref())?;
-        if p.as_ref().is_file() {
+        if !p.as_ref().is_dir() {
             direct.extend(set.entries()[before..].iter().map(|e| e.path.clone()));
         }
     }
