@@ -374,3 +374,76 @@ fn the_filter_keeps_the_rows_of_every_table() {
     };
     assert_eq!(read(spanning).2, 1);
 }
+
+#[test]
+fn every_string_function_works_on_every_text_column() {
+    let bundle = Bundle::open(set_of(&tree()), &OpenOptions::default());
+    let tables = bundle
+        .read(&ReadOptions::default(), &Progress::default())
+        .unwrap();
+    let metrics = tables.metrics.frames(bundle.set()).unwrap();
+    let frames: Vec<(&str, DataFrame)> = vec![
+        ("logs", tables.logs.clone()),
+        ("sources", bundle.sources(Some(&tables.accounting)).unwrap()),
+        ("audit", tables.audit.clone()),
+        ("events", tables.events.clone()),
+        ("pods", tables.pods.clone()),
+        ("series", metrics.series),
+    ];
+    // What polars' SQL offers for text, as people write it first (C: the column).
+    let functions = [
+        "C LIKE 'a%'",
+        "C NOT LIKE 'a%'",
+        "C ILIKE '%A%'",
+        "C ~ '^a'",
+        "C ~* 'A'",
+        "C !~ 'a'",
+        "lower(C)",
+        "upper(C)",
+        "length(C)",
+        "char_length(C)",
+        "octet_length(C)",
+        "starts_with(C, 'a')",
+        "ends_with(C, 'a')",
+        "regexp_like(C, '^[a-z]')",
+        "substr(C, 1, 2)",
+        "left(C, 2)",
+        "right(C, 2)",
+        "ltrim(C)",
+        "rtrim(C)",
+        "trim(C)",
+        "replace(C, 'a', 'b')",
+        "reverse(C)",
+        "strpos(C, 'a')",
+        "split_part(C, '-', 1)",
+        "concat(C, '!')",
+        "C || '!'",
+        "concat_ws('-', C, C)",
+        "position('a' IN C)",
+    ];
+    let mut tried = 0;
+    let mut failed = Vec::new();
+    for (table, df) in &frames {
+        assert!(df.height() > 0, "{table} has rows to try");
+        for (name, dtype) in df.schema().iter() {
+            if !matches!(dtype, DataType::String | DataType::Categorical(..)) {
+                continue;
+            }
+            for f in functions {
+                let expr = f.replace('C', &format!("\"{name}\""));
+                let q = format!("SELECT {expr} AS r FROM {table}");
+                tried += 1;
+                if let Err(e) = tables.sql(&bundle, &q) {
+                    failed.push(format!("{q}: {e}"));
+                }
+            }
+        }
+    }
+    assert!(tried > 500, "{tried}");
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    // `count(*)` is `count`.
+    let df = tables
+        .sql(&bundle, "SELECT pod, count(*) FROM logs GROUP BY pod")
+        .unwrap();
+    assert!(df.schema().contains("count"), "{:?}", df.schema());
+}

@@ -43,14 +43,50 @@ pub fn run_sql_with(
 ) -> crate::Result<DataFrame> {
     let mut ctx = SQLContext::new();
     for (name, df) in more {
-        ctx.register(name, df.lazy());
+        ctx.register(name, as_text(df));
     }
     if mentions_table(query, FIELDS_TABLE) {
-        ctx.register(FIELDS_TABLE, fields_table(&logs)?.lazy());
+        ctx.register(FIELDS_TABLE, as_text(fields_table(&logs)?));
     }
-    ctx.register("logs", logs.lazy());
-    ctx.register("sources", sources.lazy());
-    Ok(ctx.execute(query)?.collect()?)
+    ctx.register("logs", as_text(logs));
+    ctx.register("sources", as_text(sources));
+    let mut out = ctx.execute(query)?.collect()?;
+    name_counts(&mut out, query);
+    Ok(out)
+}
+
+/// A table for SQL: its categorical columns (namespace, pod, ...) read as text, so that every
+/// string function and `LIKE` works on them as on any text column (polars' SQL refuses them on
+/// categoricals). Lazily: only the columns a query uses are cast. `level` stays an `Enum`, so
+/// that `level >= 'warn'` compares by severity.
+fn as_text(df: DataFrame) -> LazyFrame {
+    let cats: Vec<Expr> = df
+        .schema()
+        .iter()
+        .filter(|(_, dtype)| matches!(dtype, DataType::Categorical(..)))
+        .map(|(name, _)| polars::prelude::col(name.clone()).cast(DataType::String))
+        .collect();
+    if cats.is_empty() {
+        df.lazy()
+    } else {
+        df.lazy().with_columns(cats)
+    }
+}
+
+/// `count(*)` without an alias is named `count`, as people expect, not polars' `len`.
+fn name_counts(out: &mut DataFrame, query: &str) {
+    let squeezed: String = query
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if squeezed.contains("count(*)")
+        && !out.schema().contains("count")
+        && !mentions_table(query, "len")
+        && out.schema().contains("len")
+    {
+        let _ = out.rename("len", "count".into());
+    }
 }
 
 /// Whether `name` appears in `query` as a word (so `fields` is built only when asked for).
