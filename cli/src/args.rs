@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about,
     after_help = "Exit codes: 0 everything was read; 1 something was skipped or did not parse \
-                  (warnings name the file and line); 2 usage or fatal error."
+                  (warnings name the file and line), or nothing was read; 2 usage or fatal \
+                  error; 3 `podsift report`: a rule failed."
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -103,7 +104,7 @@ pub(crate) struct ReportArgs {
     pub(crate) filter: FilterArgs,
 
     /// Output format (`-o` is short for it; the log line format is `--log-format` here).
-    #[arg(short = 'o', long = "format", alias = "output", value_enum, default_value_t = ReportFormat::Md)]
+    #[arg(short = 'o', long = "format", alias = "output", value_parser = report_format, default_value = "md")]
     pub(crate) output: ReportFormat,
 
     /// Write the report to this file instead of standard output.
@@ -134,6 +135,20 @@ pub(crate) enum ReportFormat {
     Junit,
     /// One self-contained HTML page (inline CSS and SVG, no script).
     Html,
+}
+
+/// The report's `--format`, with a pointer to `--log-format` for a log line format's name.
+fn report_format(value: &str) -> Result<ReportFormat, String> {
+    ReportFormat::from_str(value, true).map_err(|_| {
+        if podsift_core::EntryFormat::by_name(value).is_some() {
+            format!(
+                "{value:?} is a log line format: give it with --log-format (--format is the \
+                 report's own: md, html, json, junit)"
+            )
+        } else {
+            format!("{value:?} is not a report format: md, html, json or junit")
+        }
+    })
 }
 
 #[derive(Debug, Args)]
@@ -410,6 +425,11 @@ pub(crate) struct SourcesArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = TableFormat::Table)]
     pub(crate) output: TableFormat,
+
+    /// Every column in the table (node, namespace, pod, container, restart, lines, formats...),
+    /// not fitted to the terminal's width.
+    #[arg(short = 'w', long)]
+    pub(crate) wide: bool,
 }
 
 #[derive(Debug, Args)]

@@ -283,9 +283,14 @@ pub(crate) fn metrics_options(
             TimeBound::BeforeEnd(_) => bail!("--at needs a time, not a duration: {t:?}"),
         },
     };
-    let interval = podsift_core::time::parse_duration_nanos(&input.scrape_interval)
+    let interval = podsift_core::time::parse_duration_with_unit(&input.scrape_interval)
         .filter(|n| *n > 0)
-        .with_context(|| format!("invalid --scrape-interval {:?}", input.scrape_interval))?;
+        .with_context(|| {
+            format!(
+                "invalid --scrape-interval {:?}: a duration with its unit, such as 15s",
+                input.scrape_interval
+            )
+        })?;
     Ok(podsift_core::table::metrics::MetricsOptions {
         scrape: podsift_core::metrics::scrape_time::ScrapeTimeOptions {
             at_ms,

@@ -21,7 +21,7 @@ use podsift_core::query::filter::LogFilter;
 use podsift_core::query::sql::run_sql_with;
 use podsift_core::query::stats::{GroupKey, StatsSink, StatsSpec, stats_frame};
 use podsift_core::query::tail_per_container;
-use podsift_core::time::parse_duration_nanos;
+use podsift_core::time::parse_duration_with_unit;
 use podsift_core::{ReadOptions, Tables, Wanted};
 use polars::prelude::DataFrame;
 
@@ -143,8 +143,20 @@ fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
     if a.output == TableFormat::Table {
         print_bundle_summary(&loaded)?;
     }
-    let df = match a.output {
-        TableFormat::Table => df.select([
+    if a.output == TableFormat::Table && !a.wide {
+        let mut out = stdout(false)?;
+        let root = match a.paths.as_slice() {
+            [one] if one.is_dir() => {
+                writeln!(out, "files under {}:", one.display())?;
+                one.display().to_string()
+            }
+            _ => String::new(),
+        };
+        let narrow = narrow_sources(&df, &root)?;
+        export::write_table_fit(&narrow, &mut out, terminal_width())?;
+        out.flush()?;
+    } else if a.output == TableFormat::Table {
+        let wide = df.select([
             "file",
             "kind",
             "layout",
@@ -160,14 +172,102 @@ fn cmd_sources(a: &SourcesArgs) -> Result<bool> {
             "errors",
             "formats",
             "note",
-        ])?,
-        _ => df,
-    };
-    write_table_format(&df, a.output, 100)?;
+        ])?;
+        write_table_format(&wide, a.output, 100)?;
+    } else {
+        write_table_format(&df, a.output, 100)?;
+    }
     if let Some(why) = loaded.bundle.nothing_read() {
         return Ok(nothing_read(&why));
     }
     Ok(report_problems(&loaded, Some(&report), false))
+}
+
+/// The `sources` table for a terminal: the file (from `root`, the one folder given), whether it
+/// was read, whose it is
+/// (namespace/pod/container, or the node for node logs), its entries, its problems (unparsed
+/// lines and errors) and the note; `--wide` shows every column.
+fn narrow_sources(df: &DataFrame, root: &str) -> Result<DataFrame> {
+    use polars::prelude::{IntoLazy, NULL, col, concat_str, lit, when};
+    let who = when(col("pod").is_not_null())
+        .then(concat_str(
+            [
+                col("namespace")
+                    .cast(polars::prelude::DataType::String)
+                    .fill_null(lit("")),
+                col("pod").cast(polars::prelude::DataType::String),
+                col("container")
+                    .cast(polars::prelude::DataType::String)
+                    .fill_null(lit("")),
+            ],
+            "/",
+            true,
+        ))
+        .otherwise(col("node").cast(polars::prelude::DataType::String))
+        .alias("of");
+    let problems = (col("unparsed").fill_null(0) + col("errors").fill_null(0)).alias("problems");
+    let problems = when(problems.clone().gt(0))
+        .then(problems)
+        .otherwise(lit(NULL).cast(polars::prelude::DataType::UInt64))
+        .alias("problems");
+    // Paths under the one folder given are shown from it (the line above the table names it).
+    let prefix = format!("{}/", root.trim_end_matches('/'));
+    let short = |c: &str| -> Result<Vec<Option<String>>> {
+        Ok(df
+            .column(c)?
+            .cast(&polars::prelude::DataType::String)?
+            .str()?
+            .into_iter()
+            .map(|f| f.map(|f| short_path(&f.replace(&prefix, ""))))
+            .collect())
+    };
+    let (files, notes) = (short("file")?, short("note")?);
+    let mut df = df.clone();
+    df.with_column(polars::prelude::Column::new("file".into(), files))?;
+    df.with_column(polars::prelude::Column::new("note".into(), notes))?;
+    Ok(df
+        .lazy()
+        .select([
+            col("file"),
+            col("status"),
+            who,
+            col("entries"),
+            problems,
+            col("note"),
+        ])
+        .collect()?)
+}
+
+/// A path for a narrow table: container ids (64 hex digits) cut to 12, as `docker ps` shows
+/// them.
+fn short_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut run = String::new();
+    let flush = |out: &mut String, run: &mut String| {
+        if run.len() >= 32 {
+            out.push_str(&run[..12]);
+            out.push('…');
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in path.chars() {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+        } else {
+            flush(&mut out, &mut run);
+            out.push(c);
+        }
+    }
+    flush(&mut out, &mut run);
+    out
+}
+
+/// Columns of the terminal standard output goes to (100 when it is not one).
+fn terminal_width() -> usize {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map_or(100, |(w, _)| usize::from(w.0).max(40))
 }
 
 /// Above the `sources` table: the archives opened and the layouts found.
@@ -280,9 +380,9 @@ fn cmd_stats(a: &StatsArgs) -> Result<bool> {
             .map(|s| GroupKey::parse(s))
             .collect::<Result<Vec<_>, _>>()?;
     let every_nanos = match &a.every {
-        Some(e) => match parse_duration_nanos(e) {
+        Some(e) => match parse_duration_with_unit(e) {
             Some(n) if n > 0 => Some(n),
-            _ => bail!("invalid --every {e:?}: expected a duration such as 30s, 1m, 1h"),
+            _ => bail!("invalid --every {e:?}: a duration with its unit, such as 30s, 5m, 1h"),
         },
         None => None,
     };
@@ -364,9 +464,14 @@ fn cmd_report(a: &args::ReportArgs) -> Result<Option<u8>> {
         }
         None => None,
     };
-    let silence_ns = parse_duration_nanos(&a.silence)
+    let silence_ns = parse_duration_with_unit(&a.silence)
         .filter(|n| *n > 0)
-        .with_context(|| format!("invalid --silence {:?}", a.silence))?;
+        .with_context(|| {
+            format!(
+                "invalid --silence {:?}: a duration with its unit, such as 30s, 5m",
+                a.silence
+            )
+        })?;
     let (paths, pod_query) = split_pod_query(&a.paths)?;
     let loaded = load(&paths, &a.input)?;
     if let Some(why) = loaded.bundle.nothing_read() {

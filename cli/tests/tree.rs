@@ -471,3 +471,38 @@ fn empty_input_and_mistyped_paths_say_so() {
         stderr(&out)
     );
 }
+
+#[test]
+fn sources_fits_a_narrow_terminal_and_shows_every_column_on_request() {
+    let sample = repo().join("testdata/sample");
+    let out = podsift(&["sources", sample.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    // The table (the line above it names the folder, as given).
+    let widest = text
+        .lines()
+        .skip_while(|l| !l.starts_with("file "))
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap();
+    assert!(widest <= 100, "{widest}: {text}");
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("file "))
+        .expect("a header");
+    for c in ["file", "status", "of", "entries", "problems", "note"] {
+        assert!(header.split_whitespace().any(|h| h == c), "{header}");
+    }
+    // Container ids are cut as docker cuts them, and no row is lost.
+    assert!(!text.contains(&"0c6cc60aeea2".repeat(2)));
+    let wide = stdout(&podsift(&["sources", sample.to_str().unwrap(), "--wide"]));
+    let wide_header = wide.lines().find(|l| l.starts_with("file ")).unwrap();
+    for c in ["kind", "node", "restart", "lines", "formats"] {
+        assert!(
+            wide_header.split_whitespace().any(|h| h == c),
+            "{wide_header}"
+        );
+    }
+    let rows = |t: &str| t.lines().skip_while(|l| !l.starts_with("file ")).count();
+    assert_eq!(rows(&text), rows(&wide));
+}

@@ -425,12 +425,26 @@ pub fn format_axis(ts_nanos: i64, step_nanos: i64) -> String {
 /// Parses a duration such as `90s`, `5m`, `1h30m`, `2d`, `500ms`, `1.5h` into nanoseconds.
 /// Units: `ns`, `us`/`µs`, `ms`, `s`, `m`, `h`, `d`, `w`. A bare number is seconds.
 pub fn parse_duration_nanos(s: &str) -> Option<i64> {
+    parse_duration(s, true)
+}
+
+/// A duration given by a person (a flag, a query): like [`parse_duration_nanos`], but a bare
+/// number is refused (is `--every 5` five seconds or five minutes?).
+pub fn parse_duration_with_unit(s: &str) -> Option<i64> {
+    parse_duration(s, false)
+}
+
+fn parse_duration(s: &str, bare_seconds: bool) -> Option<i64> {
     let s = s.trim();
     if s.is_empty() {
         return None;
     }
     if let Ok(secs) = s.parse::<f64>() {
-        return finite_nanos(secs * NANOS_PER_SEC as f64);
+        return if bare_seconds {
+            finite_nanos(secs * NANOS_PER_SEC as f64)
+        } else {
+            None
+        };
     }
     let mut total: i64 = 0;
     let mut rest = s;

@@ -446,11 +446,97 @@ pub fn write_table(df: &DataFrame, w: &mut dyn Write, max_cell: usize) -> io::Re
     Ok(())
 }
 
+/// [`write_table`] fitted to `width` characters a line: the widest text columns are cut
+/// (paths at their start, other text at their end) until the table fits or every column is
+/// down to its header's width (at least 6).
+pub fn write_table_fit(df: &DataFrame, w: &mut dyn Write, width: usize) -> io::Result<()> {
+    let (series, names) = render_columns(df).map_err(io_err)?;
+    let cols: Vec<RenderColumn<'_>> = series
+        .iter()
+        .map(RenderColumn::new)
+        .collect::<crate::Result<_>>()
+        .map_err(io_err)?;
+    let mut cells: Vec<Vec<Option<String>>> = Vec::with_capacity(df.height());
+    let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
+    let mut buf = String::new();
+    for row in 0..df.height() {
+        let mut r = Vec::with_capacity(cols.len());
+        for (i, c) in cols.iter().enumerate() {
+            buf.clear();
+            let text = match c.render(row, &mut buf) {
+                CellKind::Null => None,
+                _ => Some(display_cell(&buf, 400)),
+            };
+            widths[i] = widths[i].max(text.as_deref().map_or(0, |t| t.chars().count()));
+            r.push(text);
+        }
+        cells.push(r);
+    }
+    let least: Vec<usize> = names
+        .iter()
+        .zip(&cols)
+        .map(|(n, c)| {
+            if c.numeric {
+                usize::MAX
+            } else {
+                n.chars().count().max(6)
+            }
+        })
+        .collect();
+    let total =
+        |widths: &[usize]| widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
+    while total(&widths) > width {
+        let Some((i, _)) = widths
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| **w > least[*i])
+            .max_by_key(|(i, w)| (**w, std::cmp::Reverse(*i)))
+        else {
+            break;
+        };
+        widths[i] -= 1;
+    }
+    let fitted = DataFrame::new(
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let v: Vec<Option<String>> = cells
+                    .iter()
+                    .map(|r| r[i].as_deref().map(|t| fit_cell(t, widths[i])))
+                    .collect();
+                if cols[i].numeric {
+                    df.column(n).cloned()
+                } else {
+                    Ok(Column::new(n.as_str().into(), v))
+                }
+            })
+            .collect::<PolarsResult<Vec<_>>>()
+            .map_err(|e| io_err(e.into()))?,
+    )
+    .map_err(|e| io_err(e.into()))?;
+    write_table(&fitted, w, usize::MAX)
+}
+
+/// A cell cut to at most `width` characters, the `…` it is cut with included.
+fn fit_cell(s: &str, width: usize) -> String {
+    let cut = display_cell(s, width);
+    if cut.chars().count() <= width {
+        cut
+    } else {
+        display_cell(s, width.saturating_sub(1))
+    }
+}
+
 fn display_cell(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max * 4));
+    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
     let len = s.chars().count();
-    // Paths say the most at their end: cut those at the start.
-    if len > max && max > 1 && s.contains('/') && !s.contains(char::is_whitespace) {
+    // Paths (a `/` and an extension at the end, or a leading `/`) say the most at their end:
+    // cut those at the start.
+    let path = s.contains('/')
+        && !s.contains(char::is_whitespace)
+        && (s.starts_with('/') || s.rsplit('/').next().is_some_and(|last| last.contains('.')));
+    if len > max && max > 1 && path {
         out.push('…');
         out.extend(s.chars().skip(len - (max - 1)));
         return out;
