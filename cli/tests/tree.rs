@@ -423,6 +423,17 @@ fn usage_errors_exit_2() {
         Some(2)
     );
     assert_eq!(podsift(&["bogus"]).status.code(), Some(2));
+    // Each says what was meant.
+    let said = |args: &[&str], want: &str| {
+        let out = podsift(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
+    };
+    said(&["stats", ".", "--every", "5"], "a duration with its unit");
+    said(&["report", ".", "--format", "logfmt"], "--log-format");
+    said(&["sql", "."], "no query");
+    let help = stdout(&podsift(&["--help"]));
+    assert!(help.contains("3 `podsift report`: a rule failed"), "{help}");
 }
 
 #[test]
