@@ -355,6 +355,8 @@ fn cmd_logs(a: &LogsArgs) -> Result<bool> {
                 podsift_core::export::text::TextStyle {
                     color,
                     timestamps: a.timestamps,
+                    // What a log holds must not drive the terminal it is shown on.
+                    safe: color || io::stdout().is_terminal(),
                 },
             )?;
         }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -322,4 +323,43 @@ fn patterns_group_messages_by_template() {
     let rows = ndjson(&out);
     assert_eq!(rows.len(), 2);
     assert_eq!(u(&rows[0]["count"]), 10);
+}
+
+#[test]
+fn colours_tell_pods_apart_and_logs_cannot_drive_the_terminal() {
+    let sample = repo().join("testdata/sample");
+    let out = podsift(&["logs", sample.to_str().unwrap(), "--color", "always"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    // Each line starts with the pod in its colour: as many colours as pods (fewer than the
+    // palette's 18).
+    let mut colour_of: BTreeMap<String, String> = BTreeMap::new();
+    for line in text.lines() {
+        let rest = line.strip_prefix("\x1b[").expect("a colour first");
+        let (code, rest) = rest.split_once('m').unwrap();
+        let pod = rest.split("\x1b[0m").next().unwrap().to_string();
+        let had = colour_of.insert(pod.clone(), code.to_string());
+        assert!(had.is_none_or(|c| c == code), "{pod} changed colour");
+    }
+    let pods = colour_of.len();
+    let colours: std::collections::BTreeSet<&String> = colour_of.values().collect();
+    assert!(pods > 5, "{pods}");
+    assert_eq!(colours.len(), pods, "{colour_of:?}");
+    // A log's escape sequences (a window title, a cleared screen) are shown, not obeyed,
+    // when the output goes to a terminal or is coloured; piped plain, they are kept as
+    // written.
+    let dir = TempDir::new("escapes");
+    let file = dir.write(
+        "app.log",
+        b"2024-05-01T10:00:00Z INFO hi \x1b]0;pwned\x07 \x1b[2J done\n",
+    );
+    let f = file.to_str().unwrap();
+    let coloured = stdout(&podsift(&["logs", f, "--color", "always"]));
+    assert!(
+        coloured.contains("hi ^[]0;pwned^G ^[[2J done"),
+        "{coloured:?}"
+    );
+    assert!(!coloured.contains("\x1b]0") && !coloured.contains('\x07'));
+    let plain = stdout(&podsift(&["logs", f, "--color", "never"]));
+    assert!(plain.contains("hi \x1b]0;pwned\x07"), "{plain:?}");
 }

@@ -553,6 +553,8 @@ impl PodsiftApp {
             podsift_core::export::text::TextStyle {
                 color: false,
                 timestamps: true,
+                // The clipboard gets the text as it was written.
+                safe: false,
             },
         )
         .map_err(|e| e.to_string())?;

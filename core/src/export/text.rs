@@ -1,6 +1,7 @@
 //! stern-like text output (`podsift logs`, the apps' "copy as text") of the `logs` table: `[time] [namespace/]pod container message`, with a
 //! colour per pod and per container, and error and warning messages highlighted.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use crate::level::Level;
@@ -15,17 +16,50 @@ pub struct TextStyle {
     pub color: bool,
     /// Each line starts with the entry's time.
     pub timestamps: bool,
+    /// Control characters in messages and names (escape sequences a log may hold: a title,
+    /// the clipboard, a cleared screen) are shown as visible stand-ins instead of reaching a
+    /// terminal.
+    pub safe: bool,
 }
 
-/// Pod and container colours, as stern cycles through them (red is kept for errors).
-const PALETTE: [&str; 10] = ["32", "33", "34", "35", "36", "92", "93", "94", "95", "96"];
+/// Pod and container colours (256-colour codes that read on dark and light backgrounds; no
+/// red or yellow, which mark errors and warnings).
+const PALETTE: [u8; 18] = [
+    33, 35, 37, 70, 75, 99, 105, 128, 134, 141, 30, 66, 97, 166, 24, 64, 132, 173,
+];
 
-fn color_of(name: &str) -> &'static str {
-    // FNV-1a: stable across runs, so a pod keeps its colour.
-    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    PALETTE[(h % PALETTE.len() as u64) as usize]
+/// A colour for each of `names`: distinct names get distinct colours (in sorted order, so
+/// the same input gives the same colours) until there are more names than colours.
+fn colors<'a>(names: impl Iterator<Item = &'a str>) -> HashMap<&'a str, String> {
+    let mut sorted: Vec<&str> = names.collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    sorted
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| (n, format!("38;5;{}", PALETTE[i % PALETTE.len()])))
+        .collect()
+}
+
+/// `text` with its control characters (but tab) shown as `^X` / `\u{..}` stand-ins.
+fn safe_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' => out.push(c),
+            '\u{0}'..='\u{1f}' => {
+                out.push('^');
+                out.push(char::from(c as u8 + 0x40));
+            }
+            '\u{7f}' => out.push_str("^?"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 fn cat_strings(df: &DataFrame, name: &str) -> crate::Result<Vec<Option<String>>> {
@@ -82,6 +116,24 @@ pub fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) -> io::Re
         .clone();
     let namespaces: std::collections::HashSet<&Option<String>> = ns.iter().collect();
     let show_namespace = namespaces.len() > 1;
+    // A plain log (kubelet.log, syslog) has no pod: its node and component stand in.
+    let who = |row: usize| -> (&str, &str) {
+        match (&pod[row], &component[row]) {
+            (None, Some(c)) => (node[row].as_deref().unwrap_or("-"), c.as_str()),
+            _ => (
+                pod[row].as_deref().unwrap_or("-"),
+                container[row].as_deref().unwrap_or("-"),
+            ),
+        }
+    };
+    let (pod_colors, container_colors) = if style.color {
+        (
+            colors((0..df.height()).map(|r| who(r).0)),
+            colors((0..df.height()).map(|r| who(r).1)),
+        )
+    } else {
+        Default::default()
+    };
 
     let mut line = String::new();
     for row in 0..df.height() {
@@ -93,19 +145,25 @@ pub fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) -> io::Re
             }
             line.push(' ');
         }
-        // A plain log (kubelet.log, syslog) has no pod: its node and component stand in.
-        let (pod_name, container_name) = match (&pod[row], &component[row]) {
-            (None, Some(c)) => (node[row].as_deref().unwrap_or("-"), c.as_str()),
-            _ => (
-                pod[row].as_deref().unwrap_or("-"),
-                container[row].as_deref().unwrap_or("-"),
-            ),
-        };
+        let (pod_name, container_name) = who(row);
         let pod_text = match (&ns[row], show_namespace) {
             (Some(n), true) => format!("{n}/{pod_name}"),
             _ => pod_name.to_string(),
         };
         let msg = message.get(row).unwrap_or("");
+        let (pod_text, container_text, msg) = if style.safe {
+            (
+                safe_text(&pod_text).into_owned(),
+                safe_text(container_name),
+                safe_text(msg),
+            )
+        } else {
+            (
+                pod_text,
+                std::borrow::Cow::Borrowed(container_name),
+                std::borrow::Cow::Borrowed(msg),
+            )
+        };
         if style.color {
             let level_color = match Level::ALL.get(level[row] as usize) {
                 Some(Level::Error | Level::Fatal) => Some("31"),
@@ -113,20 +171,22 @@ pub fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) -> io::Re
                 _ => None,
             };
             line.push_str(&format!(
-                "\x1b[{}m{pod_text}\x1b[0m \x1b[{}m{container_name}\x1b[0m ",
-                color_of(pod_name),
-                color_of(container_name)
+                "\x1b[{}m{pod_text}\x1b[0m \x1b[{}m{container_text}\x1b[0m ",
+                pod_colors.get(pod_name).map_or("0", String::as_str),
+                container_colors
+                    .get(container_name)
+                    .map_or("0", String::as_str)
             ));
             match level_color {
                 Some(c) => line.push_str(&format!("\x1b[{c}m{msg}\x1b[0m")),
-                None => line.push_str(msg),
+                None => line.push_str(&msg),
             }
         } else {
             line.push_str(&pod_text);
             line.push(' ');
-            line.push_str(container_name);
+            line.push_str(&container_text);
             line.push(' ');
-            line.push_str(msg);
+            line.push_str(&msg);
         }
         line.push('\n');
         w.write_all(line.as_bytes())?;
