@@ -517,3 +517,42 @@ fn sources_fits_a_narrow_terminal_and_shows_every_column_on_request() {
     let rows = |t: &str| t.lines().skip_while(|l| !l.starts_with("file ")).count();
     assert_eq!(rows(&text), rows(&wide));
 }
+
+#[test]
+fn every_command_has_something_to_show_on_the_sample() {
+    let sample = repo().join("testdata/sample");
+    let s = sample.to_str().unwrap();
+    for (args, want) in [
+        (vec!["pods", s], "Most restarted containers"),
+        (vec!["events", s], "BackOff"),
+        (vec!["audit", s], "Top users"),
+        (
+            vec!["metrics", s],
+            "kube_pod_container_status_restarts_total",
+        ),
+        (vec!["patterns", s], "template"),
+        (vec!["report", s], "# podsift report"),
+    ] {
+        let out = podsift(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(stdout(&out).contains(want), "{args:?}: {}", stdout(&out));
+    }
+    // The pod list, Events and restarts tell the same story: every container that ran twice
+    // was restarted once and backed off.
+    let restarted = ndjson(&podsift(&[
+        "sql",
+        s,
+        "SELECT count(*) AS n FROM pods WHERE restarts > 0",
+        "-o",
+        "json",
+    ]));
+    let backoffs = ndjson(&podsift(&[
+        "sql",
+        s,
+        "SELECT count(*) AS n FROM events WHERE reason = 'BackOff'",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(restarted[0]["n"], backoffs[0]["n"]);
+    assert!(u(&restarted[0]["n"]) > 0);
+}

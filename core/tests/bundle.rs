@@ -447,3 +447,63 @@ fn every_string_function_works_on_every_text_column() {
         .unwrap();
     assert!(df.schema().contains("count"), "{:?}", df.schema());
 }
+
+#[test]
+fn pod_lists_without_uids_or_containers_still_count_their_pods() {
+    let mut set = FileSet::new();
+    set.add_bytes(
+        "resources/pods.json",
+        br#"{"apiVersion": "v1", "kind": "PodList", "items": [
+  {"metadata": {"name": "bare-1", "namespace": "a"}, "spec": {}, "status": {"phase": "Pending"}},
+  {"metadata": {"name": "known-1", "namespace": "a"}, "spec": {"nodeName": "n1"},
+   "status": {"phase": "Running", "containerStatuses": [{"name": "app", "restartCount": 3,
+     "state": {"running": {}}}]}}]}
+"#
+        .to_vec(),
+    );
+    set.add_bytes(
+        "resources/empty.json",
+        br#"{"apiVersion": "v1", "kind": "PodList", "items": []}"#.to_vec(),
+    );
+    let bundle = Bundle::open(set, &OpenOptions::default());
+    let t = bundle
+        .read(&ReadOptions::default(), &Progress::default())
+        .unwrap();
+    let rows: Vec<(String, Option<String>, Option<u32>)> = (0..t.pods.height())
+        .map(|i| {
+            let get = |c: &str| {
+                let v = t.pods.column(c).unwrap().get(i).unwrap();
+                (!v.is_null()).then(|| v.str_value().into_owned())
+            };
+            (
+                get("pod").unwrap(),
+                get("container"),
+                get("restarts").map(|r| r.parse().unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("bare-1".to_string(), None, None),
+            ("known-1".to_string(), Some("app".to_string()), Some(3))
+        ]
+    );
+    // Each file says what it lacked.
+    let sources = bundle.sources(Some(&t.accounting)).unwrap();
+    let notes: Vec<String> = sources
+        .column("note")
+        .unwrap()
+        .str()
+        .unwrap()
+        .into_iter()
+        .map(|n| n.unwrap_or_default().to_string())
+        .collect();
+    assert!(notes.iter().any(|n| n == "a list of no pods"), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("1 of 2 pods list no containers")),
+        "{notes:?}"
+    );
+}

@@ -147,6 +147,7 @@ pub fn read_pods(set: &FileSet, plan: &Plan, report: &mut Accounting) -> crate::
             collect(d, &mut pods);
         }
         let before = rows.init.len();
+        let mut bare = 0u64;
         for pod in &pods {
             // The same pod in two lists (a bundle's per-namespace and all-namespace files):
             // once.
@@ -175,14 +176,20 @@ pub fn read_pods(set: &FileSet, plan: &Plan, report: &mut Accounting) -> crate::
                             .find(|x| x.get("name").and_then(Value::as_str) == Some(name))
                     })
                 };
-                for c in pod
+                // The containers the spec lists, else those the status knows of.
+                let listed = pod
                     .pointer(spec_key)
                     .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                    .filter(|a| !a.is_empty())
+                    .or(statuses.filter(|_| !init));
+                for c in listed.into_iter().flatten() {
                     let name = c.get("name").and_then(Value::as_str).unwrap_or_default();
                     rows.push(pod, c, status_of(name), init, path);
+                }
+                if !init && listed.is_none_or(Vec::is_empty) {
+                    // A pod with no container listed is still a pod: one row, no container.
+                    bare += 1;
+                    rows.push(pod, &Value::Null, None, false, path);
                 }
             }
         }
@@ -190,6 +197,14 @@ pub fn read_pods(set: &FileSet, plan: &Plan, report: &mut Accounting) -> crate::
         let stats = &mut report.files[i];
         stats.entries = added;
         stats.joined = lines.saturating_sub(added);
+        stats.time_note = match (pods.len(), bare) {
+            (0, _) => Some("a list of no pods".to_string()),
+            (_, 0) => None,
+            (n, b) => Some(format!(
+                "{b} of {n} pod{} list no containers (a row each, container empty)",
+                if n == 1 { "" } else { "s" }
+            )),
+        };
     }
     let n = rows.init.len();
     let mut columns: Vec<Column> = Vec::new();

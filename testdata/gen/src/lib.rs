@@ -38,6 +38,10 @@ pub struct Spec {
     pub containers_entries: bool,
     /// Lines that are not CRI, planted in some files (counted as unparsed).
     pub garbage_lines: bool,
+    /// Also write what a bundle carries beside the logs, about the same pods: a pod list
+    /// (`pods.json`), their Events (`events.json`), an API server audit log on the first node
+    /// and a kube-state-metrics scrape (`metrics/kube-state-metrics.prom`).
+    pub cluster_documents: bool,
 }
 
 impl Spec {
@@ -52,6 +56,7 @@ impl Spec {
             rotate_bytes: 8_000,
             containers_entries: true,
             garbage_lines: true,
+            cluster_documents: false,
         }
     }
 
@@ -66,6 +71,7 @@ impl Spec {
             rotate_bytes: 6_000,
             containers_entries: true,
             garbage_lines: false,
+            cluster_documents: true,
         }
     }
 
@@ -80,6 +86,7 @@ impl Spec {
             rotate_bytes: 2 * 1024 * 1024,
             containers_entries: true,
             garbage_lines: false,
+            cluster_documents: false,
         }
     }
 }
@@ -654,7 +661,156 @@ pub fn generate(root: &Path, spec: &Spec) -> io::Result<Truth> {
         }
         truth.instances.insert(key, t);
     }
+    if spec.cluster_documents {
+        write_cluster_documents(root, &plans)?;
+    }
     Ok(truth)
+}
+
+/// One pod of the plans: its name, namespace, node, uid and containers with their runs.
+struct PodOf<'a> {
+    namespace: &'a str,
+    pod: &'a str,
+    node: &'a str,
+    uid: &'a str,
+    /// (container, runs).
+    containers: Vec<(&'a str, u32)>,
+}
+
+/// The pod list, Events, audit log and kube-state-metrics scrape of the pods in `plans` (see
+/// [`Spec::cluster_documents`]): a container that ran twice was restarted once, after an
+/// `Error` (or, for every third such pod, `OOMKilled`) exit, with a BackOff Warning.
+fn write_cluster_documents(root: &Path, plans: &[InstancePlan]) -> io::Result<()> {
+    let mut pods: Vec<PodOf<'_>> = Vec::new();
+    for p in plans {
+        match pods.iter_mut().find(|x| x.pod == p.pod) {
+            Some(x) => match x.containers.iter_mut().find(|(c, _)| *c == p.container) {
+                Some((_, runs)) => *runs = (*runs).max(p.restart + 1),
+                None => x.containers.push((&p.container, p.restart + 1)),
+            },
+            None => pods.push(PodOf {
+                namespace: &p.namespace,
+                pod: &p.pod,
+                node: &p.node,
+                uid: &p.uid,
+                containers: vec![(&p.container, p.restart + 1)],
+            }),
+        }
+    }
+    let at = |minutes: i64| -> String {
+        let secs = BASE_TS / 1_000_000_000 + minutes * 60;
+        format!(
+            "2024-01-01T{:02}:{:02}:00Z",
+            (secs / 3600) % 24,
+            (secs / 60) % 60
+        )
+    };
+    let mut items = Vec::new();
+    let mut events = Vec::new();
+    let mut audit = String::new();
+    let mut scrape = String::from(
+        "# HELP kube_pod_container_status_restarts_total The number of container restarts per container.\n\
+         # TYPE kube_pod_container_status_restarts_total counter\n",
+    );
+    let mut restarted = 0;
+    for (i, p) in pods.iter().enumerate() {
+        let mut statuses = Vec::new();
+        let mut specs = Vec::new();
+        for (c, runs) in &p.containers {
+            specs.push(format!(
+                r#"{{"name": "{c}", "image": "registry.example/{c}:1.0"}}"#
+            ));
+            let restarts = runs - 1;
+            let last = if restarts > 0 {
+                restarted += 1;
+                let (reason, code) = if restarted % 3 == 0 {
+                    ("OOMKilled", 137)
+                } else {
+                    ("Error", 1)
+                };
+                events.push(format!(
+                    r#"{{"apiVersion": "v1", "kind": "Event", "metadata": {{"name": "{pod}.{n:x}", "namespace": "{ns}", "uid": "ev-{i}-{c}"}}, "involvedObject": {{"kind": "Pod", "name": "{pod}", "namespace": "{ns}", "fieldPath": "spec.containers{{{c}}}"}}, "reason": "BackOff", "message": "Back-off restarting failed container {c} in pod {pod}", "type": "Warning", "count": {count}, "firstTimestamp": "{first}", "lastTimestamp": "{last}", "source": {{"component": "kubelet", "host": "{node}"}}}}"#,
+                    pod = p.pod,
+                    ns = p.namespace,
+                    node = p.node,
+                    n = 0x17a0 + i,
+                    count = 2 + i % 4,
+                    first = at(28),
+                    last = at(31),
+                ));
+                format!(
+                    r#", "lastState": {{"terminated": {{"reason": "{reason}", "exitCode": {code}, "startedAt": "{}", "finishedAt": "{}"}}}}"#,
+                    at(0),
+                    at(29)
+                )
+            } else {
+                String::new()
+            };
+            statuses.push(format!(
+                r#"{{"name": "{c}", "ready": true, "restartCount": {restarts}, "image": "registry.example/{c}:1.0", "state": {{"running": {{"startedAt": "{}"}}}}{last}}}"#,
+                at(if restarts > 0 { 30 } else { 0 })
+            ));
+            scrape.push_str(&format!(
+                "kube_pod_container_status_restarts_total{{namespace=\"{}\",pod=\"{}\",container=\"{c}\",uid=\"{}\"}} {restarts} {}\n",
+                p.namespace,
+                p.pod,
+                p.uid,
+                (BASE_TS / 1_000_000 + 60 * 60 * 1000)
+            ));
+        }
+        items.push(format!(
+            r#"    {{"apiVersion": "v1", "kind": "Pod", "metadata": {{"name": "{}", "namespace": "{}", "uid": "{}", "ownerReferences": [{{"kind": "ReplicaSet", "name": "{}", "controller": true}}]}}, "spec": {{"nodeName": "{}", "containers": [{}]}}, "status": {{"phase": "Running", "startTime": "{}", "containerStatuses": [{}]}}}}"#,
+            p.pod,
+            p.namespace,
+            p.uid,
+            p.pod.rsplit_once('-').map_or(p.pod, |(rs, _)| rs),
+            p.node,
+            specs.join(", "),
+            at(0),
+            statuses.join(", ")
+        ));
+        // The API server's view: a read of the pod and, for the first ones, a failed delete.
+        audit.push_str(&format!(
+            r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a-{i:04}","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/{ns}/pods/{pod}","verb":"get","user":{{"username":"system:node:{node}","groups":["system:nodes"]}},"sourceIPs":["172.18.0.{ip}"],"userAgent":"kubelet/v1.29.0","objectRef":{{"resource":"pods","namespace":"{ns}","name":"{pod}","apiVersion":"v1"}},"responseStatus":{{"metadata":{{}},"code":200}},"requestReceivedTimestamp":"{t}.000100Z","stageTimestamp":"{t}.004200Z"}}
+"#,
+            ns = p.namespace,
+            pod = p.pod,
+            node = p.node,
+            ip = 2 + i % 3,
+            t = at(10 + i as i64).trim_end_matches('Z'),
+        ));
+        if i % 4 == 1 {
+            audit.push_str(&format!(
+                r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"d-{i:04}","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/{ns}/pods/{pod}","verb":"delete","user":{{"username":"system:serviceaccount:{ns}:deployer","groups":["system:serviceaccounts"]}},"sourceIPs":["10.244.0.{ip}"],"userAgent":"kubectl/v1.29.0","objectRef":{{"resource":"pods","namespace":"{ns}","name":"{pod}","apiVersion":"v1"}},"responseStatus":{{"metadata":{{}},"status":"Failure","reason":"Forbidden","code":403}},"requestReceivedTimestamp":"{t}.000100Z","stageTimestamp":"{t}.001300Z"}}
+"#,
+                ns = p.namespace,
+                pod = p.pod,
+                ip = 10 + i,
+                t = at(40 + i as i64).trim_end_matches('Z'),
+            ));
+        }
+    }
+    fs::write(
+        root.join("pods.json"),
+        format!(
+            "{{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"PodList\",\n  \"items\": [\n{}\n  ]\n}}\n",
+            items.join(",\n")
+        ),
+    )?;
+    fs::write(
+        root.join("events.json"),
+        format!(
+            "{{\"apiVersion\": \"v1\", \"kind\": \"EventList\", \"items\": [\n{}\n]}}\n",
+            events.join(",\n")
+        ),
+    )?;
+    let first_node = pods.first().map_or("node", |p| p.node);
+    let kube = root.join(first_node).join("kubernetes");
+    fs::create_dir_all(&kube)?;
+    fs::write(kube.join("kube-apiserver-audit.log"), audit)?;
+    fs::create_dir_all(root.join("metrics"))?;
+    fs::write(root.join("metrics/kube-state-metrics.prom"), scrape)?;
+    Ok(())
 }
 
 #[cfg(unix)]
