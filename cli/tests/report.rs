@@ -169,7 +169,7 @@ fn report_finds_planted_failures_and_is_stable() {
         .filter(|m| m["spike"] == true)
         .map(|m| m["minute"].as_str().unwrap())
         .collect();
-    assert_eq!(spikes, ["2024-01-01T00:10:00.000000000Z"]);
+    assert_eq!(spikes, ["2024-01-01T00:10:00Z"]);
     // The quiet pod's 19 minutes.
     let s = &r["silences"].as_array().unwrap()[0];
     assert_eq!(
@@ -206,7 +206,7 @@ fn report_finds_planted_failures_and_is_stable() {
         "{md}"
     );
     assert!(
-        md.contains("- 2024-01-01T00:10:00.000000000Z: 12 errors"),
+        md.contains("- 2024-01-01T00:10:00Z: 12 errors") && md.contains("nothing for 19m,"),
         "{md}"
     );
 }

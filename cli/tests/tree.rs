@@ -537,6 +537,10 @@ fn every_command_has_something_to_show_on_the_sample() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
         assert!(stdout(&out).contains(want), "{args:?}: {}", stdout(&out));
     }
+    // Times as people read them: no nine zeros.
+    let pods = stdout(&podsift(&["pods", s]));
+    assert!(pods.contains("2024-01-01T00:29:00Z"), "{pods}");
+    assert!(!pods.contains(".000000000Z"), "{pods}");
     // The pod list, Events and restarts tell the same story: every container that ran twice
     // was restarted once and backed off.
     let restarted = ndjson(&podsift(&[

@@ -387,6 +387,79 @@ pub(crate) fn write_rfc3339_nanos(out: &mut String, ts_nanos: i64) {
     );
 }
 
+/// Writes `ts_nanos` as RFC 3339 with `digits` fraction digits (0, 3, 6 or 9; the fraction cut
+/// to them).
+pub(crate) fn write_rfc3339(out: &mut String, ts_nanos: i64, digits: u32) {
+    let at = out.len();
+    write_rfc3339_nanos(out, ts_nanos);
+    let dot = out[at..].rfind('.').map_or(out.len(), |i| at + i);
+    out.truncate(dot);
+    if digits > 0 {
+        let frac = ts_nanos.rem_euclid(NANOS_PER_SEC) / 10i64.pow(9 - digits.min(9));
+        use std::fmt::Write;
+        let _ = write!(out, ".{frac:0width$}", width = digits.min(9) as usize);
+    }
+    out.push('Z');
+}
+
+/// The fewest fraction digits (0, 3, 6 or 9) that write `ts_nanos` exactly.
+pub(crate) fn fraction_digits(ts_nanos: i64) -> u32 {
+    let frac = ts_nanos.rem_euclid(NANOS_PER_SEC);
+    if frac == 0 {
+        0
+    } else if frac % 1_000_000 == 0 {
+        3
+    } else if frac % 1_000 == 0 {
+        6
+    } else {
+        9
+    }
+}
+
+/// A time as people read it: RFC 3339 with as many fraction digits as it needs
+/// (`2022-12-20T23:41:04.430Z`, `2022-12-20T23:41:04Z`), not nine zeros.
+pub fn format_rfc3339(ts_nanos: i64) -> String {
+    let mut s = String::with_capacity(30);
+    write_rfc3339(&mut s, ts_nanos, fraction_digits(ts_nanos));
+    s
+}
+
+/// A duration as people read it, in its two largest units: `10h 2m`, `3m 20s`, `45s`,
+/// `1.5s`, `250ms`, `2d 4h`.
+pub fn format_duration(nanos: i64) -> String {
+    let sign = if nanos < 0 { "-" } else { "" };
+    let n = nanos.unsigned_abs();
+    let (s, m, h, d) = (
+        NANOS_PER_SEC as u64,
+        NANOS_PER_MIN as u64,
+        NANOS_PER_HOUR as u64,
+        NANOS_PER_DAY as u64,
+    );
+    let two = |big: u64, bu: &str, small: u64, su: &str| {
+        let (a, b) = (n / big, n % big / small);
+        if b == 0 {
+            format!("{sign}{a}{bu}")
+        } else {
+            format!("{sign}{a}{bu} {b}{su}")
+        }
+    };
+    if n >= d {
+        two(d, "d", h, "h")
+    } else if n >= h {
+        two(h, "h", m, "m")
+    } else if n >= m {
+        two(m, "m", s, "s")
+    } else if n >= 10 * s || n % s == 0 {
+        format!("{sign}{}s", n / s)
+    } else if n >= s {
+        format!("{sign}{:.1}s", n as f64 / s as f64)
+    } else if n >= 1_000_000 {
+        format!("{sign}{}ms", n / 1_000_000)
+    } else {
+        format!("{sign}{n}ns")
+    }
+}
+
 /// [`write_rfc3339_nanos`] into a new `String`.
 pub fn format_rfc3339_nanos(ts_nanos: i64) -> String {
     let mut s = String::with_capacity(30);
@@ -554,6 +627,28 @@ fn parse_absolute(s: &[u8]) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_and_durations_as_people_read_them() {
+        let t = 1_671_579_664_430_000_000; // 2022-12-20T23:41:04.430Z
+        assert_eq!(format_rfc3339(t), "2022-12-20T23:41:04.430Z");
+        assert_eq!(format_rfc3339(t - 430_000_000), "2022-12-20T23:41:04Z");
+        assert_eq!(format_rfc3339(t + 1_000), "2022-12-20T23:41:04.430001Z");
+        assert_eq!(format_rfc3339(t + 1), "2022-12-20T23:41:04.430000001Z");
+        // Before 1970 and past 9999 too.
+        assert_eq!(format_rfc3339(-1_000_000_000), "1969-12-31T23:59:59Z");
+        assert_eq!(format_duration(36_126 * NANOS_PER_SEC), "10h 2m");
+        assert_eq!(format_duration(36_000 * NANOS_PER_SEC), "10h");
+        assert_eq!(format_duration(200 * NANOS_PER_SEC), "3m 20s");
+        assert_eq!(format_duration(45 * NANOS_PER_SEC), "45s");
+        assert_eq!(format_duration(1_500_000_000), "1.5s");
+        assert_eq!(format_duration(250_000_000), "250ms");
+        assert_eq!(
+            format_duration(2 * NANOS_PER_DAY + 4 * NANOS_PER_HOUR),
+            "2d 4h"
+        );
+        assert_eq!(format_duration(-90 * NANOS_PER_SEC), "-1m 30s");
+    }
 
     #[test]
     fn short_and_axis_times() {

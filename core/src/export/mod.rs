@@ -110,7 +110,9 @@ impl ExportFormat {
 
 /// Renders the cells of one column.
 enum Cells<'a> {
-    Datetime(&'a Int64Chunked, TimeUnit),
+    /// Times, with the fraction digits to write them with (9, or for people the fewest that
+    /// write every time of the column exactly).
+    Datetime(&'a Int64Chunked, TimeUnit, u32),
     Str(&'a StringChunked),
     Cat(Vec<Option<&'a str>>),
     Bool(&'a BooleanChunked),
@@ -138,11 +140,38 @@ fn is_key_value_list(dtype: &DataType) -> bool {
         if f.len() == 2 && f[0].name() == "key" && f[1].name() == "value"))
 }
 
+fn to_nanos(v: i64, unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::Nanoseconds => v,
+        TimeUnit::Microseconds => v.saturating_mul(1_000),
+        TimeUnit::Milliseconds => v.saturating_mul(1_000_000),
+    }
+}
+
 impl<'a> RenderColumn<'a> {
+    /// A column for machines: times with nine fraction digits.
     fn new(s: &'a Series) -> crate::Result<Self> {
+        Self::with(s, false)
+    }
+
+    /// A column for people (`human`): times with the fewest fraction digits that write every
+    /// time of the column exactly, so that they still line up.
+    fn with(s: &'a Series, human: bool) -> crate::Result<Self> {
         let numeric = s.dtype().is_primitive_numeric();
         let cells = match s.dtype() {
-            DataType::Datetime(unit, _) => Cells::Datetime(s.datetime()?.physical(), *unit),
+            DataType::Datetime(unit, _) => {
+                let ca = s.datetime()?.physical();
+                let digits = if human {
+                    ca.iter()
+                        .flatten()
+                        .map(|v| crate::time::fraction_digits(to_nanos(v, *unit)))
+                        .max()
+                        .unwrap_or(0)
+                } else {
+                    9
+                };
+                Cells::Datetime(ca, *unit, digits)
+            }
             DataType::String => Cells::Str(s.str()?),
             DataType::Categorical(..) | DataType::Enum(..) => {
                 let v: Vec<Option<&str>> = match s.dtype().cat_physical()? {
@@ -162,14 +191,14 @@ impl<'a> RenderColumn<'a> {
     /// Appends the cell of `row` to `out` and says what kind it is.
     fn render(&self, row: usize, out: &mut String) -> CellKind {
         match &self.cells {
-            Cells::Datetime(ca, unit) => match ca.get(row) {
+            Cells::Datetime(ca, unit, digits) => match ca.get(row) {
                 Some(v) => {
-                    let nanos = match unit {
-                        TimeUnit::Nanoseconds => v,
-                        TimeUnit::Microseconds => v.saturating_mul(1_000),
-                        TimeUnit::Milliseconds => v.saturating_mul(1_000_000),
-                    };
-                    write_rfc3339_nanos(out, nanos);
+                    let nanos = to_nanos(v, *unit);
+                    if *digits == 9 {
+                        write_rfc3339_nanos(out, nanos);
+                    } else {
+                        crate::time::write_rfc3339(out, nanos, *digits);
+                    }
                     CellKind::Text
                 }
                 None => CellKind::Null,
@@ -391,7 +420,7 @@ pub fn write_table(df: &DataFrame, w: &mut dyn Write, max_cell: usize) -> io::Re
     let (series, names) = render_columns(df).map_err(io_err)?;
     let cols: Vec<RenderColumn<'_>> = series
         .iter()
-        .map(RenderColumn::new)
+        .map(|s| RenderColumn::with(s, true))
         .collect::<crate::Result<_>>()
         .map_err(io_err)?;
     let mut cells: Vec<Vec<String>> = Vec::with_capacity(df.height());
@@ -453,7 +482,7 @@ pub fn write_table_fit(df: &DataFrame, w: &mut dyn Write, width: usize) -> io::R
     let (series, names) = render_columns(df).map_err(io_err)?;
     let cols: Vec<RenderColumn<'_>> = series
         .iter()
-        .map(RenderColumn::new)
+        .map(|s| RenderColumn::with(s, true))
         .collect::<crate::Result<_>>()
         .map_err(io_err)?;
     let mut cells: Vec<Vec<Option<String>>> = Vec::with_capacity(df.height());

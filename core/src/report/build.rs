@@ -10,8 +10,9 @@ use crate::query::health::spikes;
 use crate::query::patterns::{MinerConfig, mine_top};
 use crate::schema::pods as pcol;
 
+/// A time in a report: RFC 3339 with the fraction digits it needs.
 pub(super) fn rfc3339(ns: i64) -> String {
-    crate::time::format_rfc3339_nanos(ns)
+    crate::time::format_rfc3339(ns)
 }
 
 pub(super) const MINUTE: i64 = 60 * 1_000_000_000;

@@ -192,11 +192,11 @@ impl Report {
             for s in &self.silences {
                 let _ = writeln!(
                     o,
-                    "<li>{}/{} {}: nothing for {} s, {} to {}</li>",
+                    "<li>{}/{} {}: nothing for {}, {} to {}</li>",
                     esc(&s.namespace),
                     esc(&s.pod),
                     esc(&s.container),
-                    s.seconds,
+                    crate::time::format_duration(s.seconds.saturating_mul(1_000_000_000)),
                     esc(&s.from),
                     esc(&s.to)
                 );

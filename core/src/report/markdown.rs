@@ -197,11 +197,11 @@ impl Report {
             for s in &self.silences {
                 let _ = writeln!(
                     out,
-                    "- {}/{} {}: nothing for {} s, {} to {}",
+                    "- {}/{} {}: nothing for {}, {} to {}",
                     cell(&s.namespace),
                     cell(&s.pod),
                     cell(&s.container),
-                    s.seconds,
+                    crate::time::format_duration(s.seconds.saturating_mul(1_000_000_000)),
                     s.from,
                     s.to
                 );
