@@ -449,7 +449,7 @@ pub fn format_duration(nanos: i64) -> String {
         two(h, "h", m, "m")
     } else if n >= m {
         two(m, "m", s, "s")
-    } else if n >= 10 * s || n % s == 0 {
+    } else if n >= 10 * s || n.is_multiple_of(s) {
         format!("{sign}{}s", n / s)
     } else if n >= s {
         format!("{sign}{:.1}s", n as f64 / s as f64)
