@@ -448,6 +448,11 @@ pub(crate) struct LogsArgs {
     #[arg(long, value_name = "N")]
     pub(crate) tail: Option<usize>,
 
+    /// Keep reading: print what is written to the files from now on (new files and rotations
+    /// included), as `tail -F` and stern do, until interrupted.
+    #[arg(short = 'f', long)]
+    pub(crate) follow: bool,
+
     /// Show each entry's time.
     #[arg(short = 't', long)]
     pub(crate) timestamps: bool,

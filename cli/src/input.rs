@@ -24,6 +24,8 @@ use crate::args::{FilterArgs, InputArgs, When};
 /// A bundle opened and planned, and when to draw a progress bar.
 pub(crate) struct Loaded {
     pub(crate) bundle: Bundle,
+    /// How it was opened (a followed read opens what was written next the same way).
+    pub(crate) options: OpenOptions,
     pub(crate) progress_when: When,
 }
 
@@ -56,6 +58,7 @@ pub(crate) fn load(paths: &[impl AsRef<Path>], input: &InputArgs) -> Result<Load
     let bundle = Bundle::open_paths(paths, &options).context("cannot read input")?;
     Ok(Loaded {
         bundle,
+        options,
         progress_when: input.progress,
     })
 }

@@ -320,14 +320,37 @@ fn print_bundle_summary(loaded: &input::Loaded) -> Result<()> {
 
 fn cmd_logs(a: &LogsArgs) -> Result<bool> {
     let (paths, query) = split_pod_query(&a.paths)?;
+    if a.follow {
+        if paths.iter().any(|p| input::is_stdin(p)) {
+            bail!("--follow follows files; a stream piped in is read to its end without it");
+        }
+        if !matches!(a.output, LogsFormat::Text | LogsFormat::Json) {
+            bail!("--follow writes text or json (NDJSON), a line per entry as it comes");
+        }
+    }
+    // Followed files start at their end as they are now: what the first read covers.
+    let mut follower = match a.follow {
+        true => Some(podsift_core::sources::native::Follower::new(&paths)?),
+        false => None,
+    };
     let loaded = load(&paths, &a.input)?;
-    if let Some(why) = loaded.bundle.nothing_read() {
+    if follower.is_none()
+        && let Some(why) = loaded.bundle.nothing_read()
+    {
         return Ok(nothing_read(&why));
     }
-    let filter = build_filter(&a.filter, query.as_deref(), &loaded)?;
-    let tables = read(&loaded, LOGS, Some(filter), &a.input)?;
+    let filter = Arc::new(build_filter(&a.filter, query.as_deref(), &loaded)?);
+    let options = ReadOptions {
+        wanted: LOGS,
+        filter: Some(filter.clone()),
+        metrics: metrics_options(&a.input)?,
+        live: None,
+    };
+    let tables = with_progress(loaded.progress_when, "reading", |p| {
+        loaded.bundle.read(&options, p)
+    })?;
     let (df, report) = (tables.logs, tables.accounting);
-    if let (0, Some(q)) = (df.height(), &query) {
+    if let (0, Some(q), None) = (df.height(), &query, &follower) {
         report_problems(&loaded, Some(&report), true);
         return Ok(nothing_read(&format!(
             "no entries of a pod matching {q:?} (the last argument is a pod regex when it is not \
@@ -338,37 +361,58 @@ fn cmd_logs(a: &LogsArgs) -> Result<bool> {
         Some(n) => tail_per_container(&df, n)?,
         None => df,
     };
-    let mut out = stdout(matches!(a.output, LogsFormat::Arrow | LogsFormat::Parquet))?;
-    match a.output {
-        LogsFormat::Text => {
-            let color = match a.color {
-                When::Always => true,
-                When::Never => false,
-                When::Auto => {
-                    io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                }
-            };
-            podsift_core::export::text::write_text(
-                &df,
-                &mut out,
-                podsift_core::export::text::TextStyle {
-                    color,
-                    timestamps: a.timestamps,
-                    // What a log holds must not drive the terminal it is shown on.
-                    safe: color || io::stdout().is_terminal(),
-                },
-            )?;
+    let color = match a.color {
+        When::Always => true,
+        When::Never => false,
+        When::Auto => {
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
-        LogsFormat::Json => export::write_ndjson(&df, &mut out)?,
-        LogsFormat::Csv => export::write_csv(&df, &mut out)?,
-        LogsFormat::Arrow => write_ipc_file(&df, &mut out)?,
-        // The parquet writer wants a writer it may send to another thread; stdout's lock is not.
-        LogsFormat::Parquet => out.write_all(&export::ExportFormat::Parquet.write(&df)?)?,
+    };
+    let style = podsift_core::export::text::TextStyle {
+        color,
+        timestamps: a.timestamps,
+        // What a log holds must not drive the terminal it is shown on.
+        safe: color || io::stdout().is_terminal(),
+    };
+    let mut palette = podsift_core::export::text::Palette::default();
+    let mut out = stdout(matches!(a.output, LogsFormat::Arrow | LogsFormat::Parquet))?;
+    let mut write = |df: &DataFrame, out: &mut BufWriter<io::StdoutLock<'static>>| -> Result<()> {
+        match a.output {
+            LogsFormat::Text => {
+                podsift_core::export::text::write_text_with(df, out, style, &mut palette)?;
+            }
+            LogsFormat::Json => export::write_ndjson(df, out)?,
+            LogsFormat::Csv => export::write_csv(df, out)?,
+            LogsFormat::Arrow => write_ipc_file(df, out)?,
+            // The parquet writer wants a writer it may send to another thread; stdout's lock
+            // is not.
+            LogsFormat::Parquet => out.write_all(&export::ExportFormat::Parquet.write(df)?)?,
+        }
+        out.flush()?;
+        Ok(())
+    };
+    write(&df, &mut out)?;
+    let problems = report_problems(&loaded, Some(&report), true);
+    let Some(follower) = &mut follower else {
+        return Ok(problems);
+    };
+    // Then what is written next, a poll a second, until interrupted (as tail -F and stern).
+    loop {
+        std::thread::sleep(FOLLOW_EVERY);
+        let set = follower.poll()?;
+        if set.entries().is_empty() {
+            continue;
+        }
+        let bundle = podsift_core::Bundle::open(set, &loaded.options);
+        let tables = bundle.read(&options, &podsift_core::Progress::default())?;
+        if tables.logs.height() > 0 {
+            write(&tables.logs, &mut out)?;
+        }
     }
-    out.flush()?;
-    Ok(report_problems(&loaded, Some(&report), true))
 }
+
+/// How often `logs --follow` looks for what was written.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn cmd_stats(a: &StatsArgs) -> Result<bool> {
     let loaded = load(&a.paths, &a.input)?;

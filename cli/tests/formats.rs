@@ -822,3 +822,79 @@ fn standard_input_pipes_and_fifos_are_read() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("nothing read"), "{}", stderr(&out));
 }
+
+#[test]
+fn follow_prints_what_is_written_next_through_rotations_and_new_pods() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+    let dir = TempDir::new("follow");
+    let log = dir.write(
+        "node/pods/default_web-1_u1/app/0.log",
+        b"2024-05-01T10:00:00.000000000Z stdout F first\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_podsift"))
+        .args(["logs", dir.path().to_str().unwrap(), "-f", "-o", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("podsift runs");
+    let (tx, rx) = mpsc::channel::<Value>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(serde_json::from_str(&line).unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    // Waits for `n` more entries (or the time it may take), and returns their messages.
+    let within = |n: usize, wait: Duration| -> Vec<String> {
+        let until = Instant::now() + wait;
+        let mut got = Vec::new();
+        while got.len() < n && Instant::now() < until {
+            if let Ok(v) = rx.recv_timeout(Duration::from_millis(100)) {
+                got.push(format!(
+                    "{}/{}",
+                    v["pod"].as_str().unwrap(),
+                    v["message"].as_str().unwrap()
+                ));
+            }
+        }
+        got
+    };
+    let next = |n: usize| within(n, Duration::from_secs(10));
+    assert_eq!(next(1), ["web-1/first"]);
+    let append = |path: &Path, text: &str| {
+        let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    };
+    // A line appended, and one still being written (no newline yet) waits for its end.
+    append(
+        &log,
+        "2024-05-01T10:00:01.000000000Z stdout F second\n2024-05-01T10:00:02.000000000Z stdout F thi",
+    );
+    assert_eq!(next(1), ["web-1/second"]);
+    append(&log, "rd\n");
+    assert_eq!(next(1), ["web-1/third"]);
+    // Kubelet rotates: the file renamed (a last line written to it first), a new one, then
+    // the old one compressed: every line once.
+    append(&log, "2024-05-01T10:00:03.000000000Z stdout F fourth\n");
+    let rotated = log.with_file_name("0.log.20240501-100003");
+    std::fs::rename(&log, &rotated).unwrap();
+    std::fs::write(&log, "2024-05-01T10:00:04.000000000Z stdout F fifth\n").unwrap();
+    assert_eq!(next(2), ["web-1/fourth", "web-1/fifth"]);
+    let gz = Command::new("gzip").arg(&rotated).status().unwrap();
+    assert!(gz.success());
+    // A new pod's log.
+    dir.write(
+        "node/pods/shop_cart-1_u2/app/0.log",
+        b"2024-05-01T10:00:05.000000000Z stderr F ERROR new pod\n",
+    );
+    assert_eq!(next(1), ["cart-1/ERROR new pod"]);
+    // Nothing more comes: the compressed rotation is not read again.
+    assert_eq!(within(1, Duration::from_secs(2)), Vec::<String>::new());
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -28,17 +28,35 @@ const PALETTE: [u8; 18] = [
     33, 35, 37, 70, 75, 99, 105, 128, 134, 141, 30, 66, 97, 166, 24, 64, 132, 173,
 ];
 
-/// A colour for each of `names`: distinct names get distinct colours (in sorted order, so
-/// the same input gives the same colours) until there are more names than colours.
-fn colors<'a>(names: impl Iterator<Item = &'a str>) -> HashMap<&'a str, String> {
-    let mut sorted: Vec<&str> = names.collect();
-    sorted.sort_unstable();
-    sorted.dedup();
-    sorted
-        .into_iter()
-        .enumerate()
-        .map(|(i, n)| (n, format!("38;5;{}", PALETTE[i % PALETTE.len()])))
-        .collect()
+/// The colours given to pods and containers, kept from one write to the next (a followed
+/// stream keeps them): distinct names get distinct colours until there are more names than
+/// colours; the names of one write are given theirs in sorted order, so the same input gives
+/// the same colours.
+#[derive(Debug, Default)]
+pub struct Palette {
+    pods: HashMap<String, usize>,
+    containers: HashMap<String, usize>,
+    /// Namespaces seen: with more than one, pods are shown with theirs.
+    namespaces: std::collections::HashSet<Option<String>>,
+}
+
+impl Palette {
+    fn assign<'a>(given: &mut HashMap<String, usize>, names: impl Iterator<Item = &'a str>) {
+        let mut new: Vec<&str> = names.filter(|n| !given.contains_key(*n)).collect();
+        new.sort_unstable();
+        new.dedup();
+        for n in new {
+            let i = given.len();
+            given.insert(n.to_string(), i);
+        }
+    }
+
+    fn code(given: &HashMap<String, usize>, name: &str) -> String {
+        given.get(name).map_or_else(
+            || "0".to_string(),
+            |i| format!("38;5;{}", PALETTE[i % PALETTE.len()]),
+        )
+    }
 }
 
 /// `text` with its control characters (but tab) shown as `^X` / `\u{..}` stand-ins.
@@ -69,6 +87,16 @@ fn cat_strings(df: &DataFrame, name: &str) -> crate::Result<Vec<Option<String>>>
 
 /// Writes every row of `df` (a `logs` frame) as text.
 pub fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) -> io::Result<()> {
+    write_text_with(df, w, style, &mut Palette::default())
+}
+
+/// [`write_text`], with the colours already given kept (a followed stream).
+pub fn write_text_with(
+    df: &DataFrame,
+    w: &mut dyn Write,
+    style: TextStyle,
+    palette: &mut Palette,
+) -> io::Result<()> {
     fn err(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
         io::Error::other(e)
     }
@@ -115,7 +143,8 @@ pub fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) -> io::Re
         .map_err(err)?
         .clone();
     let namespaces: std::collections::HashSet<&Option<String>> = ns.iter().collect();
-    let show_namespace = namespaces.len() > 1;
+    palette.namespaces.extend(namespaces.into_iter().cloned());
+    let show_namespace = palette.namespaces.len() > 1;
     // A plain log (kubelet.log, syslog) has no pod: its node and component stand in.
     let who = |row: usize| -> (&str, &str) {
         match (&pod[row], &component[row]) {
@@ -126,14 +155,10 @@ pub fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) -> io::Re
             ),
         }
     };
-    let (pod_colors, container_colors) = if style.color {
-        (
-            colors((0..df.height()).map(|r| who(r).0)),
-            colors((0..df.height()).map(|r| who(r).1)),
-        )
-    } else {
-        Default::default()
-    };
+    if style.color {
+        Palette::assign(&mut palette.pods, (0..df.height()).map(|r| who(r).0));
+        Palette::assign(&mut palette.containers, (0..df.height()).map(|r| who(r).1));
+    }
 
     let mut line = String::new();
     for row in 0..df.height() {
@@ -172,10 +197,8 @@ pub fn write_text(df: &DataFrame, w: &mut dyn Write, style: TextStyle) -> io::Re
             };
             line.push_str(&format!(
                 "\x1b[{}m{pod_text}\x1b[0m \x1b[{}m{container_text}\x1b[0m ",
-                pod_colors.get(pod_name).map_or("0", String::as_str),
-                container_colors
-                    .get(container_name)
-                    .map_or("0", String::as_str)
+                Palette::code(&palette.pods, pod_name),
+                Palette::code(&palette.containers, container_name)
             ));
             match level_color {
                 Some(c) => line.push_str(&format!("\x1b[{c}m{msg}\x1b[0m")),

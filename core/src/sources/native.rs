@@ -150,6 +150,17 @@ impl Walk {
 /// Adds a file or a folder (recursively) to `set`. Fails only when `input` itself cannot be
 /// read; problems below it are added to [`FileSet::problems`].
 pub fn add_path(set: &mut FileSet, input: &Path) -> io::Result<()> {
+    let Some(mut walk) = walk_input(set, input)? else {
+        return Ok(());
+    };
+    set.problems.append(&mut walk.problems);
+    set.add_source(Box::new(DiskFiles { paths: walk.paths }), walk.files);
+    Ok(())
+}
+
+/// The files under `input` (a folder walked, or one file); a pipe or device named on purpose
+/// is read into `set` at once instead (`None`).
+fn walk_input(set: &mut FileSet, input: &Path) -> io::Result<Option<Walk>> {
     let meta = fs::metadata(input)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", input.display())))?;
     let display = input.to_string_lossy().trim_end_matches('/').to_string();
@@ -181,7 +192,7 @@ pub fn add_path(set: &mut FileSet, input: &Path) -> io::Result<()> {
             format!("{name}.log")
         };
         set.add_bytes_as(display, layout, bytes);
-        return Ok(());
+        return Ok(None);
     } else {
         // Keep the file's own name (a /var/log/containers link's name carries metadata) but
         // resolve the folders above it.
@@ -196,9 +207,108 @@ pub fn add_path(set: &mut FileSet, input: &Path) -> io::Result<()> {
         let layout = format!("{}/{name}", slash_path(&parent));
         walk.add_file(input.to_path_buf(), display, layout, meta.len(), None);
     }
-    set.problems.append(&mut walk.problems);
-    set.add_source(Box::new(DiskFiles { paths: walk.paths }), walk.files);
-    Ok(())
+    Ok(Some(walk))
+}
+
+/// Files followed as they grow (`podsift logs --follow`, as `tail -F` and stern follow them):
+/// every regular file under the inputs, known by its identity (device and inode) rather than
+/// its name, so that a rotation (`0.log` renamed `0.log.<time>`, a new `0.log`) neither loses
+/// nor repeats a line.
+#[derive(Debug)]
+pub struct Follower {
+    inputs: Vec<PathBuf>,
+    /// Per file identity: the bytes already handed out (up to a line's end).
+    read: std::collections::HashMap<(u64, u64), u64>,
+}
+
+impl Follower {
+    /// Starts at the current end of every regular file under `inputs` (what a first read
+    /// covered).
+    pub fn new(inputs: &[impl AsRef<Path>]) -> io::Result<Follower> {
+        let mut f = Follower {
+            inputs: inputs.iter().map(|p| p.as_ref().to_path_buf()).collect(),
+            read: std::collections::HashMap::new(),
+        };
+        for (disk, _, _) in f.files()? {
+            if let Some((id, size)) = identity(&disk) {
+                f.read.insert(id, size);
+            }
+        }
+        Ok(f)
+    }
+
+    /// The regular files under the inputs: (on disk, as shown, layout path).
+    fn files(&self) -> io::Result<Vec<(PathBuf, String, String)>> {
+        let mut out = Vec::new();
+        let mut scratch = FileSet::new();
+        for input in &self.inputs {
+            if let Some(walk) = walk_input(&mut scratch, input)? {
+                for (disk, f) in walk.paths.into_iter().zip(walk.files) {
+                    if f.link.is_none() {
+                        out.push((disk, f.path, f.layout_path));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// What was written since the last call, as a file set to plan and read like any other:
+    /// the new complete lines of every file that grew, a new file whole (but a compressed
+    /// rotation, whose lines were read before it was compressed), a file that shrank (cut or
+    /// replaced) from its start. Each keeps its name and layout path, so it is read as the
+    /// file it comes from. A line still being written waits for its end.
+    pub fn poll(&mut self) -> io::Result<FileSet> {
+        let mut set = FileSet::new();
+        for (disk, display, layout) in self.files()? {
+            let Some((id, size)) = identity(&disk) else {
+                continue;
+            };
+            let from = match self.read.get(&id) {
+                Some(&done) if done == size => continue,
+                Some(&done) if done < size => done,
+                Some(_) => 0,
+                None if layout.ends_with(".gz") => {
+                    self.read.insert(id, size);
+                    continue;
+                }
+                None => 0,
+            };
+            let mut bytes = Vec::new();
+            {
+                use std::io::{Seek, SeekFrom};
+                let mut file = fs::File::open(&disk)?;
+                file.seek(SeekFrom::Start(from))?;
+                file.take(size - from).read_to_end(&mut bytes)?;
+            }
+            let Some(end) = bytes.iter().rposition(|&c| c == b'\n') else {
+                self.read.insert(id, from);
+                continue;
+            };
+            bytes.truncate(end + 1);
+            self.read.insert(id, from + bytes.len() as u64);
+            set.add_bytes_as(display, layout, bytes);
+        }
+        Ok(set)
+    }
+}
+
+/// A file's identity (device, inode) and size; `None` when it cannot be read.
+fn identity(path: &Path) -> Option<((u64, u64), u64)> {
+    let m = fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let id = {
+        use std::os::unix::fs::MetadataExt;
+        (m.dev(), m.ino())
+    };
+    #[cfg(not(unix))]
+    let id = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        path.hash(&mut h);
+        (0, h.finish())
+    };
+    Some((id, m.len()))
 }
 
 /// The path that means standard input.
