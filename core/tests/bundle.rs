@@ -273,6 +273,12 @@ fn the_step_by_step_read_gives_the_same_tables_in_phases() {
             v
         };
         assert_eq!(messages(&logs), messages(&whole.logs));
+        // The message as a person reads it: the JSON entries' msg, the klog lines' text.
+        let shown: std::collections::BTreeSet<String> = (0..done.logs.height() as u32)
+            .map(|r| done.logs.shown_message(r))
+            .collect();
+        assert!(shown.contains("request 7"), "{shown:?}");
+        assert!(shown.contains("query 3"), "{shown:?}");
         assert_eq!(done.index.len(), logs.height());
         // The other tables are read too, as the whole read reads them.
         assert_eq!(

@@ -85,6 +85,9 @@ pub struct Discover {
     pub context: Option<Rows>,
     drag_from: Option<f32>,
     scroll_rest: f32,
+    /// The pods' names, sorted: a pod's place gives its colour (distinct pods, distinct
+    /// colours).
+    pods_sorted: Vec<String>,
 }
 
 impl Discover {
@@ -120,6 +123,8 @@ impl Discover {
         .into_iter()
         .map(|(name, shown)| Column { name, shown })
         .collect();
+        let mut pods_sorted = index.pod.names.clone();
+        pods_sorted.sort_unstable();
         let mut d = Discover {
             logs,
             index,
@@ -147,9 +152,21 @@ impl Discover {
             context: None,
             drag_from: None,
             scroll_rest: 0.0,
+            pods_sorted,
         };
         d.apply();
         d
+    }
+
+    /// A pod's colour: distinct pods get distinct hues (spread by the golden ratio over their
+    /// sorted names), dark enough to read on a light background and light enough on a dark
+    /// one.
+    pub fn pod_colour(&self, pod: &str, dark: bool) -> Color32 {
+        let rank = self
+            .pods_sorted
+            .binary_search_by(|p| p.as_str().cmp(pod))
+            .unwrap_or_else(|i| i);
+        pod_colour(rank, dark)
     }
 
     /// The shown columns' names, in table order.
@@ -481,7 +498,7 @@ impl Discover {
                         ui.horizontal(|ui| {
                             let label =
                                 egui::RichText::new(if pod.is_empty() { "(none)" } else { pod })
-                                    .color(pod_colour(pod));
+                                    .color(self.pod_colour(pod, ui.visuals().dark_mode));
                             let r = ui.add(egui::Label::new(label).sense(Sense::click()));
                             if r.on_hover_text("Click: only this pod").clicked() && !pod.is_empty()
                             {
@@ -737,7 +754,9 @@ impl Discover {
         let mut i = self.first;
         while i < total && y < body.bottom() {
             let row = self.rows()[i];
-            let message = self.cell(row, col::MESSAGE);
+            // The message as a person reads it (a JSON entry's msg, a line after its time and
+            // level); the detail pane shows the entry as written.
+            let message = self.logs.shown_message(row);
             let galley = if self.wrap {
                 painter.layout(
                     message.clone(),
@@ -769,7 +788,7 @@ impl Discover {
                 let text = self.cell(row, c);
                 let colour = match *c {
                     col::LEVEL => level_colour(level),
-                    col::POD => pod_colour(&text),
+                    col::POD => self.pod_colour(&text, ui.visuals().dark_mode),
                     _ => text_colour,
                 };
                 let g = painter.layout_no_wrap(text, font.clone(), colour);
@@ -1032,12 +1051,43 @@ pub fn level_colour(level: Level) -> Color32 {
     }
 }
 
-/// A stable colour per pod name.
-pub fn pod_colour(pod: &str) -> Color32 {
-    let mut h: u32 = 2_166_136_261;
-    for b in pod.bytes() {
-        h = (h ^ u32::from(b)).wrapping_mul(16_777_619);
+/// The colour of the pod at `rank` among a view's pods: hues a golden-ratio turn apart (so
+/// neighbours differ most), darkened on a light background and lightened on a dark one until
+/// the text has a contrast of 4.5 or more (WCAG AA) against it.
+pub fn pod_colour(rank: usize, dark: bool) -> Color32 {
+    let h = (rank as f32 * 0.618_034).fract();
+    // Against white, or egui's dark panel (about #1b1b1b).
+    let background = if dark { 0.0109 } else { 1.0 };
+    let (mut s, mut v) = if dark { (0.5, 0.85) } else { (0.9, 0.55) };
+    loop {
+        // In gamma space (as the eye sees it), not linear.
+        let c: Color32 = egui::ecolor::HsvaGamma { h, s, v, a: 1.0 }.into();
+        let l = relative_luminance(c);
+        let contrast = (l.max(background) + 0.05) / (l.min(background) + 0.05);
+        if contrast >= 4.5 || v <= 0.05 || (dark && s <= 0.05) {
+            return c;
+        }
+        if dark {
+            if v < 1.0 {
+                v = (v + 0.05).min(1.0);
+            } else {
+                s -= 0.05;
+            }
+        } else {
+            v -= 0.05;
+        }
     }
-    let hue = (h % 360) as f32 / 360.0;
-    egui::ecolor::Hsva::new(hue, 0.55, 0.85, 1.0).into()
+}
+
+/// WCAG relative luminance of a colour.
+fn relative_luminance(c: Color32) -> f32 {
+    let lin = |v: u8| {
+        let v = f32::from(v) / 255.0;
+        if v <= 0.039_28 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(c.r()) + 0.7152 * lin(c.g()) + 0.0722 * lin(c.b())
 }

@@ -169,3 +169,39 @@ fn chips_ranges_and_context_narrow_the_table() {
                 && view.index.container.get(r) == view.index.container.get(row))
     );
 }
+
+#[test]
+fn pod_colours_are_distinct_and_readable_on_either_theme() {
+    use eframe::egui;
+    use podsift_gui::discover::pod_colour;
+    // WCAG relative luminance and contrast.
+    let luminance = |c: egui::Color32| {
+        let lin = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.03928 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * lin(c.r()) + 0.7152 * lin(c.g()) + 0.0722 * lin(c.b())
+    };
+    let contrast = |a: f64, b: f64| (a.max(b) + 0.05) / (a.min(b) + 0.05);
+    let white = 1.0;
+    // The dark theme's panel (egui's default dark fill is about #1b1b1b).
+    let dark_bg = luminance(egui::Color32::from_gray(27));
+    let mut seen = std::collections::HashSet::new();
+    for rank in 0..40 {
+        let light = pod_colour(rank, false);
+        let dark = pod_colour(rank, true);
+        assert!(
+            contrast(luminance(light), white) >= 4.5,
+            "rank {rank}: {light:?} on white"
+        );
+        assert!(
+            contrast(luminance(dark), dark_bg) >= 4.5,
+            "rank {rank}: {dark:?} on dark"
+        );
+        assert!(seen.insert(light), "rank {rank} repeats a colour");
+    }
+}

@@ -554,6 +554,64 @@ pub(crate) fn spread(rows: &[u32], n: usize) -> Rows {
     (0..n).map(|k| rows[k * rows.len() / n]).collect()
 }
 
+/// Fields that hold an entry's message, in the order they are looked for.
+const MESSAGE_FIELDS: [&str; 6] = ["msg", "message", "MESSAGE", "log", "text", "event"];
+
+/// The message of an entry as a person reads it, as Kibana shows `message`: a structured
+/// entry's `msg`/`message` field; a klog line's text after its header; a line's text after
+/// the time and the level word it starts with; the line as written otherwise (the detail pane
+/// keeps the raw line).
+pub fn shown_message<'a>(
+    format: &str,
+    message: &'a str,
+    field: impl Fn(&str) -> Option<&'a str>,
+) -> std::borrow::Cow<'a, str> {
+    use std::borrow::Cow;
+    if let Some(m) = MESSAGE_FIELDS
+        .iter()
+        .find_map(|k| field(k).filter(|v| !v.trim().is_empty()))
+    {
+        return Cow::Borrowed(m);
+    }
+    let bytes = message.as_bytes();
+    let mut at = 0;
+    // A leading time, bracketed or not (`timestamped`, and text that starts with one).
+    let (open, rest) = match bytes.first() {
+        Some(b'[') => (1, &bytes[1..]),
+        _ => (0, bytes),
+    };
+    if let Some((_, n)) = crate::time::parse_leading_timestamp(rest) {
+        at = open + n;
+        if open == 1 && bytes.get(at) == Some(&b']') {
+            at += 1;
+        }
+    }
+    let after_time = message[at..].trim_start();
+    // A klog header (also after a time: `kubectl logs --timestamps` of a klog container).
+    if let Some(h) = crate::formats::klog::parse_klog_header(after_time.as_bytes()) {
+        return Cow::Borrowed(after_time[h.msg_start..].trim_start());
+    }
+    if format == "klog" || at == 0 {
+        return Cow::Borrowed(message);
+    }
+    // A level word right after the time (`INFO`, `[warn]`, `E`), then separators.
+    let word_end = after_time
+        .find(|c: char| c.is_whitespace() || c == ':')
+        .unwrap_or(after_time.len());
+    let word = after_time[..word_end].trim_matches(|c| c == '[' || c == ']');
+    // (Not one letter: "I" may start a sentence.)
+    let body = if word.len() > 1 && crate::level::Level::from_name(word).is_some() {
+        after_time[word_end..].trim_start_matches([':', ' ', '-', '|'])
+    } else {
+        after_time
+    };
+    if body.is_empty() {
+        Cow::Borrowed(message)
+    } else {
+        Cow::Borrowed(body)
+    }
+}
+
 /// Row `row` of `logs` as pretty JSON: every column, structured fields as an object.
 pub fn entry_json(logs: &DataFrame, row: u32) -> String {
     let mut out = Vec::new();
@@ -571,6 +629,50 @@ pub fn entry_json(logs: &DataFrame, row: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_as_people_read_them() {
+        let none = |_: &str| None;
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "klog",
+                "I0501 10:00:00.000000       1 a.go:1] started",
+                "started",
+            ),
+            (
+                "timestamped",
+                "2024-01-02T03:04:05Z E0102 02:04:05.000000 1 main.go:1] boom",
+                "boom",
+            ),
+            (
+                "timestamped",
+                "2024-05-01T10:00:00Z INFO hello world",
+                "hello world",
+            ),
+            (
+                "text",
+                "[2024-05-01 10:00:00] [error] disk full",
+                "disk full",
+            ),
+            ("text", "2024-05-01 10:00:00,123 WARN: slow", "slow"),
+            ("timestamped", "2024-05-01T10:00:00Z I am here", "I am here"),
+            ("text", "panic: boom", "panic: boom"),
+            (
+                "access",
+                "10.0.0.1 - - [01/May/2024:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5",
+                "10.0.0.1 - - [01/May/2024:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5",
+            ),
+        ];
+        for (format, message, want) in cases {
+            assert_eq!(shown_message(format, message, none), *want, "{message}");
+        }
+        // A structured entry's message field wins.
+        let fields = |k: &str| (k == "msg").then_some("hello");
+        assert_eq!(
+            shown_message("json", r#"{"level":"info","msg":"hello"}"#, fields),
+            "hello"
+        );
+    }
 
     #[test]
     fn steps_are_round_and_fit() {

@@ -97,4 +97,28 @@ impl LogTable {
             },
         }
     }
+
+    /// Row `row`'s message as a person reads it ([`super::discover::shown_message`]): a
+    /// structured entry's `msg`, a line's text after its time, level and header.
+    pub fn shown_message(&self, row: u32) -> String {
+        let Ok(df) = self.take_columns(&[row], Some(&[col::MESSAGE, col::FORMAT, col::FIELDS]))
+        else {
+            return String::new();
+        };
+        let text = |c: &str| -> String {
+            match df.column(c).and_then(|c| c.get(0)) {
+                Ok(v) if !v.is_null() => v.str_value().into_owned(),
+                _ => String::new(),
+            }
+        };
+        let (message, format) = (text(col::MESSAGE), text(col::FORMAT));
+        let Ok(pairs) = df
+            .column(col::FIELDS)
+            .map_err(crate::Error::from)
+            .and_then(crate::table::FieldPairs::of)
+        else {
+            return message;
+        };
+        super::discover::shown_message(&format, &message, |k| pairs.get(0, k)).into_owned()
+    }
 }
