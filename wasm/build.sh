@@ -2,7 +2,8 @@
 # Builds the browser viewer into a self-contained folder (default wasm/dist): index.html, the
 # script, the stylesheet, the wasm-bindgen glue and the WebAssembly (as a string in a script,
 # so that the page needs no fetch and its CSP can say connect-src 'none'). Serve the folder with
-# any static server, or `podsift serve`, which embeds it.
+# any static server, or `podsift serve`, which embeds it. Also writes the same viewer as one
+# HTML file beside the folder (wasm/podsift.html) that opens from disk with a double click.
 #
 #   bash wasm/build.sh [OUT_DIR]
 #
@@ -12,6 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-wasm/dist}"
+# The one-file viewer, beside the folder.
+single="${PODSIFT_SINGLE_HTML:-$(dirname "$out")/podsift.html}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/podsift-target}"
 
 want=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
@@ -54,6 +57,38 @@ for a, b in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r")):
     text = text.replace(a, b)
 open(sys.argv[2], "wb").write(('export const WASM = "' + text + '";\n').encode("utf-8"))
 PY
+# The same viewer as one self-contained HTML file that opens from disk (file://, no server):
+# module, glue, script and style inline; no ES-module imports (a page from disk may not load
+# them); the CSP allows exactly that inline script, by its hash.
+python3 - "$tmp/podsift_wasm_bg.wasm" "$tmp/podsift_wasm.js" wasm/web "$single" <<'PY'
+import base64, hashlib, re, sys
+wasm, glue_path, web, out = sys.argv[1:5]
+glue = open(glue_path, encoding="utf-8").read()
+glue = re.sub(r"^export (class|function|const|let) ", r"\1 ", glue, flags=re.M)
+glue = re.sub(r"^export \{[^}]*\};?\s*$", "", glue, flags=re.M)
+if re.search(r"^(import|export)\b", glue, flags=re.M):
+    sys.exit("build.sh: the wasm-bindgen glue still imports or exports something")
+app = open(f"{web}/podsift.js", encoding="utf-8").read()
+app = re.sub(r'^import .* from "\./podsift_wasm(_bg)?\.js";\n', "", app, flags=re.M)
+app = app.replace("await init({", "await __wbg_init({")
+# One character per byte, as in podsift_wasm_bg.js; inside an HTML page NUL would become
+# U+FFFD and "<" could end the script, so both are escaped too.
+text = open(wasm, "rb").read().decode("latin-1")
+for a, b in (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\0", "\\x00"), ("<", "\\x3c")):
+    text = text.replace(a, b)
+script = glue + '\nconst WASM = "' + text + '";\n' + app
+if "</script" in script.lower():
+    sys.exit("build.sh: the inline script holds </script")
+digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+html = open(f"{web}/index.html", encoding="utf-8").read()
+html = html.replace("script-src 'self' 'wasm-unsafe-eval'", f"script-src 'sha256-{digest}' 'wasm-unsafe-eval'")
+css = open(f"{web}/style.css", encoding="utf-8").read()
+html = html.replace('<link rel="stylesheet" href="style.css">', f"<style>\n{css}</style>")
+html = html.replace('<script type="module" src="podsift.js"></script>', f'<script type="module">{script}</script>')
+assert "podsift.js" not in html and "style.css" not in html, "build.sh: the page still links a file"
+open(out, "wb").write(html.encode("utf-8"))
+PY
+echo "one-file viewer: $single ($(stat -c %s "$single") bytes; opens from disk)"
 raw=$(stat -c %s "$tmp/podsift_wasm_bg.wasm")
 served=0
 for f in "$out"/*; do

@@ -177,5 +177,46 @@ fn the_viewer_reads_a_bundle_counts_as_the_cli_and_sends_nothing() {
     if let Some(to) = std::env::var_os("PODSIFT_VIEWER_SCREENSHOT") {
         std::fs::copy(dir.join("viewer.png"), to).unwrap();
     }
+
+    // The same viewer as one HTML file, opened from disk (file://, no server): it reads the
+    // bundle as the served one does, and asks for nothing but itself.
+    let single = repo().join("wasm/podsift.html");
+    if single.is_file() {
+        let run = Command::new("node")
+            .arg(e2e.join("viewer.mjs"))
+            .arg(format!("file://{}", single.display()))
+            .arg(&bundle)
+            .arg(&dir)
+            .arg("level:error")
+            .output()
+            .expect("node runs");
+        assert!(
+            run.status.success(),
+            "viewer.mjs on the one file: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let seen: Value = serde_json::from_slice(&run.stdout).unwrap();
+        assert_eq!(seen["loaded"]["state"], "ready", "{:?}", seen["console"]);
+        assert_eq!(seen["loaded"]["entries"].as_u64(), Some(entries));
+        assert_eq!(seen["filtered"]["shown"].as_u64(), Some(errors));
+        let requests = seen["requests"].as_array().unwrap();
+        assert!(
+            requests.iter().all(|r| {
+                let u = r["url"].as_str().unwrap_or_default();
+                u.starts_with("file://") || u.starts_with("blob:") || u.starts_with("data:")
+            }),
+            "{requests:?}"
+        );
+        let loading: Vec<&Value> = requests
+            .iter()
+            .filter(|r| r["phase"] == "loading")
+            .collect();
+        assert_eq!(loading.len(), 1, "the page alone: {loading:?}");
+    } else {
+        need::skip(
+            "the one-file viewer (wasm/podsift.html)",
+            "bash wasm/build.sh writes it beside wasm/dist",
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -372,6 +372,18 @@ impl PodsiftApp {
         };
     }
 
+    /// Opens the sample bundle shipped with podsift, as files handed over as bytes.
+    pub fn open_sample(&mut self) {
+        let files = sample::SAMPLE
+            .iter()
+            .map(|(path, bytes)| ((*path).to_string(), bytes.to_vec()))
+            .collect();
+        self.open_bytes(files);
+        if let Load::Loading { name, .. } = &mut self.load {
+            *name = "the sample bundle".into();
+        }
+    }
+
     /// One step of a step-by-step read; the loaded bundle (or why it failed) once it is done.
     fn step(
         work: &mut StepsWork,
@@ -881,6 +893,7 @@ impl PodsiftApp {
         self.poll();
         egui::Panel::top("app").show(ui, |ui| self.top_bar(ui));
         let mut cancel = false;
+        let mut open_sample = false;
         match &mut self.load {
             Load::Ready { view, metrics, .. } => match self.tab {
                 Tab::Discover => view.ui(ui),
@@ -894,13 +907,9 @@ impl PodsiftApp {
             other => {
                 egui::CentralPanel::default().show(ui, |ui| match other {
                     Load::Empty => {
-                        ui.label(if cfg!(target_arch = "wasm32") {
-                            "Open a node log folder, a bundle archive, log or metrics files \
-                             (Open files, Open folder, or drop them on the page)."
-                        } else {
-                            "Open a node log folder, a bundle archive, log or metrics files \
-                             (Open, or drop them here), or start podsift-gui PATH..."
-                        });
+                        if welcome(ui) {
+                            open_sample = true;
+                        }
                     }
                     Load::Loading {
                         name,
@@ -970,7 +979,65 @@ impl PodsiftApp {
         if cancel {
             self.load = Load::Failed("cancelled".into());
         }
+        if open_sample {
+            self.open_sample();
+        }
     }
+}
+
+/// The page shown before anything is opened: what the app takes, where to drop it, and a
+/// button that opens the shipped sample bundle. True when that button was clicked.
+fn welcome(ui: &mut egui::Ui) -> bool {
+    let mut sample = false;
+    ui.vertical_centered(|ui| {
+        ui.add_space(ui.available_height() * 0.15);
+        ui.heading("Kubernetes logs and metrics, copied off a cluster");
+        ui.add_space(12.0);
+        let frame = egui::Frame::new()
+            .stroke(egui::Stroke::new(
+                2.0,
+                ui.visuals().widgets.inactive.fg_stroke.color,
+            ))
+            .corner_radius(8.0)
+            .inner_margin(egui::Margin::same(24));
+        frame.show(ui, |ui| {
+            ui.set_max_width(560.0);
+            ui.label(
+                egui::RichText::new("Drop files or folders here")
+                    .size(20.0)
+                    .strong(),
+            );
+            ui.add_space(8.0);
+            ui.label(
+                "A node's /var/log (pods/, containers/, kubelet and journal logs), kind export \
+                 logs, sonobuoy results, a support bundle or must-gather, as a folder or an \
+                 archive (.tar.gz, .tar.zst, .zip, ...); kubectl logs output; Kubernetes \
+                 Events, pod lists and audit logs; Prometheus scrapes and exports.",
+            );
+            ui.add_space(8.0);
+            ui.label(if cfg!(target_arch = "wasm32") {
+                "Or use Open files / Open folder above. Everything is read here, in this page: \
+                 nothing is sent anywhere."
+            } else {
+                "Or use Open above, or start podsift-gui PATH... Everything is read on this \
+                 machine."
+            });
+            ui.add_space(12.0);
+            sample = ui
+                .button(egui::RichText::new("Try the sample").size(16.0))
+                .on_hover_text(
+                    "A small bundle shipped with podsift: three nodes, nine pods, their \
+                     restarts and Events, an audit log and a scrape",
+                )
+                .clicked();
+        });
+    });
+    sample
+}
+
+/// The shipped sample bundle (`testdata/sample`), embedded by build.rs.
+mod sample {
+    include!(concat!(env!("OUT_DIR"), "/sample.rs"));
 }
 
 /// What an export of `rows` entries is called.

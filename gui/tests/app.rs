@@ -415,3 +415,29 @@ fn a_read_that_runs_out_of_page_memory_stops_and_lists_what_it_left() {
         s => panic!("{s:?}"),
     }
 }
+
+#[test]
+fn the_empty_page_says_what_to_drop_and_opens_the_sample() {
+    let mut h = harness(PodsiftApp::default());
+    h.run();
+    h.get_by_label("Drop files or folders here");
+    h.get_by_label("Try the sample").click();
+    // The click opens the sample on the next frame; the read then runs a step a frame.
+    for _ in 0..2000 {
+        h.step();
+        if !h.state().loading() && h.state().loaded().is_some() {
+            break;
+        }
+    }
+    let got = h.state().loaded().expect("the sample is loaded");
+    let mut want = PodsiftApp::default();
+    want.open_paths(vec![sample()]);
+    want.wait();
+    let want = want.loaded().unwrap();
+    // The same entries as the sample folder on disk, its pods, Events and audit log too.
+    assert_eq!(got.logs.height(), want.logs.height());
+    assert_eq!(got.tables.pods.height(), want.tables.pods.height());
+    assert_eq!(got.tables.events.height(), want.tables.events.height());
+    assert!(got.tables.audit.height() > 0);
+    assert!(got.skipped.is_empty(), "{:?}", got.skipped);
+}
