@@ -55,6 +55,7 @@ fn main() -> ExitCode {
         Command::Audit(a) => cmd_audit(&a),
         Command::Events(a) => cmd_events(&a),
         Command::Pods(a) => cmd_pods(&a),
+        Command::Nodes(a) => cmd_nodes(&a),
         Command::Metrics(a) => metrics::cmd_metrics(&a),
         Command::Serve(a) => serve::cmd_serve(a.port, &a.paths),
         Command::Patterns(a) => cmd_patterns(&a),
@@ -315,6 +316,17 @@ fn print_bundle_summary(loaded: &input::Loaded) -> Result<()> {
             if *files == 1 { "" } else { "s" }
         )?;
     }
+    let resources = loaded.bundle.plan().resource_counts();
+    if !resources.is_empty() {
+        let files: usize = resources.iter().map(|(_, n)| n).sum();
+        let kinds: Vec<String> = resources.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        writeln!(
+            out,
+            "not logs: {files} file{} of resources and data ({})",
+            if files == 1 { "" } else { "s" },
+            kinds.join(", ")
+        )?;
+    }
     Ok(())
 }
 
@@ -415,11 +427,7 @@ fn cmd_logs(a: &LogsArgs) -> Result<bool> {
 const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn cmd_stats(a: &StatsArgs) -> Result<bool> {
-    let loaded = load(&a.paths, &a.input)?;
-    if let Some(why) = loaded.bundle.nothing_read() {
-        return Ok(nothing_read(&why));
-    }
-    let filter = build_filter(&a.filter, None, &loaded)?;
+    // Usage errors before any read.
     let by =
         a.by.iter()
             .filter(|s| !s.trim().is_empty())
@@ -432,6 +440,11 @@ fn cmd_stats(a: &StatsArgs) -> Result<bool> {
         },
         None => None,
     };
+    let loaded = load(&a.paths, &a.input)?;
+    if let Some(why) = loaded.bundle.nothing_read() {
+        return Ok(nothing_read(&why));
+    }
+    let filter = build_filter(&a.filter, None, &loaded)?;
     let spec = Arc::new(StatsSpec { by, every_nanos });
     let (sinks, report) = with_progress(loaded.progress_when, "reading", |p| {
         loaded
@@ -788,6 +801,40 @@ fn cmd_pods(a: &SummaryArgs) -> Result<bool> {
             write_sections(s)?;
         }
         other => write_table_format(&df, other, 200)?,
+    }
+    Ok(report_problems(&loaded, Some(&report), false))
+}
+
+fn cmd_nodes(a: &SummaryArgs) -> Result<bool> {
+    let loaded = load(&a.paths, &a.input)?;
+    let mut report = Accounting::default();
+    let (nodes, conditions) = loaded.bundle.read_nodes(&mut report)?;
+    if nodes.height() == 0 {
+        return Ok(nothing_read(
+            "no node lists (NodeList or Node objects as JSON or YAML) under the given paths",
+        ));
+    }
+    match a.output {
+        TableFormat::Table => {
+            let mut s = sections(
+                "nodes",
+                &nodes,
+                &[(
+                    "Nodes",
+                    "SELECT node, roles, ready, ready_since, problems, unschedulable, kubelet_version, container_runtime, cpu_capacity AS cpu, round(memory_capacity / 1073741824.0, 1) AS memory_gib, pods_capacity AS pods FROM nodes ORDER BY node".into(),
+                )],
+            )?;
+            s.extend(sections(
+                "node_conditions",
+                &conditions,
+                &[(
+                    "Conditions not OK",
+                    "SELECT node, type, status, reason, last_transition_ts, message FROM node_conditions WHERE (type = 'Ready' AND status <> 'True') OR (type <> 'Ready' AND status = 'True') ORDER BY last_transition_ts, node, type".into(),
+                )],
+            )?);
+            write_sections(s)?;
+        }
+        other => write_table_format(&nodes, other, 200)?,
     }
     Ok(report_problems(&loaded, Some(&report), false))
 }

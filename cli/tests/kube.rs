@@ -32,9 +32,14 @@ fn realdata_audit_and_events_tables() {
         ("eventlist_v1_with_lastTimestamp.json", "events", "event 1"),
         ("watch_v1_with_lastTimestamp.json", "events", "event 1"),
         ("watch_v1_with_lastTimestamp.out", "events", "event 1"),
-        // fluent-bit's own output records ([time, event] without a kind): JSON log lines.
-        ("eventlist_v1_with_creationTimestamp.out", "text", "json 1"),
-        ("eventlist_v1_with_lastTimestamp.out", "text", "json 1"),
+        // fluent-bit's own output records ([time, event], the event without a kind): its
+        // involvedObject and reason make it an Event.
+        (
+            "eventlist_v1_with_creationTimestamp.out",
+            "events",
+            "event 1",
+        ),
+        ("eventlist_v1_with_lastTimestamp.out", "events", "event 1"),
     ];
     for (file, kind, formats) in expected {
         let row = rows

@@ -14,12 +14,13 @@ fn realdata_container_runtime_logs_are_accounted_for() {
     };
     // 107 read: 95 CRI/json-file logs, 4 plain logs (fluent-bit's tail test inputs), one
     // pretty-printed journal record (fluent-bit's kairosdb expected output) and 7 Pod objects
-    // (fluent-bit's `.meta` fixtures, read into the pods table); the 132 skipped are
-    // configuration, other expected outputs and binary fixtures; one Namespace object is
-    // listed as a resource (metadata).
+    // (fluent-bit's `.meta` fixtures, read into the pods table); 63 are data listed as what
+    // they are (metadata: 56 JSON documents without a log record's time, message or level,
+    // 6 configuration files, one Namespace object); the 70 skipped are other expected outputs
+    // and binary fixtures.
     // The oracle's CRI joins give 237 entries and 133 joined lines; then the 17 `\tat ...`
     // frames of fluent-bit's avro multiline case (one CRI line each) fold into their exception.
-    assert_eq!(source_totals(&dir), (240, 107, 132, [370, 220, 150, 5]));
+    assert_eq!(source_totals(&dir), (240, 107, 70, [370, 220, 150, 5]));
     let file = |name: &str| dir.join("extracted_from_test_sources").join(name);
     // vector's CRI cases, one after another in one file: the stdout partials join across the
     // stderr line between them and, never completed, stay one entry flagged partial.
@@ -79,8 +80,9 @@ fn realdata_node_log_layouts_are_accounted_for() {
         return;
     };
     // 36 read: 18 container logs, 7 plain text files (lists of paths, read as text), one
-    // pretty-printed journal record and fluent-bit's 10 `.meta` Pod objects (the pods table).
-    assert_eq!(source_totals(&dir), (45, 36, 9, [42, 40, 2, 0]));
+    // pretty-printed journal record and fluent-bit's 10 `.meta` Pod objects (the pods table);
+    // one JSON document is data (metadata), 8 files are skipped.
+    assert_eq!(source_totals(&dir), (45, 36, 8, [42, 40, 2, 0]));
     // /var/log/pods copies carry namespace, pod and container in their paths; the 2019
     // /var/log/containers names carry them in the file name.
     let rows = ndjson(&podsift(&[

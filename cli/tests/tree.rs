@@ -397,6 +397,9 @@ fn damaged_and_odd_files_never_panic() {
 
 #[test]
 fn usage_errors_exit_2() {
+    let dir = TempDir::new("usage");
+    std::fs::write(dir.path().join("app.log"), "2024-01-01T00:00:00Z INFO up\n").unwrap();
+    let d = dir.path().to_str().unwrap();
     let out = podsift(&["logs", "/definitely/not/here"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -405,21 +408,19 @@ fn usage_errors_exit_2() {
         stderr(&out)
     );
     assert_eq!(
-        podsift(&["stats", "."]).status.code().map(|c| c != 2),
+        podsift(&["stats", d]).status.code().map(|c| c != 2),
         Some(true)
     );
     assert_eq!(
-        podsift(&["stats", ".", "--by", "bogus"]).status.code(),
+        podsift(&["stats", d, "--by", "bogus"]).status.code(),
         Some(2)
     );
     assert_eq!(
-        podsift(&["logs", ".", "--level", "loud"]).status.code(),
+        podsift(&["logs", d, "--level", "loud"]).status.code(),
         Some(2)
     );
     assert_eq!(
-        podsift(&["logs", ".", "--since", "yesterday"])
-            .status
-            .code(),
+        podsift(&["logs", d, "--since", "yesterday"]).status.code(),
         Some(2)
     );
     assert_eq!(podsift(&["bogus"]).status.code(), Some(2));
@@ -429,9 +430,9 @@ fn usage_errors_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
     };
-    said(&["stats", ".", "--every", "5"], "a duration with its unit");
-    said(&["report", ".", "--format", "logfmt"], "--log-format");
-    said(&["sql", "."], "no query");
+    said(&["stats", d, "--every", "5"], "a duration with its unit");
+    said(&["report", d, "--format", "logfmt"], "--log-format");
+    said(&["sql", d], "no query");
     let help = stdout(&podsift(&["--help"]));
     assert!(help.contains("3 `podsift report`: a rule failed"), "{help}");
 }

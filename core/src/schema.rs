@@ -35,7 +35,8 @@
 //! |---|---|---|
 //! | `id` | u32 | index of the file (discovery order) |
 //! | `file` | string | the path as shown |
-//! | `kind` | string | `pods`, `containers`, `docker`, `docker-config`, `log` (a container log found by content), `text` (a plain log: `kubelet.log`, syslog, an application's file), `audit`, `events`, `pod-list` (read into `pods`), `resources` (another Kubernetes resource document), `metrics` (read into `series` and `samples`), `other` |
+//! | `kind` | string | `pods`, `containers`, `docker`, `docker-config`, `log` (a container log found by content), `text` (a plain log: `kubelet.log`, syslog, an application's file), `audit`, `events`, `pod-list` (read into `pods`), `node-list` (read into `nodes`), `resources` (another Kubernetes resource document, or data that is not a log), `metrics` (read into `series` and `samples`), `other` |
+//! | `resource` | string | for Kubernetes documents, the kind of their objects (`Pod`, `Event`, `Node`, `ConfigMap`; a file name's resource, `configmaps`, when the objects do not say); for other data, what it is (`JSON`, `YAML`, `XML`) |
 //! | `status` | string | `read`, `duplicate`, `metadata`, `skipped` |
 //! | `note` | string | why it was skipped, what it duplicates, what the archive reader noticed; for metrics, where the time of its samples came from |
 //! | `archive` | string | the archive holding it (the innermost, as shown), for a member of one; its `file` is the archive's path followed by the path inside it |
@@ -109,6 +110,7 @@ pub mod sources {
     pub const ID: &str = "id";
     pub const FILE: &str = "file";
     pub const KIND: &str = "kind";
+    pub const RESOURCE: &str = "resource";
     pub const STATUS: &str = "status";
     pub const NOTE: &str = "note";
     pub const ARCHIVE: &str = "archive";
@@ -230,6 +232,66 @@ pub mod pods {
     pub const SIGNAL: &str = "signal";
     pub const STARTED_TS: &str = "started_ts";
     pub const FINISHED_TS: &str = "finished_ts";
+    pub const SOURCE: &str = "source";
+}
+
+/// Column names of the `nodes` table: one row per node, from node lists in bundles
+/// (`kubectl get nodes -o json|yaml`, sonobuoy's `Nodes.json` and `core_v1_nodes.json`, a
+/// cluster-info dump's `nodes.json`, a support bundle's `cluster-resources/nodes.json`).
+///
+/// | column | type | meaning |
+/// |---|---|---|
+/// | `node` | categorical | `metadata.name` |
+/// | `roles` | string | from the `node-role.kubernetes.io/<role>` labels (and `kubernetes.io/role`), comma-separated |
+/// | `ready` | string | the `Ready` condition's status: `True`, `False`, `Unknown` |
+/// | `ready_since` | datetime | when `Ready` last changed |
+/// | `problems` | string | the other conditions in a bad state (`MemoryPressure`, `DiskPressure`, `PIDPressure` true; `NetworkUnavailable` true), comma-separated |
+/// | `unschedulable` | bool | cordoned (`spec.unschedulable`) |
+/// | `taints` | string | `key=value:Effect`, comma-separated |
+/// | `kubelet_version`, `container_runtime`, `os_image`, `kernel_version`, `architecture` | string | `status.nodeInfo` |
+/// | `cpu_capacity`, `cpu_allocatable` | f64 | cores (`3800m` is 3.8) |
+/// | `memory_capacity`, `memory_allocatable` | u64 | bytes (`16393916Ki`) |
+/// | `pods_capacity`, `pods_allocatable` | u32 | pods |
+/// | `created_ts` | datetime | `metadata.creationTimestamp` |
+/// | `source` | string | the file it came from |
+pub mod nodes {
+    #![allow(missing_docs)]
+    pub const NODE: &str = "node";
+    pub const ROLES: &str = "roles";
+    pub const READY: &str = "ready";
+    pub const READY_SINCE: &str = "ready_since";
+    pub const PROBLEMS: &str = "problems";
+    pub const UNSCHEDULABLE: &str = "unschedulable";
+    pub const TAINTS: &str = "taints";
+    pub const KUBELET_VERSION: &str = "kubelet_version";
+    pub const CONTAINER_RUNTIME: &str = "container_runtime";
+    pub const OS_IMAGE: &str = "os_image";
+    pub const KERNEL_VERSION: &str = "kernel_version";
+    pub const ARCHITECTURE: &str = "architecture";
+    pub const CPU_CAPACITY: &str = "cpu_capacity";
+    pub const CPU_ALLOCATABLE: &str = "cpu_allocatable";
+    pub const MEMORY_CAPACITY: &str = "memory_capacity";
+    pub const MEMORY_ALLOCATABLE: &str = "memory_allocatable";
+    pub const PODS_CAPACITY: &str = "pods_capacity";
+    pub const PODS_ALLOCATABLE: &str = "pods_allocatable";
+    pub const CREATED_TS: &str = "created_ts";
+    pub const SOURCE: &str = "source";
+}
+
+/// Column names of the `node_conditions` table: one row per condition of a node, with its
+/// times, for node pressure beside pod restarts.
+///
+/// `node`, `type` (`Ready`, `MemoryPressure`, ...), `status` (`True`, `False`, `Unknown`),
+/// `reason`, `message`, `last_transition_ts`, `last_heartbeat_ts`, `source`.
+pub mod node_conditions {
+    #![allow(missing_docs)]
+    pub const NODE: &str = "node";
+    pub const TYPE: &str = "type";
+    pub const STATUS: &str = "status";
+    pub const REASON: &str = "reason";
+    pub const MESSAGE: &str = "message";
+    pub const LAST_TRANSITION_TS: &str = "last_transition_ts";
+    pub const LAST_HEARTBEAT_TS: &str = "last_heartbeat_ts";
     pub const SOURCE: &str = "source";
 }
 

@@ -439,12 +439,15 @@ fn sonobuoy_results() {
     let mut report = Accounting::default();
     let pods = read_pods(&r.set, &r.plan, &mut report).unwrap();
     assert_eq!(pods.height(), 4);
-    // Nodes.json and configz.json are not logs.
+    // Nodes.json is read into `nodes` (a list of none here); configz.json is data, not a log.
     for (e, f) in r.set.entries().iter().zip(&r.plan.files) {
         if e.path.ends_with("Nodes.json") {
+            assert_eq!((f.role.as_str(), f.status.as_str()), ("node-list", "read"));
+        }
+        if e.path.ends_with("configz.json") {
             assert_eq!(
-                (f.role.as_str(), f.status.as_str()),
-                ("resources", "metadata")
+                (f.role.as_str(), f.status.as_str(), f.resource.as_deref()),
+                ("resources", "metadata", Some("JSON"))
             );
         }
         assert_eq!(f.layout.map(|l| l.as_str()), Some("sonobuoy"), "{}", e.path);

@@ -31,7 +31,7 @@ use crate::sources::archive::ArchiveLimits;
 use crate::sources::plan::{FileStatus, Plan, PlanOptions, plan};
 use crate::table::live::{Counting, LiveCounts};
 use crate::table::metrics::{MetricsOptions, MetricsStore, read_metrics};
-use crate::table::{LogsBuilder, audit, events, pods, sources::sources_frame, table_of};
+use crate::table::{LogsBuilder, audit, events, nodes, pods, sources::sources_frame, table_of};
 
 /// How a bundle is opened.
 #[derive(Clone, Debug, Default)]
@@ -53,6 +53,8 @@ pub struct Wanted {
     pub events: bool,
     /// `pods`.
     pub pods: bool,
+    /// `nodes` and `node_conditions`.
+    pub nodes: bool,
     /// The metrics store (`series`, `samples`, ...).
     pub metrics: bool,
 }
@@ -64,6 +66,7 @@ impl Wanted {
         audit: true,
         events: true,
         pods: true,
+        nodes: true,
         metrics: true,
     };
     /// No table: a read that only counts (the accounting still covers every file read).
@@ -72,6 +75,7 @@ impl Wanted {
         audit: false,
         events: false,
         pods: false,
+        nodes: false,
         metrics: false,
     };
 }
@@ -120,6 +124,10 @@ pub struct Tables {
     pub events: DataFrame,
     /// `pods`.
     pub pods: DataFrame,
+    /// `nodes`.
+    pub nodes: DataFrame,
+    /// `node_conditions`.
+    pub node_conditions: DataFrame,
     /// Series and samples of the metrics files.
     pub metrics: MetricsStore,
     /// Per file: lines, entries, formats, problems.
@@ -231,6 +239,9 @@ impl Bundle {
             tables.pods = f.filter_table(&tables.pods, &TableColumns::PODS)?;
             tables.events = f.filter_table(&tables.events, &TableColumns::EVENTS)?;
             tables.audit = f.filter_table(&tables.audit, &TableColumns::AUDIT)?;
+            tables.nodes = f.filter_table(&tables.nodes, &TableColumns::NODES)?;
+            tables.node_conditions =
+                f.filter_table(&tables.node_conditions, &TableColumns::NODES)?;
         }
         tables.accounting = accounting;
         Ok((sinks, tables))
@@ -293,6 +304,9 @@ impl Bundle {
         if wanted.pods {
             tables.pods = pods::read_pods(set, plan, accounting)?;
         }
+        if wanted.nodes {
+            (tables.nodes, tables.node_conditions) = nodes::read_nodes(set, plan, accounting)?;
+        }
         if wanted.metrics {
             tables.metrics = read_metrics(set, plan, metrics, accounting);
         }
@@ -324,6 +338,11 @@ impl Bundle {
     /// The `pods` table, its files counted into `accounting`.
     pub fn read_pods(&self, accounting: &mut Accounting) -> crate::Result<DataFrame> {
         pods::read_pods(&self.set, &self.plan, accounting)
+    }
+
+    /// The `nodes` and `node_conditions` tables, their files counted into `accounting`.
+    pub fn read_nodes(&self, accounting: &mut Accounting) -> crate::Result<(DataFrame, DataFrame)> {
+        nodes::read_nodes(&self.set, &self.plan, accounting)
     }
 
     /// The metrics store, its files counted into `accounting`.
@@ -468,7 +487,7 @@ impl Problems {
 
 impl Tables {
     /// Runs a SQL query over every table: `logs`, `sources` (from `bundle`, with this read's
-    /// accounting), `fields`, `audit`, `events`, `pods`, `series`, `samples`,
+    /// accounting), `fields`, `audit`, `events`, `pods`, `nodes`, `node_conditions`, `series`, `samples`,
     /// `metric_families`, `exemplars`, and `metrics` (samples joined with their series, built
     /// only when the query names it). The tables are not copied (polars' columns are shared).
     pub fn sql(&self, bundle: &Bundle, query: &str) -> crate::Result<DataFrame> {
@@ -478,6 +497,8 @@ impl Tables {
             ("audit", self.audit.clone()),
             ("events", self.events.clone()),
             ("pods", self.pods.clone()),
+            ("nodes", self.nodes.clone()),
+            ("node_conditions", self.node_conditions.clone()),
         ];
         if mentions_table(query, "metrics") {
             more.push(("metrics", m.metrics_view()?));

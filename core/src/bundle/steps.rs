@@ -226,6 +226,7 @@ impl Steps {
                 FileRole::Audit,
                 FileRole::Events,
                 FileRole::PodList,
+                FileRole::NodeList,
             ] {
                 self.set.expect_reads(p.files_of(role));
             }

@@ -1,9 +1,12 @@
 //! Whether a file reads as a log, and how: container runtime lines, plain lines that start like
 //! entries, JSON documents over several lines, a journal export, a defined format.
 
+use super::json_head::{Skim, Val};
 use crate::formats::EntryFormat;
 use crate::formats::cri::parse_cri_line;
 use crate::formats::docker::parse_docker_line;
+use crate::level::Level;
+use crate::time::{NANOS_PER_SEC, parse_epoch_nanos, parse_leading_timestamp};
 
 /// What a file's first lines look like.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +91,101 @@ pub(crate) fn json_documents(head: &[u8]) -> bool {
                 || has(b"\"timestamp\"")
                 || has(b"\"@timestamp\"")))
 }
+
+/// Whether the first record of a JSON file looks like a log record: it has a message, a time
+/// or a level member (`msg`, `message`, `MESSAGE`, `@timestamp`, `ts`, `level`, ... in any case)
+/// whose value is one (a time that parses, a level word). A status, configuration or version
+/// document (`{"status":200}`, a kubelet's `configz`, `serverversion.json`, sonobuoy's
+/// `query-time.json` whose `time` is a duration) has none and is not read as a log.
+pub(crate) fn json_records_look_like_logs(s: &Skim) -> bool {
+    let record = match s.get("") {
+        // fluent-bit's `[time, record]`.
+        Some(Val::Array) if matches!(s.get("0"), Some(Val::Num(_))) => "1",
+        Some(Val::Array) => "0",
+        _ => "",
+    };
+    if !matches!(s.get(record), Some(Val::Object)) {
+        return false;
+    }
+    let value = |key: &str| {
+        let path = if record.is_empty() {
+            key.to_string()
+        } else {
+            format!("{record}/{key}")
+        };
+        s.get(&path)
+    };
+    s.keys(record).any(|key| {
+        let lower = key.to_ascii_lowercase();
+        let v = value(key);
+        if lower == "resourcelogs" {
+            // OpenTelemetry's OTLP/JSON: records nested in resources and scopes.
+            true
+        } else if MESSAGE_KEYS.contains(&lower.as_str()) {
+            matches!(v, Some(Val::Str(_) | Val::Object))
+        } else if TIME_KEYS.contains(&lower.as_str()) {
+            match v {
+                Some(Val::Str(t)) => {
+                    let t = t.as_bytes();
+                    parse_leading_timestamp(t).is_some()
+                        || parse_epoch_nanos(t).is_some_and(|n| n > NANOS_PER_SEC * 100_000_000)
+                }
+                Some(Val::Num(n)) => {
+                    parse_epoch_nanos(n.as_bytes()).is_some_and(|n| n > NANOS_PER_SEC * 100_000_000)
+                }
+                _ => false,
+            }
+        } else if LEVEL_KEYS.contains(&lower.as_str()) {
+            matches!(v, Some(Val::Str(l)) if Level::from_name(l).is_some())
+                || matches!(v, Some(Val::Num(_)))
+        } else {
+            false
+        }
+    })
+}
+
+/// Members that hold a log record's message (compared in lower case).
+const MESSAGE_KEYS: [&str; 8] = [
+    "msg",
+    "message",
+    "@message",
+    "@m",
+    "@mt",
+    "short_message",
+    "full_message",
+    "log",
+];
+
+/// Members that hold a log record's time.
+const TIME_KEYS: [&str; 16] = [
+    "time",
+    "ts",
+    "t",
+    "@t",
+    "timestamp",
+    "@timestamp",
+    "date",
+    "datetime",
+    "asctime",
+    "eventtime",
+    "logtime",
+    "timemillis",
+    "__realtime_timestamp",
+    "_source_realtime_timestamp",
+    "requestreceivedtimestamp",
+    "stagetimestamp",
+];
+
+/// Members that hold a log record's level.
+const LEVEL_KEYS: [&str; 7] = [
+    "level",
+    "lvl",
+    "severity",
+    "loglevel",
+    "levelname",
+    "@l",
+    "priority",
+];
 
 /// The first 16 non-blank lines of `head`, without their `\r`.
 fn first_lines(head: &[u8]) -> Vec<&[u8]> {

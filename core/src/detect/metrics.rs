@@ -34,7 +34,9 @@ pub fn metrics_format(head: &[u8]) -> Option<MetricsFormat> {
         {
             return Some(MetricsFormat::PrometheusApi);
         }
-        if has(b"\"kind\"") && has(b"metrics.k8s.io") && has(b"Metrics") {
+        if has(b"metrics.k8s.io")
+            && super::kube::document(head).is_some_and(|d| d.kind.ends_with("Metrics"))
+        {
             return Some(MetricsFormat::MetricsApi);
         }
         let line = std::str::from_utf8(first).ok()?;
@@ -50,8 +52,7 @@ pub fn metrics_format(head: &[u8]) -> Option<MetricsFormat> {
         return None;
     }
     if has(b"metrics.k8s.io")
-        && let Some(kind) = super::kube::resource_kind(head)
-        && (kind.ends_with("Metrics") || kind.ends_with("MetricsList"))
+        && super::kube::document(head).is_some_and(|d| d.kind.ends_with("Metrics"))
     {
         return Some(MetricsFormat::MetricsApi);
     }

@@ -9,6 +9,7 @@
 //! `sources`, `ingest` and `table`, and imports only the parsers (`formats`, `metrics`).
 
 pub mod archive;
+pub(crate) mod json_head;
 pub(crate) mod kube;
 pub(crate) mod log;
 pub(crate) mod metrics;
@@ -56,8 +57,14 @@ pub enum Detected {
     Events,
     /// A pod list or a single Pod.
     PodList,
-    /// Another Kubernetes resource document, with its `kind`.
+    /// A node list or a single Node.
+    NodeList,
+    /// Another Kubernetes resource document, with the kind of its objects (empty when they
+    /// do not say).
     Resource(String),
+    /// JSON that is not log records: a status, a configuration, a version, a list of
+    /// something (`{"status":200}`, a kubelet's `configz`).
+    JsonData,
     /// Other text.
     Text(TextLog),
 }
@@ -96,15 +103,22 @@ pub fn detect(head: &[u8]) -> Detected {
     if kube::looks_like_audit(head) {
         return Detected::Audit;
     }
-    if kube::looks_like_events(head) {
-        return Detected::Events;
-    }
-    if let Some(kind) = kube::resource_kind(head) {
-        return if kube::holds_pods(&kind, head) {
-            Detected::PodList
-        } else {
-            Detected::Resource(kind)
+    if let Some(doc) = kube::document(head) {
+        let audit = doc
+            .api_version
+            .as_deref()
+            .is_some_and(|a| a.starts_with("audit.k8s.io"));
+        return match doc.kind.as_str() {
+            "Pod" => Detected::PodList,
+            "Event" if !audit => Detected::Events,
+            "Node" => Detected::NodeList,
+            _ => Detected::Resource(doc.kind),
         };
+    }
+    if let Some(skim) = json_head::skim(head, 3)
+        && !log::json_records_look_like_logs(&skim)
+    {
+        return Detected::JsonData;
     }
     let docs = log::json_documents(head);
     let format = log::detect_plain_format(head);
@@ -161,7 +175,16 @@ mod tests {
             ),
             (
                 b"{\"apiVersion\":\"v1\",\"kind\":\"NodeList\",\"items\":[]}",
-                Detected::Resource("NodeList".into()),
+                Detected::NodeList,
+            ),
+            (
+                b"{\"apiVersion\":\"v1\",\"kind\":\"ConfigMapList\",\"items\":[]}",
+                Detected::Resource("ConfigMap".into()),
+            ),
+            (b"{\"status\":200}", Detected::JsonData),
+            (
+                b"{\"level\":\"info\",\"msg\":\"up\",\"time\":\"2024-01-01T00:00:00Z\"}\n",
+                text(Framing::Plain, true),
             ),
             (
                 b"2024-01-01 00:00:00 starting\n2024-01-01 00:00:01 ready\n",

@@ -5,8 +5,9 @@
 //! message and is parsed as a second layer: klog from the kubelet, logrus from containerd, JSON
 //! from anything else. The time is `_SOURCE_REALTIME_TIMESTAMP`, else `__REALTIME_TIMESTAMP`
 //! (microseconds); the level is the second layer's, else `PRIORITY` (syslog severities); the
-//! component is the unit (`kubelet` for `kubelet.service`), else `SYSLOG_IDENTIFIER`; the node
-//! is `_HOSTNAME`. The other members become fields.
+//! component is the unit (`kubelet` for `kubelet.service`), else `SYSLOG_IDENTIFIER`;
+//! `_HOSTNAME` is the `host` field, and the entry's node when the bundle puts the file under
+//! none. The other members become fields.
 
 #[cfg(test)]
 use super::PayloadCase;
@@ -90,7 +91,7 @@ pub(crate) fn parse(
             "_HOSTNAME" => {
                 host = Some(String::from_utf8_lossy(&buf).into_owned());
                 if ctx.want_fields {
-                    other.push((key.into_owned(), String::from_utf8_lossy(&buf).into_owned()));
+                    other.push(("host".into(), String::from_utf8_lossy(&buf).into_owned()));
                 }
             }
             _ => {
@@ -175,7 +176,7 @@ pub(crate) fn cases() -> Vec<PayloadCase> {
                 ("pod", "default/a"),
                 ("_SYSTEMD_UNIT", "kubelet.service"),
                 ("PRIORITY", "6"),
-                ("_HOSTNAME", "node-1"),
+                ("host", "node-1"),
             ],
         },
         PayloadCase {

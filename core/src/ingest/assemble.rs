@@ -349,6 +349,11 @@ impl<S: EntrySink> Assembler<'_, S> {
             fill(&mut m.pod, pod);
             fill(&mut m.container, c);
         }
+        if self.meta.node.is_some() && !self.payload.meta.node.is_empty() {
+            // Where the bundle put the file names its node; a journal record's `_HOSTNAME` or
+            // a syslog line's host (often the short name) stays a field and makes no node.
+            self.payload.meta.node.clear();
+        }
         let body =
             (with_payload && self.payload.has_body).then(|| std::mem::take(&mut self.payload.body));
         let message: &[u8] = body.as_deref().unwrap_or(message);

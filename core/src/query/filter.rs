@@ -204,6 +204,15 @@ impl TableColumns {
             crate::schema::events::LAST_TS,
         )),
     };
+    /// `nodes` and `node_conditions`: by node.
+    pub const NODES: TableColumns = TableColumns {
+        namespace: None,
+        pod: None,
+        pod_when: None,
+        container: None,
+        node: Some(crate::schema::nodes::NODE),
+        time: None,
+    };
     /// `audit`: a pod's when the request's resource is `pods`.
     pub const AUDIT: TableColumns = TableColumns {
         namespace: Some(crate::schema::audit::NAMESPACE),

@@ -92,11 +92,19 @@ pub fn detect(paths: &[&str]) -> Vec<Hint> {
     // Roots of each layout.
     let mut roots: HashMap<&str, Layout> = HashMap::new();
     for (&dir, kids) in &children {
-        let layout = if kids.contains("meta")
-            && ["plugins", "podlogs", "resources", "hosts"]
-                .iter()
-                .any(|k| kids.contains(k))
-        {
+        let sonobuoy_parts = ["plugins", "podlogs", "resources", "hosts"]
+            .iter()
+            .filter(|k| kids.contains(*k))
+            .count();
+        let sonobuoy_marks = [
+            "meta",
+            "serverversion.json",
+            "servergroups.json",
+            "serverversion",
+        ]
+        .iter()
+        .any(|k| kids.contains(k));
+        let layout = if sonobuoy_parts >= 2 || (sonobuoy_parts == 1 && sonobuoy_marks) {
             Some(Layout::Sonobuoy)
         } else if kids.contains("cluster-resources")
             && children.contains_key(format!("{dir}/cluster-resources").as_str())
@@ -176,12 +184,22 @@ fn hint(layout: Layout, root: &str, rel: &str) -> Hint {
                 .map(str::to_string);
         }
         Layout::Sonobuoy => match parts.as_slice() {
-            ["podlogs", ns, pod, "logs", file] => {
+            ["podlogs", ns, pod, "logs", file] | ["podlogs", ns, pod, file] => {
                 h.namespace = s(ns);
                 h.pod = s(pod);
-                h.container = file.strip_suffix(".txt").or(Some(file)).map(str::to_string);
+                let c = file
+                    .strip_suffix(".txt")
+                    .or_else(|| file.strip_suffix(".log"));
+                h.container = s(c.unwrap_or(file));
             }
-            ["plugins", _, "results", node, _, ..] if *node != "global" => h.node = s(node),
+            // A daemon set plugin's results per node (`results/<node>/...`, or the node's file
+            // itself in 0.10's `systemd_logs/results/<node>`), and its errors.
+            ["plugins", _, "results" | "errors", node, _, ..] if *node != "global" => {
+                h.node = s(node);
+            }
+            ["plugins", plugin, "results", node] if plugin.contains("systemd") => {
+                h.node = s(node);
+            }
             ["hosts", node, ..] => h.node = s(node),
             ["resources", "ns", ns, ..] => h.namespace = s(ns),
             _ => {}

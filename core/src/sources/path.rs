@@ -178,6 +178,30 @@ pub(crate) fn is_log_file_name(name: &str) -> bool {
         )
 }
 
+/// The resource a Kubernetes document's file name names, for documents whose objects do not
+/// say their kind: sonobuoy's `<group>_<version>_<resource>.json` gives the resource
+/// (`core_v1_configmaps.json`: `configmaps`), any other name its stem (`ConfigMaps.json`).
+pub(crate) fn resource_of_name(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let stem = name
+        .strip_suffix(".gz")
+        .unwrap_or(name)
+        .rsplit_once('.')
+        .map_or(name, |(stem, _)| stem);
+    let parts: Vec<&str> = stem.split('_').collect();
+    match parts.as_slice() {
+        [_group, version, resource]
+            if version.starts_with('v')
+                && version[1..].starts_with(|c: char| c.is_ascii_digit())
+                && !resource.is_empty() =>
+        {
+            (*resource).to_string()
+        }
+        _ if stem.is_empty() => "unknown".to_string(),
+        _ => stem.to_string(),
+    }
+}
+
 /// Splits logrotate's and kubelet's rotation suffixes off a file name: `.gz`, then `.N`,
 /// `-YYYYMMDD[HH[MM[SS]]]` or `.YYYYMMDD-hhmmss`.
 pub(crate) fn parse_text_log_name(name: &str) -> TextLogName {

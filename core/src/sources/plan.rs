@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::FileSet;
 use super::path::{
     PathShape, Rotation, classify_path, is_log_file_name, kubectl_logs_name, parse_text_log_name,
+    resource_of_name,
 };
 pub use crate::detect::Framing;
 use crate::detect::{Detected, HEAD_BYTES, detect};
@@ -31,6 +32,24 @@ use crate::diag::{Diagnostic, Severity};
 use crate::formats::EntryFormat;
 use crate::formats::cri::parse_cri_line;
 use crate::formats::docker::parse_docker_line;
+
+/// The kind of data a file's name says it holds, for files that are not logs: configuration
+/// and results that bundles carry beside the logs (sonobuoy's `sonobuoy_results.yaml`, a JUnit
+/// report).
+fn data_file_kind(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let ext = lower.rsplit_once('.')?.1;
+    Some(match ext {
+        "yaml" | "yml" => "YAML",
+        "json" => "JSON",
+        "xml" => "XML",
+        "toml" => "TOML",
+        "html" | "htm" => "HTML",
+        "csv" | "tsv" => "CSV",
+        "conf" | "cfg" | "ini" | "properties" => "configuration",
+        _ => return None,
+    })
+}
 
 /// Options for [`plan`].
 #[derive(Clone, Debug, Default)]
@@ -116,6 +135,8 @@ pub enum FileRole {
     Events,
     /// A list of pods as JSON or YAML (the `pods` table).
     PodList,
+    /// A list of nodes as JSON or YAML (the `nodes` table).
+    NodeList,
     /// Another Kubernetes resource document (nodes, deployments, ...): not a log.
     Resources,
     /// Metrics: a Prometheus scrape or export (the `series` and `samples` tables).
@@ -137,6 +158,7 @@ impl FileRole {
             FileRole::Audit => "audit",
             FileRole::Events => "events",
             FileRole::PodList => "pod-list",
+            FileRole::NodeList => "node-list",
             FileRole::Resources => "resources",
             FileRole::Metrics => "metrics",
             FileRole::Other => "other",
@@ -191,6 +213,31 @@ pub struct PlannedFile {
     pub sections: bool,
     /// For [`FileRole::Metrics`]: the format its first bytes show.
     pub metrics: Option<crate::metrics::MetricsFormat>,
+    /// For Kubernetes documents and other data: the kind of object it holds (`Pod`, `Event`,
+    /// `ConfigMap`, `JSON` for JSON that is not a log).
+    pub resource: Option<String>,
+}
+
+impl Plan {
+    /// The Kubernetes documents and other data that are not read into a table, counted by the
+    /// kind of object they hold (`ConfigMap`, `JSON`), most files first: what `sources` lists
+    /// beside the files.
+    pub fn resource_counts(&self) -> Vec<(String, usize)> {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for f in &self.files {
+            if f.role == FileRole::Resources
+                && let Some(kind) = &f.resource
+            {
+                *counts.entry(kind).or_default() += 1;
+            }
+        }
+        let mut counts: Vec<(String, usize)> = counts
+            .into_iter()
+            .map(|(k, n)| (k.to_string(), n))
+            .collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        counts
+    }
 }
 
 /// One container instance: the files of one restart of one container, oldest first. For plain
@@ -394,6 +441,7 @@ impl Planner<'_> {
                 layout: hint.layout,
                 sections: hint.sections,
                 metrics: None,
+                resource: None,
             });
         }
     }
@@ -602,6 +650,17 @@ impl Planner<'_> {
             if file.role != FileRole::Other || file.status != FileStatus::Read {
                 continue;
             }
+            let layout = &entries[i].layout_path;
+            if layout.starts_with("._")
+                || layout.contains("/._")
+                || layout.starts_with("__MACOSX/")
+                || layout.contains("/__MACOSX/")
+            {
+                file.status = FileStatus::Skipped(
+                    "macOS metadata (an AppleDouble `._` file), not a log".into(),
+                );
+                continue;
+            }
             match set.read_head(i, HEAD_BYTES) {
                 Ok(head) => match detect(&head) {
                     Detected::ContainerLog => file.role = FileRole::Log,
@@ -614,16 +673,58 @@ impl Planner<'_> {
                         file.metrics = Some(m);
                     }
                     Detected::Audit => file.role = FileRole::Audit,
-                    Detected::Events => file.role = FileRole::Events,
-                    Detected::PodList => file.role = FileRole::PodList,
+                    Detected::Events => {
+                        file.role = FileRole::Events;
+                        file.resource = Some("Event".into());
+                    }
+                    Detected::PodList => {
+                        file.role = FileRole::PodList;
+                        file.resource = Some("Pod".into());
+                    }
+                    Detected::NodeList => {
+                        file.role = FileRole::NodeList;
+                        file.resource = Some("Node".into());
+                    }
                     Detected::Resource(kind) => {
                         file.role = FileRole::Resources;
                         file.status = FileStatus::Metadata;
+                        let kind = if kind.is_empty() {
+                            resource_of_name(&entries[i].layout_path)
+                        } else {
+                            kind
+                        };
                         file.note = Some(format!(
                             "a Kubernetes resource document ({kind}), not a log"
                         ));
+                        file.resource = Some(kind);
                     }
-                    Detected::Text(text) => {
+                    Detected::JsonData
+                        if !is_log_file_name(
+                            entries[i]
+                                .layout_path
+                                .rsplit('/')
+                                .next()
+                                .unwrap_or_default(),
+                        ) =>
+                    {
+                        file.role = FileRole::Resources;
+                        file.status = FileStatus::Metadata;
+                        file.note = Some(
+                            "JSON data (no time, message or level in its records), not a log"
+                                .into(),
+                        );
+                        file.resource = Some("JSON".into());
+                    }
+                    detected @ (Detected::Text(_) | Detected::JsonData) => {
+                        // JSON data in a file named as a log is read as one.
+                        let text = match detected {
+                            Detected::Text(text) => text,
+                            _ => crate::detect::TextLog {
+                                framing: crate::detect::Framing::Plain,
+                                format: None,
+                                looks_like_log: true,
+                            },
+                        };
                         let layout = &entries[i].layout_path;
                         let (dir, name) = layout.rsplit_once('/').unwrap_or(("", layout));
                         if text.looks_like_log || is_log_file_name(name) {
@@ -656,6 +757,11 @@ impl Planner<'_> {
                             facts[i].rotation = Some(t.rotation);
                             facts[i].gz = t.gz;
                             facts[i].root = dir.to_string();
+                        } else if let Some(data) = data_file_kind(name) {
+                            file.role = FileRole::Resources;
+                            file.status = FileStatus::Metadata;
+                            file.note = Some(format!("{data} data, not a log"));
+                            file.resource = Some(data.to_string());
                         } else {
                             file.status = FileStatus::Skipped(
                             "not a log: its name is not a log's and its first lines do not start with a timestamp, a klog header or a JSON object".into(),
@@ -727,6 +833,7 @@ impl Planner<'_> {
                         | FileRole::Audit
                         | FileRole::Events
                         | FileRole::PodList
+                        | FileRole::NodeList
                         | FileRole::Resources
                         | FileRole::Metrics
                 )
@@ -1126,13 +1233,14 @@ mod tests {
                 ("read", FileRole::Text),
                 ("skipped", FileRole::Other),
                 ("skipped", FileRole::Other),
-                ("skipped", FileRole::Other),
+                // Data beside the logs is listed as what it is.
+                ("metadata", FileRole::Resources),
                 ("read", FileRole::Text),
                 ("read", FileRole::Text),
             ]
         );
-        assert_eq!(p.skipped().count(), 3);
-        assert!(matches!(&p.files[5].status, FileStatus::Skipped(r) if r.starts_with("not a log")));
+        assert_eq!(p.skipped().count(), 2);
+        assert_eq!(p.files[5].resource.as_deref(), Some("YAML"));
         // kubelet.log and its components; app.log.1 joins app.log's rotation group.
         let plain: Vec<(&str, Framing)> = p
             .instances

@@ -9,6 +9,7 @@ pub mod live;
 pub mod logs;
 pub mod metrics;
 pub mod metrics_summary;
+pub mod nodes;
 pub mod packed;
 pub mod pods;
 pub mod sources;

@@ -65,6 +65,10 @@ pub fn sources_frame(
             text(&|i| Some(plan.files[i].role.as_str().to_string())),
         ),
         Column::new(
+            col::RESOURCE.into(),
+            text(&|i| plan.files[i].resource.clone()),
+        ),
+        Column::new(
             col::STATUS.into(),
             text(&|i| Some(plan.files[i].status.as_str().to_string())),
         ),
