@@ -28,7 +28,7 @@ pub(crate) enum Command {
     /// Count entries and bytes by any columns, optionally per time bucket.
     Stats(StatsArgs),
     /// Run SQL over the tables `logs`, `sources`, `fields`, `audit`, `events`, `pods`,
-    /// `nodes`, `node_conditions`, `series`, `samples`, `metric_families`, `exemplars` and the `metrics` view.
+    /// `nodes`, `node_conditions`, `tests`, `series`, `samples`, `metric_families`, `exemplars` and the `metrics` view.
     Sql(SqlArgs),
     /// Summarize API server audit logs: top users, verbs, resources and codes, failed and
     /// slowest requests.
@@ -41,6 +41,9 @@ pub(crate) enum Command {
     /// Summarize nodes from the node lists in a bundle: roles, versions, capacity, and
     /// conditions not OK (NotReady, memory, disk or PID pressure) with their times.
     Nodes(SummaryArgs),
+    /// Summarize the JUnit test reports in a bundle (sonobuoy's junit_01.xml, any junit_*.xml):
+    /// counts by status, the failed tests with their messages, the slowest.
+    Tests(SummaryArgs),
     /// A report of what went wrong, for CI: sources, containers with errors, restarts and
     /// crashes, top error and warning patterns, error spikes, silences (Markdown or JSON).
     Report(ReportArgs),

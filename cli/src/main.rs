@@ -56,6 +56,7 @@ fn main() -> ExitCode {
         Command::Events(a) => cmd_events(&a),
         Command::Pods(a) => cmd_pods(&a),
         Command::Nodes(a) => cmd_nodes(&a),
+        Command::Tests(a) => cmd_tests(&a),
         Command::Metrics(a) => metrics::cmd_metrics(&a),
         Command::Serve(a) => serve::cmd_serve(a.port, &a.paths),
         Command::Patterns(a) => cmd_patterns(&a),
@@ -836,6 +837,44 @@ fn cmd_nodes(a: &SummaryArgs) -> Result<bool> {
         }
         other => write_table_format(&nodes, other, 200)?,
     }
+    Ok(report_problems(&loaded, Some(&report), false))
+}
+
+fn cmd_tests(a: &SummaryArgs) -> Result<bool> {
+    let loaded = load(&a.paths, &a.input)?;
+    let mut report = Accounting::default();
+    let df = loaded.bundle.read_tests(&mut report)?;
+    if df.height() == 0 {
+        return Ok(nothing_read(
+            "no test cases (JUnit XML reports) under the given paths",
+        ));
+    }
+    match a.output {
+        TableFormat::Table => {
+            let n = a.top;
+            let s = sections(
+                "tests",
+                &df,
+                &[
+                    (
+                        "Tests by status",
+                        "SELECT status, COUNT(*) AS tests, round(SUM(duration_s), 1) AS seconds FROM tests GROUP BY status ORDER BY tests DESC, status".into(),
+                    ),
+                    (
+                        "Failed tests",
+                        format!("SELECT status, name, round(duration_s, 1) AS seconds, message FROM tests WHERE status IN ('failed', 'error') ORDER BY suite, name LIMIT {n}"),
+                    ),
+                    (
+                        "Slowest tests",
+                        format!("SELECT status, name, round(duration_s, 1) AS seconds FROM tests WHERE duration_s IS NOT NULL ORDER BY duration_s DESC, name LIMIT {n}"),
+                    ),
+                ],
+            )?;
+            write_sections(s)?;
+        }
+        other => write_table_format(&df, other, 200)?,
+    }
+    // Failed tests are what the command reports, not a problem reading them: exit 0.
     Ok(report_problems(&loaded, Some(&report), false))
 }
 

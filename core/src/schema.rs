@@ -295,6 +295,33 @@ pub mod node_conditions {
     pub const SOURCE: &str = "source";
 }
 
+/// Column names of the `tests` table: one row per test case of the JUnit reports in a bundle
+/// (sonobuoy's `junit_01.xml`, any `junit_*.xml`).
+///
+/// | column | type | meaning |
+/// |---|---|---|
+/// | `suite` | string | the test suite it is in (the innermost `testsuite`'s name) |
+/// | `name` | string | the test case |
+/// | `classname` | string | its class name, as the runner wrote it |
+/// | `status` | string | `passed`, `failed`, `error`, `skipped` |
+/// | `duration_s` | f64 | seconds |
+/// | `message` | string | the failure's, error's or skip's message (or type) |
+/// | `text` | string | the failure's or error's text (the stack, the assertion) |
+/// | `ts` | datetime | the suite's start (`timestamp`), when written |
+/// | `source` | string | the file it came from |
+pub mod tests {
+    #![allow(missing_docs)]
+    pub const SUITE: &str = "suite";
+    pub const NAME: &str = "name";
+    pub const CLASSNAME: &str = "classname";
+    pub const STATUS: &str = "status";
+    pub const DURATION_S: &str = "duration_s";
+    pub const MESSAGE: &str = "message";
+    pub const TEXT: &str = "text";
+    pub const TS: &str = "ts";
+    pub const SOURCE: &str = "source";
+}
+
 /// Column names of the metrics tables, read from Prometheus scrapes and exports
 /// ([`crate::metrics`]). Laid out as a TSDB lays them: label strings once per series, samples
 /// as three plain columns.

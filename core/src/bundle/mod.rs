@@ -31,7 +31,9 @@ use crate::sources::archive::ArchiveLimits;
 use crate::sources::plan::{FileStatus, Plan, PlanOptions, plan};
 use crate::table::live::{Counting, LiveCounts};
 use crate::table::metrics::{MetricsOptions, MetricsStore, read_metrics};
-use crate::table::{LogsBuilder, audit, events, nodes, pods, sources::sources_frame, table_of};
+use crate::table::{
+    LogsBuilder, audit, events, junit, nodes, pods, sources::sources_frame, table_of,
+};
 
 /// How a bundle is opened.
 #[derive(Clone, Debug, Default)]
@@ -55,6 +57,8 @@ pub struct Wanted {
     pub pods: bool,
     /// `nodes` and `node_conditions`.
     pub nodes: bool,
+    /// `tests` (JUnit reports).
+    pub tests: bool,
     /// The metrics store (`series`, `samples`, ...).
     pub metrics: bool,
 }
@@ -67,6 +71,7 @@ impl Wanted {
         events: true,
         pods: true,
         nodes: true,
+        tests: true,
         metrics: true,
     };
     /// No table: a read that only counts (the accounting still covers every file read).
@@ -76,6 +81,7 @@ impl Wanted {
         events: false,
         pods: false,
         nodes: false,
+        tests: false,
         metrics: false,
     };
 }
@@ -128,6 +134,8 @@ pub struct Tables {
     pub nodes: DataFrame,
     /// `node_conditions`.
     pub node_conditions: DataFrame,
+    /// `tests`.
+    pub tests: DataFrame,
     /// Series and samples of the metrics files.
     pub metrics: MetricsStore,
     /// Per file: lines, entries, formats, problems.
@@ -281,6 +289,7 @@ impl Bundle {
             unparsed_lines: tables.accounting.unparsed_lines(),
         };
         let (mut r, facts) = Report::from_sinks(sinks, &tables.pods, sources, report)?;
+        r.add_tests(&tables.tests)?;
         r.add_audit_and_events(&tables.audit, &tables.events, report.top)?;
         r.add_metrics(&tables.metrics, report.top);
         Ok((r, facts, tables.accounting))
@@ -306,6 +315,9 @@ impl Bundle {
         }
         if wanted.nodes {
             (tables.nodes, tables.node_conditions) = nodes::read_nodes(set, plan, accounting)?;
+        }
+        if wanted.tests {
+            tables.tests = junit::read_tests(set, plan, accounting)?;
         }
         if wanted.metrics {
             tables.metrics = read_metrics(set, plan, metrics, accounting);
@@ -343,6 +355,11 @@ impl Bundle {
     /// The `nodes` and `node_conditions` tables, their files counted into `accounting`.
     pub fn read_nodes(&self, accounting: &mut Accounting) -> crate::Result<(DataFrame, DataFrame)> {
         nodes::read_nodes(&self.set, &self.plan, accounting)
+    }
+
+    /// The `tests` table (JUnit reports), its files counted into `accounting`.
+    pub fn read_tests(&self, accounting: &mut Accounting) -> crate::Result<DataFrame> {
+        junit::read_tests(&self.set, &self.plan, accounting)
     }
 
     /// The metrics store, its files counted into `accounting`.
@@ -487,7 +504,7 @@ impl Problems {
 
 impl Tables {
     /// Runs a SQL query over every table: `logs`, `sources` (from `bundle`, with this read's
-    /// accounting), `fields`, `audit`, `events`, `pods`, `nodes`, `node_conditions`, `series`, `samples`,
+    /// accounting), `fields`, `audit`, `events`, `pods`, `nodes`, `node_conditions`, `tests`, `series`, `samples`,
     /// `metric_families`, `exemplars`, and `metrics` (samples joined with their series, built
     /// only when the query names it). The tables are not copied (polars' columns are shared).
     pub fn sql(&self, bundle: &Bundle, query: &str) -> crate::Result<DataFrame> {
@@ -499,6 +516,7 @@ impl Tables {
             ("pods", self.pods.clone()),
             ("nodes", self.nodes.clone()),
             ("node_conditions", self.node_conditions.clone()),
+            ("tests", self.tests.clone()),
         ];
         if mentions_table(query, "metrics") {
             more.push(("metrics", m.metrics_view()?));

@@ -227,6 +227,7 @@ impl Steps {
                 FileRole::Events,
                 FileRole::PodList,
                 FileRole::NodeList,
+                FileRole::Tests,
             ] {
                 self.set.expect_reads(p.files_of(role));
             }

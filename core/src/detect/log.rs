@@ -247,6 +247,9 @@ pub(crate) fn starts_like_entry(line: &[u8]) -> bool {
     {
         return true;
     }
+    if crate::formats::text::test_failure_marker(line) {
+        return true;
+    }
     // Dispatch on the first byte, so that each line runs only the checks that can match it.
     match line.first() {
         Some(b'{') => line

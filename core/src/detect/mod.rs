@@ -62,6 +62,8 @@ pub enum Detected {
     /// Another Kubernetes resource document, with the kind of its objects (empty when they
     /// do not say).
     Resource(String),
+    /// A JUnit XML test report.
+    JUnit,
     /// JSON that is not log records: a status, a configuration, a version, a list of
     /// something (`{"status":200}`, a kubelet's `configz`).
     JsonData,
@@ -96,6 +98,9 @@ pub fn detect(head: &[u8]) -> Detected {
         log::Sniff::Binary => return Detected::Binary,
         log::Sniff::ContainerLog => return Detected::ContainerLog,
         log::Sniff::Text => {}
+    }
+    if junit(head) {
+        return Detected::JUnit;
     }
     if let Some(m) = metrics::metrics_format(head) {
         return Detected::Metrics(m);
@@ -134,6 +139,29 @@ pub fn detect(head: &[u8]) -> Detected {
         format,
         looks_like_log: docs || journal || format.is_some() || log::mostly_log_lines(head),
     })
+}
+
+/// Whether `head` starts a JUnit XML report: XML whose first element (after the declaration
+/// and comments) is `testsuites` or `testsuite`.
+fn junit(head: &[u8]) -> bool {
+    let mut rest = head.trim_ascii_start();
+    // Skip a BOM, the declaration, comments and processing instructions.
+    rest = rest.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(rest);
+    while rest.starts_with(b"<?") || rest.starts_with(b"<!") {
+        let end = if rest.starts_with(b"<!--") {
+            memchr::memmem::find(rest, b"-->").map(|i| i + 3)
+        } else {
+            memchr::memchr(b'>', rest).map(|i| i + 1)
+        };
+        let Some(end) = end else { return false };
+        rest = rest[end..].trim_ascii_start();
+    }
+    let element = rest.strip_prefix(b"<").map(|r| {
+        r.split(|c| c.is_ascii_whitespace() || *c == b'>' || *c == b'/')
+            .next()
+            .unwrap_or_default()
+    });
+    matches!(element, Some(b"testsuites" | b"testsuite"))
 }
 
 #[cfg(test)]
@@ -182,6 +210,11 @@ mod tests {
                 Detected::Resource("ConfigMap".into()),
             ),
             (b"{\"status\":200}", Detected::JsonData),
+            (
+                b"<?xml version=\"1.0\"?>\n<!-- by ginkgo -->\n<testsuites tests=\"1\">\n",
+                Detected::JUnit,
+            ),
+            (b"<testsuite name=\"e2e\">", Detected::JUnit),
             (
                 b"{\"level\":\"info\",\"msg\":\"up\",\"time\":\"2024-01-01T00:00:00Z\"}\n",
                 text(Framing::Plain, true),

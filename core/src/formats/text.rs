@@ -42,6 +42,41 @@ fn word_level(word: &[u8]) -> Option<Level> {
     })
 }
 
+/// Whether a line is a test runner's failure marker, as ginkgo (v1 and v2) and `go test` print
+/// them: `• Failure [60.3 seconds]`, `• [FAILED] [0.3 seconds]`, `[Fail] [sig-apps] ...`,
+/// `Summarizing 4 Failures:`, `FAIL! -- 21 Passed | 4 Failed`, `--- FAIL: TestE2E`, `FAIL`,
+/// `Test Suite Failed`. Such a line is an error, and starts an entry of its own.
+pub(crate) fn test_failure_marker(line: &[u8]) -> bool {
+    const BULLET: &[u8] = "\u{2022} ".as_bytes();
+    match line.first() {
+        Some(0xE2) => line.strip_prefix(BULLET).is_some_and(|r| {
+            r.starts_with(b"Failure")
+                || r.starts_with(b"[FAILED]")
+                || r.starts_with(b"[PANICKED]")
+                || r.starts_with(b"[TIMEDOUT]")
+                || r.starts_with(b"[INTERRUPTED]")
+        }),
+        Some(b'[') => {
+            line.starts_with(b"[Fail] ")
+                || line.starts_with(b"[FAIL] ")
+                || line.starts_with(b"[FAILED] ")
+                || line.starts_with(b"[PANICKED] ")
+        }
+        Some(b'S') => line.strip_prefix(b"Summarizing ").is_some_and(|r| {
+            let digits = r.iter().take_while(|c| c.is_ascii_digit()).count();
+            digits > 0 && r[digits..].starts_with(b" Failure")
+        }),
+        Some(b'F') => {
+            line.starts_with(b"FAIL!")
+                || line.starts_with(b"FAIL\t")
+                || line.trim_ascii_end() == b"FAIL"
+        }
+        Some(b'-') => line.starts_with(b"--- FAIL: "),
+        Some(b'T') => line.starts_with(b"Test Suite Failed"),
+        _ => false,
+    }
+}
+
 /// Finds the level word in `b`; returns the level and the word's range.
 pub(crate) fn find_level_word(b: &[u8]) -> Option<(Level, usize, usize)> {
     let mut i = 0;
@@ -154,6 +189,14 @@ pub(crate) fn parse(msg: &[u8], ctx: PayloadContext, p: &mut PayloadParser) -> P
         None
     };
     let window = &msg[after_ts..msg.len().min(after_ts + LEVEL_WINDOW)];
+    if after_ts == 0 && test_failure_marker(msg) {
+        p.set_level_raw("FAIL");
+        return PayloadInfo {
+            format: EntryFormat::TEXT,
+            level: Level::Error,
+            app_ts_nanos: None,
+        };
+    }
     let level = match level_token_after_timestamp(window, after_ts > 0)
         .or_else(|| find_level_word(window))
     {
@@ -196,6 +239,33 @@ pub(crate) fn cases() -> Vec<PayloadCase> {
             Some(T),
         ),
         case("WARNING:root:deprecated call", Level::Warn, "WARNING", None),
+        // Test runners' failure markers (ginkgo, go test) are errors; their other lines not.
+        case(
+            "\u{2022} Failure [60.373 seconds]",
+            Level::Error,
+            "FAIL",
+            None,
+        ),
+        case(
+            "[Fail] [sig-apps] Daemon set [Serial] [It] should rollback",
+            Level::Error,
+            "FAIL",
+            None,
+        ),
+        case("Summarizing 4 Failures:", Level::Error, "FAIL", None),
+        case("--- FAIL: TestE2E (1037.06s)", Level::Error, "FAIL", None),
+        case(
+            "FAIL! -- 21 Passed | 4 Failed | 0 Pending | 5746 Skipped",
+            Level::Error,
+            "FAIL",
+            None,
+        ),
+        case(
+            "\u{2022} [SLOW TEST:16.153 seconds]",
+            Level::Unknown,
+            "",
+            None,
+        ),
         // zap's console encoder: the level is the token after the time, in any case.
         case(
             "2024-01-01T12:00:00Z\terror\tqueue.go:12\tExporting failed",

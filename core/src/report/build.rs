@@ -205,6 +205,54 @@ impl Report {
         ))
     }
 
+    /// Adds the test counts and the failed tests, from the `tests` table (empty without a
+    /// JUnit report).
+    pub fn add_tests(&mut self, tests: &DataFrame) -> crate::Result<()> {
+        use crate::schema::tests as tcol;
+        if tests.height() == 0 {
+            return Ok(());
+        }
+        let text = |name: &str| -> crate::Result<StringChunked> {
+            Ok(tests.column(name)?.cast(&DataType::String)?.str()?.clone())
+        };
+        let (suite, name, status, message, body) = (
+            text(tcol::SUITE)?,
+            text(tcol::NAME)?,
+            text(tcol::STATUS)?,
+            text(tcol::MESSAGE)?,
+            text(tcol::TEXT)?,
+        );
+        let duration = tests.column(tcol::DURATION_S)?.f64()?.clone();
+        let mut counts = TestCounts::default();
+        for i in 0..tests.height() {
+            let st = status.get(i).unwrap_or_default();
+            match st {
+                "failed" => counts.failed += 1,
+                "error" => counts.error += 1,
+                "skipped" => counts.skipped += 1,
+                _ => counts.passed += 1,
+            }
+            if matches!(st, "failed" | "error") {
+                let message = message
+                    .get(i)
+                    .or_else(|| {
+                        body.get(i)
+                            .and_then(|t| t.lines().find(|l| !l.trim().is_empty()))
+                    })
+                    .unwrap_or_default();
+                self.failed_tests.push(FailedTestRow {
+                    suite: suite.get(i).unwrap_or_default().to_string(),
+                    name: name.get(i).unwrap_or_default().to_string(),
+                    status: st.to_string(),
+                    duration_s: duration.get(i),
+                    message: message.to_string(),
+                });
+            }
+        }
+        self.tests = Some(counts);
+        Ok(())
+    }
+
     /// Adds the audit sections (failed requests, slowest requests) and Warning events, from
     /// the `audit` and `events` tables (either may be empty).
     pub fn add_audit_and_events(

@@ -78,6 +78,27 @@ impl Report {
             }
             o.push_str("</ul>\n");
         }
+        if let Some(t) = &self.tests {
+            let _ = writeln!(
+                o,
+                "<h2>Tests: {} failed, {} errors, {} passed, {} skipped</h2>",
+                t.failed, t.error, t.passed, t.skipped
+            );
+            if !self.failed_tests.is_empty() {
+                o.push_str("<table><tr><th>status</th><th>test</th><th>seconds</th><th>message</th></tr>\n");
+                for f in &self.failed_tests {
+                    let _ = writeln!(
+                        o,
+                        "<tr><td class=\"fail\">{}</td><td>{}</td><td class=\"n\">{}</td><td><code>{}</code></td></tr>",
+                        esc(&f.status),
+                        esc(&f.name),
+                        f.duration_s.map(|d| format!("{d:.1}")).unwrap_or_default(),
+                        esc(&f.message)
+                    );
+                }
+                o.push_str("</table>\n");
+            }
+        }
         o.push_str("<h2>Containers with errors, restarts or crashes</h2>\n");
         let rows: Vec<_> = self.containers.iter().filter(|c| c.troubled()).collect();
         if rows.is_empty() {

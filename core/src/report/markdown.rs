@@ -28,6 +28,30 @@ impl Report {
             }
             let _ = writeln!(out);
         }
+        if let Some(t) = &self.tests {
+            let _ = writeln!(
+                out,
+                "## Tests: {} failed, {} errors, {} passed, {} skipped\n",
+                t.failed, t.error, t.passed, t.skipped
+            );
+            if !self.failed_tests.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "| status | test | seconds | message |\n|---|---|---:|---|"
+                );
+                for f in &self.failed_tests {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {} | {} |",
+                        f.status,
+                        cell(&f.name),
+                        f.duration_s.map(|d| format!("{d:.1}")).unwrap_or_default(),
+                        code(&f.message)
+                    );
+                }
+                let _ = writeln!(out);
+            }
+        }
         let troubled: Vec<&ContainerRow> =
             self.containers.iter().filter(|c| c.troubled()).collect();
         let _ = writeln!(out, "## Containers with errors, restarts or crashes\n");

@@ -277,6 +277,40 @@ pub struct Report {
     pub memory_near_limit: Vec<MemoryRow>,
     /// Containers whose restart counter is above zero (metrics).
     pub restart_counters: Vec<RestartCounterRow>,
+    /// Test cases of the JUnit reports, by status (none without a report).
+    #[serde(default)]
+    pub tests: Option<TestCounts>,
+    /// The test cases that failed or errored, in report order.
+    #[serde(default)]
+    pub failed_tests: Vec<FailedTestRow>,
+}
+
+/// Test cases by status, over every JUnit report read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestCounts {
+    /// Passed.
+    pub passed: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Errored.
+    pub error: u64,
+    /// Skipped.
+    pub skipped: u64,
+}
+
+/// A test case that failed or errored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailedTestRow {
+    /// Its suite.
+    pub suite: String,
+    /// The test case.
+    pub name: String,
+    /// `failed` or `error`.
+    pub status: String,
+    /// Seconds it ran.
+    pub duration_s: Option<f64>,
+    /// The failure's message, else the first line of its text.
+    pub message: String,
 }
 
 impl Report {

@@ -13,6 +13,7 @@
 //! | `sonobuoy` | a folder with `meta/` and one of `plugins/`, `podlogs/`, `resources/`, `hosts/` | `podlogs/<ns>/<pod>/logs/<container>.txt`, `plugins/<p>/results/<node>/...`, `hosts/<node>/...`, `resources/ns/<ns>/...` |
 //! | `cluster-info` | a folder with `nodes.json` and `<ns>/pods.json` or `<ns>/<pod>/logs.txt` | `<ns>/<pod>/logs.txt` (its `==== START logs for container c of pod ns/p ====` sections give the container), `<ns>/*.json` |
 //! | `support-bundle` | a folder with `cluster-resources/` | `cluster-resources/pods/logs/<ns>/<pod>/<container>[-previous].log`, `<collector>/<pod>/<container>.log`, `node-metrics/<node>.json` |
+//! | `must-gather` | a folder with `namespaces/` beside `cluster-scoped-resources/`, `host_service_logs/`, `event-filter.html` or `timestamp` (OpenShift `must-gather`, `oc adm inspect`) | `namespaces/<ns>/pods/<pod>/<container>/<container>/logs/{current,previous}[.insecure].log` and `logs/rotated/`, `namespaces/<ns>/...` |
 
 use std::collections::{HashMap, HashSet};
 
@@ -29,6 +30,8 @@ pub enum Layout {
     ClusterInfo,
     /// A troubleshoot.sh support bundle.
     SupportBundle,
+    /// OpenShift's `must-gather` and `oc adm inspect`.
+    MustGather,
 }
 
 impl Layout {
@@ -40,6 +43,7 @@ impl Layout {
             Layout::Sonobuoy => "sonobuoy",
             Layout::ClusterInfo => "cluster-info",
             Layout::SupportBundle => "support-bundle",
+            Layout::MustGather => "must-gather",
         }
     }
 }
@@ -106,6 +110,17 @@ pub fn detect(paths: &[&str]) -> Vec<Hint> {
         .any(|k| kids.contains(k));
         let layout = if sonobuoy_parts >= 2 || (sonobuoy_parts == 1 && sonobuoy_marks) {
             Some(Layout::Sonobuoy)
+        } else if kids.contains("namespaces")
+            && [
+                "cluster-scoped-resources",
+                "host_service_logs",
+                "event-filter.html",
+                "timestamp",
+            ]
+            .iter()
+            .any(|k| kids.contains(k))
+        {
+            Some(Layout::MustGather)
         } else if kids.contains("cluster-resources")
             && children.contains_key(format!("{dir}/cluster-resources").as_str())
         {
@@ -204,6 +219,25 @@ fn hint(layout: Layout, root: &str, rel: &str) -> Hint {
             ["resources", "ns", ns, ..] => h.namespace = s(ns),
             _ => {}
         },
+        Layout::MustGather => match parts.as_slice() {
+            [
+                "namespaces",
+                ns,
+                "pods",
+                pod,
+                container,
+                _,
+                "logs",
+                rest @ ..,
+            ] => {
+                h.namespace = s(ns);
+                h.pod = s(pod);
+                h.container = s(container);
+                h.previous = matches!(rest, ["previous.log" | "previous.insecure.log"]);
+            }
+            ["namespaces", ns, ..] => h.namespace = s(ns),
+            _ => {}
+        },
         Layout::ClusterInfo => match parts.as_slice() {
             [ns, pod, "logs.txt"] => {
                 h.namespace = s(ns);
@@ -287,6 +321,20 @@ mod tests {
             "/sb/cluster-resources/pods/default.json",
             "/sb/app-logs/web-1/app.log",
             "/plain/app.log",
+            // sonobuoy 0.8 (no meta/, resources/non-ns) and 0.10's per-node journal file.
+            "/s08/config.json",
+            "/s08/hosts/node-3/healthz.json",
+            "/s08/resources/non-ns/Nodes.json",
+            "/s10/meta/config.json",
+            "/s10/plugins/systemd_logs/results/node-4",
+            "/s10/plugins/e2e/results/e2e.log",
+            "/s10/podlogs/ns/p/c.log",
+            // must-gather.
+            "/mg/timestamp",
+            "/mg/namespaces/ns1/pods/p-1/app/app/logs/current.log",
+            "/mg/namespaces/ns1/pods/p-1/app/app/logs/previous.insecure.log",
+            "/mg/namespaces/ns1/core/events.yaml",
+            "/mg/cluster-scoped-resources/core/nodes/n1.yaml",
         ]);
         let l = |i: usize| h[i].layout.map(Layout::as_str);
         assert_eq!(l(0), Some("kind"));
@@ -314,6 +362,30 @@ mod tests {
             (Some("web-1"), Some("app"))
         );
         assert_eq!(h[16], Hint::default());
+        assert_eq!((l(17), l(18)), (Some("sonobuoy"), Some("sonobuoy")));
+        assert_eq!(h[18].node.as_deref(), Some("node-3"));
+        assert_eq!(
+            (l(21), h[21].node.as_deref()),
+            (Some("sonobuoy"), Some("node-4"))
+        );
+        assert_eq!(h[22].node, None);
+        assert_eq!(
+            (h[23].pod.as_deref(), h[23].container.as_deref()),
+            (Some("p"), Some("c"))
+        );
+        assert_eq!(l(24), Some("must-gather"));
+        let mg = |i: usize| {
+            (
+                h[i].namespace.as_deref(),
+                h[i].pod.as_deref(),
+                h[i].container.as_deref(),
+                h[i].previous,
+            )
+        };
+        assert_eq!(mg(25), (Some("ns1"), Some("p-1"), Some("app"), false));
+        assert_eq!(mg(26), (Some("ns1"), Some("p-1"), Some("app"), true));
+        assert_eq!(mg(27), (Some("ns1"), None, None, false));
+        assert_eq!(l(28), Some("must-gather"));
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //!    their component named after the file, their node taken from a `pods/` or `containers/`
 //!    folder beside them. Anything else is listed as skipped, with the reason.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::FileSet;
 use super::path::{
@@ -137,6 +137,8 @@ pub enum FileRole {
     PodList,
     /// A list of nodes as JSON or YAML (the `nodes` table).
     NodeList,
+    /// A JUnit XML test report (the `tests` table).
+    Tests,
     /// Another Kubernetes resource document (nodes, deployments, ...): not a log.
     Resources,
     /// Metrics: a Prometheus scrape or export (the `series` and `samples` tables).
@@ -159,6 +161,7 @@ impl FileRole {
             FileRole::Events => "events",
             FileRole::PodList => "pod-list",
             FileRole::NodeList => "node-list",
+            FileRole::Tests => "junit",
             FileRole::Resources => "resources",
             FileRole::Metrics => "metrics",
             FileRole::Other => "other",
@@ -305,6 +308,9 @@ struct Facts {
     tmp: bool,
     /// How a plain log's entries are framed (container logs: [`Framing::Runtime`]).
     framing: Framing,
+    /// The log of a container's previous run (a support bundle's `-previous.log`,
+    /// must-gather's `previous.log`).
+    previous: bool,
 }
 
 fn root_of(layout: &str, marker: &str) -> String {
@@ -330,6 +336,8 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
     p.copies();
     p.by_content();
     p.plain_log_nodes();
+    p.previous_runs();
+    p.node_names();
     p.instances()
 }
 
@@ -370,6 +378,7 @@ impl Planner<'_> {
                 ..ContainerMeta::default()
             };
             let f = &mut facts[i];
+            f.previous = hint.previous;
             let role = match c.shape {
                 PathShape::PodLog {
                     pod_dir,
@@ -681,6 +690,7 @@ impl Planner<'_> {
                         file.role = FileRole::PodList;
                         file.resource = Some("Pod".into());
                     }
+                    Detected::JUnit => file.role = FileRole::Tests,
                     Detected::NodeList => {
                         file.role = FileRole::NodeList;
                         file.resource = Some("Node".into());
@@ -776,6 +786,68 @@ impl Planner<'_> {
         }
     }
 
+    /// A container's previous run's log gets restart 0 and its current log restart 1, so
+    /// that the previous run sorts before the current one.
+    fn previous_runs(&mut self) {
+        let Planner { files, facts, .. } = self;
+        let key = |f: &PlannedFile| {
+            (
+                f.layout,
+                f.meta.namespace.clone(),
+                f.meta.pod.clone(),
+                f.meta.container.clone(),
+            )
+        };
+        let previous: HashSet<_> = files
+            .iter()
+            .zip(facts.iter())
+            .filter(|(f, x)| x.previous && f.meta.pod.is_some())
+            .map(|(f, _)| key(f))
+            .collect();
+        if previous.is_empty() {
+            return;
+        }
+        for (f, x) in files.iter_mut().zip(facts.iter()) {
+            if f.meta.restart.is_some() || f.meta.pod.is_none() {
+                continue;
+            }
+            if x.previous {
+                f.meta.restart = Some(0);
+            } else if matches!(f.role, FileRole::Text | FileRole::Log) && previous.contains(&key(f))
+            {
+                f.meta.restart = Some(1);
+            }
+        }
+    }
+
+    /// A node known under its short name and its full DNS name (`ip-10-0-9-16` and
+    /// `ip-10-0-9-16.us-west-2.compute.internal`) is one node, under the full name.
+    fn node_names(&mut self) {
+        let names: std::collections::BTreeSet<&str> = self
+            .files
+            .iter()
+            .filter_map(|f| f.meta.node.as_deref())
+            .collect();
+        let mut rename: HashMap<String, String> = HashMap::new();
+        for short in names.iter().filter(|n| !n.contains('.')) {
+            let prefix = format!("{short}.");
+            let mut full = names
+                .range(prefix.as_str()..)
+                .take_while(|n| n.starts_with(&prefix));
+            if let (Some(f), None) = (full.next(), full.next()) {
+                rename.insert((*short).to_string(), (*f).to_string());
+            }
+        }
+        if rename.is_empty() {
+            return;
+        }
+        for f in &mut self.files {
+            if let Some(full) = f.meta.node.as_ref().and_then(|n| rename.get(n)) {
+                f.meta.node = Some(full.clone());
+            }
+        }
+    }
+
     /// Plain logs beside a node's pods/ or containers/ folder belong to that node.
     fn plain_log_nodes(&mut self) {
         let Planner {
@@ -834,6 +906,7 @@ impl Planner<'_> {
                         | FileRole::Events
                         | FileRole::PodList
                         | FileRole::NodeList
+                        | FileRole::Tests
                         | FileRole::Resources
                         | FileRole::Metrics
                 )

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod events;
 pub mod index;
+pub mod junit;
 mod kube;
 pub mod live;
 pub mod logs;
