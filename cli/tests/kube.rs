@@ -172,3 +172,79 @@ fn events_yaml_join_logs_in_sql() {
         (&Value::from("BackOff"), 1)
     );
 }
+
+#[test]
+fn sonobuoy_results_nodes_tests_and_resources() {
+    let dir = TempDir::new("sonobuoy");
+    let node = r#"{"apiVersion":"v1","kind":"Node","metadata":{"name":"kind-control-plane","labels":{"node-role.kubernetes.io/control-plane":""}},"status":{"capacity":{"cpu":"8","memory":"30823900Ki","pods":"110"},"conditions":[{"type":"DiskPressure","status":"True","reason":"KubeletHasDiskPressure","lastTransitionTime":"2024-03-01T09:50:00Z"},{"type":"Ready","status":"True","lastTransitionTime":"2024-03-01T08:00:00Z"}],"nodeInfo":{"kubeletVersion":"v1.29.2","containerRuntimeVersion":"containerd://1.7.13"}}}"#;
+    dir.write(
+        "r/resources/cluster/core_v1_nodes.json",
+        format!(r#"{{"apiVersion":"v1","items":[{node}],"kind":"NodeList"}}"#).as_bytes(),
+    );
+    dir.write(
+        "r/resources/ns/default/core_v1_configmaps.json",
+        r#"{"apiVersion":"v1","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{}}],"kind":"ConfigMapList"}"#.as_bytes(),
+    );
+    dir.write(
+        "r/hosts/kind-control-plane/healthz.json",
+        br#"{"status":200}"#,
+    );
+    dir.write(
+        "r/plugins/e2e/results/global/junit_01.xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuite name="Kubernetes e2e suite" tests="2" failures="1" time="3">
+  <testcase name="[sig-apps] passes" time="1"></testcase>
+  <testcase name="[sig-apps] fails" time="2"><failure type="Failure">/go/e2e.go:1&#xA;pods did not start</failure></testcase>
+</testsuite>
+"#.as_bytes(),
+    );
+    dir.write(
+        "r/plugins/e2e/results/global/e2e.log",
+        b"Mar  1 10:00:00.000: INFO: starting\n",
+    );
+    dir.write("r/meta/config.json", br#"{"UUID":"x"}"#);
+    let r = dir.path().join("r");
+    let r = r.to_str().unwrap();
+
+    let out = podsift(&["nodes", r]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("control-plane"), "{text}");
+    assert!(text.contains("DiskPressure"), "{text}");
+    assert!(text.contains("KubeletHasDiskPressure"), "{text}");
+    let rows = ndjson(&podsift(&["nodes", r, "-o", "json"]));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["problems"], "DiskPressure");
+    assert_eq!(rows[0]["memory_capacity"], 30_823_900u64 * 1024);
+
+    let out = podsift(&["tests", r]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("Failed tests"), "{text}");
+    assert!(text.contains("pods did not start"), "{text}");
+
+    let out = podsift(&["sources", r]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("not logs: 3 files of resources and data (JSON 2, ConfigMap 1)"),
+        "{text}"
+    );
+    let report = stdout(&podsift(&["report", r]));
+    assert!(
+        report.contains("## Tests: 1 failed, 0 errors, 1 passed, 0 skipped"),
+        "{report}"
+    );
+    assert!(report.contains("[sig-apps] fails"), "{report}");
+    let sql = ndjson(&podsift(&[
+        "sql",
+        r,
+        "SELECT t.status, count(*) AS n FROM tests t GROUP BY t.status ORDER BY t.status",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(sql.len(), 2);
+    assert_eq!(
+        (&sql[0]["status"], &sql[0]["n"]),
+        (&Value::from("failed"), &Value::from(1))
+    );
+}

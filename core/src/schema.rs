@@ -48,7 +48,7 @@
 //! | `bytes` | u64 | stored size |
 //! | `bytes_read` | u64 | bytes after decompression |
 //! | `lines` | u64 | physical lines |
-//! | `entries` | u64 | entries starting in this file (`lines = entries + joined`); for metrics, samples |
+//! | `entries` | u64 | entries starting in this file (`lines = entries + joined`); for metrics, samples; for Kubernetes documents and JUnit reports, the rows they give (containers of pods, events, nodes, test cases: a one-line list holds many, and then `joined` is 0) |
 //! | `joined` | u64 | continuation lines joined into entries (and structure lines: a cluster-info dump's section markers, the lines of a JSON document); for metrics, lines without a sample (metadata, comments, headers; every line of a JSON export, where one line may hold many samples) |
 //! | `unparsed` | u64 | lines kept as `unparsed` entries |
 //! | `errors` | u64 | other problems: read errors, invalid times, cut lines |

@@ -33,9 +33,9 @@ pub(crate) fn quantity(q: &str) -> Option<f64> {
         ("Ti", 1_099_511_627_776.0),
         ("Pi", 1_125_899_906_842_624.0),
         ("Ei", 1_152_921_504_606_846_976.0),
-        ("n", 1e-9),
-        ("u", 1e-6),
-        ("m", 1e-3),
+        ("n", -1e9),
+        ("u", -1e6),
+        ("m", -1e3),
         ("k", 1e3),
         ("M", 1e6),
         ("G", 1e9),
@@ -47,7 +47,10 @@ pub(crate) fn quantity(q: &str) -> Option<f64> {
     let q = q.trim();
     SUFFIXES.iter().find_map(|&(suffix, scale)| {
         let n: f64 = q.strip_suffix(suffix)?.parse().ok()?;
-        Some(n * scale).filter(|v| v.is_finite())
+        // A negative scale divides (`3800m` / 1000 is the closest double to 3.8; times
+        // 0.001 is not).
+        let v = if scale < 0.0 { n / -scale } else { n * scale };
+        Some(v).filter(|v| v.is_finite())
     })
 }
 
@@ -301,8 +304,7 @@ mod tests {
 
     #[test]
     fn quantities() {
-        // Rounded to a millionth: `3800m` is 3.8 within a rounding step.
-        let q = |s: &str| quantity(s).map(|v| (v * 1e6).round() / 1e6);
+        let q = |s: &str| quantity(s);
         assert_eq!(q("4"), Some(4.0));
         assert_eq!(q("3800m"), Some(3.8));
         assert_eq!(q("16393916Ki"), Some(16_393_916.0 * 1024.0));
