@@ -35,12 +35,12 @@
 //! |---|---|---|
 //! | `id` | u32 | index of the file (discovery order) |
 //! | `file` | string | the path as shown |
-//! | `kind` | string | `pods`, `containers`, `docker`, `docker-config`, `log` (a container log found by content), `text` (a plain log: `kubelet.log`, syslog, an application's file), `audit`, `events`, `pod-list` (read into `pods`), `node-list` (read into `nodes`), `resources` (another Kubernetes resource document, or data that is not a log), `metrics` (read into `series` and `samples`), `other` |
+//! | `kind` | string | `pods`, `containers`, `docker`, `docker-config`, `log` (a container log found by content), `text` (a plain log: `kubelet.log`, syslog, an application's file), `audit`, `events`, `pod-list` (read into `pods`), `node-list` (read into `nodes`), `junit` (read into `tests`), `resources` (another Kubernetes resource document, or data that is not a log), `metrics` (read into `series` and `samples`), `other` |
 //! | `resource` | string | for Kubernetes documents, the kind of their objects (`Pod`, `Event`, `Node`, `ConfigMap`; a file name's resource, `configmaps`, when the objects do not say); for other data, what it is (`JSON`, `YAML`, `XML`) |
 //! | `status` | string | `read`, `duplicate`, `metadata`, `skipped` |
 //! | `note` | string | why it was skipped, what it duplicates, what the archive reader noticed; for metrics, where the time of its samples came from |
 //! | `archive` | string | the archive holding it (the innermost, as shown), for a member of one; its `file` is the archive's path followed by the path inside it |
-//! | `layout` | string | the bundle layout it is part of: `kind`, `e2e`, `sonobuoy`, `cluster-info`, `support-bundle` |
+//! | `layout` | string | the bundle layout it is part of: `kind`, `e2e`, `sonobuoy`, `cluster-info`, `support-bundle`, `must-gather` |
 //! | `node`, `namespace`, `pod`, `pod_uid`, `container` | string | metadata |
 //! | `component` | string | the component of a log outside `pods/` |
 //! | `restart` | u32 | restart count |
