@@ -156,6 +156,34 @@ fn stats_group_by_time_buckets_and_fields() {
     );
     let csv = stdout(&podsift(&["stats", root, "--by", "pod", "-o", "csv"]));
     assert_eq!(csv, "pod,entries,bytes\r\nb,6,177\r\n");
+    // Entries with and without a time are one group, on both counting paths (a small enum
+    // key, and any other); with --every, the untimed ones are a bucket of their own.
+    let plain = TempDir::new("stats-untimed");
+    plain.write(
+        "app.log",
+        b"no time here\n2024-01-01T00:00:00Z INFO up\n2024-01-01T00:00:01Z ERROR down\n",
+    );
+    let p = plain.path().join("app.log");
+    let p = p.to_str().unwrap();
+    let csv = stdout(&podsift(&["stats", p, "--by", "component", "-o", "csv"]));
+    assert_eq!(csv, "component,entries,bytes\r\napp,3,71\r\n");
+    let csv = stdout(&podsift(&["stats", p, "--by", "stream", "-o", "csv"]));
+    assert_eq!(csv, "stream,entries,bytes\r\n,3,71\r\n");
+    let rows = ndjson(&podsift(&[
+        "stats",
+        p,
+        "--by",
+        "component",
+        "--every",
+        "1m",
+        "-o",
+        "json",
+    ]));
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (u(&rows[0]["entries"]), &rows[1]["bucket"]),
+        (2, &Value::Null)
+    );
 }
 
 #[test]

@@ -202,6 +202,54 @@ fn metrics_scrape_times_and_bad_input() {
          up{podsift_target=\"D/node-b/metrics.prom\"} 1 1700000000.000\n# EOF\n"
     );
 
+    // Scrapes of one target named by their times keep those times under --at (it would put
+    // them on one time and drop all but one); a scrape where some samples carry a time puts
+    // the others at the latest of those, not at 1970.
+    let named = TempDir::new("metrics-named");
+    named.write("m-20240101-120000.prom", b"up 1\n");
+    named.write("m-20240101-120015.prom", b"up 0\n");
+    named.write(
+        "mixed.prom",
+        b"# TYPE a gauge\na 1\n# TYPE b gauge\nb 2 1709287200000\n",
+    );
+    let n = named.path().to_str().unwrap();
+    let out = podsift(&[
+        "sql",
+        n,
+        "SELECT name, CAST(ts AS STRING) AS ts, value FROM metrics ORDER BY name, ts",
+        "--at",
+        "2030-01-01T00:00:00Z",
+        "-o",
+        "csv",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).replace("\r\n", "\n").replace("+00:00", " UTC"),
+        "name,ts,value\n\
+         a,2024-03-01 10:00:00.000 UTC,1.0\n\
+         b,2024-03-01 10:00:00.000 UTC,2.0\n\
+         up,2024-01-01 12:00:00.000 UTC,1.0\n\
+         up,2024-01-01 12:00:15.000 UTC,0.0\n"
+    );
+
+    // A duplicate across files points at the sample kept, in the file it came from.
+    let dup = TempDir::new("metrics-dup");
+    dup.write(
+        "one.prom",
+        b"up{job=\"a\"} 1 1700000000000\nup{job=\"a\"} 2 1700000015000\n",
+    );
+    dup.write(
+        "two.prom",
+        b"up{job=\"a\"} 1 1700000000000\nup{job=\"a\"} 3 1700000015000\n",
+    );
+    let out = podsift(&["metrics", dup.path().to_str().unwrap()]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("two.prom:2: duplicate sample of up{job=\"a\"} at 2023-11-14T22:13:35Z (value 3 here, 2 kept; first at ")
+            && err.contains("one.prom:2): not counted twice"),
+        "{err}"
+    );
+
     // Without --at, podsift says it had no time.
     let out = podsift(&["metrics", p]);
     assert!(stdout(&out).contains("no scrape time: samples put at 1970-01-01T00:00:00Z (give --at), scrape 2 of 3 in a numbered sequence (+15s)"), "{}", stdout(&out));

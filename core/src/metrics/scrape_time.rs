@@ -33,6 +33,8 @@ pub enum TimeSource {
     At(i64),
     /// A timestamp in the file's name.
     FileName(i64),
+    /// Some samples carry a timestamp and some not: the latest of those written.
+    Latest(i64),
     /// Nothing says: the epoch (1970-01-01T00:00:00Z), plus the interval per scrape.
     Unknown,
 }

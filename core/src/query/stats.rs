@@ -428,7 +428,8 @@ impl EntrySink for StatsSink {
                 };
                 idx = idx * usize::from(*r.next().expect("a radix per key")) + v;
             }
-            let c = &mut self.small_counts[idx * 2 + usize::from(e.ts_nanos.is_none())];
+            // Timed or not, one group (there are no time buckets on this path).
+            let c = &mut self.small_counts[idx * 2];
             c[0] += 1;
             c[1] += e.message.len() as u64;
             return;
@@ -474,10 +475,11 @@ impl StatsSink {
                 _ => {}
             }
         }
+        // Without `--every` every entry is in the one bucket, timed or not (one row per group).
         let bucket = match (self.spec.every_nanos, e.ts_nanos) {
             (Some(every), Some(ts)) => ts.div_euclid(every) * every,
-            (None, Some(_)) => 0,
-            (_, None) => i64::MIN,
+            (Some(_), None) => i64::MIN,
+            (None, _) => 0,
         };
         key.extend_from_slice(&bucket.to_le_bytes());
     }

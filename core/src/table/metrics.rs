@@ -654,20 +654,30 @@ fn scrape_times(
     let scrapes = p.scrape_starts.len() as u32 + 1;
     let (time, mut note) = if !needs_time(p) {
         (TimeSource::Samples, "times from its samples".to_string())
-    } else if let Some(at) = options.scrape.at_ms {
-        (
-            TimeSource::At(at),
-            format!(
-                "scrape time from --at ({})",
-                crate::time::format_rfc3339_ms(at)
-            ),
-        )
     } else if let Some(t) = name_timestamp(&name) {
         (
             TimeSource::FileName(t),
             format!(
                 "scrape time from its name ({})",
                 crate::time::format_rfc3339_ms(t)
+            ),
+        )
+    } else if let Some(t) = p.sample_ts.iter().copied().filter(|&t| t != NO_TS).max() {
+        // A scrape where some samples carry their own time: the others were exposed with
+        // the latest of them.
+        (
+            TimeSource::Latest(t),
+            format!(
+                "samples without a time put at the latest written one ({})",
+                crate::time::format_rfc3339_ms(t)
+            ),
+        )
+    } else if let Some(at) = options.scrape.at_ms {
+        (
+            TimeSource::At(at),
+            format!(
+                "scrape time from --at ({})",
+                crate::time::format_rfc3339_ms(at)
             ),
         )
     } else {
@@ -677,7 +687,7 @@ fn scrape_times(
         )
     };
     let anchor = match time {
-        TimeSource::At(t) | TimeSource::FileName(t) => t,
+        TimeSource::At(t) | TimeSource::FileName(t) | TimeSource::Latest(t) => t,
         _ => 0,
     };
     let offset = match (&time, seq) {
@@ -954,6 +964,8 @@ impl Merge {
             store.sample_series[w] = store.sample_series[r];
             store.sample_ts[w] = store.sample_ts[r];
             store.sample_value[w] = store.sample_value[r];
+            // Where the kept sample came from, for the next duplicate's "first at".
+            origin[w] = origin[r];
             w += 1;
         }
         store.sample_series.truncate(w);
