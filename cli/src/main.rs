@@ -213,17 +213,27 @@ fn narrow_sources(df: &DataFrame, root: &str) -> Result<DataFrame> {
         .otherwise(lit(NULL).cast(polars::prelude::DataType::UInt64))
         .alias("problems");
     // Paths under the one folder given are shown from it (the line above the table names it).
-    let prefix = format!("{}/", root.trim_end_matches('/'));
-    let short = |c: &str| -> Result<Vec<Option<String>>> {
+    let prefix = (!root.is_empty()).then(|| format!("{}/", root.trim_end_matches('/')));
+    let short = |c: &str, anywhere: bool| -> Result<Vec<Option<String>>> {
         Ok(df
             .column(c)?
             .cast(&polars::prelude::DataType::String)?
             .str()?
             .into_iter()
-            .map(|f| f.map(|f| short_path(&f.replace(&prefix, ""))))
+            .map(|f| {
+                f.map(|f| {
+                    let f = match &prefix {
+                        // A note names files anywhere in its text; a file starts with the root.
+                        Some(p) if anywhere => f.replace(p, ""),
+                        Some(p) => f.strip_prefix(p.as_str()).unwrap_or(f).to_string(),
+                        None => f.to_string(),
+                    };
+                    short_path(&f)
+                })
+            })
             .collect())
     };
-    let (files, notes) = (short("file")?, short("note")?);
+    let (files, notes) = (short("file", false)?, short("note", true)?);
     let mut df = df.clone();
     df.with_column(polars::prelude::Column::new("file".into(), files))?;
     df.with_column(polars::prelude::Column::new("note".into(), notes))?;

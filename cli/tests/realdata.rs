@@ -122,3 +122,99 @@ fn realdata_node_log_layouts_are_accounted_for() {
         .unwrap();
     assert_eq!(u(&unknown["entries"]), 3);
 }
+
+#[test]
+fn realdata_loghub_times_in_every_layout() {
+    let Some(dir) = need::realdata().map(|r| r.join("08_loghub")) else {
+        return;
+    };
+    // Each set's every line is an entry with its time read from the layout its writer used
+    // (loghub's own structured files give the same dates); the year-less syslog sets have no
+    // time alone (nothing beside them gives a year) and get one with --year.
+    let expected = [
+        (
+            "Apache",
+            2000,
+            "2005-12-04T04:47:44",
+            "2005-12-05T19:15:57",
+            "apache-error",
+        ),
+        (
+            "HDFS",
+            2000,
+            "2008-11-09T20:36:15",
+            "2008-11-11T10:20:17",
+            "log4j-yymmdd",
+        ),
+        (
+            "Hadoop",
+            2000,
+            "2015-10-18T18:01:47",
+            "2015-10-18T18:10:55",
+            "text",
+        ),
+        (
+            "HealthApp",
+            2000,
+            "2017-12-23T22:15:29",
+            "2017-12-24T01:02:35",
+            "compact-stamp",
+        ),
+        ("Linux", 0, "", "", "syslog"),
+        ("OpenSSH", 0, "", "", "syslog"),
+        (
+            "Spark",
+            2000,
+            "2017-06-09T20:10:40",
+            "2017-06-09T20:11:11",
+            "log4j-yy",
+        ),
+        (
+            "Zookeeper",
+            2000,
+            "2015-07-29T17:41:44",
+            "2015-08-25T11:26:28",
+            "text",
+        ),
+    ];
+    for (set, timed, first, last, format) in expected {
+        let file = dir.join(set).join(format!("{set}_2k.log"));
+        let f = file.to_str().unwrap();
+        let rows = ndjson(&podsift(&[
+            "sql",
+            f,
+            "SELECT count(*) AS n, count(ts) AS timed, CAST(min(ts) AS STRING) AS first, CAST(max(ts) AS STRING) AS last, min(format) AS format FROM logs",
+            "-o",
+            "json",
+        ]));
+        let r = &rows[0];
+        assert_eq!(u(&r["n"]), 2000, "{set}");
+        assert_eq!(u(&r["timed"]), timed, "{set}");
+        let text = |v: &Value| v.as_str().unwrap_or("").replace(' ', "T");
+        assert!(text(&r["first"]).starts_with(first), "{set}: {r}");
+        assert!(text(&r["last"]).starts_with(last), "{set}: {r}");
+        assert_eq!(r["format"], format, "{set}");
+        if timed == 0 {
+            let s = ndjson(&podsift(&["sources", f, "-o", "json"]));
+            assert_eq!(u(&s[0]["untimed"]), 2000);
+            assert!(
+                s[0]["note"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("no entry has a time"),
+                "{}",
+                s[0]["note"]
+            );
+            let rows = ndjson(&podsift(&[
+                "sql",
+                f,
+                "SELECT count(ts) AS timed FROM logs",
+                "--year",
+                "2005",
+                "-o",
+                "json",
+            ]));
+            assert_eq!(u(&rows[0]["timed"]), 2000, "{set} with --year");
+        }
+    }
+}

@@ -52,6 +52,7 @@
 //! | `joined` | u64 | continuation lines joined into entries (and structure lines: a cluster-info dump's section markers, the lines of a JSON document); for metrics, lines without a sample (metadata, comments, headers; every line of a JSON export, where one line may hold many samples) |
 //! | `unparsed` | u64 | lines kept as `unparsed` entries |
 //! | `errors` | u64 | other problems: read errors, invalid times, cut lines |
+//! | `untimed` | u64 | log entries without a time (none in their line and none before them in the file); the note says when no entry of a file has one |
 //! | `invalid_utf8` | u64 | entries with invalid UTF-8, kept with U+FFFD (counted by `podsift sources`; empty for `stats`) |
 //! | `formats` | string | the formats of its entries, most first (`syslog 17, text 1`); for metrics, the format and its samples (`openmetrics 5256900`) |
 //! | `first_ts`, `last_ts` | datetime[ns, UTC] | time range of its entries |
@@ -131,6 +132,7 @@ pub mod sources {
     pub const ENTRIES: &str = "entries";
     pub const JOINED: &str = "joined";
     pub const UNPARSED: &str = "unparsed";
+    pub const UNTIMED: &str = "untimed";
     pub const ERRORS: &str = "errors";
     pub const FIRST_TS: &str = "first_ts";
     pub const LAST_TS: &str = "last_ts";

@@ -17,6 +17,8 @@ pub enum Item {
     Lit(u8),
     /// `%Y`: four-digit year.
     Year,
+    /// `%y`: two-digit year (69-99 are 1969-1999, 00-68 are 2000-2068, as POSIX says).
+    Year2,
     /// `%m`: month 01-12.
     Month,
     /// `%b`: English month abbreviation (`Jan`; a full name is accepted too).
@@ -33,6 +35,9 @@ pub enum Item {
     Frac,
     /// `%.f`: an optional `.` or `,` and fraction digits.
     OptFrac,
+    /// `%L`: milliseconds as a number of one to three digits (`29:606`, and `35:11` written
+    /// without padding for 11 ms).
+    Millis,
     /// `%z`: `Z`, `±hh:mm`, `±hhmm` or `±hh` (optional).
     Zone,
     /// `%a`: a weekday name, skipped.
@@ -48,7 +53,7 @@ pub enum TimeFormat {
     /// fraction, any offset), epoch seconds/ms/us/ns, `dd/Mon/yyyy:hh:mm:ss zzzz`, and
     /// `Mon dd hh:mm:ss` without a year.
     Auto,
-    /// A `strftime` layout: `%Y %m %d %e %b %H %M %S %f %.f %z %a %s %%`.
+    /// A `strftime` layout: `%Y %y %m %d %e %b %H %M %S %f %.f %L %z %a %s %%`.
     Layout(Vec<Item>),
 }
 
@@ -69,6 +74,7 @@ impl TimeFormat {
             }
             let (item, len) = match (b.get(i + 1), b.get(i + 2)) {
                 (Some(b'Y'), _) => (Item::Year, 2),
+                (Some(b'y'), _) => (Item::Year2, 2),
                 (Some(b'm'), _) => (Item::Month, 2),
                 (Some(b'b' | b'h' | b'B'), _) => (Item::MonthName, 2),
                 (Some(b'd' | b'e'), _) => (Item::Day, 2),
@@ -76,6 +82,7 @@ impl TimeFormat {
                 (Some(b'M'), _) => (Item::Minute, 2),
                 (Some(b'S'), _) => (Item::Second, 2),
                 (Some(b'f'), _) => (Item::Frac, 2),
+                (Some(b'L'), _) => (Item::Millis, 2),
                 (Some(b'.'), Some(b'f')) => (Item::OptFrac, 3),
                 (Some(b'z' | b'Z'), _) => (Item::Zone, 2),
                 (Some(b'a' | b'A'), _) => (Item::Weekday, 2),
@@ -83,7 +90,7 @@ impl TimeFormat {
                 (Some(b'%'), _) => (Item::Lit(b'%'), 2),
                 _ => {
                     return Err(format!(
-                        "unknown directive at {:?} in time layout {spec:?}: use %Y %m %d %e %b %H %M %S %f %.f %z %a %s, or \"auto\"",
+                        "unknown directive at {:?} in time layout {spec:?}: use %Y %y %m %d %e %b %H %M %S %f %.f %L %z %a %s, or \"auto\"",
                         &spec[i..spec.len().min(i + 3)]
                     ).into());
                 }
@@ -107,7 +114,9 @@ impl TimeFormat {
         match self {
             TimeFormat::Auto => false,
             TimeFormat::Layout(items) => {
-                !items.contains(&Item::Year) && !items.contains(&Item::Epoch)
+                !items.contains(&Item::Year)
+                    && !items.contains(&Item::Year2)
+                    && !items.contains(&Item::Epoch)
             }
         }
     }
@@ -190,6 +199,14 @@ fn read_layout(items: &[Item], s: &[u8], near: Option<i64>) -> Option<i64> {
                 i += 1;
             }
             Item::Year => year = Some(i64::from(digits(s, &mut i, 4)?)),
+            Item::Year2 => {
+                let start = i;
+                let yy = i64::from(digits(s, &mut i, 2)?);
+                if i - start != 2 {
+                    return None;
+                }
+                year = Some(if yy >= 69 { 1900 + yy } else { 2000 + yy });
+            }
             Item::Month => month = digits(s, &mut i, 2)?,
             Item::MonthName => {
                 let word: Vec<u8> = s[i..]
@@ -213,6 +230,7 @@ fn read_layout(items: &[Item], s: &[u8], near: Option<i64>) -> Option<i64> {
             Item::Minute => minute = digits(s, &mut i, 2)?,
             Item::Second => second = digits(s, &mut i, 2)?,
             Item::Frac => nanos = frac(s, &mut i),
+            Item::Millis => nanos = digits(s, &mut i, 3)? * 1_000_000,
             Item::OptFrac => {
                 if matches!(s.get(i), Some(b'.' | b','))
                     && s.get(i + 1).is_some_and(u8::is_ascii_digit)
@@ -297,7 +315,28 @@ mod tests {
     #[test]
     fn layouts() {
         let near = Some(t("2024-06-01T00:00:00Z"));
-        let cases: [(&str, &str, Option<&str>); 9] = [
+        let cases: [(&str, &str, Option<&str>); 13] = [
+            // Two-digit years (HDFS, Spark), a compact date, logcat without a year.
+            (
+                "%y%m%d %H%M%S",
+                "081109 203615",
+                Some("2008-11-09T20:36:15Z"),
+            ),
+            (
+                "%y/%m/%d %H:%M:%S",
+                "17/06/09 20:10:40",
+                Some("2017-06-09T20:10:40Z"),
+            ),
+            (
+                "%Y%m%d-%H:%M:%S:%L",
+                "20171223-22:15:35:11",
+                Some("2017-12-23T22:15:35.011Z"),
+            ),
+            (
+                "%m-%d %H:%M:%S%.f",
+                "06-01 12:00:00.250",
+                Some("2024-06-01T12:00:00.25Z"),
+            ),
             (
                 "%b %e %H:%M:%S",
                 "Nov  3 09:23:38",

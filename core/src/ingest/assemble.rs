@@ -381,6 +381,8 @@ impl<S: EntrySink> Assembler<'_, S> {
         if let Some(ts) = ts {
             stats.first_ts = Some(stats.first_ts.map_or(ts, |f| f.min(ts)));
             stats.last_ts = Some(stats.last_ts.map_or(ts, |l| l.max(ts)));
+        } else {
+            stats.untimed += 1;
         }
         if o.report_overflow {
             let line = o.line;

@@ -194,6 +194,8 @@ pub struct FileStats {
     /// Entries per format, when entries are parsed: (format, count), most seen first after
     /// [`FileStats::formats_sorted`].
     pub formats: Vec<(crate::formats::EntryFormat, u64)>,
+    /// Entries without a time (none in their line, none before them in the file).
+    pub untimed: u64,
     /// Earliest entry time.
     pub first_ts: Option<i64>,
     /// Latest entry time.

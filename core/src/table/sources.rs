@@ -43,10 +43,23 @@ pub fn sources_frame(
             (FileStatus::Duplicate(of), None) => Some(format!("same as {}", entries[*of].path)),
             _ => None,
         };
-        let own = match (
-            own,
-            report.and_then(|r| r.files.get(i)?.time_note.as_deref()),
-        ) {
+        // Log entries without a time: say so (all of them, or how many).
+        let untimed = report
+            .and_then(|r| r.files.get(i))
+            .filter(|s| s.read && s.untimed > 0 && s.metrics_format.is_none())
+            .map(|s| {
+                if s.untimed == s.entries {
+                    "no entry has a time (none podsift reads in its lines; --year for times without one)".to_string()
+                } else {
+                    format!("{} of {} entries without a time", s.untimed, s.entries)
+                }
+            });
+        let time_note = report.and_then(|r| r.files.get(i)?.time_note.clone());
+        let time_note = match (time_note, untimed) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
+        let own = match (own, time_note.as_deref()) {
             (Some(o), Some(t)) => Some(format!("{o}; {t}")),
             (None, Some(t)) => Some(t.to_string()),
             (o, None) => o,
@@ -101,6 +114,7 @@ pub fn sources_frame(
         Column::new(col::JOINED.into(), stat(&|s| s.joined)),
         Column::new(col::UNPARSED.into(), stat(&|s| s.unparsed)),
         Column::new(col::ERRORS.into(), stat(&|s| s.errors)),
+        Column::new(col::UNTIMED.into(), stat(&|s| s.untimed)),
         Column::new(col::INVALID_UTF8.into(), stat(&|s| s.invalid_utf8)),
         Column::new(
             col::FORMATS.into(),
