@@ -248,3 +248,54 @@ fn sonobuoy_results_nodes_tests_and_resources() {
         (&Value::from("failed"), &Value::from(1))
     );
 }
+
+#[test]
+fn shipped_bundles_from_their_archives() {
+    // sonobuoy ships its results as a .tar.gz; must-gather as a folder.
+    let dir = TempDir::new("bundles");
+    podsift_testgen::bundles::write_bundles(dir.path()).unwrap();
+    let old = dir.path().join("sonobuoy-0.10.tar.gz");
+    let old = old.to_str().unwrap();
+    let rows = ndjson(&podsift(&["tests", old, "-o", "json"]));
+    let status: Vec<&str> = rows.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(status, ["passed", "failed", "skipped"]);
+    let nodes = ndjson(&podsift(&["nodes", old, "-o", "json"]));
+    assert_eq!(
+        (&nodes[0]["node"], &nodes[0]["ready"], &nodes[0]["problems"]),
+        (
+            &Value::from("ip-10-0-9-16.us-west-2.compute.internal"),
+            &Value::from("False"),
+            &Value::from("MemoryPressure")
+        )
+    );
+    // The journal's entries are the node's, its short _HOSTNAME a field.
+    let logs = ndjson(&podsift(&["logs", old, "-o", "json"]));
+    let kubelet: Vec<&Value> = logs
+        .iter()
+        .filter(|l| l["component"] == "kubelet")
+        .collect();
+    assert_eq!(kubelet.len(), 2);
+    for l in kubelet {
+        assert_eq!(l["node"], "ip-10-0-9-16.us-west-2.compute.internal");
+    }
+    let current = dir.path().join("sonobuoy.tar.gz");
+    let out = podsift(&["sources", current.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("layout sonobuoy: 8 files, node kind-control-plane"),
+        "{text}"
+    );
+    let mg = dir.path().join("must-gather");
+    let rows = ndjson(&podsift(&[
+        "logs",
+        mg.to_str().unwrap(),
+        "api-1",
+        "-o",
+        "json",
+    ]));
+    let got: Vec<(u64, &str)> = rows
+        .iter()
+        .map(|r| (u(&r["restart"]), r["level"].as_str().unwrap()))
+        .collect();
+    assert_eq!(got, [(0, "info"), (0, "fatal"), (1, "info"), (1, "error")]);
+}

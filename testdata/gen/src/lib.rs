@@ -10,6 +10,7 @@
 //! crate does not depend on podsift-core (its date arithmetic and line writers are its own), so
 //! that a bug in podsift cannot also be a bug in the truth it is checked against.
 
+pub mod bundles;
 pub mod need;
 
 use std::collections::BTreeMap;

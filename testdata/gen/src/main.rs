@@ -1,5 +1,6 @@
 //! `podsift-testgen OUT_DIR [--small SEED | --sample | --bench GB] [--truth FILE]`: writes a node log tree
-//! and the counts it holds.
+//! and the counts it holds. `podsift-testgen OUT_DIR --bundles`: writes sonobuoy results of two
+//! layouts (`.tar.gz`) and a must-gather tree ([`podsift_testgen::bundles`]).
 
 // A command-line tool: printing is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -12,6 +13,7 @@ fn main() -> ExitCode {
     let mut out = None;
     let mut spec = podsift_testgen::Spec::small(1);
     let mut truth_path = None;
+    let mut bundles = false;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
                 );
             }
             "--sample" => spec = podsift_testgen::Spec::sample(),
+            "--bundles" => bundles = true,
             "--bench" => {
                 i += 1;
                 spec = podsift_testgen::Spec::bench(
@@ -42,10 +45,19 @@ fn main() -> ExitCode {
     }
     let Some(out) = out else {
         eprintln!(
-            "usage: podsift-testgen OUT_DIR [--small SEED | --sample | --bench GB] [--truth FILE]"
+            "usage: podsift-testgen OUT_DIR [--small SEED | --sample | --bench GB | --bundles] [--truth FILE]"
         );
         return ExitCode::from(2);
     };
+    if bundles {
+        return match podsift_testgen::bundles::write_bundles(&out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("podsift-testgen: {}: {e}", out.display());
+                ExitCode::from(1)
+            }
+        };
+    }
     match podsift_testgen::generate(&out, &spec) {
         Ok(truth) => {
             let json = serde_json::to_string_pretty(&truth).expect("serializable");
