@@ -210,6 +210,15 @@ mod tests {
                 Detected::Resource("ConfigMap".into()),
             ),
             (b"{\"status\":200}", Detected::JsonData),
+            // An API resource list naming metrics.k8s.io is a resource list, not metrics.
+            (
+                b"{\"kind\":\"APIResourceList\",\"apiVersion\":\"v1\",\"groupVersion\":\"metrics.k8s.io/v1beta1\",\"resources\":[{\"name\":\"nodes\",\"kind\":\"NodeMetrics\"}]}",
+                Detected::Resource("APIResourceList".into()),
+            ),
+            (
+                b"{\"kind\":\"PodMetricsList\",\"apiVersion\":\"metrics.k8s.io/v1beta1\",\"items\":[]}",
+                Detected::Metrics(MetricsFormat::MetricsApi),
+            ),
             (
                 b"<?xml version=\"1.0\"?>\n<!-- by ginkgo -->\n<testsuites tests=\"1\">\n",
                 Detected::JUnit,
