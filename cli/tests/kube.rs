@@ -235,6 +235,10 @@ fn sonobuoy_results_nodes_tests_and_resources() {
         "{report}"
     );
     assert!(report.contains("[sig-apps] fails"), "{report}");
+    assert!(
+        report.contains("| kind-control-plane | DiskPressure | True | KubeletHasDiskPressure | 2024-03-01T09:50:00Z |"),
+        "{report}"
+    );
     let sql = ndjson(&podsift(&[
         "sql",
         r,

@@ -290,6 +290,7 @@ impl Bundle {
         };
         let (mut r, facts) = Report::from_sinks(sinks, &tables.pods, sources, report)?;
         r.add_tests(&tables.tests)?;
+        r.add_node_problems(&tables.node_conditions)?;
         r.add_audit_and_events(&tables.audit, &tables.events, report.top)?;
         r.add_metrics(&tables.metrics, report.top);
         Ok((r, facts, tables.accounting))

@@ -236,7 +236,10 @@ impl DefinedFormat {
         } else {
             format!("^(?:{})", def.regex)
         };
+        // The built-in formats' classes (`\d`, `\w`, `\s`) are ASCII: Unicode ones compile to
+        // automata many times larger, which every process reading plain logs paid for at start.
         let re = regex::bytes::RegexBuilder::new(&pattern)
+            .unicode(origin != "built-in")
             .size_limit(1 << 22)
             .build()
             .map_err(|e| format!("format {name:?}: bad regex: {e}"))?;

@@ -253,6 +253,56 @@ impl Report {
         Ok(())
     }
 
+    /// Adds the node conditions in a bad state, from the `node_conditions` table.
+    pub fn add_node_problems(&mut self, conditions: &DataFrame) -> crate::Result<()> {
+        use crate::schema::node_conditions as ncol;
+        if conditions.height() == 0 {
+            return Ok(());
+        }
+        let text = |name: &str| -> crate::Result<StringChunked> {
+            Ok(conditions
+                .column(name)?
+                .cast(&DataType::String)?
+                .str()?
+                .clone())
+        };
+        let (node, kind, status, reason, message) = (
+            text(ncol::NODE)?,
+            text(ncol::TYPE)?,
+            text(ncol::STATUS)?,
+            text(ncol::REASON)?,
+            text(ncol::MESSAGE)?,
+        );
+        let since = conditions
+            .column(ncol::LAST_TRANSITION_TS)?
+            .cast(&DataType::Int64)?
+            .i64()?
+            .clone();
+        for i in 0..conditions.height() {
+            let (k, st) = (
+                kind.get(i).unwrap_or_default(),
+                status.get(i).unwrap_or_default(),
+            );
+            let bad = if k == "Ready" {
+                st != "True"
+            } else {
+                st == "True"
+            };
+            if !bad {
+                continue;
+            }
+            self.node_problems.push(NodeProblemRow {
+                node: node.get(i).unwrap_or_default().to_string(),
+                condition: k.to_string(),
+                status: st.to_string(),
+                reason: reason.get(i).unwrap_or_default().to_string(),
+                since: since.get(i).map(crate::time::format_rfc3339),
+                message: message.get(i).unwrap_or_default().to_string(),
+            });
+        }
+        Ok(())
+    }
+
     /// Adds the audit sections (failed requests, slowest requests) and Warning events, from
     /// the `audit` and `events` tables (either may be empty).
     pub fn add_audit_and_events(

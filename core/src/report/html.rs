@@ -126,6 +126,22 @@ impl Report {
         patterns(&mut o, "Top error patterns", &self.error_patterns);
         patterns(&mut o, "Top warning patterns", &self.warning_patterns);
         self.chart(&mut o);
+        if !self.node_problems.is_empty() {
+            o.push_str("<h2>Nodes not ready or under pressure</h2><table><tr><th>node</th><th>condition</th><th>status</th><th>reason</th><th>since</th><th>message</th></tr>\n");
+            for n in &self.node_problems {
+                let _ = writeln!(
+                    o,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                    esc(&n.node),
+                    esc(&n.condition),
+                    esc(&n.status),
+                    esc(&n.reason),
+                    esc(n.since.as_deref().unwrap_or("")),
+                    esc(&n.message)
+                );
+            }
+            o.push_str("</table>\n");
+        }
         if !self.warning_events.is_empty() {
             o.push_str("<h2>Warning events</h2><table><tr><th>count</th><th>reason</th><th>object</th><th>last</th><th>message</th></tr>\n");
             for e in &self.warning_events {

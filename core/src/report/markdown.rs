@@ -115,6 +115,26 @@ impl Report {
             }
             let _ = writeln!(out);
         }
+        if !self.node_problems.is_empty() {
+            let _ = writeln!(out, "## Nodes not ready or under pressure\n");
+            let _ = writeln!(
+                out,
+                "| node | condition | status | reason | since | message |\n|---|---|---|---|---|---|"
+            );
+            for n in &self.node_problems {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    cell(&n.node),
+                    cell(&n.condition),
+                    cell(&n.status),
+                    cell(&n.reason),
+                    n.since.as_deref().unwrap_or(""),
+                    code(&n.message)
+                );
+            }
+            let _ = writeln!(out);
+        }
         if !self.warning_events.is_empty() {
             let _ = writeln!(out, "## Warning events\n");
             let _ = writeln!(

@@ -283,6 +283,27 @@ pub struct Report {
     /// The test cases that failed or errored, in report order.
     #[serde(default)]
     pub failed_tests: Vec<FailedTestRow>,
+    /// Node conditions in a bad state (not `Ready`, memory, disk or PID pressure, network
+    /// unavailable), from the node lists.
+    #[serde(default)]
+    pub node_problems: Vec<NodeProblemRow>,
+}
+
+/// A node condition in a bad state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeProblemRow {
+    /// The node.
+    pub node: String,
+    /// The condition (`Ready`, `MemoryPressure`, ...).
+    pub condition: String,
+    /// Its status (`False` for `Ready`, `True` for a pressure).
+    pub status: String,
+    /// Why (`KubeletNotReady`).
+    pub reason: String,
+    /// Since when (its last transition).
+    pub since: Option<String>,
+    /// What the kubelet said.
+    pub message: String,
 }
 
 /// Test cases by status, over every JUnit report read.
