@@ -1,6 +1,7 @@
 //! Inputs: paths into a planned file set, filter arguments into a [`LogFilter`], a progress bar,
 //! and the problems report that decides the exit code.
 
+use podsift_core::export::text::safe_text;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -114,7 +115,11 @@ fn looks_like_path(arg: &str) -> bool {
 
 /// Says that nothing was read and why (every command alike); the exit code is then 1.
 pub(crate) fn nothing_read(why: &str) -> bool {
-    let _ = writeln!(std::io::stderr(), "podsift: nothing read: {why}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "podsift: nothing read: {}",
+        safe_text(why)
+    );
     true
 }
 
@@ -254,7 +259,9 @@ pub(crate) fn report_problems(
     let mut err = std::io::stderr().lock();
     let all: Vec<&Diagnostic> = problems.messages(list_skipped).collect();
     for d in all.iter().take(MAX_PRINTED) {
-        let _ = writeln!(err, "{d}");
+        // File names and lines in messages come from the input: their control characters are
+        // shown, never sent to the terminal.
+        let _ = writeln!(err, "{}", safe_text(&d.to_string()));
     }
     if all.len() > MAX_PRINTED {
         let _ = writeln!(

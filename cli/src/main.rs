@@ -76,7 +76,10 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::from(EXIT_OK);
             }
-            eprintln!("podsift: {e:#}");
+            eprintln!(
+                "podsift: {}",
+                podsift_core::export::text::safe_text(&format!("{e:#}"))
+            );
             ExitCode::from(EXIT_FATAL)
         }
     }

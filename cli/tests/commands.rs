@@ -390,4 +390,11 @@ fn colours_tell_pods_apart_and_logs_cannot_drive_the_terminal() {
     assert!(!coloured.contains("\x1b]0") && !coloured.contains('\x07'));
     let plain = stdout(&podsift(&["logs", f, "--color", "never"]));
     assert!(plain.contains("hi \x1b]0;pwned\x07"), "{plain:?}");
+    // Messages about the input (here a file name holding an OSC 52 clipboard write) show its
+    // control characters on stderr, never send them.
+    dir.write("x\x1b]52;c;cHduZWQ=\x07.log", b"\x00\x01binary\n");
+    let out = podsift(&["logs", dir.path().to_str().unwrap()]);
+    let err = stderr(&out);
+    assert!(err.contains("x^[]52;c;cHduZWQ=^G.log"), "{err:?}");
+    assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err:?}");
 }

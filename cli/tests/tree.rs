@@ -433,6 +433,19 @@ fn usage_errors_exit_2() {
     said(&["stats", d, "--every", "5"], "a duration with its unit");
     said(&["report", d, "--format", "logfmt"], "--log-format");
     said(&["sql", d], "no query");
+    // SQL reads: other statements are refused in a sentence (a DROP printed nothing; an
+    // INSERT printed the parser's dump of itself).
+    for q in [
+        "DROP TABLE logs",
+        "INSERT INTO logs VALUES (1)",
+        "update logs set x = 1",
+    ] {
+        let out = podsift(&["sql", d, q]);
+        assert_ne!(out.status.code(), Some(0), "{q}");
+        let err = stderr(&out);
+        assert!(err.contains("a query is a SELECT"), "{q}: {err}");
+        assert!(!err.contains("Ident {"), "{q}: {err}");
+    }
     let help = stdout(&podsift(&["--help"]));
     assert!(help.contains("3 `podsift report`: a rule failed"), "{help}");
 }

@@ -1089,3 +1089,30 @@ fn streamed_tars_that_are_cut_or_damaged_keep_what_came_before() {
     );
     assert_eq!(outcome(&streamed), outcome(&held));
 }
+
+/// Hostile names: a member 64k folders deep (a GNU long name of 128 KiB) is read under a short
+/// name that says so, in time linear in its length (layout detection looks at every folder of
+/// every path: at full depth this took seconds, and minutes at 512k).
+#[test]
+fn a_name_deeper_than_any_file_system_is_read_under_a_short_name() {
+    let deep = format!("{}f.log", "d/".repeat(64 * 1024));
+    let archive = gz(&tar_of(
+        &vec![
+            (deep, b"2024-01-01T00:00:00Z INFO hi\n".to_vec()),
+            (
+                "ok/app.log".into(),
+                b"2024-01-01T00:00:01Z INFO there\n".to_vec(),
+            ),
+        ],
+        &[],
+    ));
+    let r = read(vec![("/in/deep.tar.gz", archive)], ArchiveLimits::default());
+    assert_eq!(r.logs.height(), 2);
+    let e = &r.set.entries()[0];
+    assert_eq!(e.path, "/in/deep.tar.gz/d/d/d/d/…/f.log");
+    assert!(
+        e.remark.as_deref().unwrap().contains("65537 folders deep"),
+        "{:?}",
+        e.remark
+    );
+}

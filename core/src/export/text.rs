@@ -59,8 +59,9 @@ impl Palette {
     }
 }
 
-/// `text` with its control characters (but tab) shown as `^X` / `\u{..}` stand-ins.
-fn safe_text(text: &str) -> std::borrow::Cow<'_, str> {
+/// `text` with its control characters (but tab) shown as `^X` / `\u{..}` stand-ins, so that a
+/// log line or a file name cannot drive the terminal it is printed on (OSC 52, clear screen).
+pub fn safe_text(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(|c| c.is_control() && c != '\t') {
         return std::borrow::Cow::Borrowed(text);
     }

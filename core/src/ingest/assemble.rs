@@ -555,6 +555,15 @@ impl<S: EntrySink> Assembler<'_, S> {
             }
         }
         self.stats[file_pos].bytes = lines.bytes_read();
+        if lines.cr_only() {
+            let path = self.path(file_pos).to_string();
+            self.diagnostics.push(Diagnostic::file(
+                path,
+                Severity::Warning,
+                "its lines end with a bare carriage return (no newline anywhere): split there"
+                    .to_string(),
+            ));
+        }
         let buf = lines.into_buffer();
         if in_memory {
             self.read_buffers.give_back(buf);

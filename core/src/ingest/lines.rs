@@ -1,6 +1,8 @@
 //! Splits a byte stream into physical lines with bounded memory.
 //!
-//! Lines end at `\n` (a `\r` before it is dropped); the last line may lack its newline. A line
+//! Lines end at `\n` (a `\r` before it is dropped); the last line may lack its newline. A
+//! file whose first buffer holds `\r` and no `\n` ends its lines with a bare `\r` (classic Mac
+//! OS, some serial consoles): it is split there instead of becoming one line. A line
 //! longer than the limit is cut: its first `max_line` bytes are returned with the length it
 //! really had, and the rest is skipped without being held in memory.
 
@@ -30,6 +32,10 @@ pub(crate) struct LineReader<R> {
     bytes_read: u64,
     /// A read error met with data still buffered: returned once that data is out.
     pending_error: Option<io::Error>,
+    /// The byte lines end with: `\n`, or `\r` for a file that has no `\n`.
+    term: u8,
+    /// `term` is decided (from the first buffer).
+    decided: bool,
 }
 
 /// The initial buffer size; it grows up to `max_line` for long lines. Large enough that reads
@@ -60,6 +66,8 @@ impl<R: Read> LineReader<R> {
             max_line: max_line.max(1),
             bytes_read: 0,
             pending_error: None,
+            term: b'\n',
+            decided: false,
         }
     }
 
@@ -76,6 +84,27 @@ impl<R: Read> LineReader<R> {
             max_line: max_line.max(1),
             bytes_read: filled as u64,
             pending_error: None,
+            term: b'\n',
+            decided: false,
+        }
+    }
+
+    /// Whether the lines end with a bare `\r` (decided from the first buffer).
+    pub(crate) fn cr_only(&self) -> bool {
+        self.term == b'\r'
+    }
+
+    /// Decides the line terminator from the bytes buffered so far, once there are enough of
+    /// them (a full buffer, or the whole input).
+    fn decide(&mut self) {
+        let have = &self.buf[self.pos..self.filled];
+        if memchr::memchr(b'\n', have).is_some() {
+            self.decided = true;
+        } else if self.eof || self.filled == self.buf.len() {
+            self.decided = true;
+            if memchr::memchr(b'\r', have).is_some() {
+                self.term = b'\r';
+            }
         }
     }
 
@@ -116,7 +145,16 @@ impl<R: Read> LineReader<R> {
     pub(crate) fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
         let mut scanned = self.pos;
         loop {
-            if let Some(off) = memchr::memchr(b'\n', &self.buf[scanned..self.filled]) {
+            if !self.decided {
+                self.decide();
+            }
+            // Until the terminator is decided, no line is cut (the buffer is being filled).
+            let found = if self.decided {
+                memchr::memchr(self.term, &self.buf[scanned..self.filled])
+            } else {
+                None
+            };
+            if let Some(off) = found {
                 let end = scanned + off;
                 let start = self.pos;
                 self.pos = end + 1;
@@ -124,7 +162,9 @@ impl<R: Read> LineReader<R> {
                 // Only possible when the whole input was handed over in memory.
                 let full_len = (end - start > self.max_line).then_some((end - start) as u64);
                 let mut bytes = &self.buf[start..end.min(start + self.max_line)];
-                if let [rest @ .., b'\r'] = bytes {
+                if self.term == b'\n'
+                    && let [rest @ .., b'\r'] = bytes
+                {
                     bytes = rest;
                 }
                 return Ok(Some(Line {
@@ -133,7 +173,10 @@ impl<R: Read> LineReader<R> {
                     full_len,
                 }));
             }
-            scanned = self.filled;
+            scanned = if self.decided { self.filled } else { self.pos };
+            if self.eof && !self.decided {
+                continue;
+            }
             if self.eof {
                 if self.pos < self.filled {
                     let start = self.pos;
@@ -187,7 +230,7 @@ impl<R: Read> LineReader<R> {
                 }
                 Ok(n) => {
                     self.bytes_read += n as u64;
-                    if let Some(nl) = memchr::memchr(b'\n', &skip[..n]) {
+                    if let Some(nl) = memchr::memchr(self.term, &skip[..n]) {
                         full_len += nl as u64;
                         leftover = nl + 1..n;
                         break;
@@ -269,6 +312,35 @@ mod tests {
             );
             assert_eq!(collect(b"x\n", step, 100), vec![("x".into(), 1, None)]);
             assert!(collect(b"", step, 100).is_empty());
+        }
+    }
+
+    #[test]
+    fn bare_carriage_returns_end_lines_when_there_is_no_newline() {
+        for step in [1, 2, 5, 1000] {
+            assert_eq!(
+                collect(b"rec 1\rrec 2\r\rlast", step, 100),
+                vec![
+                    ("rec 1".into(), 1, None),
+                    ("rec 2".into(), 2, None),
+                    ("".into(), 3, None),
+                    ("last".into(), 4, None)
+                ]
+            );
+            let mut r = LineReader::new(
+                Trickle {
+                    data: b"a\rb\r",
+                    step,
+                },
+                100,
+            );
+            while r.next_line().unwrap().is_some() {}
+            assert!(r.cr_only());
+            // With newlines, a `\r` inside a line stays (only `\r\n`'s is dropped).
+            assert_eq!(
+                collect(b"a\rb\nc\r\n", step, 100),
+                vec![("a\rb".into(), 1, None), ("c".into(), 2, None)]
+            );
         }
     }
 

@@ -41,6 +41,7 @@ pub fn run_sql_with(
     more: Vec<(&str, DataFrame)>,
     query: &str,
 ) -> crate::Result<DataFrame> {
+    read_only(query)?;
     let mut ctx = SQLContext::new();
     for (name, df) in more {
         ctx.register(name, as_text(df));
@@ -53,6 +54,29 @@ pub fn run_sql_with(
     let mut out = ctx.execute(query)?.collect()?;
     name_counts(&mut out, query);
     Ok(out)
+}
+
+/// podsift's SQL reads the tables: a query is a `SELECT` (or `WITH ... SELECT`, `VALUES`,
+/// `SHOW TABLES`, `DESCRIBE`, `EXPLAIN`). Anything else (`DROP`, `INSERT`, `UPDATE`, `CREATE`)
+/// is refused in a sentence, not run (a `DROP` printed nothing) nor answered with the parser's
+/// dump of the statement.
+fn read_only(query: &str) -> crate::Result<()> {
+    let first = query
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '(')
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    match first.as_str() {
+        "SELECT" | "WITH" | "VALUES" | "SHOW" | "DESCRIBE" | "DESC" | "EXPLAIN" | "FROM"
+        | "TABLE" => Ok(()),
+        "" => Err(crate::Error::Invalid(
+            "an empty query: write a SELECT".into(),
+        )),
+        other => Err(crate::Error::Invalid(format!(
+            "podsift's SQL reads the tables: a query is a SELECT (or WITH ... SELECT, SHOW TABLES, DESCRIBE, EXPLAIN); {other} statements are not run"
+        ))),
+    }
 }
 
 /// A table for SQL: its categorical columns (namespace, pod, ...) read as text, so that every

@@ -113,12 +113,40 @@ fn member_path(name: &str) -> (String, Option<String>) {
             p => out.push(p),
         }
     }
+    if out.len() > MAX_NAME_DEPTH || out.iter().map(|p| p.len() + 1).sum::<usize>() > MAX_NAME_BYTES
+    {
+        // A name no file system holds (Linux's PATH_MAX is 4096 bytes): kept readable under a
+        // short name, so that nothing downstream pays for its depth (layout detection looks at
+        // every folder of every path).
+        let (bytes, depth) = (name.len(), out.len());
+        let last = out.last().copied().unwrap_or_default();
+        let last = &last[..last.floor_char_boundary(255)];
+        let mut short: Vec<&str> = out
+            .iter()
+            .take(4)
+            .map(|p| &p[..p.floor_char_boundary(255)])
+            .collect();
+        short.push("…");
+        short.push(last);
+        let path = short.join("/");
+        return (
+            path.clone(),
+            Some(format!(
+                "its name in the archive is {bytes} bytes and {depth} folders deep (more than {MAX_NAME_BYTES} bytes or {MAX_NAME_DEPTH} folders): read as {path}"
+            )),
+        );
+    }
     let path = out.join("/");
     let remark = escaped.then(|| {
         format!("its name in the archive ({name}) points outside it: read as {path} inside it")
     });
     (path, remark)
 }
+
+/// Longest member name kept as written, in bytes (Linux's `PATH_MAX`).
+const MAX_NAME_BYTES: usize = 4096;
+/// Deepest member name kept as written, in folders.
+const MAX_NAME_DEPTH: usize = 255;
 
 /// Resolves a relative link target from the folder of `member` (a path inside the archive);
 /// `None` when it climbs out of the archive.
@@ -1410,6 +1438,13 @@ mod tests {
         assert_eq!(p, "var/log/syslog");
         assert!(r.is_some());
         assert_eq!(member_path("a\\b.log").0, "a/b.log");
+        // A name deeper or longer than any file system holds is read under a short name.
+        let deep = format!("{}f.log", "d/".repeat(512 * 1024));
+        let (p, r) = member_path(&deep);
+        assert_eq!(p, "d/d/d/d/…/f.log");
+        assert!(r.unwrap().contains("524289 folders deep"));
+        let long = format!("{}/f.log", "x".repeat(5000));
+        assert!(member_path(&long).0.len() < 300);
         assert_eq!(
             resolve_inside("n/containers/x.log", "../pods/a/0.log").as_deref(),
             Some("n/pods/a/0.log")
