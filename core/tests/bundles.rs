@@ -791,6 +791,36 @@ fn truncated_archives_keep_what_came_before() {
         "{:?}",
         last.remark
     );
+    // Cut at a block boundary where the next header should be, and inside the last member's
+    // padding: each said (GNU tar: Unexpected EOF), every member before it read.
+    let boundary = 2 * (512 + 3072);
+    let r = read(
+        vec![("/in/cut.tar", tar[..boundary].to_vec())],
+        ArchiveLimits::default(),
+    );
+    assert_eq!(r.logs.height(), 2);
+    assert!(
+        stopped(&r).starts_with(&format!("cut short at byte {boundary} of the tar stream, where a header or the archive's end should be")),
+        "{}",
+        stopped(&r)
+    );
+    let in_padding = 4 * (512 + 3072) - 20;
+    let r = read(
+        vec![("/in/cut.tar", tar[..in_padding].to_vec())],
+        ArchiveLimits::default(),
+    );
+    assert_eq!(r.logs.height(), 4);
+    assert!(
+        stopped(&r).contains("in the padding after the last member's data"),
+        "{}",
+        stopped(&r)
+    );
+    // The whole tar, with its end: nothing to say.
+    let r = read(
+        vec![("/in/whole.tar", tar.clone())],
+        ArchiveLimits::default(),
+    );
+    assert_eq!((r.logs.height(), stopped(&r)), (4, String::new()));
     // A zip cut before its central directory: members read from local headers.
     let z = zip_of(&files);
     let r = read(

@@ -251,3 +251,33 @@ fn mutated_metrics_never_panic_and_lines_are_accounted_for() {
         }
     }
 }
+
+/// A small `.gz` log cut short keeps the lines that decode before the cut (its head used to
+/// fail as a whole, and the file was skipped with every line lost).
+#[test]
+fn a_cut_small_gzip_file_keeps_its_first_lines() {
+    use std::io::Write;
+    let text: String = (1..=200)
+        .map(|i| format!("2024-01-01T00:00:00Z INFO line {i} with some words to compress\n"))
+        .collect();
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(text.as_bytes()).unwrap();
+    let gz = e.finish().unwrap();
+    let mut set = FileSet::new();
+    set.add_bytes("/in/app.log.gz", gz[..gz.len() * 2 / 3].to_vec());
+    let p = plan(&set, &PlanOptions::default());
+    assert_eq!(p.files[0].role, FileRole::Text, "{:?}", p.files[0].status);
+    let (logs, report) = read_logs(&set, &p, &NoFilter, &Progress::default()).unwrap();
+    assert!(logs.height() > 50, "{}", logs.height());
+    let f = &report.files[0];
+    assert_eq!(f.lines, f.entries + f.joined);
+    assert_eq!(f.errors, 1);
+    assert!(
+        report
+            .diagnostics
+            .iter()
+            .any(|d| d.to_string().contains("cut short after line")),
+        "{:?}",
+        report.diagnostics
+    );
+}

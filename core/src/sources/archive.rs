@@ -1062,7 +1062,13 @@ impl TarWalk {
                 }
             };
             if n == 0 {
-                return Err(None);
+                // A tar ends with two zero blocks; a stream ending where a header should be
+                // was cut there (members after it, if any, are lost).
+                return Err((pos > 0).then(|| {
+                    format!(
+                        "cut short at byte {pos} of the tar stream, where a header or the archive's end should be (GNU tar: Unexpected EOF); the members before it are read"
+                    )
+                }));
             }
             if n < BLOCK {
                 return Err(Some(format!(
@@ -1177,8 +1183,11 @@ impl TarWalk {
         let padded = size.div_ceil(BLOCK as u64) * BLOCK as u64;
         let pad = padded - size;
         if pad > 0 && io::copy(&mut reader.take(pad), &mut io::sink()).ok() != Some(pad) {
-            // The last member is whole; only its padding is missing.
-            return Err(None);
+            // The last member is whole; its padding and the archive's end are missing.
+            return Err(Some(format!(
+                "cut short at byte {} of the tar stream, in the padding after the last member's data and before the archive's end (GNU tar: Unexpected EOF); every member is read",
+                self.pos + size
+            )));
         }
         self.pos += padded;
         Ok(())

@@ -331,8 +331,13 @@ impl FileSet {
                 Ok(_) => Ok(out),
             };
         }
-        self.open(index)?.take(limit as u64).read_to_end(&mut out)?;
-        Ok(out)
+        // A compressed file cut short or damaged: its head is what decodes before the damage
+        // (the read says where it stopped, keeping the lines before it).
+        match self.open(index)?.take(limit as u64).read_to_end(&mut out) {
+            Err(_) if !out.is_empty() => Ok(out),
+            Err(e) => Err(e),
+            Ok(_) => Ok(out),
+        }
     }
 
     /// Says that these files will be read, so that members of a streamed archive (see
