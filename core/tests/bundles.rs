@@ -1146,3 +1146,31 @@ fn a_name_deeper_than_any_file_system_is_read_under_a_short_name() {
         e.remark
     );
 }
+
+/// An archive nested deeper than the limit says so, instead of "binary data".
+#[test]
+fn archives_nested_beyond_the_limit_say_so() {
+    let mut bytes = gz(&tar_of(
+        &vec![("a.log".into(), b"2024-01-01T00:00:00Z INFO deep\n".to_vec())],
+        &[],
+    ));
+    for level in 2..=6 {
+        bytes = gz(&tar_of(
+            &vec![(format!("l{}.tar.gz", level - 1), bytes)],
+            &[],
+        ));
+    }
+    let r = read(vec![("/in/l6.tar.gz", bytes)], ArchiveLimits::default());
+    assert_eq!(r.logs.height(), 0);
+    let e = &r.set.entries()[0];
+    assert_eq!(
+        e.path,
+        "/in/l6.tar.gz/l5.tar.gz/l4.tar.gz/l3.tar.gz/l2.tar.gz"
+    );
+    assert_eq!(
+        e.skip.as_deref(),
+        Some(
+            "an archive nested 5 deep, beyond the limit of 4 archives inside archives: not opened"
+        )
+    );
+}

@@ -28,6 +28,8 @@ pub(crate) struct CriLine<'a> {
 pub(crate) enum CriError {
     /// The first field is not an RFC 3339 time.
     Timestamp,
+    /// The first field is an RFC 3339 time outside what nanoseconds since 1970 hold.
+    OutOfRange,
     /// The second field is not `stdout` or `stderr`.
     Stream,
     /// The third field is not `P` or `F` (with optional `:tags`).
@@ -38,6 +40,9 @@ impl std::fmt::Display for CriError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             CriError::Timestamp => "not a CRI line: no RFC 3339 time at the start",
+            CriError::OutOfRange => {
+                "a CRI line whose time is outside what podsift holds (1677-09-21 to 2262-04-11, nanoseconds since 1970)"
+            }
             CriError::Stream => "not a CRI line: stream is not stdout or stderr",
             CriError::Tag => "not a CRI line: tag is not P or F",
         })
@@ -65,9 +70,21 @@ pub(crate) fn parse_cri_line_cached<'a>(
     dates: &mut DateCache,
 ) -> Result<CriLine<'a>, CriError> {
     let sp = first_space(line, 48).ok_or(CriError::Timestamp)?;
-    let ts_nanos = dates
-        .parse_rfc3339_nanos(&line[..sp])
-        .ok_or(CriError::Timestamp)?;
+    let ts_nanos = dates.parse_rfc3339_nanos(&line[..sp]).ok_or_else(|| {
+        // The shape of a time (`yyyy-mm-ddThh:mm:ss`) whose value does not fit: say so.
+        let t = &line[..sp];
+        let shaped = t.len() >= 20
+            && t[..4].iter().all(u8::is_ascii_digit)
+            && t[4] == b'-'
+            && t[7] == b'-'
+            && matches!(t[10], b'T' | b't')
+            && t[13] == b':';
+        if shaped {
+            CriError::OutOfRange
+        } else {
+            CriError::Timestamp
+        }
+    })?;
     let rest = &line[sp + 1..];
     let stream = match rest.get(..7).and_then(|s| <[u8; 7]>::try_from(s).ok()) {
         Some(s) if s == *b"stdout " => Stream::Stdout,
@@ -162,6 +179,18 @@ pub(crate) fn cases() -> Vec<CriCase> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_out_of_range_is_told_from_no_time() {
+        assert_eq!(
+            parse_cri_line(b"9999-01-01T00:00:00Z stdout F far").unwrap_err(),
+            CriError::OutOfRange
+        );
+        assert_eq!(
+            parse_cri_line(b"hello stdout F x").unwrap_err(),
+            CriError::Timestamp
+        );
+    }
 
     #[test]
     fn table() {

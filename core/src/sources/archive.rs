@@ -510,9 +510,22 @@ impl FileSet {
         let member_layout = format!("{layout}/{inner}");
         x.members += 1;
         x.bytes += size;
+        let kind = if skip.is_none() {
+            self.sniff_archive(origin, &member_layout)
+        } else {
+            None
+        };
+        // An archive nested deeper than the limit is listed as such, not read as data.
+        let skip = match kind {
+            Some(_) if depth >= self.limits.max_depth => Some(format!(
+                "an archive nested {} deep, beyond the limit of {} archives inside archives: not opened",
+                depth + 1,
+                self.limits.max_depth
+            )),
+            _ => skip,
+        };
         if skip.is_none()
-            && depth < self.limits.max_depth
-            && let Some(kind) = self.sniff_archive(origin, &member_layout)
+            && let Some(kind) = kind
         {
             {
                 let (dir, file) = member_layout
