@@ -284,6 +284,11 @@ pub(crate) struct InputArgs {
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]
     pub(crate) max_archive_entries: u64,
 
+    /// Read the files symbolic links lead to outside the inputs (by default such a link is
+    /// listed as skipped: a copied tree's `passwd.log -> /etc/passwd` is not read).
+    #[arg(long)]
+    pub(crate) follow_links: bool,
+
     /// Metrics: the time of scrapes written without timestamps (the first, in a sequence of
     /// them): RFC 3339, a date and time, or @epoch. Without it, a timestamp in the file's name
     /// is used.

@@ -46,6 +46,7 @@ pub(crate) fn load(paths: &[impl AsRef<Path>], input: &InputArgs) -> Result<Load
             max_entries: input.max_archive_entries,
             ..ArchiveLimits::default()
         },
+        follow_links: input.follow_links,
         plan: PlanOptions {
             node: input.node.clone(),
             year: input.year,

@@ -574,3 +574,51 @@ fn every_command_has_something_to_show_on_the_sample() {
     assert_eq!(restarted[0]["n"], backoffs[0]["n"]);
     assert!(u(&restarted[0]["n"]) > 0);
 }
+
+/// On disk as in archives, a link that leads out of the inputs is not read unless asked
+/// (`passwd.log -> /etc/passwd` in a tree someone unpacked); a link to a pipe never blocks.
+#[cfg(unix)]
+#[test]
+fn links_out_of_the_inputs_and_to_pipes_are_not_read() {
+    let dir = TempDir::new("links-out");
+    let outside = TempDir::new("links-target");
+    let secret = outside.write(
+        "secret.txt",
+        b"2024-01-01T00:00:00Z INFO the analyst's own file\n",
+    );
+    dir.write("in/app.log", b"2024-01-01T00:00:00Z INFO ok\n");
+    let input = dir.path().join("in");
+    std::os::unix::fs::symlink(&secret, input.join("passwd.log")).unwrap();
+    let fifo = input.join("pipe.log");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        std::os::unix::fs::symlink("pipe.log", input.join("tofifo.log")).unwrap();
+    }
+    let i = input.to_str().unwrap();
+    let out = podsift(&["sources", i, "-o", "json"]);
+    let rows = ndjson(&out);
+    let passwd = rows
+        .iter()
+        .find(|r| r["file"].as_str().unwrap().ends_with("passwd.log"))
+        .unwrap();
+    assert_eq!(passwd["status"], "skipped");
+    assert!(
+        passwd["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("symbolic link out of the inputs"),
+        "{passwd}"
+    );
+    let logs = stdout(&podsift(&["logs", i]));
+    assert!(!logs.contains("analyst's own file"), "{logs}");
+    if fifo.exists() {
+        assert!(
+            stderr(&out).contains("tofifo.log: skipped: symbolic link to a socket, pipe or device"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // Asked for, it is read.
+    let logs = stdout(&podsift(&["logs", i, "--follow-links"]));
+    assert!(logs.contains("analyst's own file"), "{logs}");
+}

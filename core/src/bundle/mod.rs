@@ -40,6 +40,10 @@ use crate::table::{
 pub struct OpenOptions {
     /// Limits on what archives unpack.
     pub limits: ArchiveLimits,
+    /// Read the files that symbolic links on disk lead to outside the inputs (`--follow-links`;
+    /// without it such a link is listed as skipped: a copied tree's `passwd.log -> /etc/passwd`
+    /// would read the analyst's own machine).
+    pub follow_links: bool,
     /// How files are classified and grouped.
     pub plan: PlanOptions,
 }
@@ -166,7 +170,7 @@ impl Bundle {
         options: &OpenOptions,
     ) -> std::io::Result<Bundle> {
         let mut set = FileSet::new();
-        let direct = crate::sources::native::add_paths(&mut set, paths)?;
+        let direct = crate::sources::native::add_paths(&mut set, paths, options.follow_links)?;
         set.open_archives(options.limits);
         // Files given one by one (not members of an archive given so).
         let mut plan_options = options.plan.clone();

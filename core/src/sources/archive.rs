@@ -598,6 +598,7 @@ impl FileSet {
                 target: target.to_string(),
                 resolved,
                 readable: false,
+                outside: false,
             }),
             archive: None,
             remark: match (remark, hard) {

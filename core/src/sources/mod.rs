@@ -55,6 +55,9 @@ pub struct LinkTarget {
     pub resolved: Option<String>,
     /// The target exists and can be read through the link, even if it is not in the set.
     pub readable: bool,
+    /// The target is a file outside the inputs, not read (on disk without `--follow-links`:
+    /// a copied tree's `passwd.log -> /etc/passwd` must not read the analyst's machine).
+    pub outside: bool,
 }
 
 /// One file of an input.
@@ -186,6 +189,7 @@ impl FileSet {
                 target,
                 resolved: Some(resolved),
                 readable: false,
+                outside: false,
             }),
             archive: None,
             remark: None,

@@ -47,6 +47,10 @@ struct Walk {
     paths: Vec<PathBuf>,
     files: Vec<NewFile>,
     problems: Vec<Diagnostic>,
+    /// The inputs, canonical: a link whose target is under none of them leads out.
+    roots: Vec<PathBuf>,
+    /// Read what links lead to outside the inputs (`--follow-links`).
+    follow_links: bool,
 }
 
 impl Walk {
@@ -136,12 +140,22 @@ impl Walk {
                 Severity::Warning,
                 format!("skipped: symbolic link to a folder ({target}); links to folders are not followed"),
             )),
+            Ok(m) if !m.is_file() => self.problems.push(Diagnostic::file(
+                display,
+                Severity::Warning,
+                format!("skipped: symbolic link to a socket, pipe or device ({target}); only regular files are read"),
+            )),
             Ok(m) => {
-                let resolved = fs::canonicalize(&disk).ok().map(|p| slash_path(&p));
-                self.add_file(disk, display, layout, m.len(), Some(LinkTarget { target, resolved, readable: true }));
+                let canonical = fs::canonicalize(&disk).ok();
+                let inside = canonical
+                    .as_ref()
+                    .is_some_and(|c| self.roots.iter().any(|r| c.starts_with(r)));
+                let resolved = canonical.map(|p| slash_path(&p));
+                let outside = !inside && !self.follow_links;
+                self.add_file(disk, display, layout, if outside { 0 } else { m.len() }, Some(LinkTarget { target, resolved, readable: !outside, outside }));
             }
             Err(_) => {
-                self.add_file(disk, display, layout, 0, Some(LinkTarget { target, resolved: None, readable: false }));
+                self.add_file(disk, display, layout, 0, Some(LinkTarget { target, resolved: None, readable: false, outside: false }));
             }
         }
     }
@@ -150,7 +164,18 @@ impl Walk {
 /// Adds a file or a folder (recursively) to `set`. Fails only when `input` itself cannot be
 /// read; problems below it are added to [`FileSet::problems`].
 pub fn add_path(set: &mut FileSet, input: &Path) -> io::Result<()> {
-    let Some(mut walk) = walk_input(set, input)? else {
+    add_path_with(set, input, &[], false)
+}
+
+/// [`add_path`], with the other inputs' folders (`roots`: links into them are inside) and
+/// whether links leading out of the inputs are read (`follow_links`).
+fn add_path_with(
+    set: &mut FileSet,
+    input: &Path,
+    roots: &[PathBuf],
+    follow_links: bool,
+) -> io::Result<()> {
+    let Some(mut walk) = walk_input(set, input, roots, follow_links)? else {
         return Ok(());
     };
     set.problems.append(&mut walk.problems);
@@ -160,7 +185,12 @@ pub fn add_path(set: &mut FileSet, input: &Path) -> io::Result<()> {
 
 /// The files under `input` (a folder walked, or one file); a pipe or device named on purpose
 /// is read into `set` at once instead (`None`).
-fn walk_input(set: &mut FileSet, input: &Path) -> io::Result<Option<Walk>> {
+fn walk_input(
+    set: &mut FileSet,
+    input: &Path,
+    roots: &[PathBuf],
+    follow_links: bool,
+) -> io::Result<Option<Walk>> {
     let meta = fs::metadata(input)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", input.display())))?;
     let display = input.to_string_lossy().trim_end_matches('/').to_string();
@@ -173,7 +203,15 @@ fn walk_input(set: &mut FileSet, input: &Path) -> io::Result<Option<Walk>> {
         paths: Vec::new(),
         files: Vec::new(),
         problems: Vec::new(),
+        roots: roots.to_vec(),
+        follow_links,
     };
+    if meta.is_dir()
+        && let Ok(root) = fs::canonicalize(input)
+        && !walk.roots.contains(&root)
+    {
+        walk.roots.push(root);
+    }
     if meta.is_dir() {
         let layout = slash_path(&fs::canonicalize(input)?);
         walk.walk_dir(input, &display, &layout);
@@ -242,7 +280,7 @@ impl Follower {
         let mut out = Vec::new();
         let mut scratch = FileSet::new();
         for input in &self.inputs {
-            if let Some(walk) = walk_input(&mut scratch, input)? {
+            if let Some(walk) = walk_input(&mut scratch, input, &[], true)? {
                 for (disk, f) in walk.paths.into_iter().zip(walk.files) {
                     if f.link.is_none() {
                         out.push((disk, f.path, f.layout_path));
@@ -320,8 +358,16 @@ pub const STDIN: &str = "-";
 pub(crate) fn add_paths(
     set: &mut FileSet,
     paths: &[impl AsRef<Path>],
+    follow_links: bool,
 ) -> io::Result<std::collections::HashSet<String>> {
     let mut direct = std::collections::HashSet::new();
+    // Every folder given is inside: a link from one to another is followed.
+    let roots: Vec<PathBuf> = paths
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|p| p.is_dir())
+        .filter_map(|p| fs::canonicalize(p).ok())
+        .collect();
     for p in paths {
         if p.as_ref() == Path::new(STDIN) {
             let mut bytes = Vec::new();
@@ -331,7 +377,7 @@ pub(crate) fn add_paths(
             continue;
         }
         let before = set.entries().len();
-        add_path(set, p.as_ref())?;
+        add_path_with(set, p.as_ref(), &roots, follow_links)?;
         if !p.as_ref().is_dir() {
             direct.extend(set.entries()[before..].iter().map(|e| e.path.clone()));
         }

@@ -571,6 +571,12 @@ impl Planner<'_> {
                     let link_meta = files[i].meta.clone();
                     files[t].meta.fill_from(&link_meta);
                 }
+                _ if link.outside => {
+                    files[i].status = FileStatus::Skipped(format!(
+                        "symbolic link out of the inputs (to {}): not followed (--follow-links reads it)",
+                        link.target
+                    ));
+                }
                 _ if link.readable && chain.len() == 1 => {
                     // Points at a readable file outside the input: read through the link.
                     files[i].note = Some(format!("link to {}", link.target));
