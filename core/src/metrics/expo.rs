@@ -1296,6 +1296,10 @@ pub(crate) fn parse_series(raw: &[u8], om: bool) -> Result<(String, Labels), Str
 
 /// Parses the inside of `{...}`: `a="1",b="2"`. Returns a quoted metric name written first
 /// without `=` (Prometheus 3: `{"my.metric", a="1"}`) and the pairs.
+/// Most labels a series may have. Real series have tens; a line of millions (a hostile
+/// exposition) would take gigabytes as label pairs.
+const MAX_LABELS: usize = 4096;
+
 pub(crate) fn parse_labels(body: &[u8], om: bool) -> Result<(Option<String>, Labels), String> {
     let mut out = Vec::new();
     let mut quoted_name = None;
@@ -1350,6 +1354,11 @@ pub(crate) fn parse_labels(body: &[u8], om: bool) -> Result<(Option<String>, Lab
             }
             let (v, next) = quoted(body, i)?;
             i = next;
+            if out.len() >= MAX_LABELS {
+                return Err(format!(
+                    "more than {MAX_LABELS} labels: not a series podsift keeps (the line is counted as unparsed)"
+                ));
+            }
             out.push((key, v));
         }
         first = false;
@@ -1567,6 +1576,22 @@ mod tests {
         assert_eq!(p.series[0].family, 0);
         assert_eq!(p.lines, 9);
         assert_eq!(p.other_lines + p.samples() as u64 + p.unparsed, p.lines);
+    }
+
+    #[test]
+    fn a_series_with_too_many_labels_is_an_unparsed_line() {
+        let labels: Vec<String> = (0..5000).map(|i| format!("l{i}=\"v\"")).collect();
+        let text = format!("up 1\nhuge{{{}}} 1\ndown 0\n", labels.join(","));
+        let p = parse(text.as_bytes(), Dialect::Auto);
+        assert_eq!(p.samples(), 2);
+        assert_eq!(p.unparsed, 1);
+        assert!(
+            p.problems
+                .iter()
+                .any(|x| x.line == 2 && x.message.contains("more than 4096 labels")),
+            "{:?}",
+            p.problems
+        );
     }
 
     #[test]
