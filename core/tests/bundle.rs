@@ -513,3 +513,32 @@ fn pod_lists_without_uids_or_containers_still_count_their_pods() {
         "{notes:?}"
     );
 }
+
+/// A file that grows while it is read is read up to the size it had when it was listed.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn a_growing_file_is_read_as_it_was_listed() {
+    let dir = std::env::temp_dir().join(format!("podsift-growing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("app.log");
+    std::fs::write(
+        &file,
+        "2024-01-01T00:00:00Z INFO one\n2024-01-01T00:00:01Z INFO two\n",
+    )
+    .unwrap();
+    let bundle = Bundle::open_paths(&[&dir], &OpenOptions::default()).unwrap();
+    // Written after the listing: not read by this read.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap();
+    f.write_all(b"2024-01-01T00:00:02Z INFO three\n").unwrap();
+    drop(f);
+    let tables = bundle
+        .read(&ReadOptions::default(), &Progress::default())
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(tables.logs.height(), 2);
+    let f = &tables.accounting.files[0];
+    assert_eq!((f.lines, f.entries), (2, 2));
+}

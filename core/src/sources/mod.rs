@@ -217,7 +217,14 @@ impl FileSet {
     /// Opens a file's stored bytes (for a zip member: its bytes after the zip's own
     /// compression).
     pub(crate) fn open_raw(&self, index: usize) -> io::Result<Box<dyn Read + Send + '_>> {
-        self.open_origin(self.entries[index].origin, 0)
+        let e = &self.entries[index];
+        let r = self.open_origin(e.origin, 0)?;
+        Ok(match e.origin {
+            // A file on disk is read up to the size it had when it was listed: a log still
+            // being written is read as it was (sizes, counts and the plan agree), not forever.
+            Origin::Source { .. } => Box::new(r.take(e.size)),
+            _ => r,
+        })
     }
 
     /// Opens the bytes of `origin` from `offset`.
