@@ -622,3 +622,31 @@ fn links_out_of_the_inputs_and_to_pipes_are_not_read() {
     let logs = stdout(&podsift(&["logs", i, "--follow-links"]));
     assert!(logs.contains("analyst's own file"), "{logs}");
 }
+
+/// What is not read says so in the exit code: a pipe and a link to a folder met in a walk, a
+/// line cut at 16 MiB.
+#[cfg(unix)]
+#[test]
+fn skipped_pipes_folder_links_and_cut_lines_exit_1() {
+    let dir = TempDir::new("exit-1");
+    dir.write("t/app.log", b"2024-01-01T00:00:00Z INFO ok\n");
+    dir.write("t/d/inner.log", b"2024-01-01T00:00:01Z INFO inner\n");
+    let t = dir.path().join("t");
+    std::os::unix::fs::symlink("d", t.join("dirlink")).unwrap();
+    let out = podsift(&["stats", t.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("dirlink: skipped: symbolic link to a folder"));
+    assert!(stderr(&out).contains("1 file skipped"), "{}", stderr(&out));
+    let long = format!(
+        "2024-01-01T00:00:00Z INFO {}\n",
+        "x".repeat(17 * 1024 * 1024)
+    );
+    let f = dir.write("long.log", long.as_bytes());
+    let out = podsift(&["stats", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("kept its first 16 MiB"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -425,6 +425,12 @@ impl Bundle {
             .chain(&self.plan.diagnostics)
             .cloned()
             .collect();
+        // Files the walk did not list (pipes, sockets, links to folders or devices) are
+        // skipped files too; their messages stay with the opening's, always shown.
+        let unlisted = opened
+            .iter()
+            .filter(|d| d.message.starts_with("skipped:"))
+            .count();
         let skipped = self
             .plan
             .skipped()
@@ -451,6 +457,7 @@ impl Bundle {
             .count();
         Problems {
             opened,
+            unlisted,
             skipped,
             read,
             unparsed_lines,
@@ -464,6 +471,9 @@ impl Bundle {
 pub struct Problems {
     /// Messages of opening the archives and planning the read.
     pub opened: Vec<Diagnostic>,
+    /// Files met on disk and not listed (pipes, sockets, links to folders or devices): their
+    /// messages are among `opened`.
+    pub unlisted: usize,
     /// One message per file skipped, with why.
     pub skipped: Vec<Diagnostic>,
     /// Messages of the read, with file and line.
@@ -477,7 +487,7 @@ pub struct Problems {
 impl Problems {
     /// Whether anything was skipped, left unparsed or failed (the CLI's exit code 1).
     pub fn any(&self) -> bool {
-        !self.skipped.is_empty() || self.unparsed_lines > 0 || self.errors > 0
+        !self.skipped.is_empty() || self.unlisted > 0 || self.unparsed_lines > 0 || self.errors > 0
     }
 
     /// Every message in order (opening, skipped files when `skipped`, read).
@@ -491,8 +501,8 @@ impl Problems {
     pub fn summary(&self) -> Option<String> {
         let plural = |n: usize| if n == 1 { "" } else { "s" };
         let mut parts = Vec::new();
-        if !self.skipped.is_empty() {
-            let n = self.skipped.len();
+        if !self.skipped.is_empty() || self.unlisted > 0 {
+            let n = self.skipped.len() + self.unlisted;
             parts.push(format!("{n} file{} skipped", plural(n)));
         }
         if self.unparsed_lines > 0 {

@@ -483,7 +483,7 @@ impl<S: EntrySink> Assembler<'_, S> {
             self.line_problem(
                 file_pos,
                 line.number,
-                Severity::Warning,
+                Severity::Error,
                 format!(
                     "line is {full} bytes long: kept its first {} MiB",
                     MAX_ENTRY_BYTES >> 20
