@@ -417,95 +417,21 @@ fn write_csv_rows(df: &DataFrame, w: &mut dyn Write, header: bool) -> io::Result
 /// aligned; newlines and tabs inside cells are shown as `⏎` and spaces; cells longer than
 /// `max_cell` characters are cut with `…`.
 pub fn write_table(df: &DataFrame, w: &mut dyn Write, max_cell: usize) -> io::Result<()> {
-    let (series, names) = render_columns(df).map_err(io_err)?;
-    let cols: Vec<RenderColumn<'_>> = series
-        .iter()
-        .map(|s| RenderColumn::with(s, true))
-        .collect::<crate::Result<_>>()
-        .map_err(io_err)?;
-    let mut cells: Vec<Vec<String>> = Vec::with_capacity(df.height());
-    let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
-    let mut buf = String::new();
-    for row in 0..df.height() {
-        let mut r = Vec::with_capacity(cols.len());
-        for (i, c) in cols.iter().enumerate() {
-            buf.clear();
-            let text = match c.render(row, &mut buf) {
-                CellKind::Null => String::new(),
-                _ => display_cell(&buf, max_cell),
-            };
-            widths[i] = widths[i].max(text.chars().count());
-            r.push(text);
-        }
-        cells.push(r);
-    }
-    let mut line = String::new();
-    let pad = |line: &mut String, text: &str, width: usize, right: bool, last: bool| {
-        let n = text.chars().count();
-        if right {
-            line.extend(std::iter::repeat_n(' ', width - n));
-            line.push_str(text);
-        } else {
-            line.push_str(text);
-            if !last {
-                line.extend(std::iter::repeat_n(' ', width - n));
-            }
-        }
-    };
-    let last = names.len().saturating_sub(1);
-    for (i, n) in names.iter().enumerate() {
-        if i > 0 {
-            line.push_str("  ");
-        }
-        pad(&mut line, n, widths[i], cols[i].numeric, i == last);
-    }
-    line.push('\n');
-    w.write_all(line.as_bytes())?;
-    for r in cells {
-        line.clear();
-        for (i, text) in r.iter().enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            pad(&mut line, text, widths[i], cols[i].numeric, i == last);
-        }
-        line.push('\n');
-        w.write_all(line.as_bytes())?;
-    }
-    Ok(())
+    let t = TextTable::of(df, max_cell)?;
+    t.write(w)
 }
 
 /// [`write_table`] fitted to `width` characters a line: the widest text columns are cut
 /// (paths at their start, other text at their end) until the table fits or every column is
 /// down to its header's width (at least 6).
 pub fn write_table_fit(df: &DataFrame, w: &mut dyn Write, width: usize) -> io::Result<()> {
-    let (series, names) = render_columns(df).map_err(io_err)?;
-    let cols: Vec<RenderColumn<'_>> = series
+    let mut t = TextTable::of(df, 400)?;
+    let least: Vec<usize> = t
+        .names
         .iter()
-        .map(|s| RenderColumn::with(s, true))
-        .collect::<crate::Result<_>>()
-        .map_err(io_err)?;
-    let mut cells: Vec<Vec<Option<String>>> = Vec::with_capacity(df.height());
-    let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
-    let mut buf = String::new();
-    for row in 0..df.height() {
-        let mut r = Vec::with_capacity(cols.len());
-        for (i, c) in cols.iter().enumerate() {
-            buf.clear();
-            let text = match c.render(row, &mut buf) {
-                CellKind::Null => None,
-                _ => Some(display_cell(&buf, 400)),
-            };
-            widths[i] = widths[i].max(text.as_deref().map_or(0, |t| t.chars().count()));
-            r.push(text);
-        }
-        cells.push(r);
-    }
-    let least: Vec<usize> = names
-        .iter()
-        .zip(&cols)
-        .map(|(n, c)| {
-            if c.numeric {
+        .zip(&t.numeric)
+        .map(|(n, &numeric)| {
+            if numeric {
                 usize::MAX
             } else {
                 n.chars().count().max(6)
@@ -514,8 +440,9 @@ pub fn write_table_fit(df: &DataFrame, w: &mut dyn Write, width: usize) -> io::R
         .collect();
     let total =
         |widths: &[usize]| widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
-    while total(&widths) > width {
-        let Some((i, _)) = widths
+    while total(&t.widths) > width {
+        let Some((i, _)) = t
+            .widths
             .iter()
             .enumerate()
             .filter(|(i, w)| **w > least[*i])
@@ -523,28 +450,90 @@ pub fn write_table_fit(df: &DataFrame, w: &mut dyn Write, width: usize) -> io::R
         else {
             break;
         };
-        widths[i] -= 1;
+        t.widths[i] -= 1;
     }
-    let fitted = DataFrame::new(
-        names
+    for row in &mut t.cells {
+        for (cell, &width) in row.iter_mut().zip(&t.widths) {
+            if cell.chars().count() > width {
+                *cell = fit_cell(cell, width);
+            }
+        }
+    }
+    t.write(w)
+}
+
+/// A frame's cells as text, with each column's width and alignment.
+struct TextTable {
+    names: Vec<String>,
+    numeric: Vec<bool>,
+    cells: Vec<Vec<String>>,
+    widths: Vec<usize>,
+}
+
+impl TextTable {
+    /// Renders every cell of `df` (nulls empty), cut at `max_cell` characters.
+    fn of(df: &DataFrame, max_cell: usize) -> io::Result<TextTable> {
+        let (series, names) = render_columns(df).map_err(io_err)?;
+        let cols: Vec<RenderColumn<'_>> = series
             .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let v: Vec<Option<String>> = cells
-                    .iter()
-                    .map(|r| r[i].as_deref().map(|t| fit_cell(t, widths[i])))
-                    .collect();
-                if cols[i].numeric {
-                    df.column(n).cloned()
-                } else {
-                    Ok(Column::new(n.as_str().into(), v))
+            .map(|s| RenderColumn::with(s, true))
+            .collect::<crate::Result<_>>()
+            .map_err(io_err)?;
+        let mut cells: Vec<Vec<String>> = Vec::with_capacity(df.height());
+        let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
+        let mut buf = String::new();
+        for row in 0..df.height() {
+            let mut r = Vec::with_capacity(cols.len());
+            for (i, c) in cols.iter().enumerate() {
+                buf.clear();
+                let text = match c.render(row, &mut buf) {
+                    CellKind::Null => String::new(),
+                    _ => display_cell(&buf, max_cell),
+                };
+                widths[i] = widths[i].max(text.chars().count());
+                r.push(text);
+            }
+            cells.push(r);
+        }
+        Ok(TextTable {
+            numeric: cols.iter().map(|c| c.numeric).collect(),
+            names: names.iter().map(|n| n.to_string()).collect(),
+            cells,
+            widths,
+        })
+    }
+
+    /// The header and the rows, each column padded to its width.
+    fn write(&self, w: &mut dyn Write) -> io::Result<()> {
+        let mut line = String::new();
+        let last = self.names.len().saturating_sub(1);
+        let row = |line: &mut String, texts: &mut dyn Iterator<Item = &str>| {
+            line.clear();
+            for (i, text) in texts.enumerate() {
+                if i > 0 {
+                    line.push_str("  ");
                 }
-            })
-            .collect::<PolarsResult<Vec<_>>>()
-            .map_err(|e| io_err(e.into()))?,
-    )
-    .map_err(|e| io_err(e.into()))?;
-    write_table(&fitted, w, usize::MAX)
+                let (width, n) = (self.widths[i], text.chars().count());
+                if self.numeric[i] {
+                    line.extend(std::iter::repeat_n(' ', width.saturating_sub(n)));
+                    line.push_str(text);
+                } else {
+                    line.push_str(text);
+                    if i != last {
+                        line.extend(std::iter::repeat_n(' ', width.saturating_sub(n)));
+                    }
+                }
+            }
+            line.push('\n');
+        };
+        row(&mut line, &mut self.names.iter().map(String::as_str));
+        w.write_all(line.as_bytes())?;
+        for r in &self.cells {
+            row(&mut line, &mut r.iter().map(String::as_str));
+            w.write_all(line.as_bytes())?;
+        }
+        Ok(())
+    }
 }
 
 /// A cell cut to at most `width` characters, the `…` it is cut with included.
