@@ -298,9 +298,10 @@ pub(crate) fn parse_quantity(s: &str) -> Option<f64> {
         ("Ti", 1024f64.powi(4)),
         ("Pi", 1024f64.powi(5)),
         ("Ei", 1024f64.powi(6)),
-        ("n", 1e-9),
-        ("u", 1e-6),
-        ("m", 1e-3),
+        // Fractions divide: `3800m` / 1000 is the double nearest 3.8, `3800 * 0.001` is not.
+        ("n", -1e9),
+        ("u", -1e6),
+        ("m", -1e3),
         ("k", 1e3),
         ("M", 1e6),
         ("G", 1e9),
@@ -312,7 +313,8 @@ pub(crate) fn parse_quantity(s: &str) -> Option<f64> {
     .find_map(|(suffix, m)| s.strip_suffix(suffix).map(|n| (n, *m)))
     .unwrap_or((s, 1.0));
     let v: f64 = num.parse().ok()?;
-    v.is_finite().then_some(v * mult)
+    let v = if mult < 0.0 { v / -mult } else { v * mult };
+    v.is_finite().then_some(v)
 }
 
 /// metrics.k8s.io `PodMetrics`, `NodeMetrics` or their lists, as JSON or YAML: usage per
@@ -464,6 +466,11 @@ mod tests {
         assert_eq!(parse_quantity("2"), Some(2.0));
         assert_eq!(parse_quantity("1.5G"), Some(1.5e9));
         assert_eq!(parse_quantity("x"), None);
+        // Node capacities: exact milli-cores, binary and decimal suffixes.
+        assert_eq!(parse_quantity("3800m"), Some(3.8));
+        assert_eq!(parse_quantity("16393916Ki"), Some(16_393_916.0 * 1024.0));
+        assert_eq!(parse_quantity("2E"), Some(2e18));
+        assert_eq!(parse_quantity("12Zi"), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::kube::{objects, read_documents, text as s, time as t};
 use crate::ingest::{Accounting, FileStats};
+use crate::metrics::json::parse_quantity;
 use crate::schema::{node_conditions as cond, nodes as col};
 use crate::sources::FileSet;
 use crate::sources::plan::{FileRole, FileStatus, Plan};
@@ -24,39 +25,9 @@ fn collect(doc: Value, out: &mut Vec<Value>) {
     });
 }
 
-/// A Kubernetes quantity (`3800m`, `16393916Ki`, `1.5Gi`, `110`, `1e3`) as a number.
-pub(crate) fn quantity(q: &str) -> Option<f64> {
-    const SUFFIXES: [(&str, f64); 16] = [
-        ("Ki", 1024.0),
-        ("Mi", 1_048_576.0),
-        ("Gi", 1_073_741_824.0),
-        ("Ti", 1_099_511_627_776.0),
-        ("Pi", 1_125_899_906_842_624.0),
-        ("Ei", 1_152_921_504_606_846_976.0),
-        ("n", -1e9),
-        ("u", -1e6),
-        ("m", -1e3),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-        ("P", 1e15),
-        ("E", 1e18),
-        ("", 1.0),
-    ];
-    let q = q.trim();
-    SUFFIXES.iter().find_map(|&(suffix, scale)| {
-        let n: f64 = q.strip_suffix(suffix)?.parse().ok()?;
-        // A negative scale divides (`3800m` / 1000 is the closest double to 3.8; times
-        // 0.001 is not).
-        let v = if scale < 0.0 { n / -scale } else { n * scale };
-        Some(v).filter(|v| v.is_finite())
-    })
-}
-
 fn quantity_at(v: &Value, path: &str) -> Option<f64> {
     match v.pointer(path)? {
-        Value::String(q) => quantity(q),
+        Value::String(q) => parse_quantity(q),
         Value::Number(n) => n.as_f64(),
         _ => None,
     }
@@ -296,24 +267,4 @@ pub fn read_nodes(
         SortMultipleOptions::default().with_maintain_order(true),
     )?;
     Ok((nodes, conds))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantities() {
-        let q = |s: &str| quantity(s);
-        assert_eq!(q("4"), Some(4.0));
-        assert_eq!(q("3800m"), Some(3.8));
-        assert_eq!(q("16393916Ki"), Some(16_393_916.0 * 1024.0));
-        assert_eq!(q("1.5Gi"), Some(1.5 * 1024.0 * 1024.0 * 1024.0));
-        assert_eq!(q("2G"), Some(2e9));
-        assert_eq!(q("1e3"), Some(1000.0));
-        assert_eq!(q("110"), Some(110.0));
-        assert_eq!(q("2E"), Some(2e18));
-        assert_eq!(q("12Zi"), None);
-        assert_eq!(q("lots"), None);
-    }
 }
