@@ -23,6 +23,14 @@ fn read(files: &[(&str, &[u8])]) -> (Bundle, Tables) {
     (bundle, tables)
 }
 
+fn read_tree(files: &bundles::Tree) -> (Bundle, Tables) {
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    read(&refs)
+}
+
 /// A column's values as text (nulls as "-").
 fn col(df: &DataFrame, name: &str) -> Vec<String> {
     let c = df.column(name).unwrap().cast(&DataType::String).unwrap();
@@ -199,12 +207,7 @@ fn nodes_table() {
 /// sonobuoy's results as of 0.10 ([`bundles::sonobuoy_010`]).
 #[test]
 fn sonobuoy_010_layout() {
-    let files = bundles::sonobuoy_010();
-    let refs: Vec<(&str, &[u8])> = files
-        .iter()
-        .map(|(p, b)| (p.as_str(), b.as_slice()))
-        .collect();
-    let (b, t) = read(&refs);
+    let (b, t) = read_tree(&bundles::sonobuoy_010());
     accounted(&t);
     let kinds: Vec<(&str, (&str, &str, &str))> = vec![
         ("meta/config.json", ("resources", "metadata", "JSON")),
@@ -271,12 +274,7 @@ fn sonobuoy_010_layout() {
 /// sonobuoy's current layout ([`bundles::sonobuoy_current`]).
 #[test]
 fn sonobuoy_current_layout() {
-    let files = bundles::sonobuoy_current();
-    let refs: Vec<(&str, &[u8])> = files
-        .iter()
-        .map(|(p, b)| (p.as_str(), b.as_slice()))
-        .collect();
-    let (b, t) = read(&refs);
+    let (b, t) = read_tree(&bundles::sonobuoy_current());
     accounted(&t);
     let s = b.sources(Some(&t.accounting)).unwrap();
     assert!(
@@ -321,12 +319,7 @@ fn sonobuoy_current_layout() {
 /// OpenShift's must-gather ([`bundles::must_gather`]).
 #[test]
 fn must_gather_tree() {
-    let files = bundles::must_gather();
-    let refs: Vec<(&str, &[u8])> = files
-        .iter()
-        .map(|(p, b)| (p.as_str(), b.as_slice()))
-        .collect();
-    let (b, t) = read(&refs);
+    let (b, t) = read_tree(&bundles::must_gather());
     accounted(&t);
     let s = b.sources(Some(&t.accounting)).unwrap();
     assert!(col(&s, "layout").iter().all(|l| l == "must-gather"));
