@@ -427,10 +427,7 @@ impl Bundle {
             .collect();
         // Files the walk did not list (pipes, sockets, links to folders or devices) are
         // skipped files too; their messages stay with the opening's, always shown.
-        let unlisted = opened
-            .iter()
-            .filter(|d| d.message.starts_with("skipped:"))
-            .count();
+        let unlisted = self.set.unlisted;
         let skipped = self
             .plan
             .skipped()

@@ -129,6 +129,9 @@ pub struct FileSet {
     pub archives: Vec<archive::ArchiveInfo>,
     /// Problems met while discovering files (an unreadable folder, a path that does not exist).
     pub problems: Vec<Diagnostic>,
+    /// Files met on disk and not listed (pipes, sockets, links to folders or devices); each
+    /// has its message in `problems`.
+    pub unlisted: usize,
 }
 
 impl FileSet {

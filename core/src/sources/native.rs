@@ -51,6 +51,8 @@ struct Walk {
     roots: Vec<PathBuf>,
     /// Read what links lead to outside the inputs (`--follow-links`).
     follow_links: bool,
+    /// Files met and not listed (see [`FileSet::unlisted`]).
+    unlisted: usize,
 }
 
 impl Walk {
@@ -121,6 +123,7 @@ impl Walk {
             } else if ft.is_file() {
                 self.add_file(child_disk, child_display, child_layout, meta.len(), None);
             } else {
+                self.unlisted += 1;
                 self.problems.push(Diagnostic::file(
                     child_display,
                     Severity::Warning,
@@ -135,16 +138,22 @@ impl Walk {
             .map(|t| t.to_string_lossy().into_owned())
             .unwrap_or_default();
         match fs::metadata(&disk) {
-            Ok(m) if m.is_dir() => self.problems.push(Diagnostic::file(
-                display,
-                Severity::Warning,
-                format!("skipped: symbolic link to a folder ({target}); links to folders are not followed"),
-            )),
-            Ok(m) if !m.is_file() => self.problems.push(Diagnostic::file(
-                display,
-                Severity::Warning,
-                format!("skipped: symbolic link to a socket, pipe or device ({target}); only regular files are read"),
-            )),
+            Ok(m) if m.is_dir() => {
+                self.unlisted += 1;
+                self.problems.push(Diagnostic::file(
+                    display,
+                    Severity::Warning,
+                    format!("skipped: symbolic link to a folder ({target}); links to folders are not followed"),
+                ));
+            }
+            Ok(m) if !m.is_file() => {
+                self.unlisted += 1;
+                self.problems.push(Diagnostic::file(
+                    display,
+                    Severity::Warning,
+                    format!("skipped: symbolic link to a socket, pipe or device ({target}); only regular files are read"),
+                ));
+            }
             Ok(m) => {
                 let canonical = fs::canonicalize(&disk).ok();
                 let inside = canonical
@@ -152,10 +161,32 @@ impl Walk {
                     .is_some_and(|c| self.roots.iter().any(|r| c.starts_with(r)));
                 let resolved = canonical.map(|p| slash_path(&p));
                 let outside = !inside && !self.follow_links;
-                self.add_file(disk, display, layout, if outside { 0 } else { m.len() }, Some(LinkTarget { target, resolved, readable: !outside, outside }));
+                self.add_file(
+                    disk,
+                    display,
+                    layout,
+                    if outside { 0 } else { m.len() },
+                    Some(LinkTarget {
+                        target,
+                        resolved,
+                        readable: !outside,
+                        outside,
+                    }),
+                );
             }
             Err(_) => {
-                self.add_file(disk, display, layout, 0, Some(LinkTarget { target, resolved: None, readable: false, outside: false }));
+                self.add_file(
+                    disk,
+                    display,
+                    layout,
+                    0,
+                    Some(LinkTarget {
+                        target,
+                        resolved: None,
+                        readable: false,
+                        outside: false,
+                    }),
+                );
             }
         }
     }
@@ -179,6 +210,7 @@ fn add_path_with(
         return Ok(());
     };
     set.problems.append(&mut walk.problems);
+    set.unlisted += walk.unlisted;
     set.add_source(Box::new(DiskFiles { paths: walk.paths }), walk.files);
     Ok(())
 }
@@ -205,6 +237,7 @@ fn walk_input(
         problems: Vec::new(),
         roots: roots.to_vec(),
         follow_links,
+        unlisted: 0,
     };
     if meta.is_dir()
         && let Ok(root) = fs::canonicalize(input)
