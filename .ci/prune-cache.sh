@@ -6,7 +6,7 @@
 set -euo pipefail
 target="${CARGO_TARGET_DIR:?}"
 [ -d "$target" ] || exit 0
-for profile in debug release profiling; do
+for profile in debug release profiling x86_64-unknown-linux-gnu/debug x86_64-unknown-linux-gnu/release; do
     deps="$target/$profile/deps"
     [ -d "$deps" ] || continue
     # Executables (test and bench binaries) are named <stem>-<16 hex>; keep the newest per stem.
@@ -22,5 +22,5 @@ free_gb=$(( $(df -Pk "$target" | awk 'NR == 2 { print $4 }') / 1024 / 1024 ))
 echo "build cache: ${size_gb} GB, ${free_gb} GB free on its disk"
 if [ "$size_gb" -gt 40 ] || [ "$free_gb" -lt 20 ]; then
     echo "build cache: starting over (more than 40 GB, or less than 20 GB free)"
-    rm -rf "$target/debug" "$target/profiling"
+    rm -rf "$target/debug" "$target/profiling" "$target/x86_64-unknown-linux-gnu/debug"
 fi

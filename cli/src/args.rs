@@ -66,6 +66,10 @@ pub(crate) struct ServeArgs {
     /// Port on 127.0.0.1 (0: any free one).
     #[arg(long, default_value_t = 8417)]
     pub(crate) port: u16,
+    /// Seconds a connection may take to send its request (a slow or idle client is dropped
+    /// after it; others are answered meanwhile).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub(crate) timeout: f64,
     /// Files, folders or archives the page opens at start.
     #[arg(value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
@@ -274,11 +278,15 @@ pub(crate) struct InputArgs {
     #[arg(long, value_enum, default_value_t = When::Auto, value_name = "WHEN")]
     pub(crate) progress: When,
 
-    /// Most bytes to unpack from archives in all, and from any one compressed file (a
-    /// decompression bomb stops there): a number with an optional K, M, G or T (binary units).
-    /// Members of compressed tars are held in memory.
+    /// Most bytes to unpack from archives and compressed files in all (a decompression bomb
+    /// stops there): a number with an optional K, M, G or T (binary units).
     #[arg(long, value_name = "SIZE", default_value = "16G", value_parser = parse_size)]
     pub(crate) max_unpacked: u64,
+
+    /// Most bytes of one compressed tar held unpacked in memory (read in parallel); a tar
+    /// that unpacks to more is read as a stream (decompressed twice, memory bounded).
+    #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
+    pub(crate) max_held: u64,
 
     /// Most archive members to read in all.
     #[arg(long, value_name = "N", default_value_t = 1_000_000)]

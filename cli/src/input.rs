@@ -44,6 +44,7 @@ pub(crate) fn load(paths: &[impl AsRef<Path>], input: &InputArgs) -> Result<Load
         limits: ArchiveLimits {
             max_bytes: input.max_unpacked,
             max_entries: input.max_archive_entries,
+            max_held: input.max_held,
             ..ArchiveLimits::default()
         },
         follow_links: input.follow_links,

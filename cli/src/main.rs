@@ -58,7 +58,10 @@ fn main() -> ExitCode {
         Command::Nodes(a) => cmd_nodes(&a),
         Command::Tests(a) => cmd_tests(&a),
         Command::Metrics(a) => metrics::cmd_metrics(&a),
-        Command::Serve(a) => serve::cmd_serve(a.port, &a.paths),
+        Command::Serve(a) => match std::time::Duration::try_from_secs_f64(a.timeout) {
+            Ok(t) if !t.is_zero() => serve::cmd_serve(a.port, &a.paths, t),
+            _ => Err(anyhow::anyhow!("--timeout is a number of seconds above 0")),
+        },
         Command::Patterns(a) => cmd_patterns(&a),
         Command::Report(a) => match cmd_report(&a) {
             // A failed rule outranks skipped input.

@@ -3,9 +3,12 @@
 //! opens them at start: it fetches them from this server (its CSP then allows connections to
 //! its own origin, 127.0.0.1, and nothing else).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -37,8 +40,18 @@ fn preload_files(paths: &[PathBuf]) -> Result<Preload> {
     Ok(out)
 }
 
-/// Serves until killed.
-pub(crate) fn cmd_serve(port: u16, paths: &[PathBuf]) -> Result<bool> {
+/// Connections answered at once; one more is told to come back (503) instead of waiting
+/// behind them.
+const MAX_CONNECTIONS: usize = 64;
+/// Longest request line (method, target, version) read.
+const MAX_REQUEST_LINE: u64 = 8 * 1024;
+/// Most bytes of headers read after it.
+const MAX_HEADERS: u64 = 64 * 1024;
+
+/// Serves until killed: each connection on a thread of its own (at most [`MAX_CONNECTIONS`]),
+/// its request read within `timeout` in all, so a client that holds a connection open or
+/// sends slowly delays no one else and is dropped.
+pub(crate) fn cmd_serve(port: u16, paths: &[PathBuf], timeout: Duration) -> Result<bool> {
     if VIEWER.is_empty() {
         bail!(
             "this podsift was built without the browser viewer: run `bash wasm/build.sh`, then \
@@ -56,14 +69,43 @@ pub(crate) fn cmd_serve(port: u16, paths: &[PathBuf]) -> Result<bool> {
     }
     out.flush()?;
     drop(out);
+    let preload = Arc::new(preload);
+    let open = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        if let Err(e) = answer(stream, addr.port(), &preload) {
-            // One broken connection does not stop the server.
-            let _ = writeln!(std::io::stderr(), "podsift serve: {e}");
+        let Ok(mut stream) = stream else { continue };
+        if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            open.fetch_sub(1, Ordering::SeqCst);
+            let _ = stream.set_write_timeout(Some(timeout));
+            let _ = respond(&mut stream, 503, "text/plain", b"too many connections");
+            continue;
+        }
+        let (preload, held) = (preload.clone(), open.clone());
+        let port = addr.port();
+        let spawned = std::thread::Builder::new()
+            .name("serve".into())
+            .spawn(move || {
+                let _ = stream.set_write_timeout(Some(timeout));
+                if let Err(e) = answer(stream, port, &preload, timeout) {
+                    // One broken or slow connection does not stop the server.
+                    let _ = writeln!(std::io::stderr(), "podsift serve: {e}");
+                }
+                held.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            open.fetch_sub(1, Ordering::SeqCst);
         }
     }
     Ok(true)
+}
+
+/// One line of at most `max` bytes (`None`: longer than that).
+fn read_line_capped(reader: &mut impl BufRead, max: u64) -> std::io::Result<Option<String>> {
+    let mut line = Vec::new();
+    reader.take(max + 1).read_until(b'\n', &mut line)?;
+    if line.len() as u64 > max {
+        return Ok(None);
+    }
+    Ok(Some(String::from_utf8_lossy(&line).into_owned()))
 }
 
 fn content_type(name: &str) -> &'static str {
@@ -77,14 +119,43 @@ fn content_type(name: &str) -> &'static str {
     }
 }
 
-fn answer(mut stream: TcpStream, port: u16, preload: &Preload) -> Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request = String::new();
-    reader.read_line(&mut request)?;
+/// A connection's reads, all of which must end by one deadline (a client that sends a byte
+/// now and then cannot hold its connection for longer than that).
+struct Deadline {
+    stream: TcpStream,
+    until: Instant,
+}
+
+impl Read for Deadline {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the request took longer than --timeout",
+            ));
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
+}
+
+fn answer(mut stream: TcpStream, port: u16, preload: &Preload, timeout: Duration) -> Result<()> {
+    let mut reader = BufReader::new(Deadline {
+        stream: stream.try_clone()?,
+        until: Instant::now() + timeout,
+    });
+    let Some(request) = read_line_capped(&mut reader, MAX_REQUEST_LINE)? else {
+        return respond(&mut stream, 414, "text/plain", b"request line too long");
+    };
     let mut host = String::new();
+    let mut headers_left = MAX_HEADERS;
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
+        let Some(line) = read_line_capped(&mut reader, headers_left)? else {
+            return respond(&mut stream, 431, "text/plain", b"request headers too large");
+        };
+        headers_left -= line.len() as u64;
+        if line.is_empty() || line.trim().is_empty() {
             break;
         }
         if let Some((k, v)) = line.split_once(':')
@@ -149,7 +220,10 @@ fn respond(stream: &mut TcpStream, code: u16, kind: &str, body: &[u8]) -> Result
         200 => "OK",
         403 => "Forbidden",
         404 => "Not Found",
-        _ => "Method Not Allowed",
+        405 => "Method Not Allowed",
+        414 => "URI Too Long",
+        431 => "Request Header Fields Too Large",
+        _ => "Service Unavailable",
     };
     write!(
         stream,

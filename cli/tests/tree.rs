@@ -446,6 +446,28 @@ fn usage_errors_exit_2() {
         assert!(err.contains("a query is a SELECT"), "{q}: {err}");
         assert!(!err.contains("Ident {"), "{q}: {err}");
     }
+    // A cross join past the row budget is refused before it runs (a 3-way one of the sample's
+    // 811 entries, 533 million rows, took a 24 GB machine); one within it runs.
+    let sample = repo().join("testdata/sample");
+    let d = sample.to_str().unwrap();
+    for q in [
+        "SELECT count(*) FROM logs a CROSS JOIN logs b CROSS JOIN logs c",
+        "SELECT count(*) FROM logs a CROSS JOIN logs b CROSS JOIN logs c WHERE a.level = 'error'",
+    ] {
+        let out = podsift(&["sql", d, q]);
+        assert_eq!(out.status.code(), Some(2), "{q}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("joins every row with every row"), "{q}: {err}");
+        assert!(err.contains("filter the tables first"), "{q}: {err}");
+    }
+    let out = podsift(&[
+        "sql",
+        d,
+        "SELECT count(*) AS n FROM (SELECT * FROM logs LIMIT 100) a CROSS JOIN (SELECT * FROM logs LIMIT 100) b",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(ndjson(&out)[0]["n"], 10_000, "{}", stderr(&out));
     let help = stdout(&podsift(&["--help"]));
     assert!(help.contains("3 `podsift report`: a rule failed"), "{help}");
 }
@@ -621,6 +643,41 @@ fn links_out_of_the_inputs_and_to_pipes_are_not_read() {
     // Asked for, it is read.
     let logs = stdout(&podsift(&["logs", i, "--follow-links"]));
     assert!(logs.contains("analyst's own file"), "{logs}");
+}
+
+/// A loop of links on disk is called a loop, not a dangling link.
+#[cfg(unix)]
+#[test]
+fn a_loop_of_links_on_disk_is_called_a_loop() {
+    let dir = TempDir::new("links-loop");
+    dir.write("t/app.log", b"2024-01-01T00:00:00Z INFO ok\n");
+    let t = dir.path().join("t");
+    std::os::unix::fs::symlink("b.log", t.join("a.log")).unwrap();
+    std::os::unix::fs::symlink("a.log", t.join("b.log")).unwrap();
+    std::os::unix::fs::symlink("gone.log", t.join("dangling.log")).unwrap();
+    let out = podsift(&["sources", t.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let rows = ndjson(&out);
+    let note = |name: &str| {
+        let row = rows
+            .iter()
+            .find(|r| r["file"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name}: {rows:?}"));
+        assert_eq!(row["status"], "skipped", "{row}");
+        row["note"].as_str().unwrap().to_string()
+    };
+    assert_eq!(
+        note("a.log"),
+        "symbolic link to b.log: a loop of symbolic links"
+    );
+    assert_eq!(
+        note("b.log"),
+        "symbolic link to a.log: a loop of symbolic links"
+    );
+    assert_eq!(
+        note("dangling.log"),
+        "dangling symbolic link to gone.log (not in the input)"
+    );
 }
 
 /// What is not read says so in the exit code: a pipe and a link to a folder met in a walk, a

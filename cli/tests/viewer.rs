@@ -39,18 +39,46 @@ impl Drop for Server {
     }
 }
 
-#[test]
-fn the_viewer_reads_a_bundle_counts_as_the_cli_and_sends_nothing() {
+/// Whether this podsift embeds the browser viewer (says why not, as a skip, when it does not).
+fn viewer_built() -> bool {
     let embedded = podsift()
         .args(["serve", "--port", "0", "/nonexistent-path-for-the-check"])
         .output()
         .expect("podsift runs");
-    let said = String::from_utf8_lossy(&embedded.stderr).into_owned();
-    if said.contains("without the browser viewer") {
+    if String::from_utf8_lossy(&embedded.stderr).contains("without the browser viewer") {
         need::skip(
             "the browser viewer built into podsift",
             "bash wasm/build.sh, then cargo test (podsift embeds wasm/dist when it is built)",
         );
+        return false;
+    }
+    true
+}
+
+/// `podsift serve` started with `args`, and the address it printed.
+fn serve(args: &[&str]) -> (Server, String) {
+    let mut child = podsift()
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("podsift viewer: ")
+        .unwrap_or_else(|| panic!("serve printed {line:?}"))
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    (server, url)
+}
+
+#[test]
+fn the_viewer_reads_a_bundle_counts_as_the_cli_and_sends_nothing() {
+    if !viewer_built() {
         return;
     }
     if !(need::node_e2e() && need::chromium() && need::duckdb()) {
@@ -91,21 +119,7 @@ fn the_viewer_reads_a_bundle_counts_as_the_cli_and_sends_nothing() {
     let folder = repo().join("testdata/sample");
     let (folder_entries, _) = count(&folder);
 
-    let mut child = podsift()
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let _server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("podsift viewer: ")
-        .unwrap_or_else(|| panic!("serve printed {line:?}"))
-        .to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let (_server, url) = serve(&["--port", "0"]);
 
     let run = Command::new("node")
         .arg(e2e.join("viewer.mjs"))
@@ -219,4 +233,93 @@ fn the_viewer_reads_a_bundle_counts_as_the_cli_and_sends_nothing() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `podsift serve` answers many clients at once while one holds its connection open without
+/// sending a request, drops that one after `--timeout`, and refuses requests too large to be
+/// one (a request line or headers past their caps) instead of reading without end.
+#[test]
+fn serve_answers_many_clients_while_one_is_slow() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    if !viewer_built() {
+        return;
+    }
+    let (_server, url) = serve(&["--port", "0", "--timeout", "3"]);
+    let addr = url
+        .strip_prefix("http://")
+        .and_then(|a| a.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("{url}"))
+        .to_string();
+    let ask = |request: &[u8]| -> String {
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let _ = s.write_all(request);
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let get = format!("GET / HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+
+    // A client that starts a request and goes quiet.
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    let held = Instant::now();
+
+    // Twenty clients at once, all answered while it is held.
+    let answers: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..20).map(|_| s.spawn(|| ask(get.as_bytes()))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let answered_after = held.elapsed();
+    for a in &answers {
+        assert!(
+            a.starts_with("HTTP/1.1 200 OK"),
+            "{}",
+            &a[..a.len().min(200)]
+        );
+    }
+    assert!(
+        answered_after < Duration::from_secs(3),
+        "the others waited for the slow client: {answered_after:?}"
+    );
+    // The slow one is dropped once its time is up.
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    assert!(
+        held.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        held.elapsed()
+    );
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+
+    // A client that sends a byte now and then is dropped at the same deadline, not kept on
+    // by each byte.
+    let mut trickle = TcpStream::connect(&addr).unwrap();
+    let started = Instant::now();
+    let mut dropped = None;
+    for b in b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaa".iter() {
+        std::thread::sleep(Duration::from_millis(400));
+        if trickle.write_all(&[*b]).is_err() {
+            dropped = Some(started.elapsed());
+            break;
+        }
+    }
+    let dropped = dropped.expect("the trickling client was never dropped");
+    assert!(dropped < Duration::from_secs(8), "{dropped:?}");
+
+    // Requests too large to be one.
+    let long_target = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(100_000));
+    assert!(ask(long_target.as_bytes()).starts_with("HTTP/1.1 414"));
+    let big_headers = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\n{}\r\n",
+        "X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n".repeat(2000)
+    );
+    assert!(ask(big_headers.as_bytes()).starts_with("HTTP/1.1 431"));
+    // Still only this machine's names.
+    assert!(ask(b"GET / HTTP/1.1\r\nHost: evil.example:80\r\n\r\n").starts_with("HTTP/1.1 403"));
 }

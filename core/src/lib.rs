@@ -43,6 +43,8 @@ pub mod diag;
 pub mod error;
 pub mod export;
 pub mod formats;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod ingest;
 pub mod level;
 pub mod metrics;

@@ -628,6 +628,31 @@ fn bombs_stop_at_the_limits() {
         "{:?}",
         r.report.diagnostics
     );
+    // Loose compressed files share the limit: three of 400 KiB each under 1 MiB read two
+    // whole and stop the third at what is left (the limit is for all of them, not each).
+    let line: &[u8] = b"2024-03-01T10:00:00Z line of a rotated log\n";
+    let n = 400 * 1024 / line.len();
+    let part: Vec<u8> = line.repeat(n);
+    let loose: Vec<(&str, Vec<u8>)> = vec![
+        ("/in/n/app.log.1.gz", gz(&part)),
+        ("/in/n/app.log.2.gz", gz(&part)),
+        ("/in/n/app.log.3.gz", gz(&part)),
+    ];
+    let r = read(loose.clone(), limits);
+    let all_message = "archives and compressed files decompress to more than 1 MiB in all";
+    let over: Vec<String> = r
+        .report
+        .diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .filter(|d| d.contains(all_message))
+        .collect();
+    assert_eq!(over.len(), 1, "{:?}", r.report.diagnostics);
+    assert!(r.logs.height() > 2 * n, "{}", r.logs.height());
+    assert!(r.logs.height() < 3 * n, "{}", r.logs.height());
+    // Within a larger limit all three are read.
+    let r = read(loose, ArchiveLimits::default());
+    assert_eq!(r.logs.height(), 3 * n);
     // Too many entries.
     let files: Tree = (0..50)
         .map(|i| (format!("f{i}.log"), b"x\n".to_vec()))
@@ -676,6 +701,7 @@ fn traversal_links_loops_and_duplicates() {
     tar.extend(raw("b/dup.log", b'0', "", b"2024-03-01T10:00:00Z old\n"));
     tar.extend(raw("b/dup.log", b'0', "", b"2024-03-01T10:00:00Z new\n"));
     tar.extend(raw("b/hard.log", b'1', "b/dup.log", b""));
+    tar.extend(raw("b/hard-gone.log", b'1', "b/never.log", b""));
     tar.extend([0u8; 1024]);
     let r = read(vec![("/in/evil.tar", tar)], ArchiveLimits::default());
     let by_name = |n: &str| {
@@ -724,6 +750,13 @@ fn traversal_links_loops_and_duplicates() {
     assert_eq!(dups, vec!["skipped", "read"]);
     let (_, f) = by_name("hard.log");
     assert!(matches!(f.status, FileStatus::Duplicate(_)));
+    // A hard link is not called a symbolic one.
+    let (_, f) = by_name("hard-gone.log");
+    assert!(
+        matches!(&f.status, FileStatus::Skipped(w) if w == "hard link to b/never.log, which is not in the archive"),
+        "{:?}",
+        f.status
+    );
     let msgs = col(&r.logs, "message");
     assert!(
         msgs.contains(&some("2024-03-01T10:00:00Z new"))
@@ -1173,4 +1206,54 @@ fn archives_nested_beyond_the_limit_say_so() {
             "an archive nested 5 deep, beyond the limit of 4 archives inside archives: not opened"
         )
     );
+}
+
+/// A compressed tar that unpacks to more than may be held (`max_held`) is read as a stream
+/// natively too: the same entries and accounting as when held, in one pass, holding a bounded
+/// part of it; a member too big to hold is decompressed as it is read.
+#[test]
+fn a_compressed_tar_too_big_to_hold_is_read_as_a_stream() {
+    let mut files: Tree = (0..24)
+        .map(|i| {
+            let lines: String = (0..400)
+                .map(|k| cri(k, &format!("pod {i} line {k} with a few words")))
+                .collect();
+            (
+                format!("node-a/pods/ns_web-{i}_uid{i}/app/0.log"),
+                lines.into_bytes(),
+            )
+        })
+        .collect();
+    // One member larger than a quarter of the hold: read through a reader, never whole.
+    let big: String = (0..40_000)
+        .map(|k| cri(k, &format!("big line {k} of a chatty container")))
+        .collect();
+    files.push(("node-a/pods/ns_chatty_u/app/0.log".into(), big.into_bytes()));
+    let unpacked: usize = files.iter().map(|(_, d)| d.len()).sum();
+    let bundle = gz(&tar_of(&files, &[]));
+    let held = read(
+        vec![("/in/bundle.tar.gz", bundle.clone())],
+        ArchiveLimits::default(),
+    );
+    let limits = ArchiveLimits {
+        max_held: 1 << 20,
+        ..ArchiveLimits::default()
+    };
+    let streamed = read(vec![("/in/bundle.tar.gz", bundle)], limits);
+    assert_eq!(stopped(&streamed), "");
+    assert_eq!(streamed.logs.height(), 24 * 400 + 40_000);
+    assert_eq!(streamed.logs.height(), held.logs.height());
+    assert_eq!(col(&streamed.logs, "message"), col(&held.logs, "message"));
+    assert_eq!(col(&streamed.logs, "pod"), col(&held.logs, "pod"));
+    // Decompressed once more than listed, in order: no pass started again.
+    assert_eq!(streamed.set.stream_restarts(), 0);
+    // Held: the compressed bytes and the members' heads, not the unpacked members.
+    assert!(held.set.held_bytes() >= unpacked as u64);
+    assert!(
+        streamed.set.held_bytes() < unpacked as u64 / 2,
+        "{} of {unpacked}",
+        streamed.set.held_bytes()
+    );
+    let files_read = |r: &Read| r.report.files.iter().map(|f| f.lines).sum::<u64>();
+    assert_eq!(files_read(&streamed), files_read(&held));
 }

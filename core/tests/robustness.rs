@@ -6,7 +6,7 @@ use podsift_core::formats::defined;
 use podsift_core::formats::{EntryFormat, PayloadContext, PayloadParser};
 use podsift_core::ingest::{Accounting, NoFilter, Progress};
 use podsift_core::sources::FileSet;
-use podsift_core::sources::plan::{FileRole, Framing, PlanOptions, plan};
+use podsift_core::sources::plan::{FileRole, FileStatus, Framing, PlanOptions, plan};
 use podsift_core::table::audit::read_audit;
 use podsift_core::table::events::read_events;
 use podsift_core::table::read_logs;
@@ -280,4 +280,43 @@ fn a_cut_small_gzip_file_keeps_its_first_lines() {
         "{:?}",
         report.diagnostics
     );
+}
+
+/// A small `.zst`, `.xz` or `.bz2` log cut inside its first block has nothing that decodes
+/// (`zstd -d` and `bzip2 -d` give nothing either): skipped, saying so in words, not with the
+/// decoder's internal error alone.
+#[test]
+fn a_cut_small_block_compressed_file_says_why_nothing_was_read() {
+    use std::io::Write;
+    let text: String = (1..=400)
+        .map(|i| format!("2024-01-01T00:00:00Z INFO line {i} with some words to compress\n"))
+        .collect();
+    let zst = ruzstd::encoding::compress_to_vec(
+        text.as_bytes(),
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    e.write_all(text.as_bytes()).unwrap();
+    let bz2 = e.finish().unwrap();
+    let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::default()).unwrap();
+    w.write_all(text.as_bytes()).unwrap();
+    let xz = w.finish().unwrap();
+    for (name, bytes, format) in [
+        ("app.log.zst", zst, "zstd"),
+        ("app.log.bz2", bz2, "bzip2"),
+        ("app.log.xz", xz, "xz"),
+    ] {
+        let mut set = FileSet::new();
+        set.add_bytes(format!("/in/{name}"), bytes[..bytes.len() * 2 / 3].to_vec());
+        let p = plan(&set, &PlanOptions::default());
+        let FileStatus::Skipped(why) = &p.files[0].status else {
+            panic!("{name}: {:?}", p.files[0].status);
+        };
+        assert!(
+            why.starts_with(&format!(
+                "cannot read: {format} data cut short or damaged inside its first block"
+            )),
+            "{name}: {why}"
+        );
+    }
 }

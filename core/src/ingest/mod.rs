@@ -285,6 +285,7 @@ where
     F: Fn() -> S + Sync,
 {
     let selected = selected_instances(set, plan, filter, progress);
+    set.start_pass();
 
     // Read buffers go back to a pool after each instance, for the next one on any thread.
     let pool = std::sync::Mutex::new(Vec::<ReadBuffers>::new());
@@ -303,8 +304,25 @@ where
     #[cfg(not(target_arch = "wasm32"))]
     let results: Vec<_> = {
         use rayon::prelude::*;
-        // Largest first, one instance per task, so no thread is left with a big one at the end.
-        let mut order = selected.clone();
+        // Members of a compressed tar read as a stream (one too big to hold) are read in the
+        // archive's order, a few instances at a time in parallel, so that the archive is
+        // decompressed once and holds only the members of those few; the rest, largest first,
+        // one instance per task, so no thread is left with a big one at the end.
+        let in_stream = |i: usize| {
+            plan.instances[i]
+                .files
+                .iter()
+                .filter_map(|&f| set.stream_position(f))
+                .max()
+        };
+        let (mut streamed, mut order): (Vec<usize>, Vec<usize>) =
+            selected.iter().partition(|&&i| in_stream(i).is_some());
+        set.expect_reads(
+            streamed
+                .iter()
+                .flat_map(|&i| plan.instances[i].files.clone()),
+        );
+        streamed.sort_by_key(|&i| in_stream(i));
         order.sort_by_key(|&i| {
             let bytes: u64 = plan.instances[i]
                 .files
@@ -313,7 +331,29 @@ where
                 .sum();
             std::cmp::Reverse(bytes)
         });
-        let mut results: Vec<_> = order.par_iter().with_max_len(1).map(read_one).collect();
+        let window = 2 * rayon::current_num_threads().max(1);
+        let (mut results, in_order) = rayon::join(
+            || {
+                order
+                    .par_iter()
+                    .with_max_len(1)
+                    .map(read_one)
+                    .collect::<Vec<_>>()
+            },
+            || {
+                let mut out = Vec::with_capacity(streamed.len());
+                for w in streamed.chunks(window) {
+                    out.extend(
+                        w.par_iter()
+                            .with_max_len(1)
+                            .map(read_one)
+                            .collect::<Vec<_>>(),
+                    );
+                }
+                out
+            },
+        );
+        results.extend(in_order);
         results.sort_unstable_by_key(|r| r.0);
         results
     };
@@ -370,6 +410,7 @@ impl<S: EntrySink> Stepwise<S> {
         progress: &Progress,
     ) -> Self {
         let mut selected = selected_instances(set, plan, filter, progress);
+        set.start_pass();
         set.expect_reads(
             selected
                 .iter()

@@ -743,7 +743,11 @@ impl Parser {
         let ts = match parts.ts {
             None => None,
             Some(t) => match parse_float(t).filter(|v| v.is_finite()) {
-                Some(v) => Some(v),
+                Some(v) if v.abs() < super::MAX_EXPOSITION_TS => Some(v),
+                Some(_) => {
+                    self.unparsed(number, format!("timestamp {} out of range", lossy(t)));
+                    return;
+                }
                 None => {
                     self.unparsed(number, format!("invalid timestamp {:?}", lossy(t)));
                     return;
@@ -1528,7 +1532,7 @@ fn parse_exemplar(e: &[u8], om: bool) -> Result<ParsedExemplar, String> {
     let t = match ts.filter(|t| !t.is_empty()) {
         Some(t) => Some(
             parse_float(t)
-                .filter(|x| x.is_finite())
+                .filter(|x| x.is_finite() && x.abs() < super::MAX_EXPOSITION_TS)
                 .ok_or_else(|| format!("invalid exemplar timestamp {:?}", lossy(t)))?,
         ),
         None => None,
@@ -1542,6 +1546,32 @@ mod tests {
 
     fn om(s: &str) -> Parsed {
         parse(s.as_bytes(), Dialect::OpenMetrics)
+    }
+
+    /// A timestamp past what the `samples` table holds is a line not read, with a message,
+    /// not a time clamped to the end of the range.
+    #[test]
+    fn out_of_range_timestamps_are_reported_not_clamped() {
+        let p = parse(
+            b"a 1 1700000000000\na 2 99999999999999999999\na 3 -1e300\n",
+            Dialect::Text,
+        );
+        assert_eq!(p.sample_ts, vec![1_700_000_000_000]);
+        let msgs: Vec<_> = p
+            .problems
+            .iter()
+            .map(|p| (p.line, p.message.as_str()))
+            .collect();
+        assert_eq!(
+            msgs,
+            vec![
+                (2, "timestamp 99999999999999999999 out of range"),
+                (3, "timestamp -1e300 out of range")
+            ]
+        );
+        let p = om("a 1 1e17\n# EOF\n");
+        assert!(p.sample_ts.is_empty());
+        assert_eq!(p.problems[0].message, "timestamp 1e17 out of range");
     }
 
     #[test]

@@ -35,8 +35,8 @@ fn value_of(v: &Value) -> Option<f64> {
 /// `[unix seconds (float), "value"]`.
 fn pair(v: &Value) -> Option<(i64, Option<f64>)> {
     let a = v.as_array()?;
-    let t = a.first()?.as_f64()?;
-    Some(((t * 1000.0).round() as i64, a.get(1).and_then(value_of)))
+    let t = super::ms_of_seconds(a.first()?.as_f64()?)?;
+    Some((t, a.get(1).and_then(value_of)))
 }
 
 /// Reads a whole JSON document, or records why not (every line unparsed).
@@ -117,7 +117,9 @@ pub(crate) fn parse_api(bytes: &[u8]) -> Parsed {
                         _ => out.problem(
                             0,
                             ProblemKind::Invalid,
-                            format!("a point that is not [time, \"value\"]: {p}"),
+                            format!(
+                                "a point that is not [time, \"value\"] with a time in range: {p}"
+                            ),
                         ),
                     }
                 }
@@ -148,7 +150,14 @@ pub(crate) fn parse_api(bytes: &[u8]) -> Parsed {
                         else {
                             continue;
                         };
-                        let ts = (t * 1000.0).round() as i64;
+                        let Some(ts) = super::ms_of_seconds(t) else {
+                            out.problem(
+                                0,
+                                ProblemKind::Invalid,
+                                format!("a histogram time out of range: {t}"),
+                            );
+                            continue;
+                        };
                         if let Some(c) = body.get("count").and_then(value_of) {
                             out.push_sample(count_id, ts, c, 1);
                         }

@@ -318,6 +318,17 @@ pub fn parse(format: MetricsFormat, bytes: &[u8]) -> Parsed {
     out
 }
 
+/// Seconds (as exports and APIs write times) to the `samples` table's milliseconds; `None`
+/// when that is not a time the table can hold (instead of a silently clamped one).
+pub(crate) fn ms_of_seconds(s: f64) -> Option<i64> {
+    let ms = (s * 1000.0).round();
+    (ms.is_finite() && ms.abs() < 9.2e18).then_some(ms as i64)
+}
+
+/// The largest timestamp a text exposition line may carry: as milliseconds (text) or as
+/// seconds (OpenMetrics, times 1000), it stays inside the `samples` table's range.
+pub(crate) const MAX_EXPOSITION_TS: f64 = 9.2e15;
+
 /// Counts the lines of `bytes` (a last line without its newline counts).
 pub fn count_lines(bytes: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', bytes).count() as u64

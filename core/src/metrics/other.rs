@@ -267,7 +267,7 @@ pub(crate) fn parse_victoria_csv(bytes: &[u8]) -> Parsed {
                 CsvColumn::Value => value = f.parse::<f64>().ok(),
                 CsvColumn::Time(unit) => {
                     let t = match *unit {
-                        "unix_s" => f.parse::<f64>().ok().map(|s| (s * 1000.0).round() as i64),
+                        "unix_s" => f.parse::<f64>().ok().and_then(super::ms_of_seconds),
                         "unix_ns" => f.parse::<i64>().ok().map(|n| n / 1_000_000),
                         "rfc3339" => {
                             crate::time::parse_rfc3339_nanos(f.as_bytes()).map(|n| n / 1_000_000)

@@ -51,9 +51,57 @@ pub fn run_sql_with(
     }
     ctx.register("logs", as_text(logs));
     ctx.register("sources", as_text(sources));
-    let mut out = ctx.execute(query)?.collect()?;
+    let lazy = ctx.execute(query)?;
+    check_joins(&lazy, MAX_CROSS_JOIN_ROWS)?;
+    let mut out = lazy.collect()?;
     name_counts(&mut out, query);
     Ok(out)
+}
+
+/// Most rows a cross join (`CROSS JOIN`, `FROM a, b`, a join on an inequality) may give: past
+/// it the query is refused before it runs, instead of taking every byte of memory (a 3-way
+/// cross join of a 3,000-entry sample is 27 billion rows).
+pub const MAX_CROSS_JOIN_ROWS: u64 = 100_000_000;
+
+/// Refuses a query whose plan has a cross join of more than `budget` rows (by the heights of
+/// the tables under it; filters are assumed to keep every row, so the bound is an upper one).
+fn check_joins(lazy: &LazyFrame, budget: u64) -> crate::Result<()> {
+    use polars_plan::plans::IR;
+    use polars_utils::arena::{Arena, Node};
+
+    type Worst = Option<(String, f64)>;
+    fn rows(arena: &Arena<IR>, node: Node, budget: u64, worst: &mut Worst) -> f64 {
+        let ir = arena.get(node);
+        let mut inputs = Vec::new();
+        ir.copy_inputs(&mut inputs);
+        let sizes: Vec<f64> = inputs
+            .iter()
+            .map(|&n| rows(arena, n, budget, worst))
+            .collect();
+        match ir {
+            IR::DataFrameScan { df, .. } => df.height() as f64,
+            IR::Join { options, .. } if options.args.how == JoinType::Cross => {
+                let product: f64 = sizes.iter().product();
+                if product > budget as f64 && worst.is_none() {
+                    let sides: Vec<String> = sizes.iter().map(|n| format!("{n:.0}")).collect();
+                    *worst = Some((sides.join(" x "), product));
+                }
+                product
+            }
+            IR::Union { .. } => sizes.iter().sum(),
+            _ => sizes.iter().copied().fold(0.0, f64::max),
+        }
+    }
+
+    let plan = lazy.clone().to_alp_optimized()?;
+    let mut worst = None;
+    rows(&plan.lp_arena, plan.lp_top, budget, &mut worst);
+    match worst {
+        Some((sides, product)) => Err(crate::Error::Invalid(format!(
+            "the query joins every row with every row ({sides} = {product:.2e} rows), more than podsift's SQL runs ({budget} rows): filter the tables first (WHERE, or a subquery) or join on a key (JOIN ... ON a.x = b.x)"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// podsift's SQL reads the tables: a query is a `SELECT` (or `WITH ... SELECT`, `VALUES`,

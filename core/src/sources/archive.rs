@@ -43,6 +43,11 @@ pub struct ArchiveLimits {
     pub max_entries: u64,
     /// Most archives inside archives (1: members that are archives are not opened).
     pub max_depth: u32,
+    /// Most bytes of one compressed tar's members held decompressed in memory: a compressed
+    /// tar given whole that unpacks to more is read as a stream instead (listed keeping each
+    /// member's head, then decompressed a second time as its members are read; see
+    /// [`FileSet::start_opening`]), so memory stays bounded whatever it unpacks to.
+    pub max_held: u64,
 }
 
 impl Default for ArchiveLimits {
@@ -57,6 +62,7 @@ impl Default for ArchiveLimits {
             },
             max_entries: 1_000_000,
             max_depth: 4,
+            max_held: 2 << 30,
         }
     }
 }
@@ -205,6 +211,10 @@ fn zip_method_supported(method: u16) -> bool {
     matches!(method, 0 | 8 | 12 | 93 | 95)
 }
 
+/// A compressed tar unpacks to more than may be held in memory (`ArchiveLimits::max_held`).
+#[derive(Debug)]
+struct TooBigToHold;
+
 impl FileSet {
     /// The limits archives and compressed files are read within.
     pub fn limits(&self) -> ArchiveLimits {
@@ -260,26 +270,72 @@ impl FileSet {
             .unwrap_or(("", &e.layout_path));
         let layout = format!("{dir}/{}", archive_stem(name));
         let first = x.out.len();
+        if let ArchiveKind::Tar(Some(c)) = kind
+            && !(stream && matches!(e.origin, Origin::Memory(_)))
+        {
+            // Held whole while it unpacks to at most `max_held`; past that, read as a stream.
+            let before = (x.members, x.bytes);
+            let hold = self.limits.max_held;
+            match self.expand_tar(x, e.origin, Some(c), &e.path, &layout, 1, hold) {
+                Ok(stopped) => {
+                    self.end_archive(x, first, before, &e.path, kind, stopped);
+                    place_members(x, first);
+                    return None;
+                }
+                Err(TooBigToHold) => {
+                    if let Origin::Memory(i) = e.origin {
+                        return self.start_listing(x, i, c, kind, e.path, layout, first);
+                    }
+                    let mut all = Vec::new();
+                    let read = self
+                        .open_origin(e.origin, 0)
+                        .and_then(|mut r| r.read_to_end(&mut all));
+                    if let Err(err) = read {
+                        let why = Some(format!("cannot read: {err}"));
+                        self.end_archive(x, first, before, &e.path, kind, why);
+                        return None;
+                    }
+                    let i = self.memory.len();
+                    self.memory.push(all);
+                    return self.start_listing(x, i, c, kind, e.path, layout, first);
+                }
+            }
+        }
         if let (true, ArchiveKind::Tar(Some(c)), Origin::Memory(i)) = (stream, kind, e.origin) {
-            let bytes = super::stream::SharedBytes::new(std::mem::take(&mut self.memory[i]));
-            let s = super::stream::Stream::new(bytes, c);
-            let reader = s.decoder();
-            self.streams.push(s);
-            return Some(Listing {
-                stream: self.streams.len() - 1,
-                kind,
-                reader,
-                walk: TarWalk::default(),
-                pending: Vec::new(),
-                display: e.path,
-                layout,
-                first,
-                before: (x.members, x.bytes),
-            });
+            return self.start_listing(x, i, c, kind, e.path, layout, first);
         }
         self.expand(x, e.origin, kind, &e.path, &layout, e.size, 1);
         place_members(x, first);
         None
+    }
+
+    /// Starts listing the compressed tar held in `memory[i]` as a stream.
+    #[allow(clippy::too_many_arguments)]
+    fn start_listing(
+        &mut self,
+        x: &Expander,
+        i: usize,
+        c: Compression,
+        kind: ArchiveKind,
+        display: String,
+        layout: String,
+        first: usize,
+    ) -> Option<Listing> {
+        let bytes = super::stream::SharedBytes::new(std::mem::take(&mut self.memory[i]));
+        let s = super::stream::Stream::new(bytes, c);
+        let reader = s.decoder();
+        self.streams.push(s);
+        Some(Listing {
+            stream: self.streams.len() - 1,
+            kind,
+            reader,
+            walk: TarWalk::default(),
+            pending: Vec::new(),
+            display,
+            layout,
+            first,
+            before: (x.members, x.bytes),
+        })
     }
 
     /// Lists members of a streamed tar until `budget` compressed bytes were consumed; why the
@@ -407,7 +463,9 @@ impl FileSet {
         let members_before = x.members;
         let bytes_before = x.bytes;
         let stopped = match kind {
-            ArchiveKind::Tar(c) => self.expand_tar(x, container, c, display, layout, depth),
+            ArchiveKind::Tar(c) => self
+                .expand_tar(x, container, c, display, layout, depth, u64::MAX)
+                .unwrap_or(None),
             ArchiveKind::Zip => self.expand_zip(x, container, size, display, layout, depth),
         };
         self.end_archive(
@@ -599,6 +657,8 @@ impl FileSet {
                 resolved,
                 readable: false,
                 outside: false,
+                hard,
+                unreachable: None,
             }),
             archive: None,
             remark: match (remark, hard) {
@@ -655,7 +715,10 @@ impl FileSet {
         }
     }
 
-    /// Lists a tar; returns why it stopped early, if it did.
+    /// Lists a tar (returns why it stopped early, if it did): members of one that is not compressed are read in place, of a compressed
+    /// one held in memory, unless they unpack to more than `hold` bytes (then nothing is kept
+    /// and the caller reads it as a stream).
+    #[allow(clippy::too_many_arguments)]
     fn expand_tar(
         &mut self,
         x: &mut Expander,
@@ -664,7 +727,8 @@ impl FileSet {
         display: &str,
         layout: &str,
         depth: u32,
-    ) -> Option<String> {
+        hold: u64,
+    ) -> Result<Option<String>, TooBigToHold> {
         // Members of a tar that is not compressed are read in place.
         let base = compression.is_none().then(|| {
             self.bases.push(container);
@@ -672,7 +736,7 @@ impl FileSet {
         });
         let raw = match self.open_origin(container, 0) {
             Ok(r) => r,
-            Err(e) => return Some(format!("cannot read: {e}")),
+            Err(e) => return Ok(Some(format!("cannot read: {e}"))),
         };
         let mut reader: Box<dyn Read + Send + '_> = match compression {
             None => raw,
@@ -693,6 +757,10 @@ impl FileSet {
             let pos = walk.pos;
             if let Some(why) = self.count_member(x, &mut walk, typeflag, size) {
                 break Some(why);
+            }
+            if base.is_none() && walk.unpacked > hold {
+                // Before this member is read: nothing past `hold` is ever held.
+                return Err(TooBigToHold);
             }
             let mut consumed = 0;
             match typeflag {
@@ -752,7 +820,7 @@ impl FileSet {
         };
         drop(reader);
         self.add_pending(x, pending, display, layout, depth);
-        stopped
+        Ok(stopped)
     }
 
     /// Lists a zip by its central directory, or, when that is missing (a cut-short zip), by
@@ -974,6 +1042,8 @@ impl Opening {
             }
             let Some(e) = self.old.next() else {
                 set.entries = std::mem::take(&mut self.x.out);
+                set.archived = self.x.bytes;
+                set.start_pass();
                 return true;
             };
             let size = e.size;

@@ -2,6 +2,7 @@
 //! here is pure Rust, so the same code reads a `.tar.zst` natively and in the browser.
 
 use std::io::{self, BufRead, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
 use ruzstd::decoding::{BlockDecodingStrategy, FrameDecoder};
@@ -9,8 +10,17 @@ use ruzstd::decoding::{BlockDecodingStrategy, FrameDecoder};
 pub use crate::detect::archive::Compression;
 
 impl Compression {
-    /// A reader of the decompressed bytes of `r`.
+    /// A reader of the decompressed bytes of `r`. Its errors say which format failed, and
+    /// when nothing decoded before the damage, why (zstd, xz and bzip2 decode whole blocks).
     pub fn decoder<'a, R: BufRead + Send + 'a>(self, r: R) -> Box<dyn Read + Send + 'a> {
+        Box::new(Damage {
+            inner: self.raw_decoder(r),
+            compression: self,
+            produced: 0,
+        })
+    }
+
+    fn raw_decoder<'a, R: BufRead + Send + 'a>(self, r: R) -> Box<dyn Read + Send + 'a> {
         match self {
             Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(r)),
             Compression::Zstd => Box::new(ZstdFrames {
@@ -20,6 +30,43 @@ impl Compression {
             }),
             Compression::Xz => Box::new(lzma_rust2::XzReader::new(r, true)),
             Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(r)),
+        }
+    }
+}
+
+/// A decoder whose errors name the format and, when nothing was decoded yet, say that the data
+/// ends or is damaged inside its first block.
+struct Damage<'a> {
+    inner: Box<dyn Read + Send + 'a>,
+    compression: Compression,
+    produced: u64,
+}
+
+impl Read for Damage<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.produced += n as u64;
+                Ok(n)
+            }
+            // A decompression bomb's limit, or an error already explained.
+            Err(e) if e.kind() == io::ErrorKind::FileTooLarge => Err(e),
+            Err(e) => {
+                let name = match self.compression {
+                    Compression::Gzip => "gzip",
+                    Compression::Zstd => "zstd",
+                    Compression::Xz => "xz",
+                    Compression::Bzip2 => "bzip2",
+                };
+                let msg = if self.produced == 0 && self.compression != Compression::Gzip {
+                    format!(
+                        "{name} data cut short or damaged inside its first block, and {name} is decoded a whole block at a time: nothing before the damage can be read ({e})"
+                    )
+                } else {
+                    format!("{name} data cut short or damaged ({e})")
+                };
+                Err(io::Error::new(e.kind(), msg))
+            }
         }
     }
 }
@@ -79,39 +126,67 @@ impl<R: BufRead> Read for ZstdFrames<R> {
     }
 }
 
-/// A reader that fails once more than `limit` bytes came through (a decompression bomb).
+/// A reader that fails once more than `limit` bytes came through (a decompression bomb), or
+/// once the bytes counted in `total` by every reader sharing it pass `limit`.
 #[derive(Debug)]
-pub(crate) struct Limited<R> {
+pub(crate) struct Limited<'t, R> {
     inner: R,
     left: u64,
     limit: u64,
+    total: Option<&'t AtomicU64>,
 }
 
-impl<R> Limited<R> {
+impl<'t, R> Limited<'t, R> {
     /// Wraps `inner`.
     pub(crate) fn new(inner: R, limit: u64) -> Self {
         Self {
             inner,
             left: limit,
             limit,
+            total: None,
         }
+    }
+
+    /// Wraps `inner`, counting what comes through into `total`, which all the readers given it
+    /// share (`--max-unpacked` is the most for all compressed files together).
+    pub(crate) fn sharing(inner: R, limit: u64, total: &'t AtomicU64) -> Self {
+        let left = limit.saturating_sub(total.load(Ordering::Relaxed));
+        Self {
+            inner,
+            left,
+            limit,
+            total: Some(total),
+        }
+    }
+
+    fn over(&self) -> io::Error {
+        let limit = crate::diag::human_size(self.limit);
+        let msg = if self.total.is_some() {
+            format!(
+                "archives and compressed files decompress to more than {limit} in all (the limit, --max-unpacked; a decompression bomb?), read up to it"
+            )
+        } else {
+            format!(
+                "decompresses to more than {limit} (the limit, --max-unpacked; a decompression bomb?), read up to it"
+            )
+        };
+        io::Error::new(io::ErrorKind::FileTooLarge, msg)
     }
 }
 
-impl<R: Read> Read for Limited<R> {
+impl<R: Read> Read for Limited<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(total) = self.total {
+            // Others reading at the same time took their share.
+            let others = total.load(Ordering::Relaxed);
+            self.left = self.left.min(self.limit.saturating_sub(others));
+        }
         if self.left == 0 {
             // One byte more tells a stream of exactly `limit` bytes from a longer one.
             let mut probe = [0u8; 1];
             return match self.inner.read(&mut probe)? {
                 0 => Ok(0),
-                _ => Err(io::Error::new(
-                    io::ErrorKind::FileTooLarge,
-                    format!(
-                        "decompresses to more than {} (the limit; a decompression bomb?), read up to it",
-                        crate::diag::human_size(self.limit)
-                    ),
-                )),
+                _ => Err(self.over()),
             };
         }
         let want = buf
@@ -119,6 +194,9 @@ impl<R: Read> Read for Limited<R> {
             .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..want])?;
         self.left -= n as u64;
+        if let Some(total) = self.total {
+            total.fetch_add(n as u64, Ordering::Relaxed);
+        }
         Ok(n)
     }
 }

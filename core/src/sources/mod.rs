@@ -58,6 +58,11 @@ pub struct LinkTarget {
     /// The target is a file outside the inputs, not read (on disk without `--follow-links`:
     /// a copied tree's `passwd.log -> /etc/passwd` must not read the analyst's machine).
     pub outside: bool,
+    /// A hard link of an archive (its target is another member), not a symbolic one.
+    pub hard: bool,
+    /// Why the target cannot be reached, when that is known and is not "it is not there" (a
+    /// loop of links on disk).
+    pub unreachable: Option<String>,
 }
 
 /// One file of an input.
@@ -125,6 +130,11 @@ pub struct FileSet {
     streams: Vec<stream::Stream>,
     /// The limits archives and compressed files are read within.
     limits: archive::ArchiveLimits,
+    /// Bytes unpacked: archives' members when listed, then compressed files as they are read
+    /// whole in this pass (the total `--max-unpacked` caps).
+    unpacked: AtomicU64,
+    /// Bytes archives' members unpacked to (where each pass starts counting).
+    archived: u64,
     /// Archives opened: their path as shown and what was found in them.
     pub archives: Vec<archive::ArchiveInfo>,
     /// Problems met while discovering files (an unreadable folder, a path that does not exist).
@@ -193,6 +203,8 @@ impl FileSet {
                 resolved: Some(resolved),
                 readable: false,
                 outside: false,
+                hard: false,
+                unreachable: None,
             }),
             archive: None,
             remark: None,
@@ -258,6 +270,13 @@ impl FileSet {
                 {
                     return Ok(Box::new(&head[from.min(head.len())..]));
                 }
+                if len > stream::BIG_MEMBER.min(self.limits.max_held / 4) {
+                    let mut r = s.reader(at, len)?;
+                    if offset > 0 {
+                        io::copy(&mut (&mut r).take(offset), &mut io::sink())?;
+                    }
+                    return Ok(Box::new(r));
+                }
                 let bytes = s.read(at, len)?;
                 let mut r = io::Cursor::new(bytes);
                 r.set_position(offset);
@@ -288,6 +307,12 @@ impl FileSet {
         }
     }
 
+    /// Starts a pass over the files: compressed files read whole count towards `--max-unpacked`
+    /// again from the archives' total (a second pass over the same files is not a bomb).
+    pub(crate) fn start_pass(&self) {
+        self.unpacked.store(self.archived, Ordering::Relaxed);
+    }
+
     /// Opens a file and decompresses it when its first bytes are a gzip, zstd, xz or bzip2
     /// header (whatever its name says).
     pub fn open(&self, index: usize) -> io::Result<Box<dyn Read + Send + '_>> {
@@ -310,16 +335,17 @@ impl FileSet {
             inner: self.open_raw(index)?,
             counter,
         });
+        let total = Some(&self.unpacked);
         #[cfg(not(target_arch = "wasm32"))]
         {
             let size = self.entries[index].size;
             if size <= ONE_SHOT_GZIP_MAX_BYTES {
-                return one_shot::decode(raw, size as usize, buffers, self.limits.max_bytes);
+                return one_shot::decode(raw, size as usize, buffers, self.limits.max_bytes, total);
             }
         }
         #[cfg(target_arch = "wasm32")]
         let _ = buffers;
-        decode(raw, self.limits.max_bytes).map(Opened::Reader)
+        decode_with(raw, self.limits.max_bytes, total).map(Opened::Reader)
     }
 
     /// Reads up to `limit` decompressed bytes from the start of a file.
@@ -404,6 +430,16 @@ impl FileSet {
 /// Decodes `raw` when it starts with the magic bytes of a compression format, up to `limit`
 /// decoded bytes (past it, reading fails: a decompression bomb).
 fn decode<'a>(raw: Box<dyn Read + Send + 'a>, limit: u64) -> io::Result<Box<dyn Read + Send + 'a>> {
+    decode_with(raw, limit, None)
+}
+
+/// [`decode`], counting the bytes decoded into `total` (shared by every whole-file read) and
+/// failing once it passes `limit`.
+fn decode_with<'a>(
+    raw: Box<dyn Read + Send + 'a>,
+    limit: u64,
+    total: Option<&'a AtomicU64>,
+) -> io::Result<Box<dyn Read + Send + 'a>> {
     let mut raw = BufReader::with_capacity(READ_BUFFER_BYTES, raw);
     // A magic number is at most 6 bytes; a short first read is topped up.
     let mut head = raw.fill_buf()?;
@@ -422,9 +458,14 @@ fn decode<'a>(raw: Box<dyn Read + Send + 'a>, limit: u64) -> io::Result<Box<dyn 
         raw = BufReader::with_capacity(READ_BUFFER_BYTES, chained);
         head = raw.fill_buf()?;
     }
-    match compress::Compression::of(head) {
-        Some(c) => Ok(Box::new(compress::Limited::new(c.decoder(raw), limit))),
-        None => Ok(Box::new(raw)),
+    match (compress::Compression::of(head), total) {
+        (Some(c), None) => Ok(Box::new(compress::Limited::new(c.decoder(raw), limit))),
+        (Some(c), Some(t)) => Ok(Box::new(compress::Limited::sharing(
+            c.decoder(raw),
+            limit,
+            t,
+        ))),
+        (None, _) => Ok(Box::new(raw)),
     }
 }
 
@@ -436,6 +477,7 @@ const ONE_SHOT_GZIP_MAX_BYTES: u64 = 64 * 1024 * 1024;
 #[cfg(not(target_arch = "wasm32"))]
 mod one_shot {
     use std::io::{self, Cursor, Read};
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     /// Largest decoded size accepted from a gzip trailer for one-pass decoding.
     const MAX_DECODED_BYTES: usize = 512 * 1024 * 1024;
@@ -448,13 +490,14 @@ mod one_shot {
         size: usize,
         buffers: &mut super::ReadBuffers,
         limit: u64,
+        total: Option<&'a AtomicU64>,
     ) -> io::Result<super::Opened<'a>> {
         let mut head = [0u8; 2];
         let got = super::read_full(&mut raw, &mut head)?;
         if got < 2 || head != [0x1f, 0x8b] {
             let plain: Box<dyn Read + Send + 'a> =
                 Box::new(Cursor::new(head[..got].to_vec()).chain(raw));
-            return super::decode(plain, limit).map(super::Opened::Reader);
+            return super::decode_with(plain, limit, total).map(super::Opened::Reader);
         }
         // Read into a buffer whose bytes were initialized by an earlier file (no zeroing), sized
         // one byte past the stated size so that a file that grew is noticed.
@@ -469,8 +512,12 @@ mod one_shot {
             len = stored.len();
         }
         let mut decoded = std::mem::take(&mut buffers.decoded);
-        let result = gunzip(&stored[..len], &mut decoded, limit);
+        let left = limit.saturating_sub(total.map_or(0, |t| t.load(Ordering::Relaxed)));
+        let result = gunzip(&stored[..len], &mut decoded, left);
         if let Some(n) = result {
+            if let Some(t) = total {
+                t.fetch_add(n as u64, Ordering::Relaxed);
+            }
             if stored.len() <= super::MAX_KEPT_BUFFER_BYTES {
                 buffers.stored = stored;
             }
@@ -481,7 +528,7 @@ mod one_shot {
         }
         buffers.decoded = decoded;
         stored.truncate(len);
-        super::decode(Box::new(Cursor::new(stored)), limit).map(super::Opened::Reader)
+        super::decode_with(Box::new(Cursor::new(stored)), limit, total).map(super::Opened::Reader)
     }
 
     /// Decodes a whole single-member gzip stream whose trailer states its size into the start
@@ -522,8 +569,14 @@ mod one_shot {
             buffers.give_back(vec![b'x'; 3_000_000]);
             // Stated sizes that are too small or too large work too.
             let size = stored.len() / 2;
-            let mut r = match decode(Box::new(Cursor::new(stored)), size, &mut buffers, u64::MAX)
-                .unwrap()
+            let mut r = match decode(
+                Box::new(Cursor::new(stored)),
+                size,
+                &mut buffers,
+                u64::MAX,
+                None,
+            )
+            .unwrap()
             {
                 super::super::Opened::Bytes { mut buf, len } => {
                     buf.truncate(len);

@@ -171,10 +171,21 @@ impl Walk {
                         resolved,
                         readable: !outside,
                         outside,
+                        hard: false,
+                        unreachable: None,
                     }),
                 );
             }
-            Err(_) => {
+            Err(e) => {
+                // ELOOP (`io::ErrorKind::FilesystemLoop` is not stable yet).
+                const ELOOP: i32 = if cfg!(target_os = "linux") { 40 } else { 62 };
+                let unreachable = match e.kind() {
+                    io::ErrorKind::NotFound => None,
+                    _ if cfg!(unix) && e.raw_os_error() == Some(ELOOP) => {
+                        Some("a loop of symbolic links".to_string())
+                    }
+                    _ => Some(e.to_string()),
+                };
                 self.add_file(
                     disk,
                     display,
@@ -185,6 +196,8 @@ impl Walk {
                         resolved: None,
                         readable: false,
                         outside: false,
+                        hard: false,
+                        unreachable,
                     }),
                 );
             }

@@ -581,11 +581,20 @@ impl Planner<'_> {
                     // Points at a readable file outside the input: read through the link.
                     files[i].note = Some(format!("link to {}", link.target));
                 }
-                _ => {
+                _ if link.hard => {
                     files[i].status = FileStatus::Skipped(format!(
-                        "dangling symbolic link to {} (not in the input)",
+                        "hard link to {}, which is not in the archive",
                         link.target
                     ));
+                }
+                _ => {
+                    files[i].status = FileStatus::Skipped(match &link.unreachable {
+                        Some(why) => format!("symbolic link to {}: {why}", link.target),
+                        None => format!(
+                            "dangling symbolic link to {} (not in the input)",
+                            link.target
+                        ),
+                    });
                 }
             }
         }

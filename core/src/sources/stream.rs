@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::compress::Compression;
 use super::{read_some, skip_some};
@@ -174,15 +174,23 @@ impl Stream {
         self.cursor.lock().map_or(0, |c| c.restarts)
     }
 
-    /// The `len` bytes of the member at `offset`. Bytes cut short by damage end the member
-    /// early, as a cut-short file does.
-    pub(super) fn read(&self, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+    /// The cursor, with the member at `offset` no longer wanted, and its bytes if they were
+    /// kept on the way to another.
+    fn claim(&self, offset: u64) -> io::Result<(MutexGuard<'_, Cursor>, Option<Vec<u8>>)> {
         let mut c = self
             .cursor
             .lock()
             .map_err(|_| io::Error::other("an earlier read of this archive failed"))?;
         c.wanted.remove(&offset);
-        if let Some(bytes) = c.kept.remove(&offset) {
+        let kept = c.kept.remove(&offset);
+        Ok((c, kept))
+    }
+
+    /// The `len` bytes of the member at `offset`. Bytes cut short by damage end the member
+    /// early, as a cut-short file does.
+    pub(super) fn read(&self, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+        let (mut c, kept) = self.claim(offset)?;
+        if let Some(bytes) = kept {
             return Ok(bytes);
         }
         let read = self.read_from(&mut c, offset, len);
@@ -191,6 +199,32 @@ impl Stream {
             c.reader = None;
         }
         read
+    }
+
+    /// The member at `offset` as a reader that decompresses it as it is read, for a member too
+    /// large to hold ([`BIG_MEMBER`]): the archive's reader is lent to it and given back when
+    /// it is dropped. A read of another member meanwhile starts a reader of its own.
+    pub(super) fn reader(&self, offset: u64, len: u64) -> io::Result<MemberReader<'_>> {
+        let (mut c, kept) = self.claim(offset)?;
+        if let Some(bytes) = kept {
+            return Ok(MemberReader {
+                stream: self,
+                inner: MemberInner::Kept(io::Cursor::new(bytes)),
+                left: len,
+                pos: offset,
+            });
+        }
+        if let Err(e) = self.read_from(&mut c, offset, 0) {
+            c.reader = None;
+            return Err(e);
+        }
+        let reader = c.reader.take().expect("positioned by read_from");
+        Ok(MemberReader {
+            stream: self,
+            inner: MemberInner::Lent(reader),
+            left: len,
+            pos: offset,
+        })
     }
 
     fn read_from(&self, c: &mut Cursor, offset: u64, len: u64) -> io::Result<Vec<u8>> {
@@ -234,6 +268,58 @@ impl Stream {
         let bytes = take(reader, len)?;
         *pos += bytes.len() as u64;
         Ok(bytes)
+    }
+}
+
+/// Members larger than this are read through a [`MemberReader`] instead of being held whole
+/// while their container instance is read.
+pub(super) const BIG_MEMBER: u64 = 64 << 20;
+
+/// A member of a streamed archive, decompressed as it is read.
+pub(super) struct MemberReader<'a> {
+    stream: &'a Stream,
+    inner: MemberInner,
+    /// Bytes of the member still to come.
+    left: u64,
+    /// Offset in the tar stream of the next byte.
+    pos: u64,
+}
+
+enum MemberInner {
+    /// The archive's own reader, lent.
+    Lent(Box<dyn Read + Send>),
+    /// A member kept on the way to another.
+    Kept(io::Cursor<Vec<u8>>),
+    Done,
+}
+
+impl Read for MemberReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = match &mut self.inner {
+            MemberInner::Lent(r) => r.read(&mut buf[..want])?,
+            MemberInner::Kept(r) => r.read(&mut buf[..want])?,
+            MemberInner::Done => 0,
+        };
+        self.left -= n as u64;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Drop for MemberReader<'_> {
+    fn drop(&mut self) {
+        // The archive's reader goes back where it stopped, unless another read started a
+        // reader of its own meanwhile.
+        if let MemberInner::Lent(r) = std::mem::replace(&mut self.inner, MemberInner::Done)
+            && let Ok(mut c) = self.stream.cursor.lock()
+            && c.reader.is_none()
+        {
+            c.reader = Some(r);
+            c.pos = self.pos;
+        }
     }
 }
 

@@ -1,0 +1,3 @@
+#![no_main]
+// See podsift_core::fuzz::exposition and FUZZING.md.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| podsift_core::fuzz::exposition(data));
