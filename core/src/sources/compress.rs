@@ -3,6 +3,7 @@
 
 use std::io::{self, BufRead, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
 use ruzstd::decoding::{BlockDecodingStrategy, FrameDecoder};
@@ -28,9 +29,161 @@ impl Compression {
                 decoder: FrameDecoder::new(),
                 in_frame: false,
             }),
-            Compression::Xz => Box::new(lzma_rust2::XzReader::new(r, true)),
+            Compression::Xz => {
+                let head = Arc::new(Mutex::new(Vec::new()));
+                let tee = Tee {
+                    inner: r,
+                    copy: head.clone(),
+                };
+                Box::new(XzSalvage {
+                    inner: lzma_rust2::XzReader::new(tee, true),
+                    head,
+                    produced: 0,
+                    salvaged: None,
+                })
+            }
             Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(r)),
         }
+    }
+}
+
+/// Compressed bytes kept of an xz file's start, for [`XzSalvage`]: its first LZMA2 chunk
+/// (at most 64 KiB compressed) and the headers before it.
+const XZ_HEAD_KEEP: usize = 80 * 1024;
+
+/// A reader that copies the first [`XZ_HEAD_KEEP`] bytes it passes on.
+struct Tee<R> {
+    inner: R,
+    copy: Arc<Mutex<Vec<u8>>>,
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut c) = self.copy.lock()
+            && c.len() < XZ_HEAD_KEEP
+        {
+            let take = n.min(XZ_HEAD_KEEP - c.len());
+            c.extend_from_slice(&buf[..take]);
+        }
+        Ok(n)
+    }
+}
+
+/// xz with what `xz -dc` keeps of a file cut inside its first LZMA2 chunk: lzma-rust2 reads a
+/// chunk's compressed bytes whole before decoding it, so such a file decodes to nothing. On
+/// an error before any byte came out, the first chunk is decoded again from the kept head by
+/// a raw LZMA decoder that takes its input as it comes; what it gives before the cut is
+/// passed on, then the error.
+struct XzSalvage<R> {
+    inner: R,
+    head: Arc<Mutex<Vec<u8>>>,
+    produced: u64,
+    salvaged: Option<(io::Cursor<Vec<u8>>, Option<io::Error>)>,
+}
+
+impl<R: Read> Read for XzSalvage<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some((out, err)) = &mut self.salvaged {
+            let n = out.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            return match err.take() {
+                Some(e) => Err(e),
+                None => Ok(0),
+            };
+        }
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.produced += n as u64;
+                Ok(n)
+            }
+            Err(e) if self.produced == 0 => {
+                let head = self.head.lock().map(|h| h.clone()).unwrap_or_default();
+                match xz_first_chunk(&head) {
+                    Some(out) if !out.is_empty() => {
+                        self.salvaged = Some((io::Cursor::new(out), Some(e)));
+                        self.read(buf)
+                    }
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// What the first LZMA2 chunk of the xz file starting with `head` decodes to before `head`
+/// ends (`None` when it is not a single-filter LZMA2 block, as xz writes by default).
+fn xz_first_chunk(head: &[u8]) -> Option<Vec<u8>> {
+    // Stream header (12 bytes), then the block header: its size, flags, optional sizes, and
+    // one filter: LZMA2 (0x21) with its dictionary-size byte.
+    let block = head.get(12..)?;
+    let header_len = (usize::from(*block.first()?) + 1) * 4;
+    let flags = *block.get(1)?;
+    if flags & 0x03 != 0 {
+        return None; // more than one filter (a BCJ filter before LZMA2)
+    }
+    let mut at = 2;
+    let varint = |at: &mut usize| -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..63).step_by(7) {
+            let b = *block.get(*at)?;
+            *at += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    };
+    if flags & 0x40 != 0 {
+        varint(&mut at)?;
+    }
+    if flags & 0x80 != 0 {
+        varint(&mut at)?;
+    }
+    if varint(&mut at)? != 0x21 || varint(&mut at)? != 1 {
+        return None;
+    }
+    let p = u32::from(*block.get(at)?);
+    let dict_size = if p >= 40 {
+        u32::MAX
+    } else {
+        (2 | (p & 1)) << (p / 2 + 11)
+    };
+    let chunk = block.get(header_len..)?;
+    let control = *chunk.first()?;
+    match control {
+        // An uncompressed chunk: its bytes as they are.
+        0x01 | 0x02 => {
+            let size = (usize::from(*chunk.get(1)?) << 8 | usize::from(*chunk.get(2)?)) + 1;
+            let data = chunk.get(3..)?;
+            Some(data[..size.min(data.len())].to_vec())
+        }
+        // An LZMA chunk that resets the dictionary and sets the properties.
+        0xE0..=0xFF => {
+            let unpacked = (u64::from(control & 0x1f) << 16
+                | u64::from(*chunk.get(1)?) << 8
+                | u64::from(*chunk.get(2)?))
+                + 1;
+            let props = *chunk.get(5)?;
+            let data = chunk.get(6..)?;
+            let mut reader =
+                lzma_rust2::LzmaReader::new_with_props(data, unpacked, props, dict_size, None)
+                    .ok()?;
+            let mut out = Vec::new();
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => out.extend_from_slice(&buf[..n]),
+                }
+            }
+            Some(out)
+        }
+        _ => None,
     }
 }
 
@@ -210,6 +363,44 @@ mod tests {
         let mut out = Vec::new();
         c.decoder(io::BufReader::new(bytes)).read_to_end(&mut out)?;
         Ok(out)
+    }
+
+    /// An `.xz` cut inside its first chunk gives what decodes before the cut, exactly, then an
+    /// error: a compressed chunk and a stored one (what xz writes for data that does not
+    /// compress).
+    #[test]
+    fn a_cut_xz_gives_what_decodes_before_the_cut() {
+        let text: Vec<u8> = (0..3000u32)
+            .flat_map(|i| format!("2024-01-01T00:00:00Z line {i} of a log\n").into_bytes())
+            .collect();
+        let mut noise = Vec::new();
+        let mut x = 0x2545f4914f6cdd1du64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            noise.push(x as u8);
+        }
+        for data in [text, noise] {
+            let mut w =
+                lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::default()).unwrap();
+            w.write_all(&data).unwrap();
+            let xz = w.finish().unwrap();
+            let cut = &xz[..xz.len() / 2];
+            let mut out = Vec::new();
+            let err = Compression::Xz
+                .decoder(io::BufReader::new(cut))
+                .read_to_end(&mut out)
+                .unwrap_err();
+            assert!(err.to_string().starts_with("xz data cut short"), "{err}");
+            assert!(
+                out.len() > data.len() / 4,
+                "{} of {}",
+                out.len(),
+                data.len()
+            );
+            assert_eq!(out[..], data[..out.len()]);
+        }
     }
 
     #[test]
