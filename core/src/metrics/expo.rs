@@ -294,6 +294,8 @@ struct Parser {
     strict: bool,
     out: Parsed,
     ts_raw: Vec<f64>,
+    /// Exemplar timestamps past the `samples` table's range, kept at its end.
+    clamped_exemplars: u64,
     raw: HashMap<Box<[u8]>, SeriesInfo, RandomState>,
     canon: HashMap<(String, Labels), u32, RandomState>,
     fam_by_name: HashMap<String, u32, RandomState>,
@@ -334,6 +336,7 @@ impl Parser {
                 ..Parsed::default()
             },
             ts_raw: Vec::new(),
+            clamped_exemplars: 0,
             raw: HashMap::default(),
             canon: HashMap::default(),
             fam_by_name: HashMap::default(),
@@ -743,9 +746,15 @@ impl Parser {
         let ts = match parts.ts {
             None => None,
             Some(t) => match parse_float(t).filter(|v| v.is_finite()) {
-                Some(v) if v.abs() < super::MAX_EXPOSITION_TS => Some(v),
+                // Text timestamps are int64 milliseconds (Prometheus refuses a larger one);
+                // OpenMetrics ones are any float of seconds (kept, at the end of the range,
+                // with a warning: see `finish`).
+                Some(v) if self.om || v.abs() < MAX_MS => Some(v),
                 Some(_) => {
-                    self.unparsed(number, format!("timestamp {} out of range", lossy(t)));
+                    self.unparsed(
+                        number,
+                        format!("timestamp {} out of range (int64 milliseconds)", lossy(t)),
+                    );
                     return;
                 }
                 None => {
@@ -838,7 +847,13 @@ impl Parser {
                 sample,
                 labels,
                 value: v,
-                ts_ms: t.map(|s| (s * 1000.0).round() as i64),
+                ts_ms: t.map(|s| {
+                    let ms = (s * 1000.0).round();
+                    if ms.abs() >= MAX_MS {
+                        self.clamped_exemplars += 1;
+                    }
+                    ms as i64
+                }),
             });
         }
         self.out.push_sample(info.id, NO_TS, value, number);
@@ -1173,10 +1188,22 @@ impl Parser {
             }
         }
         let scale = if self.om { 1000.0 } else { 1.0 };
+        let mut clamped = self.clamped_exemplars;
         for (t, raw) in self.out.sample_ts.iter_mut().zip(&self.ts_raw) {
             if !raw.is_nan() {
-                *t = (raw * scale).round() as i64;
+                let ms = (raw * scale).round();
+                clamped += u64::from(ms.abs() >= MAX_MS);
+                *t = ms as i64;
             }
+        }
+        if clamped > 0 {
+            self.out.problem(
+                0,
+                ProblemKind::Warning,
+                format!(
+                    "{clamped} timestamps past what podsift's times hold (292 million years from 1970) were kept at the end of that range"
+                ),
+            );
         }
         if !self.om {
             // Exemplars were read as seconds.
@@ -1251,6 +1278,9 @@ fn valid_label_name(name: &str) -> bool {
         && !b[0].is_ascii_digit()
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
+
+/// Milliseconds an i64 holds (a little under `i64::MAX`, as an f64 compares).
+const MAX_MS: f64 = 9.2e18;
 
 fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(b)
@@ -1532,7 +1562,7 @@ fn parse_exemplar(e: &[u8], om: bool) -> Result<ParsedExemplar, String> {
     let t = match ts.filter(|t| !t.is_empty()) {
         Some(t) => Some(
             parse_float(t)
-                .filter(|x| x.is_finite() && x.abs() < super::MAX_EXPOSITION_TS)
+                .filter(|x| x.is_finite())
                 .ok_or_else(|| format!("invalid exemplar timestamp {:?}", lossy(t)))?,
         ),
         None => None,
@@ -1548,10 +1578,11 @@ mod tests {
         parse(s.as_bytes(), Dialect::OpenMetrics)
     }
 
-    /// A timestamp past what the `samples` table holds is a line not read, with a message,
-    /// not a time clamped to the end of the range.
+    /// A text timestamp past int64 milliseconds is a line not read, with a message (as
+    /// Prometheus refuses it); an OpenMetrics one (any float of seconds) is kept at the end
+    /// of the range with a warning: neither is clamped silently.
     #[test]
-    fn out_of_range_timestamps_are_reported_not_clamped() {
+    fn out_of_range_timestamps_are_reported_not_clamped_silently() {
         let p = parse(
             b"a 1 1700000000000\na 2 99999999999999999999\na 3 -1e300\n",
             Dialect::Text,
@@ -1565,13 +1596,24 @@ mod tests {
         assert_eq!(
             msgs,
             vec![
-                (2, "timestamp 99999999999999999999 out of range"),
-                (3, "timestamp -1e300 out of range")
+                (
+                    2,
+                    "timestamp 99999999999999999999 out of range (int64 milliseconds)"
+                ),
+                (3, "timestamp -1e300 out of range (int64 milliseconds)")
             ]
         );
         let p = om("a 1 1e17\n# EOF\n");
-        assert!(p.sample_ts.is_empty());
-        assert_eq!(p.problems[0].message, "timestamp 1e17 out of range");
+        assert_eq!(p.sample_ts, vec![i64::MAX]);
+        assert!(p.is_valid(), "{:?}", p.problems);
+        assert_eq!(p.problems[0].kind, ProblemKind::Warning);
+        assert!(
+            p.problems[0]
+                .message
+                .starts_with("1 timestamps past what podsift's times hold"),
+            "{:?}",
+            p.problems
+        );
     }
 
     #[test]

@@ -244,9 +244,10 @@ impl Parsed {
         });
     }
 
-    /// Whether a strict reader would accept the file: no problem of any kind.
+    /// Whether a strict reader would accept the file: no problem but warnings (which note
+    /// what a valid file holds that podsift cannot keep as written).
     pub fn is_valid(&self) -> bool {
-        self.problems.is_empty()
+        self.problems.iter().all(|p| p.kind == ProblemKind::Warning)
     }
 
     /// Adds a sample of series `s`.
@@ -324,10 +325,6 @@ pub(crate) fn ms_of_seconds(s: f64) -> Option<i64> {
     let ms = (s * 1000.0).round();
     (ms.is_finite() && ms.abs() < 9.2e18).then_some(ms as i64)
 }
-
-/// The largest timestamp a text exposition line may carry: as milliseconds (text) or as
-/// seconds (OpenMetrics, times 1000), it stays inside the `samples` table's range.
-pub(crate) const MAX_EXPOSITION_TS: f64 = 9.2e15;
 
 /// Counts the lines of `bytes` (a last line without its newline counts).
 pub fn count_lines(bytes: &[u8]) -> u64 {
