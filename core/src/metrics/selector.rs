@@ -14,6 +14,20 @@ pub struct Selector {
 impl Selector {
     /// Parses a vector selector (an instant selector; a range or a function is an error).
     pub fn parse(text: &str) -> crate::Result<Selector> {
+        // Ranges, subqueries, `offset` and `@` are not parts of a series selector; they are
+        // refused before the parser sees them, which panics on a duration too large for it
+        // (`x[99999999999999999999s]`, found by fuzzing; promql-parser 0.11).
+        let bare = outside_quotes(text);
+        if bare.contains(['[', '@', '('])
+            || bare
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .any(|w| w.eq_ignore_ascii_case("offset"))
+        {
+            return Err(format!(
+                "{text:?} is not a series selector (like `name{{label=\"value\"}}`): ranges, subqueries, functions, offset and @ are not"
+            )
+            .into());
+        }
         let expr = parser::parse(text).map_err(|e| format!("invalid selector {text:?}: {e}"))?;
         let Expr::VectorSelector(vs) = expr else {
             return Err(format!(
@@ -77,6 +91,35 @@ impl Selector {
     }
 }
 
+/// `text` with what is inside quotes (`"..."`, `'...'`, `` `...` ``, escapes honoured)
+/// blanked out, so that a label value holding `[` or `offset` is not taken for syntax.
+fn outside_quotes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quote = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q != '`' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+                out.push(' ');
+            }
+            None => {
+                if matches!(c, '"' | '\'' | '`') {
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +146,26 @@ mod tests {
         assert!(!s.matches("upx", &[]));
         assert!(Selector::parse("rate(up[5m])").is_err());
         assert!(Selector::parse("{").is_err());
+    }
+
+    /// What is not a selector is refused before promql-parser sees it: it panics on a
+    /// duration too large for it (fuzzing found `5s[0555...599]`); `[`, `offset` or `@` inside
+    /// a label value are a value.
+    #[test]
+    fn ranges_offsets_and_functions_are_refused_without_a_panic() {
+        for q in [
+            "5s[05555555555555555555555555555555555555599]e/J",
+            "x[99999999999999999999s]",
+            "x offset 99999999999999999999y",
+            "x @ 1e400",
+            "up[5m:1m]",
+        ] {
+            let e = Selector::parse(q).unwrap_err().to_string();
+            assert!(e.contains("is not a series selector"), "{q}: {e}");
+        }
+        let s = Selector::parse(r#"up{path="/a[1]", q='offset @ 5'}"#).unwrap();
+        assert!(s.matches("up", &l(&[("path", "/a[1]"), ("q", "offset @ 5")])));
+        let s = Selector::parse(r#"offset_total{a="\"[\""}"#).unwrap();
+        assert!(s.matches("offset_total", &l(&[("a", "\"[\"")])));
     }
 }
