@@ -58,6 +58,28 @@ def files(root):
             yield p
 
 
+def tsdb_blocks():
+    """Each small TSDB block under testdata and the realdata, as podsift_core::fuzz::tsdb takes
+    it: index and first chunk segment, each after its length (u32, little-endian), then the
+    tombstones."""
+    for root in [os.path.join(REPO, "testdata"), REALDATA]:
+        if not os.path.isdir(root):
+            continue
+        for d, dirs, names in os.walk(root):
+            dirs.sort()
+            if "index" not in names or "meta.json" not in names:
+                continue
+            index = head(os.path.join(d, "index"), 1 << 30)
+            if len(index) > 200 * 1024:
+                continue
+            seg = os.path.join(d, "chunks", "000001")
+            chunks = head(seg, 1 << 30) if os.path.isfile(seg) else b""
+            stones = os.path.join(d, "tombstones")
+            stones = head(stones, 1 << 20) if os.path.isfile(stones) else b""
+            yield (len(index).to_bytes(4, "little") + index
+                   + len(chunks).to_bytes(4, "little") + chunks + stones)
+
+
 def head(path, n=MAX_SEED):
     with open(path, "rb") as f:
         return f.read(n)
@@ -75,6 +97,14 @@ class Corpus:
         name = hashlib.sha1(body).hexdigest()
         with open(os.path.join(d, name), "wb") as f:
             f.write(body)
+        self.count[target] = self.count.get(target, 0) + 1
+
+    def add_whole(self, target, data):
+        """A seed without a pick byte, kept whole."""
+        d = os.path.join(self.out, target)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, hashlib.sha1(data).hexdigest()), "wb") as f:
+            f.write(data)
         self.count[target] = self.count.get(target, 0) + 1
 
 
@@ -238,6 +268,10 @@ def main():
     c.add("config", 0, head(builtin, 1 << 20))
     c.add("config", 1, b"rules:\n  - name: no errors\n    namespace: shop\n    max_errors: 0\n"
           b"  - forbid_pattern: 'panic|OOMKilled'\n    per: pod\n")
+    # TSDB blocks: index, chunks and tombstones in one input (podsift_core::fuzz::tsdb); only
+    # blocks small enough to stay whole (a cut index has no table of contents).
+    for block in tsdb_blocks():
+        c.add_whole("tsdb", block)
     for t in sorted(c.count):
         print(f"{t}: {c.count[t]} seeds")
 

@@ -200,6 +200,15 @@ pub(crate) struct MetricsArgs {
     #[arg(long = "match", value_name = "SELECTOR")]
     pub(crate) matchers: Vec<String>,
 
+    /// Only samples at or after this time (RFC 3339, a date, `YYYY-MM-DD hh:mm`, @epoch).
+    /// TSDB blocks skip the chunks that end before it.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) since: Option<String>,
+
+    /// Only samples at or before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) until: Option<String>,
+
     /// Rows per section.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub(crate) top: usize,

@@ -308,5 +308,6 @@ pub(crate) fn metrics_options(
             at_ms,
             interval_ms: interval / 1_000_000,
         },
+        ..Default::default()
     })
 }

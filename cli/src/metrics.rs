@@ -3,11 +3,13 @@
 
 use std::io::Write;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use podsift_core::ingest::Accounting;
 use podsift_core::metrics::selector::Selector;
-use podsift_core::metrics::write::{write_dump, write_openmetrics};
+use podsift_core::metrics::write::{write_dump_all, write_openmetrics};
+use podsift_core::table::metrics::ExportOrder;
 use podsift_core::table::metrics_summary::{series_rows, summary};
+use podsift_core::time::TimeBound;
 
 use crate::args::{MetricsArgs, MetricsOutput, TableFormat};
 use crate::input::{load, metrics_options, nothing_read, report_problems, with_progress};
@@ -21,9 +23,24 @@ pub(crate) fn cmd_metrics(a: &MetricsArgs) -> Result<bool> {
         .map(|m| Selector::parse(m))
         .collect::<podsift_core::Result<Vec<_>>>()?;
     let loaded = load(&a.paths, &a.input)?;
-    let options = metrics_options(&a.input)?;
+    let mut options = metrics_options(&a.input)?;
+    // Series and times go down to the readers: a TSDB block reads only the chunks asked for.
+    if !selectors.is_empty() {
+        options.select = Some(Selector::any(selectors));
+    }
+    let time = |flag: &str, t: &Option<String>| -> Result<Option<i64>> {
+        match t.as_deref().map(TimeBound::parse).transpose()? {
+            None => Ok(None),
+            Some(TimeBound::At(ns)) => Ok(Some(ns.div_euclid(1_000_000))),
+            Some(TimeBound::BeforeEnd(_)) => {
+                bail!("--{flag} takes a time here, not a duration back from the end: {t:?}")
+            }
+        }
+    };
+    options.min_ts = time("since", &a.since)?;
+    options.max_ts = time("until", &a.until)?;
     let mut report = Accounting::default();
-    let mut store = with_progress(loaded.progress_when, "reading", |_| {
+    let store = with_progress(loaded.progress_when, "reading", |_| {
         loaded.bundle.read_metrics(&options, &mut report)
     });
     if store.files.is_empty() {
@@ -31,10 +48,6 @@ pub(crate) fn cmd_metrics(a: &MetricsArgs) -> Result<bool> {
             "no metrics (Prometheus or OpenMetrics text, promtool dumps, API JSON, \
              VictoriaMetrics or InfluxDB exports, kubectl top) under the given paths",
         ));
-    }
-    if !selectors.is_empty() {
-        let any = Selector::any(selectors);
-        store.retain(&any);
     }
     match a.output {
         MetricsOutput::Table => write_sections(summary(&store, loaded.bundle.set(), a.top)?)?,
@@ -48,16 +61,23 @@ pub(crate) fn cmd_metrics(a: &MetricsArgs) -> Result<bool> {
             write_table_format(&df, format, 0)?;
         }
         MetricsOutput::Dump => {
-            let (series, samples) = store.export();
+            let e = store.export(ExportOrder::LabelSet);
             let mut out = stdout(false)?;
-            write_dump(&mut out, &series, samples.into_iter())?;
+            write_dump_all(&mut out, &e.series, &e.samples, &e.histograms)?;
             out.flush()?;
         }
         MetricsOutput::Openmetrics => {
-            let (series, samples) = store.export();
+            let e = store.export(ExportOrder::Name);
             let mut out = stdout(false)?;
-            write_openmetrics(&mut out, &series, samples.into_iter())?;
+            write_openmetrics(&mut out, &e.series, e.samples.into_iter())?;
             out.flush()?;
+            if !e.histograms.is_empty() {
+                eprintln!(
+                    "podsift: {} native histogram samples not written: OpenMetrics text has no \
+                     native histograms (-o dump writes them)",
+                    e.histograms.len()
+                );
+            }
         }
     }
     // Files that are not metrics are other commands' business: counted, not listed.

@@ -181,6 +181,49 @@ pub fn metrics_file(data: &[u8]) {
     let _ = parsed.samples();
 }
 
+/// A Prometheus TSDB block read as `podsift metrics` reads a data directory: the input is
+/// split into the block's `index`, `chunks/000001` and `tombstones` (each part's length a
+/// little-endian u32 before it, the last part the rest), planned and read into the metrics
+/// store; the chunk part is also decoded directly as one XOR chunk.
+pub fn tsdb(data: &[u8]) {
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(3);
+    let mut rest = data;
+    for _ in 0..2 {
+        let Some((len, tail)) = rest.split_first_chunk::<4>() else {
+            break;
+        };
+        let n = (u32::from_le_bytes(*len) as usize).min(tail.len());
+        parts.push(&tail[..n]);
+        rest = &tail[n..];
+    }
+    parts.push(rest);
+    let names = [
+        "data/01B/index",
+        "data/01B/chunks/000001",
+        "data/01B/tombstones",
+    ];
+    let mut set = FileSet::new();
+    for (name, part) in names.iter().zip(&parts) {
+        set.add_bytes(*name, part.to_vec());
+    }
+    set.add_bytes(
+        "data/01B/meta.json",
+        br#"{"ulid":"01B","minTime":0,"maxTime":7200000,"version":1}"#.to_vec(),
+    );
+    let plan = crate::sources::plan::plan(&set, &crate::sources::plan::PlanOptions::default());
+    let mut accounting = crate::ingest::Accounting::default();
+    let store = crate::table::metrics::read_metrics(
+        &set,
+        &plan,
+        &MetricsOptions::default(),
+        &mut accounting,
+    );
+    let _ = store.export(crate::table::metrics::ExportOrder::LabelSet);
+    if let Some(chunk) = parts.get(1) {
+        let _ = metrics::tsdb::chunk::xor_samples(chunk, |_, _| {});
+    }
+}
+
 /// One search query (the viewer's and `--query`'s language), its chips, and its evaluation on
 /// a small `logs` table; a series selector (`--match`).
 pub fn query(data: &[u8]) {

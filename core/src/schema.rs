@@ -359,6 +359,25 @@ pub mod tests {
 /// `series_id`, `ts` (the sample's), `labels` (list[struct{name, value}]), `value`,
 /// `exemplar_ts` (datetime[ms, UTC], when written).
 ///
+/// ## `histograms`: one row per native histogram sample, in (`series_id`, `ts`) order
+///
+/// Read from Prometheus TSDB blocks (integer and float histogram chunks).
+///
+/// | column | type | meaning |
+/// |---|---|---|
+/// | `series_id` | u32 | the series (`series.series_id`; its `type` is `histogram` or `gaugehistogram`) |
+/// | `ts` | datetime[ms, UTC] | its time |
+/// | `schema` | i32 | resolution: bucket bounds grow by 2^(2^-schema); -53: custom bounds |
+/// | `zero_threshold` | f64 | half-width of the zero bucket |
+/// | `zero_count` | f64 | observations in the zero bucket |
+/// | `count` | f64 | observations (what a classic histogram's `_count` says) |
+/// | `sum` | f64 | their sum (`_sum`); Prometheus's staleness marker is kept as NaN |
+/// | `positive_spans`, `negative_spans` | list[struct{offset: i32, length: u32}] | where the buckets are: the first span's offset is the first bucket's index, each next one's the gap after the span before |
+/// | `positive_buckets`, `negative_buckets` | list[f64] | bucket counts in span order (absolute, not the deltas they are stored as) |
+/// | `custom_values` | list[f64] | bucket upper bounds for schema -53 |
+/// | `counter_reset` | categorical | the counter reset hint: `unknown` (a chunk's first sample), `reset`, `not_reset`, `gauge` |
+/// | `float` | bool | stored as a float histogram |
+///
 /// ## `metrics` (SQL only)
 ///
 /// `samples` joined with `series`: `ts`, `name`, `labels`, `value`, `series_id`, `node`,
@@ -385,6 +404,22 @@ pub mod metrics {
     pub const UNIT: &str = "unit";
     pub const SERIES: &str = "series";
     pub const EXEMPLAR_TS: &str = "exemplar_ts";
+    pub const SCHEMA: &str = "schema";
+    pub const ZERO_THRESHOLD: &str = "zero_threshold";
+    pub const ZERO_COUNT: &str = "zero_count";
+    pub const COUNT: &str = "count";
+    pub const SUM: &str = "sum";
+    pub const POSITIVE_SPANS: &str = "positive_spans";
+    pub const POSITIVE_BUCKETS: &str = "positive_buckets";
+    pub const NEGATIVE_SPANS: &str = "negative_spans";
+    pub const NEGATIVE_BUCKETS: &str = "negative_buckets";
+    pub const CUSTOM_VALUES: &str = "custom_values";
+    pub const COUNTER_RESET: &str = "counter_reset";
+    pub const FLOAT: &str = "float";
+    /// Field names inside the span structs.
+    pub const SPAN_OFFSET: &str = "offset";
+    /// See [`SPAN_OFFSET`].
+    pub const SPAN_LENGTH: &str = "length";
     /// Field names inside the `labels` structs.
     pub const LABEL_NAME: &str = "name";
     /// See [`LABEL_NAME`].

@@ -20,6 +20,7 @@ const TARGETS: &[(&str, Target)] = &[
     ("metrics_file", fuzz::metrics_file),
     ("query", fuzz::query),
     ("config", fuzz::config),
+    ("tsdb", fuzz::tsdb),
 ];
 
 fn repo() -> PathBuf {

@@ -14,7 +14,7 @@ use podsift_core::metrics::write::{go_float, write_dump, write_openmetrics};
 use podsift_core::metrics::{MetricsFormat, Parsed, parse};
 use podsift_core::sources::FileSet;
 use podsift_core::sources::plan::{PlanOptions, plan};
-use podsift_core::table::metrics::{MetricsOptions, read_metrics};
+use podsift_core::table::metrics::{ExportOrder, MetricsOptions, read_metrics};
 use serde_json::Value;
 
 /// `05_prometheus` of the real data, or the test skips.
@@ -277,9 +277,9 @@ fn promtool_dumps_round_trip() {
         );
         let mut report = Accounting::default();
         let store = read_metrics(&set, &plan, &MetricsOptions::default(), &mut report);
-        let (series, samples) = store.export();
+        let e = store.export(ExportOrder::LabelSet);
         let mut out = Vec::new();
-        write_dump(&mut out, &series, samples.into_iter()).unwrap();
+        write_dump(&mut out, &e.series, e.samples.into_iter()).unwrap();
         let out = String::from_utf8(out).unwrap();
         // promtool's dump holds each sample once; dump-test-3 repeats two samples (a
         // duplicate), which podsift reports and keeps once.
@@ -312,9 +312,9 @@ fn promtool_dumps_round_trip() {
         let plan = plan(&set, &PlanOptions::default());
         let mut report = Accounting::default();
         let store = read_metrics(&set, &plan, &MetricsOptions::default(), &mut report);
-        let (series, samples) = store.export();
+        let e = store.export(ExportOrder::Name);
         let mut out = Vec::new();
-        write_openmetrics(&mut out, &series, samples.into_iter()).unwrap();
+        write_openmetrics(&mut out, &e.series, e.samples.into_iter()).unwrap();
         let out = String::from_utf8(out).unwrap();
         let norm = |t: &str| -> Vec<(String, f64, String)> {
             t.lines()

@@ -517,7 +517,7 @@ impl Problems {
 impl Tables {
     /// Runs a SQL query over every table: `logs`, `sources` (from `bundle`, with this read's
     /// accounting), `fields`, `audit`, `events`, `pods`, `nodes`, `node_conditions`, `tests`, `series`, `samples`,
-    /// `metric_families`, `exemplars`, and `metrics` (samples joined with their series, built
+    /// `metric_families`, `exemplars`, `histograms`, and `metrics` (samples joined with their series, built
     /// only when the query names it). The tables are not copied (polars' columns are shared).
     pub fn sql(&self, bundle: &Bundle, query: &str) -> crate::Result<DataFrame> {
         let sources = bundle.sources(Some(&self.accounting))?;
@@ -538,6 +538,7 @@ impl Tables {
             ("samples", m.samples),
             ("metric_families", m.families),
             ("exemplars", m.exemplars),
+            ("histograms", m.histograms),
         ]);
         run_sql_with(self.logs.clone(), sources, more, query)
     }

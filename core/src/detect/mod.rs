@@ -51,6 +51,9 @@ pub enum Detected {
     ContainerLog,
     /// A metrics scrape or export.
     Metrics(MetricsFormat),
+    /// A file of Prometheus's TSDB, told by its magic number (a block's index, chunk
+    /// segment or tombstones; a head chunk file).
+    Tsdb(crate::metrics::tsdb::FileKind),
     /// Kubernetes API server audit event lines.
     Audit,
     /// Kubernetes Events.
@@ -86,6 +89,9 @@ pub struct TextLog {
 
 /// What a file starting with `head` is.
 pub fn detect(head: &[u8]) -> Detected {
+    if let Some(kind) = crate::metrics::tsdb::file_kind(head) {
+        return Detected::Tsdb(kind);
+    }
     // An export stream holds binary lengths, but it is text to us.
     let journal = log::journal_export(head);
     let sniffed = if journal {

@@ -12,17 +12,24 @@
 //! - [`other`]: InfluxDB line protocol (with `influx_inspect export` headers), VictoriaMetrics
 //!   CSV export (with a header naming its columns), and `kubectl top pods|nodes` output.
 //! - Which of these a file holds is told by content in [`crate::detect::metrics_format`].
+//! - [`histogram`]: native histogram samples.
+//! - [`tsdb`]: Prometheus's own storage: TSDB blocks (index, chunks, tombstones), read in
+//!   place.
 //! - [`selector`]: `{__name__=~"...", label="..."}` selectors (parsed with promql-parser).
 //! - [`write`]: the tables back out as `promtool tsdb dump` or OpenMetrics text.
 
 pub mod expo;
+pub mod histogram;
 pub mod json;
 pub mod other;
 pub mod scrape_time;
 pub mod selector;
+pub mod tsdb;
 pub mod write;
 
 use std::fmt;
+
+pub use histogram::{CounterReset, NativeHistogram};
 
 /// A metric family's type, as `# TYPE` says (`untyped` is read as [`MetricType::Unknown`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -104,6 +111,9 @@ pub enum MetricsFormat {
     KubectlTop,
     /// metrics.k8s.io `PodMetrics`/`NodeMetrics` (or their lists) as JSON or YAML.
     MetricsApi,
+    /// A Prometheus TSDB block: its `index` (this format's file), chunk segments, tombstones
+    /// and `meta.json` ([`tsdb`]).
+    TsdbBlock,
 }
 
 impl MetricsFormat {
@@ -118,6 +128,7 @@ impl MetricsFormat {
             MetricsFormat::Influx => "influx",
             MetricsFormat::KubectlTop => "kubectl-top",
             MetricsFormat::MetricsApi => "metrics-api",
+            MetricsFormat::TsdbBlock => "prometheus-tsdb",
         }
     }
 }
@@ -213,6 +224,8 @@ pub struct Parsed {
     pub scrape_starts: Vec<usize>,
     /// Exemplars.
     pub exemplars: Vec<Exemplar>,
+    /// Native histogram samples: (index into `series`, time in ms, histogram).
+    pub histograms: Vec<(u32, i64, NativeHistogram)>,
     /// Problems, in line order.
     pub problems: Vec<Problem>,
     /// Physical lines.
@@ -314,6 +327,17 @@ pub fn parse(format: MetricsFormat, bytes: &[u8]) -> Parsed {
         MetricsFormat::VictoriaCsv => other::parse_victoria_csv(bytes),
         MetricsFormat::Influx => other::parse_influx(bytes),
         MetricsFormat::KubectlTop => other::parse_kubectl_top(bytes),
+        // An index alone: its series, without the chunks beside it.
+        MetricsFormat::TsdbBlock => {
+            let block = tsdb::Block::open(bytes, None, None, &tsdb::Filter::default());
+            let problems = block.problems.clone();
+            let mut p = block.finish();
+            for (_, message) in problems {
+                p.problem(0, ProblemKind::Invalid, message);
+            }
+            p.series_only = true;
+            p
+        }
     };
     out.format = Some(format);
     out

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::SeriesDef;
+use super::{NativeHistogram, SeriesDef};
 
 /// A float as Go's `%g` prints it (what promtool writes): the shortest digits that read back
 /// the same, with an exponent (`1.0267820369e+10`, `1e-05`) when the decimal exponent is below
@@ -80,14 +80,44 @@ pub(crate) fn escape_label(v: &str, out: &mut String) {
     }
 }
 
-/// `{__name__="up", job="a"}` with labels in name order (`__name__` among them), as
-/// `promtool tsdb dump` writes a series.
+/// A label value quoted as Go's `strconv.Quote` does (what `labels.String` prints): `\"`,
+/// `\\`, the C escapes, `\x..` for other control bytes and `\u....` for other control
+/// characters; everything else as it is.
+pub(crate) fn go_quote(v: &str, out: &mut String) {
+    out.push('"');
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\u{07}' => out.push_str("\\a"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            '\u{0b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// `{__name__="up", job="a"}` with labels in name order (`__name__` among them unless the
+/// series has no name), as `promtool tsdb dump` writes a series.
 pub(crate) fn dump_series(name: &str, labels: &[(String, String)]) -> String {
     let mut all: Vec<(&str, &str)> = labels
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    all.push(("__name__", name));
+    if !name.is_empty() {
+        all.push(("__name__", name));
+    }
     all.sort_unstable();
     let mut s = String::from("{");
     for (i, (k, v)) in all.iter().enumerate() {
@@ -95,9 +125,8 @@ pub(crate) fn dump_series(name: &str, labels: &[(String, String)]) -> String {
             s.push_str(", ");
         }
         s.push_str(k);
-        s.push_str("=\"");
-        escape_label(v, &mut s);
-        s.push('"');
+        s.push('=');
+        go_quote(v, &mut s);
     }
     s.push('}');
     s
@@ -152,6 +181,160 @@ pub fn write_dump(
     samples: impl Iterator<Item = (u32, i64, f64)>,
 ) -> io::Result<()> {
     write_lines(out, series, samples, dump_series, |ts| ts.to_string())
+}
+
+/// [`write_dump`] with native histogram samples `(series, ts_ms, histogram)` among the float
+/// ones (both in series, then time order), each written as current promtool writes it
+/// (`{count:12, sum:81, [-0.5,-0.25):1, [-0.001,0.001]:2, (2,4]:3}`; promtool 2.42 leaves
+/// histograms out of its dump).
+pub fn write_dump_all(
+    out: &mut dyn Write,
+    series: &[SeriesDef],
+    samples: &[(u32, i64, f64)],
+    histograms: &[(u32, i64, &NativeHistogram)],
+) -> io::Result<()> {
+    let (mut i, mut j) = (0, 0);
+    while i < samples.len() || j < histograms.len() {
+        let float_first = match (samples.get(i), histograms.get(j)) {
+            (Some(a), Some(b)) => (a.0, a.1) <= (b.0, b.1),
+            (a, _) => a.is_some(),
+        };
+        if float_first {
+            let (s, t, v) = samples[i];
+            let d = &series[s as usize];
+            writeln!(
+                out,
+                "{} {} {t}",
+                dump_series(&d.name, &d.labels),
+                go_float(v)
+            )?;
+            i += 1;
+        } else {
+            let (s, t, h) = histograms[j];
+            let d = &series[s as usize];
+            writeln!(
+                out,
+                "{} {} {t}",
+                dump_series(&d.name, &d.labels),
+                histogram_text(h)
+            )?;
+            j += 1;
+        }
+    }
+    Ok(())
+}
+
+/// A bucket boundary of a standard schema, as Prometheus computes it (`getBoundExponential`):
+/// exact powers of two for schema 0 and below; above 0, 2^(k/2^schema) from a table of
+/// correctly rounded values in Prometheus, computed here with `exp2` (which may differ in the
+/// last binary digit).
+pub fn bucket_bound(idx: i32, schema: i32, custom: &[f64]) -> f64 {
+    if schema == super::histogram::CUSTOM_BUCKETS_SCHEMA {
+        let n = custom.len() as i32;
+        return match idx {
+            i if i >= n => f64::INFINITY,
+            i if i < 0 => f64::NEG_INFINITY,
+            i => custom[i as usize],
+        };
+    }
+    if schema <= 0 {
+        let exp = i64::from(idx) << (-schema).clamp(0, 62);
+        if exp == 1024 {
+            return f64::MAX;
+        }
+        return ldexp(1.0, exp);
+    }
+    let frac_idx = idx & ((1 << schema) - 1);
+    let frac = (f64::from(frac_idx) / f64::from(1 << schema)).exp2() / 2.0;
+    let exp = i64::from(idx >> schema) + 1;
+    if frac == 0.5 && exp == 1025 {
+        return f64::MAX;
+    }
+    ldexp(frac, exp)
+}
+
+fn ldexp(frac: f64, exp: i64) -> f64 {
+    // Two steps keep 2^exp finite where the product is.
+    let e = exp.clamp(-2200, 2200) as i32;
+    frac * 2f64.powi(e / 2) * 2f64.powi(e - e / 2)
+}
+
+/// A native histogram as Prometheus's `String()` writes it: count and sum, then the non-empty
+/// buckets from the most negative up, the zero bucket between.
+pub fn histogram_text(h: &NativeHistogram) -> String {
+    let count = |c: f64| {
+        if h.float {
+            go_float(c)
+        } else {
+            format!("{}", c as u64)
+        }
+    };
+    let mut s = format!("{{count:{}, sum:{}", count(h.count), go_float(h.sum));
+    let custom = h.schema == super::histogram::CUSTOM_BUCKETS_SCHEMA;
+    let buckets = |spans: &[(i32, u32)], counts: &[f64]| -> Vec<(i32, f64)> {
+        let mut out = Vec::new();
+        let mut idx = 0i32;
+        let mut k = 0usize;
+        for (n, &(offset, length)) in spans.iter().enumerate() {
+            idx = if n == 0 {
+                offset
+            } else {
+                idx.wrapping_add(offset)
+            };
+            for _ in 0..length {
+                if let Some(&c) = counts.get(k)
+                    && c != 0.0
+                {
+                    out.push((idx, c));
+                }
+                k += 1;
+                idx = idx.wrapping_add(1);
+            }
+        }
+        out
+    };
+    let bound = |i: i32| bucket_bound(i, h.schema, &h.custom_values);
+    let write_bucket = |s: &mut String, lower: f64, upper: f64, li: bool, ui: bool, c: f64| {
+        let _ = write!(
+            s,
+            ", {}{},{}{}:{}",
+            if li { '[' } else { '(' },
+            go_float(lower),
+            go_float(upper),
+            if ui { ']' } else { ')' },
+            count(c)
+        );
+    };
+    for (idx, c) in buckets(&h.negative_spans, &h.negative).into_iter().rev() {
+        let (lower, upper) = (-bound(idx), -bound(idx.wrapping_sub(1)));
+        let (li, ui) = if custom {
+            (idx == 0, true)
+        } else {
+            (lower < 0.0, upper > 0.0)
+        };
+        write_bucket(&mut s, lower, upper, li, ui, c);
+    }
+    if h.zero_count != 0.0 {
+        write_bucket(
+            &mut s,
+            -h.zero_threshold,
+            h.zero_threshold,
+            true,
+            true,
+            h.zero_count,
+        );
+    }
+    for (idx, c) in buckets(&h.positive_spans, &h.positive) {
+        let (lower, upper) = (bound(idx.wrapping_sub(1)), bound(idx));
+        let (li, ui) = if custom {
+            (idx == 0, true)
+        } else {
+            (lower < 0.0, upper > 0.0)
+        };
+        write_bucket(&mut s, lower, upper, li, ui, c);
+    }
+    s.push('}');
+    s
 }
 
 /// Writes samples as OpenMetrics (`promtool tsdb dump-openmetrics`): `name{labels} value

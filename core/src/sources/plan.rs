@@ -32,6 +32,7 @@ use crate::diag::{Diagnostic, Severity};
 use crate::formats::EntryFormat;
 use crate::formats::cri::parse_cri_line;
 use crate::formats::docker::parse_docker_line;
+use crate::metrics::tsdb::FileKind as TsdbKind;
 
 /// The kind of data a file's name says it holds, for files that are not logs: configuration
 /// and results that bundles carry beside the logs (sonobuoy's `sonobuoy_results.yaml`, a JUnit
@@ -275,6 +276,24 @@ pub struct Plan {
     /// A time near the input's, for timestamps without a year: the middle of `--year`, or the
     /// latest full timestamp at the start of a sample of the input's files.
     pub reference_ts: Option<i64>,
+    /// Prometheus TSDB blocks: the files of each, read together into the metrics tables.
+    pub blocks: Vec<TsdbBlock>,
+}
+
+/// The files of one Prometheus TSDB block (a folder holding `index`, `meta.json`,
+/// `chunks/000001...` and `tombstones`), as indices into the file set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TsdbBlock {
+    /// The block's folder (its layout path; empty when the index was given alone).
+    pub dir: String,
+    /// Its `index` (the file whose status and note speak for the block).
+    pub index: usize,
+    /// Its `meta.json`, when there.
+    pub meta: Option<usize>,
+    /// Its `tombstones`, when there.
+    pub tombstones: Option<usize>,
+    /// Its chunk segments in name (number) order: the index refers to them by position.
+    pub chunks: Vec<usize>,
 }
 
 impl Plan {
@@ -311,6 +330,8 @@ struct Facts {
     /// The log of a container's previous run (a support bundle's `-previous.log`,
     /// must-gather's `previous.log`).
     previous: bool,
+    /// A TSDB file, by its magic number.
+    tsdb: Option<TsdbKind>,
 }
 
 fn root_of(layout: &str, marker: &str) -> String {
@@ -329,12 +350,14 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
         facts: vec![Facts::default(); set.entries().len()],
         diagnostics: Vec::new(),
         docker_configs: HashMap::new(),
+        blocks: Vec::new(),
     };
     p.shapes();
     p.docker_configs();
     p.links();
     p.copies();
     p.by_content();
+    p.tsdb();
     p.plain_log_nodes();
     p.previous_runs();
     p.node_names();
@@ -350,6 +373,8 @@ struct Planner<'a> {
     diagnostics: Vec<Diagnostic>,
     /// Docker `config.v2.json` files by (root, container id).
     docker_configs: HashMap<(String, String), usize>,
+    /// TSDB blocks found.
+    blocks: Vec<TsdbBlock>,
 }
 
 impl Planner<'_> {
@@ -660,6 +685,86 @@ impl Planner<'_> {
         }
     }
 
+    /// Pass 4b: Prometheus TSDB blocks. Each index found by content makes a block of its
+    /// folder: `meta.json`, `tombstones` and the numbered files of `chunks/` beside it are read
+    /// with it. WAL segments (`wal/00000012`, checkpoints) are named as such.
+    fn tsdb(&mut self) {
+        let Planner {
+            set,
+            files,
+            facts,
+            blocks,
+            ..
+        } = self;
+        let entries = set.entries();
+        let by_path: HashMap<&str, usize> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.layout_path.as_str(), i))
+            .collect();
+        for i in 0..files.len() {
+            let layout = entries[i].layout_path.as_str();
+            let (dir, name) = layout.rsplit_once('/').unwrap_or(("", layout));
+            if is_wal_segment(dir, name) && files[i].status != FileStatus::Read {
+                files[i].role = FileRole::Metrics;
+                files[i].status = FileStatus::Skipped(
+                    "a Prometheus WAL segment: podsift does not read the WAL yet".into(),
+                );
+                continue;
+            }
+            if facts[i].tsdb != Some(TsdbKind::Index) {
+                continue;
+            }
+            let at = |n: &str| {
+                let p = if dir.is_empty() {
+                    n.to_string()
+                } else {
+                    format!("{dir}/{n}")
+                };
+                by_path.get(p.as_str()).copied()
+            };
+            let chunks_dir = if dir.is_empty() {
+                "chunks/".to_string()
+            } else {
+                format!("{dir}/chunks/")
+            };
+            let mut chunks: Vec<(u64, usize)> = entries
+                .iter()
+                .enumerate()
+                .filter_map(|(j, e)| {
+                    let rest = e.layout_path.strip_prefix(chunks_dir.as_str())?;
+                    (!rest.is_empty() && rest.bytes().all(|c| c.is_ascii_digit()))
+                        .then(|| Some((rest.parse().ok()?, j)))
+                        .flatten()
+                })
+                .collect();
+            chunks.sort_unstable();
+            let block = TsdbBlock {
+                dir: dir.to_string(),
+                index: i,
+                meta: at("meta.json"),
+                tombstones: at("tombstones"),
+                chunks: chunks.into_iter().map(|(_, j)| j).collect(),
+            };
+            let ulid = dir.rsplit('/').next().unwrap_or(dir);
+            files[i].status = FileStatus::Read;
+            files[i].metrics = Some(crate::metrics::MetricsFormat::TsdbBlock);
+            for (j, what) in block
+                .meta
+                .iter()
+                .map(|&j| (j, "meta.json"))
+                .chain(block.tombstones.iter().map(|&j| (j, "tombstones")))
+                .chain(block.chunks.iter().map(|&j| (j, "chunk segment")))
+            {
+                files[j].role = FileRole::Metrics;
+                files[j].status = FileStatus::Read;
+                files[j].resource = None;
+                files[j].note = Some(format!("{what} of TSDB block {ulid}"));
+            }
+            blocks.push(block);
+        }
+    }
+
     /// Pass 4: unknown shapes, by content ([`crate::detect`]).
     fn by_content(&mut self) {
         let Planner {
@@ -695,6 +800,19 @@ impl Planner<'_> {
                     Detected::Metrics(m) => {
                         file.role = FileRole::Metrics;
                         file.metrics = Some(m);
+                    }
+                    Detected::Tsdb(kind) => {
+                        // Kept when the TSDB pass finds the block it belongs to.
+                        facts[i].tsdb = Some(kind);
+                        file.role = FileRole::Metrics;
+                        file.status = FileStatus::Skipped(match kind {
+                            TsdbKind::HeadChunks => format!(
+                                "{}: podsift does not read the head yet (its samples are in \
+                                 the WAL too)",
+                                kind.describe()
+                            ),
+                            _ => format!("{}, not beside a block's index", kind.describe()),
+                        });
                     }
                     Detected::Audit => file.role = FileRole::Audit,
                     Detected::Events => {
@@ -908,6 +1026,7 @@ impl Planner<'_> {
             mut files,
             facts,
             diagnostics,
+            blocks,
             ..
         } = self;
         let entries = set.entries();
@@ -1019,8 +1138,25 @@ impl Planner<'_> {
             instances,
             diagnostics,
             reference_ts,
+            blocks,
         }
     }
+}
+
+/// A Prometheus WAL segment (`wal/00000012`) or one of a checkpoint's
+/// (`wal/checkpoint.00000011/00000000`), or of the out-of-order WAL (`wbl/`).
+fn is_wal_segment(dir: &str, name: &str) -> bool {
+    let parent = dir.rsplit('/').next().unwrap_or(dir);
+    let in_wal = parent == "wal"
+        || parent == "wbl"
+        || (parent.starts_with("checkpoint.")
+            && dir
+                .trim_end_matches(parent)
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .is_some_and(|w| w == "wal" || w == "wbl"));
+    in_wal && name.len() == 8 && name.bytes().all(|c| c.is_ascii_digit())
 }
 
 /// The latest full timestamp (with a year) among the first lines of up to 32 files.

@@ -13,7 +13,9 @@ use crate::diag::{Diagnostic, Severity};
 use crate::ingest::{Accounting, FileStats};
 use crate::metrics::scrape_time::{ScrapeTimeOptions, TimeSource, name_timestamp, sequence_key};
 use crate::metrics::selector::Selector;
-use crate::metrics::{Exemplar, Family, Labels, MetricType, NO_TS, Parsed, ProblemKind};
+use crate::metrics::{
+    Exemplar, Family, Labels, MetricType, NO_TS, NativeHistogram, Parsed, ProblemKind,
+};
 use crate::schema::metrics as col;
 use crate::sources::FileSet;
 use crate::sources::plan::{FileRole, FileStatus, Plan};
@@ -23,6 +25,25 @@ use crate::sources::plan::{FileRole, FileStatus, Plan};
 pub struct MetricsOptions {
     /// Times for samples written without one.
     pub scrape: ScrapeTimeOptions,
+    /// Only the series this selector matches. TSDB blocks read only those series' chunks
+    /// (the rest of their index is read, their chunks are not); other files are read whole and
+    /// filtered.
+    pub select: Option<Selector>,
+    /// Only samples at or after this time (ms); blocks skip chunks that end before it.
+    pub min_ts: Option<i64>,
+    /// Only samples at or before this time (ms); blocks skip chunks that start after it.
+    pub max_ts: Option<i64>,
+}
+
+impl MetricsOptions {
+    /// The series and time filter TSDB blocks apply while reading.
+    fn block_filter(&self) -> crate::metrics::tsdb::Filter<'_> {
+        crate::metrics::tsdb::Filter {
+            select: self.select.as_ref(),
+            min_ts: self.min_ts.unwrap_or(i64::MIN),
+            max_ts: self.max_ts.unwrap_or(i64::MAX),
+        }
+    }
 }
 
 /// What was read from one metrics file.
@@ -86,6 +107,8 @@ pub struct MetricsStore {
     pub sample_value: Vec<f64>,
     /// Exemplars: (series, the sample's time, exemplar).
     pub exemplars: Vec<(u32, i64, Exemplar)>,
+    /// Native histogram samples in (series, time) order: (series, ts, histogram).
+    pub histograms: Vec<(u32, i64, NativeHistogram)>,
     /// Per file read.
     pub files: Vec<MetricsFileInfo>,
     /// Samples left out as duplicates (same series, same time as one before).
@@ -147,6 +170,31 @@ impl MetricsStore {
             *s = r;
             r != u32::MAX
         });
+        self.histograms.retain_mut(|(s, _, _)| {
+            let r = remap[*s as usize];
+            *s = r;
+            r != u32::MAX
+        });
+    }
+
+    /// Keeps the samples (float and histogram) and exemplars from `min` to `max` (ms,
+    /// inclusive); series stay, with no samples if none were in the range.
+    pub fn retain_time(&mut self, min: i64, max: i64) {
+        let mut w = 0;
+        for r in 0..self.sample_ts.len() {
+            let t = self.sample_ts[r];
+            if (min..=max).contains(&t) {
+                self.sample_series[w] = self.sample_series[r];
+                self.sample_ts[w] = t;
+                self.sample_value[w] = self.sample_value[r];
+                w += 1;
+            }
+        }
+        self.sample_series.truncate(w);
+        self.sample_ts.truncate(w);
+        self.sample_value.truncate(w);
+        self.histograms.retain(|h| (min..=max).contains(&h.1));
+        self.exemplars.retain(|e| (min..=max).contains(&e.1));
     }
 
     /// Samples in (series, time) order as (series, ts_ms, value).
@@ -158,15 +206,39 @@ impl MetricsStore {
             .map(|((s, t), v)| (*s, *t, *v))
     }
 
-    /// Series and samples as dumps write them: series by name, then labels (as promtool
-    /// orders them, and as OpenMetrics wants a family's series together), each series'
-    /// samples in time order. Series that differ only in `target` (two targets' scrapes)
-    /// get a `podsift_target` label, so that they stay apart when read back.
-    pub fn export(&self) -> (Vec<crate::metrics::SeriesDef>, Vec<(u32, i64, f64)>) {
+    /// Series and samples as dumps write them, each series' samples in time order; series
+    /// in `order`. Series that differ only in `target` (two targets' scrapes) get a
+    /// `podsift_target` label, so that they stay apart when read back.
+    pub fn export(&self, order: ExportOrder) -> Export<'_> {
+        let mut keys: Vec<Vec<(&str, &str)>> = Vec::new();
+        if order == ExportOrder::LabelSet {
+            keys = self
+                .series
+                .iter()
+                .map(|s| {
+                    let mut all: Vec<(&str, &str)> = s
+                        .labels
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    if !s.name.is_empty() {
+                        all.push(("__name__", &s.name));
+                    }
+                    all.sort_unstable();
+                    all
+                })
+                .collect();
+        }
         let mut order: Vec<u32> = (0..self.series.len() as u32).collect();
         order.sort_by(|&a, &b| {
-            let (a, b) = (&self.series[a as usize], &self.series[b as usize]);
-            (&a.name, &a.labels, &a.target).cmp(&(&b.name, &b.labels, &b.target))
+            let (sa, sb) = (&self.series[a as usize], &self.series[b as usize]);
+            if keys.is_empty() {
+                (&sa.name, &sa.labels, &sa.target).cmp(&(&sb.name, &sb.labels, &sb.target))
+            } else {
+                keys[a as usize]
+                    .cmp(&keys[b as usize])
+                    .then_with(|| sa.target.cmp(&sb.target))
+            }
         });
         let mut starts = vec![0usize; self.series.len() + 1];
         for &s in &self.sample_series {
@@ -199,13 +271,28 @@ impl MetricsStore {
             let run = starts[i as usize]..starts[i as usize + 1];
             samples.extend(run.map(|k| (pos as u32, self.sample_ts[k], self.sample_value[k])));
         }
-        (series, samples)
+        let mut position = vec![0u32; self.series.len()];
+        for (pos, &i) in order.iter().enumerate() {
+            position[i as usize] = pos as u32;
+        }
+        let mut histograms: Vec<(u32, i64, &NativeHistogram)> = self
+            .histograms
+            .iter()
+            .map(|(s, t, h)| (position[*s as usize], *t, h))
+            .collect();
+        histograms.sort_by_key(|h| (h.0, h.1));
+        Export {
+            series,
+            samples,
+            histograms,
+        }
     }
 
-    /// Per series: (samples, first ts, last ts).
+    /// Per series: (samples, first ts, last ts), native histogram samples counted too.
     pub(crate) fn series_ranges(&self) -> Vec<(u64, Option<i64>, Option<i64>)> {
         let mut out = vec![(0u64, None, None); self.series.len()];
-        for (s, t, _) in self.samples() {
+        let histograms = self.histograms.iter().map(|(s, t, _)| (*s, *t, 0.0));
+        for (s, t, _) in self.samples().chain(histograms) {
             let r = &mut out[s as usize];
             r.0 += 1;
             r.1 = Some(r.1.map_or(t, |f: i64| f.min(t)));
@@ -358,13 +445,146 @@ impl MetricsStore {
                 self.exemplars.iter().map(|e| e.2.ts_ms).collect(),
             ),
         ])?;
+        let h = &self.histograms;
+        let histograms = DataFrame::new(vec![
+            Column::new(
+                col::SERIES_ID.into(),
+                h.iter().map(|e| e.0).collect::<Vec<u32>>(),
+            ),
+            ms(col::TS, h.iter().map(|e| Some(e.1)).collect()),
+            Column::new(
+                col::SCHEMA.into(),
+                h.iter().map(|e| e.2.schema).collect::<Vec<i32>>(),
+            ),
+            Column::new(
+                col::ZERO_THRESHOLD.into(),
+                h.iter().map(|e| e.2.zero_threshold).collect::<Vec<f64>>(),
+            ),
+            Column::new(
+                col::ZERO_COUNT.into(),
+                h.iter().map(|e| e.2.zero_count).collect::<Vec<f64>>(),
+            ),
+            Column::new(
+                col::COUNT.into(),
+                h.iter().map(|e| e.2.count).collect::<Vec<f64>>(),
+            ),
+            Column::new(
+                col::SUM.into(),
+                h.iter().map(|e| e.2.sum).collect::<Vec<f64>>(),
+            ),
+            span_lists(
+                col::POSITIVE_SPANS,
+                h.iter().map(|e| &e.2.positive_spans[..]),
+            )?,
+            f64_lists(col::POSITIVE_BUCKETS, h.iter().map(|e| &e.2.positive[..]))?,
+            span_lists(
+                col::NEGATIVE_SPANS,
+                h.iter().map(|e| &e.2.negative_spans[..]),
+            )?,
+            f64_lists(col::NEGATIVE_BUCKETS, h.iter().map(|e| &e.2.negative[..]))?,
+            f64_lists(col::CUSTOM_VALUES, h.iter().map(|e| &e.2.custom_values[..]))?,
+            cat(
+                col::COUNTER_RESET,
+                h.iter().map(|e| Some(e.2.counter_reset.as_str())).collect(),
+            )?,
+            Column::new(
+                col::FLOAT.into(),
+                h.iter().map(|e| e.2.float).collect::<Vec<bool>>(),
+            ),
+        ])?;
         Ok(MetricsFrames {
             series,
             samples,
             families,
             exemplars,
+            histograms,
         })
     }
+}
+
+/// A list[f64] column.
+fn f64_lists<'a>(name: &str, rows: impl Iterator<Item = &'a [f64]>) -> crate::Result<Column> {
+    use polars_arrow::array::{ListArray, PrimitiveArray};
+    use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField};
+    use polars_arrow::offset::OffsetsBuffer;
+    let mut values: Vec<f64> = Vec::new();
+    let mut offsets: Vec<i64> = vec![0];
+    for r in rows {
+        values.extend_from_slice(r);
+        offsets.push(values.len() as i64);
+    }
+    let dtype = ArrowDataType::LargeList(Box::new(ArrowField::new(
+        "item".into(),
+        ArrowDataType::Float64,
+        true,
+    )));
+    let list = ListArray::<i64>::try_new(
+        dtype,
+        OffsetsBuffer::try_from(offsets)?,
+        PrimitiveArray::from_vec(values).boxed(),
+        None,
+    )?;
+    Ok(Series::from_arrow(name.into(), list.boxed())?.into_column())
+}
+
+/// A list[struct{offset: i32, length: u32}] column of native histogram spans.
+fn span_lists<'a>(
+    name: &str,
+    rows: impl Iterator<Item = &'a [(i32, u32)]>,
+) -> crate::Result<Column> {
+    use polars_arrow::array::{ListArray, PrimitiveArray, StructArray};
+    use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField};
+    use polars_arrow::offset::OffsetsBuffer;
+    let (mut off, mut len): (Vec<i32>, Vec<u32>) = (Vec::new(), Vec::new());
+    let mut offsets: Vec<i64> = vec![0];
+    for r in rows {
+        for &(o, l) in r {
+            off.push(o);
+            len.push(l);
+        }
+        offsets.push(off.len() as i64);
+    }
+    let struct_dtype = ArrowDataType::Struct(vec![
+        ArrowField::new(col::SPAN_OFFSET.into(), ArrowDataType::Int32, true),
+        ArrowField::new(col::SPAN_LENGTH.into(), ArrowDataType::UInt32, true),
+    ]);
+    let n = off.len();
+    let structs = StructArray::try_new(
+        struct_dtype.clone(),
+        n,
+        vec![
+            PrimitiveArray::from_vec(off).boxed(),
+            PrimitiveArray::from_vec(len).boxed(),
+        ],
+        None,
+    )?;
+    let list = ListArray::<i64>::try_new(
+        ArrowDataType::LargeList(Box::new(ArrowField::new("item".into(), struct_dtype, true))),
+        OffsetsBuffer::try_from(offsets)?,
+        structs.boxed(),
+        None,
+    )?;
+    Ok(Series::from_arrow(name.into(), list.boxed())?.into_column())
+}
+
+/// Series and samples ready to be written out ([`MetricsStore::export`]).
+#[derive(Debug)]
+pub struct Export<'a> {
+    /// Series in the order asked for.
+    pub series: Vec<crate::metrics::SeriesDef>,
+    /// Float samples: (index into `series`, ts, value), in (series, time) order.
+    pub samples: Vec<(u32, i64, f64)>,
+    /// Native histogram samples, in the same order.
+    pub histograms: Vec<(u32, i64, &'a NativeHistogram)>,
+}
+
+/// How [`MetricsStore::export`] orders series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportOrder {
+    /// By label set, `__name__` among the labels in its place (`promtool tsdb dump`'s order).
+    LabelSet,
+    /// By name, then labels: a family's series together, as OpenMetrics wants them.
+    Name,
 }
 
 /// The metrics tables as frames.
@@ -378,6 +598,8 @@ pub struct MetricsFrames {
     pub families: DataFrame,
     /// `exemplars`.
     pub exemplars: DataFrame,
+    /// `histograms`: native histogram samples.
+    pub histograms: DataFrame,
 }
 
 impl MetricsFrames {
@@ -454,6 +676,226 @@ struct FileRead {
     bytes: u64,
     parsed: Parsed,
     read_error: Option<String>,
+    /// For a TSDB block (read through its index file): what each of its files gave.
+    block: Option<BlockRead>,
+}
+
+/// What a TSDB block's files gave, for their `sources` rows and messages.
+#[derive(Default)]
+struct BlockRead {
+    /// The index file's note.
+    note: String,
+    /// Per other file of the block: (file, bytes, samples, what was read from it).
+    parts: Vec<(usize, u64, u64, Option<String>)>,
+    /// Messages: (file, severity, message).
+    messages: Vec<(usize, Severity, String)>,
+}
+
+/// Reads a whole file.
+fn read_all(set: &FileSet, file: usize) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    set.open(file)
+        .and_then(|mut r| r.read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// Most chunk problems reported per segment file; the rest are counted.
+const MAX_CHUNK_PROBLEMS: usize = 20;
+
+/// Reads a TSDB block: its index and tombstones, then its chunk segments one at a time (only
+/// one is held at once), into one [`Parsed`].
+fn read_block(
+    set: &FileSet,
+    b: &crate::sources::plan::TsdbBlock,
+    filter: &crate::metrics::tsdb::Filter<'_>,
+) -> FileRead {
+    use crate::metrics::tsdb;
+    let mut out = BlockRead::default();
+    let ulid = b.dir.rsplit('/').next().unwrap_or(&b.dir).to_string();
+    let meta = b.meta.map(|m| {
+        (
+            m,
+            read_all(set, m).and_then(|bytes| tsdb::read_meta(&bytes)),
+        )
+    });
+    match &meta {
+        Some((m, Err(e))) => out.messages.push((*m, Severity::Warning, e.clone())),
+        None => out.messages.push((
+            b.index,
+            Severity::Warning,
+            "no meta.json beside this index: Prometheus would not open the block (read anyway)"
+                .into(),
+        )),
+        Some((_, Ok(_))) => {}
+    }
+    let index = match read_all(set, b.index) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return FileRead {
+                file: b.index,
+                bytes: 0,
+                parsed: Parsed::default(),
+                read_error: Some(e),
+                block: Some(out),
+            };
+        }
+    };
+    let stones = b.tombstones.map(|t| (t, read_all(set, t)));
+    let stone_bytes = match &stones {
+        Some((t, Err(e))) => {
+            out.messages
+                .push((*t, Severity::Error, format!("read error: {e}")));
+            None
+        }
+        Some((_, Ok(bytes))) => Some(bytes.as_slice()),
+        None => None,
+    };
+    let meta_read = meta.as_ref().and_then(|(_, m)| m.as_ref().ok());
+    let mut block = tsdb::Block::open(&index, stone_bytes, meta_read, filter);
+    if block.repaired {
+        out.messages.push((
+            b.index,
+            Severity::Warning,
+            "written by Prometheus 2.1: the index says format 1 but is format 2 (meta.json \
+             says version 2); read as format 2, as Prometheus repairs it"
+                .into(),
+        ));
+    }
+    for (offset, message) in std::mem::take(&mut block.problems) {
+        let at = if offset > 0 {
+            format!("at byte {offset}: ")
+        } else {
+            String::new()
+        };
+        out.messages
+            .push((b.index, Severity::Error, format!("{at}{message}")));
+    }
+    let mut samples = 0u64;
+    let mut deleted = 0u64;
+    let segments: Vec<u32> = block.segments().collect();
+    let mut used = vec![false; b.chunks.len()];
+    for seg in segments {
+        let Some(&file) = b.chunks.get(seg as usize) else {
+            let (chunks, series) = block.segment_refs(seg);
+            out.messages.push((
+                b.index,
+                Severity::Error,
+                format!(
+                    "refers to chunk segment {} of the block (chunks/{:06} when numbered from 1), \
+                     which is not there: {chunks} chunks of {series} series not read",
+                    seg + 1,
+                    seg + 1
+                ),
+            ));
+            continue;
+        };
+        used[seg as usize] = true;
+        let bytes = match read_all(set, file) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                out.messages
+                    .push((file, Severity::Error, format!("read error: {e}")));
+                continue;
+            }
+        };
+        let r = block.read_segment(seg, &bytes);
+        samples += r.samples;
+        deleted += r.deleted;
+        let mut note = format!("{} chunks, {} samples", r.chunks, r.samples);
+        if r.deleted > 0 {
+            note.push_str(&format!(", {} deleted by tombstones", r.deleted));
+        }
+        for (encoding, n) in &r.not_decoded {
+            let what = match *encoding {
+                "histogram" | "floathistogram" => "native histogram",
+                _ => "newer",
+            };
+            out.messages.push((
+                file,
+                Severity::Warning,
+                format!(
+                    "{n} {what} chunks (encoding {encoding}) not read: podsift does not decode \
+                     them yet"
+                ),
+            ));
+            note.push_str(&format!(", {n} {encoding} chunks not read"));
+        }
+        for (offset, message) in r.problems.iter().take(MAX_CHUNK_PROBLEMS) {
+            out.messages.push((
+                file,
+                Severity::Error,
+                format!("at byte {offset}: {message}"),
+            ));
+        }
+        if r.problems.len() > MAX_CHUNK_PROBLEMS {
+            out.messages.push((
+                file,
+                Severity::Error,
+                format!(
+                    "{} more damaged chunks in this file",
+                    r.problems.len() - MAX_CHUNK_PROBLEMS
+                ),
+            ));
+        }
+        out.parts
+            .push((file, bytes.len() as u64, r.samples, Some(note)));
+    }
+    let size = |file: usize| set.entries()[file].size;
+    for (k, &file) in b.chunks.iter().enumerate() {
+        if !used[k] {
+            out.parts.push((
+                file,
+                0,
+                0,
+                Some("the index refers to no chunk in it".into()),
+            ));
+        }
+    }
+    for file in [b.tombstones, b.meta].into_iter().flatten() {
+        out.parts.push((file, size(file), 0, None));
+    }
+    let selected = block.parsed.series.len();
+    let series = if selected == block.series {
+        format!("{} series", block.series)
+    } else {
+        format!("{} series ({selected} selected)", block.series)
+    };
+    let mut note = format!(
+        "TSDB block {ulid} (index format {}): {series}, {} chunks in {} chunk files, {samples} samples",
+        block.version,
+        block.chunks,
+        b.chunks.len()
+    );
+    if let Some((_, Ok(m))) = &meta {
+        note.push_str(&format!(
+            "; meta.json: {} to {}, level {}",
+            crate::time::format_rfc3339_ms(m.min_time),
+            crate::time::format_rfc3339_ms(m.max_time),
+            m.level
+        ));
+        let whole =
+            selected == block.series && filter.min_ts == i64::MIN && filter.max_ts == i64::MAX;
+        if whole && m.samples > 0 && m.samples != samples + deleted && out.messages.is_empty() {
+            out.messages.push((
+                b.index,
+                Severity::Warning,
+                format!(
+                    "meta.json says {} samples, {} read",
+                    m.samples,
+                    samples + deleted
+                ),
+            ));
+        }
+    }
+    out.note = note;
+    FileRead {
+        file: b.index,
+        bytes: index.len() as u64,
+        parsed: block.finish(),
+        read_error: None,
+        block: Some(out),
+    }
 }
 
 fn read_file(set: &FileSet, file: usize, format: crate::metrics::MetricsFormat) -> FileRead {
@@ -482,6 +924,7 @@ fn read_file(set: &FileSet, file: usize, format: crate::metrics::MetricsFormat) 
             bytes: total,
             parsed,
             read_error,
+            block: None,
         };
     }
     let mut bytes = Vec::new();
@@ -496,6 +939,7 @@ fn read_file(set: &FileSet, file: usize, format: crate::metrics::MetricsFormat) 
         bytes: bytes.len() as u64,
         parsed,
         read_error,
+        block: None,
     }
 }
 
@@ -522,7 +966,7 @@ pub fn read_metrics(
             .files
             .resize(set.entries().len(), FileStats::default());
     }
-    let mut reads = parse_files(set, plan);
+    let mut reads = parse_files(set, plan, options);
     let sequences = scrape_sequences(set, &reads);
     let mut merge = Merge::default();
     for (k, r) in reads.iter_mut().enumerate() {
@@ -538,6 +982,25 @@ pub fn read_metrics(
             ));
             stats.errors += 1;
         }
+        if let Some(block) = r.block.take() {
+            let format = "prometheus-tsdb";
+            account_block(
+                &r.parsed,
+                r.file,
+                &block,
+                set,
+                &mut report.files,
+                &mut report.diagnostics,
+            );
+            let times = ScrapeTimes {
+                time: TimeSource::Samples,
+                note: block.note,
+                scrapes: 1,
+                target: String::new(),
+            };
+            merge.file(r, plan.files[r.file].meta.node.as_ref(), times, format);
+            continue;
+        }
         let times = scrape_times(&mut r.parsed, &path, options, sequences.get(&k));
         account(
             &r.parsed,
@@ -549,28 +1012,52 @@ pub fn read_metrics(
         let format = stats.metrics_format.unwrap_or("metrics");
         merge.file(r, plan.files[r.file].meta.node.as_ref(), times, format);
     }
-    merge.finish(set, &mut report.diagnostics)
+    let mut store = merge.finish(set, &mut report.diagnostics);
+    if let Some(select) = &options.select {
+        store.retain(select);
+    }
+    if options.min_ts.is_some() || options.max_ts.is_some() {
+        store.retain_time(
+            options.min_ts.unwrap_or(i64::MIN),
+            options.max_ts.unwrap_or(i64::MAX),
+        );
+    }
+    store
 }
 
 /// Every metrics file of `plan`, parsed.
-fn parse_files(set: &FileSet, plan: &Plan) -> Vec<FileRead> {
+fn parse_files(set: &FileSet, plan: &Plan, options: &MetricsOptions) -> Vec<FileRead> {
+    let filter = options.block_filter();
     let todo: Vec<(usize, crate::metrics::MetricsFormat)> = plan
         .files
         .iter()
         .enumerate()
         .filter(|(_, f)| f.role == FileRole::Metrics && f.status == FileStatus::Read)
         .filter_map(|(i, f)| f.metrics.map(|m| (i, m)))
+        .filter(|&(_, m)| m != crate::metrics::MetricsFormat::TsdbBlock)
         .collect();
     #[cfg(not(target_arch = "wasm32"))]
     let reads: Vec<FileRead> = {
         use rayon::prelude::*;
-        todo.par_iter()
+        let mut reads: Vec<FileRead> = todo
+            .par_iter()
             .with_max_len(1)
             .map(|&(i, m)| read_file(set, i, m))
-            .collect()
+            .collect();
+        reads.par_extend(
+            plan.blocks
+                .par_iter()
+                .with_max_len(1)
+                .map(|b| read_block(set, b, &filter)),
+        );
+        reads
     };
     #[cfg(target_arch = "wasm32")]
-    let reads: Vec<FileRead> = todo.iter().map(|&(i, m)| read_file(set, i, m)).collect();
+    let reads: Vec<FileRead> = todo
+        .iter()
+        .map(|&(i, m)| read_file(set, i, m))
+        .chain(plan.blocks.iter().map(|b| read_block(set, b, &filter)))
+        .collect();
 
     reads
 }
@@ -796,6 +1283,50 @@ fn account(
     }
 }
 
+/// A TSDB block's files into their `sources` rows, and its messages. The index's row counts
+/// the series it lists; each chunk segment's row the samples read from it.
+fn account_block(
+    p: &Parsed,
+    index_file: usize,
+    block: &BlockRead,
+    set: &FileSet,
+    files: &mut [FileStats],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for (file, bytes, samples, note) in &block.parts {
+        let stats = &mut files[*file];
+        stats.read = true;
+        stats.bytes = *bytes;
+        stats.entries = *samples;
+        stats.metrics_format = Some("prometheus-tsdb");
+        stats.time_note.clone_from(note);
+    }
+    for (file, severity, message) in &block.messages {
+        let stats = &mut files[*file];
+        if *severity == Severity::Error {
+            stats.errors += 1;
+        }
+        diagnostics.push(Diagnostic::file(
+            set.entries()[*file].path.clone(),
+            *severity,
+            message.clone(),
+        ));
+    }
+    let stats = &mut files[index_file];
+    stats.metrics_format = Some("prometheus-tsdb");
+    stats.time_note = Some(block.note.clone());
+    stats.first_ts = p
+        .sample_ts
+        .iter()
+        .min()
+        .map(|t| t.saturating_mul(1_000_000));
+    stats.last_ts = p
+        .sample_ts
+        .iter()
+        .max()
+        .map(|t| t.saturating_mul(1_000_000));
+}
+
 /// Metrics files merged into one store: families by name, series by target, name and labels.
 #[derive(Default)]
 struct Merge {
@@ -873,6 +1404,11 @@ impl Merge {
         store.sample_ts.extend_from_slice(&p.sample_ts);
         store.sample_value.extend_from_slice(&p.sample_value);
         origin.extend(p.sample_line.iter().map(|&l| (r.file as u32, l)));
+        store.histograms.extend(
+            p.histograms
+                .drain(..)
+                .map(|(s, t, h)| (series_map[s as usize], t, h)),
+        );
         for e in p.exemplars.drain(..) {
             let s = series_map[p.sample_series[e.sample] as usize];
             let ts = p.sample_ts[e.sample];
@@ -971,6 +1507,12 @@ impl Merge {
         store.sample_series.truncate(w);
         store.sample_ts.truncate(w);
         store.sample_value.truncate(w);
+        // Native histograms: one per series and time as well (overlapping blocks hold the
+        // same samples twice).
+        store.histograms.sort_by_key(|h| (h.0, h.1));
+        let before = store.histograms.len();
+        store.histograms.dedup_by_key(|h| (h.0, h.1));
+        store.duplicates += (before - store.histograms.len()) as u64;
         if store.duplicates as usize > reported {
             diagnostics.push(Diagnostic::file(
             "metrics",
