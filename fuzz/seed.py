@@ -272,6 +272,13 @@ def main():
     # blocks small enough to stay whole (a cut index has no table of contents).
     for block in tsdb_blocks():
         c.add_whole("tsdb", block)
+    # WAL segments (read whole by the same target), cut to the fuzzer's longest input.
+    for root in [os.path.join(REPO, "testdata"), REALDATA]:
+        for d, dirs, names in os.walk(root) if os.path.isdir(root) else []:
+            dirs.sort()
+            if os.path.basename(d) in ("wal", "wbl"):
+                for n in sorted(names):
+                    c.add_whole("tsdb", head(os.path.join(d, n), 256 * 1024))
     for t in sorted(c.count):
         print(f"{t}: {c.count[t]} seeds")
 

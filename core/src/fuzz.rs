@@ -181,10 +181,11 @@ pub fn metrics_file(data: &[u8]) {
     let _ = parsed.samples();
 }
 
-/// A Prometheus TSDB block read as `podsift metrics` reads a data directory: the input is
-/// split into the block's `index`, `chunks/000001` and `tombstones` (each part's length a
+/// Prometheus's storage read as `podsift metrics` reads a data directory: the input is split
+/// into a block's `index`, `chunks/000001` and `tombstones` (each part's length a
 /// little-endian u32 before it, the last part the rest), planned and read into the metrics
-/// store; the chunk part is also decoded directly as one XOR chunk.
+/// store; the chunk part is also decoded directly as one XOR chunk; then the whole input is
+/// read as a WAL segment after a checkpoint holding its first part.
 pub fn tsdb(data: &[u8]) {
     let mut parts: Vec<&[u8]> = Vec::with_capacity(3);
     let mut rest = data;
@@ -222,6 +223,20 @@ pub fn tsdb(data: &[u8]) {
     if let Some(chunk) = parts.get(1) {
         let _ = metrics::tsdb::chunk::xor_samples(chunk, |_, _| {});
     }
+    // The whole input as a WAL segment of a data directory, with a checkpoint made of its
+    // first part.
+    let mut set = FileSet::new();
+    set.add_bytes("data/wal/00000003", data.to_vec());
+    set.add_bytes("data/wal/checkpoint.00000002/00000000", parts[0].to_vec());
+    let plan = crate::sources::plan::plan(&set, &crate::sources::plan::PlanOptions::default());
+    let mut accounting = crate::ingest::Accounting::default();
+    let store = crate::table::metrics::read_metrics(
+        &set,
+        &plan,
+        &MetricsOptions::default(),
+        &mut accounting,
+    );
+    let _ = store.frames(&set);
 }
 
 /// One search query (the viewer's and `--query`'s language), its chips, and its evaluation on

@@ -278,6 +278,20 @@ pub struct Plan {
     pub reference_ts: Option<i64>,
     /// Prometheus TSDB blocks: the files of each, read together into the metrics tables.
     pub blocks: Vec<TsdbBlock>,
+    /// Prometheus write-ahead logs (`wal/`, `wbl/`): their checkpoint and segments.
+    pub wals: Vec<TsdbWal>,
+}
+
+/// A Prometheus write-ahead log folder (`wal/` or the out-of-order `wbl/`): read in order,
+/// its latest checkpoint first, then the segments after it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TsdbWal {
+    /// The folder (layout path).
+    pub dir: String,
+    /// The latest checkpoint's files, in order (`checkpoint.00000011/00000000...`).
+    pub checkpoint: Vec<usize>,
+    /// The segments after the checkpoint, in number order: (number, file).
+    pub segments: Vec<(u64, usize)>,
 }
 
 /// The files of one Prometheus TSDB block (a folder holding `index`, `meta.json`,
@@ -351,6 +365,7 @@ pub fn plan(set: &FileSet, options: &PlanOptions) -> Plan {
         diagnostics: Vec::new(),
         docker_configs: HashMap::new(),
         blocks: Vec::new(),
+        wals: Vec::new(),
     };
     p.shapes();
     p.docker_configs();
@@ -375,6 +390,8 @@ struct Planner<'a> {
     docker_configs: HashMap<(String, String), usize>,
     /// TSDB blocks found.
     blocks: Vec<TsdbBlock>,
+    /// WAL folders found.
+    wals: Vec<TsdbWal>,
 }
 
 impl Planner<'_> {
@@ -694,6 +711,7 @@ impl Planner<'_> {
             files,
             facts,
             blocks,
+            wals,
             ..
         } = self;
         let entries = set.entries();
@@ -702,14 +720,25 @@ impl Planner<'_> {
             .enumerate()
             .map(|(i, e)| (e.layout_path.as_str(), i))
             .collect();
+        // WAL folder -> (checkpoints by number: their files, segments by number).
+        type WalFiles = (BTreeMap<u64, Vec<usize>>, BTreeMap<u64, usize>);
+        let mut wal_dirs: BTreeMap<String, WalFiles> = BTreeMap::new();
         for i in 0..files.len() {
             let layout = entries[i].layout_path.as_str();
             let (dir, name) = layout.rsplit_once('/').unwrap_or(("", layout));
-            if is_wal_segment(dir, name) && files[i].status != FileStatus::Read {
+            if let Some(place) = wal_segment(dir, name)
+                && !matches!(files[i].status, FileStatus::Duplicate(_))
+            {
                 files[i].role = FileRole::Metrics;
-                files[i].status = FileStatus::Skipped(
-                    "a Prometheus WAL segment: podsift does not read the WAL yet".into(),
-                );
+                files[i].status = FileStatus::Read;
+                files[i].resource = None;
+                let w = wal_dirs.entry(place.wal.to_string()).or_default();
+                match place.checkpoint {
+                    Some(c) => w.0.entry(c).or_default().push(i),
+                    None => {
+                        w.1.insert(place.segment, i);
+                    }
+                }
                 continue;
             }
             if facts[i].tsdb != Some(TsdbKind::Index) {
@@ -762,6 +791,77 @@ impl Planner<'_> {
                 files[j].note = Some(format!("{what} of TSDB block {ulid}"));
             }
             blocks.push(block);
+        }
+        for (dir, (checkpoints, segments)) in wal_dirs {
+            let latest = checkpoints.keys().next_back().copied();
+            let mut checkpoint = Vec::new();
+            for (n, mut members) in checkpoints {
+                if Some(n) == latest {
+                    members.sort_by(|&a, &b| entries[a].layout_path.cmp(&entries[b].layout_path));
+                    for &j in &members {
+                        files[j].note = Some(format!(
+                            "WAL checkpoint {n:08}, read before the segments after it"
+                        ));
+                    }
+                    checkpoint = members;
+                } else {
+                    for j in members {
+                        files[j].status = FileStatus::Skipped(format!(
+                            "an older WAL checkpoint ({n:08}): checkpoint {:08} replaces it",
+                            latest.unwrap_or_default()
+                        ));
+                    }
+                }
+            }
+            let mut kept = Vec::new();
+            for (n, j) in segments {
+                match latest {
+                    Some(c) if n <= c => {
+                        files[j].status = FileStatus::Skipped(format!(
+                            "WAL segment {n:08}: its records are in checkpoint {c:08}, which \
+                             Prometheus reads instead"
+                        ));
+                    }
+                    _ => {
+                        files[j].note = Some(format!("WAL segment {n:08}"));
+                        kept.push((n, j));
+                    }
+                }
+            }
+            wals.push(TsdbWal {
+                dir,
+                checkpoint,
+                segments: kept,
+            });
+        }
+        // The head's m-mapped chunks hold what the WAL beside them holds.
+        for i in 0..files.len() {
+            if facts[i].tsdb != Some(TsdbKind::HeadChunks) {
+                continue;
+            }
+            let layout = entries[i].layout_path.as_str();
+            let data_dir = layout
+                .rsplit_once('/')
+                .and_then(|(d, _)| d.strip_suffix("chunks_head"))
+                .map(|d| d.trim_end_matches('/'));
+            let wal = data_dir.and_then(|d| {
+                let want = if d.is_empty() {
+                    "wal".to_string()
+                } else {
+                    format!("{d}/wal")
+                };
+                wals.iter()
+                    .find(|w| w.dir == want)
+                    .and_then(|w| w.checkpoint.first().or(w.segments.first().map(|s| &s.1)))
+            });
+            if let Some(&first) = wal {
+                files[i].status = FileStatus::Duplicate(first);
+                files[i].note = Some(
+                    "a Prometheus head chunk file: the same samples as the WAL beside it, which \
+                     is read"
+                        .into(),
+                );
+            }
         }
     }
 
@@ -1027,6 +1127,7 @@ impl Planner<'_> {
             facts,
             diagnostics,
             blocks,
+            wals,
             ..
         } = self;
         let entries = set.entries();
@@ -1139,24 +1240,45 @@ impl Planner<'_> {
             diagnostics,
             reference_ts,
             blocks,
+            wals,
         }
     }
 }
 
+/// Where a WAL segment sits.
+struct WalPlace<'a> {
+    /// The WAL folder (`data/wal`).
+    wal: &'a str,
+    /// The checkpoint's number, for a checkpoint's segment.
+    checkpoint: Option<u64>,
+    /// The segment's number.
+    segment: u64,
+}
+
 /// A Prometheus WAL segment (`wal/00000012`) or one of a checkpoint's
 /// (`wal/checkpoint.00000011/00000000`), or of the out-of-order WAL (`wbl/`).
-fn is_wal_segment(dir: &str, name: &str) -> bool {
-    let parent = dir.rsplit('/').next().unwrap_or(dir);
-    let in_wal = parent == "wal"
-        || parent == "wbl"
-        || (parent.starts_with("checkpoint.")
-            && dir
-                .trim_end_matches(parent)
-                .trim_end_matches('/')
-                .rsplit('/')
-                .next()
-                .is_some_and(|w| w == "wal" || w == "wbl"));
-    in_wal && name.len() == 8 && name.bytes().all(|c| c.is_ascii_digit())
+fn wal_segment<'a>(dir: &'a str, name: &str) -> Option<WalPlace<'a>> {
+    let number = |s: &str| {
+        (s.len() >= 6 && s.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse::<u64>().ok())
+            .flatten()
+    };
+    let segment = number(name)?;
+    let (up, parent) = dir.rsplit_once('/').unwrap_or(("", dir));
+    if parent == "wal" || parent == "wbl" {
+        return Some(WalPlace {
+            wal: dir,
+            checkpoint: None,
+            segment,
+        });
+    }
+    let c = number(parent.strip_prefix("checkpoint.")?)?;
+    let wal_name = up.rsplit('/').next().unwrap_or(up);
+    (wal_name == "wal" || wal_name == "wbl").then_some(WalPlace {
+        wal: up,
+        checkpoint: Some(c),
+        segment,
+    })
 }
 
 /// The latest full timestamp (with a year) among the first lines of up to 32 files.

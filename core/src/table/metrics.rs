@@ -2,7 +2,7 @@
 //! parallel natively), samples without a time given their scrape's, and the files merged into
 //! one set of series, samples in (series, time) order, families and exemplars.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
 use foldhash::fast::RandomState;
@@ -703,6 +703,147 @@ fn read_all(set: &FileSet, file: usize) -> Result<Vec<u8>, String> {
 /// Most chunk problems reported per segment file; the rest are counted.
 const MAX_CHUNK_PROBLEMS: usize = 20;
 
+/// The WAL folder as its files' paths show it (`data/wal`).
+fn wal_dir_shown<'a>(set: &'a FileSet, w: &'a crate::sources::plan::TsdbWal) -> &'a str {
+    let parent = |p: &'a str| p.rsplit_once('/').map_or("", |(d, _)| d);
+    match (w.segments.first(), w.checkpoint.first()) {
+        (Some(&(_, f)), _) => parent(&set.entries()[f].path),
+        (None, Some(&f)) => parent(parent(&set.entries()[f].path)),
+        (None, None) => &w.dir,
+    }
+}
+
+/// Reads a Prometheus WAL folder: its checkpoint, then its segments in order, each file read
+/// whole and split into records.
+fn read_wal(set: &FileSet, w: &crate::sources::plan::TsdbWal) -> FileRead {
+    use crate::metrics::tsdb::wal;
+    let mut out = BlockRead::default();
+    let mut log = wal::Wal::default();
+    let files: Vec<usize> = w
+        .checkpoint
+        .iter()
+        .copied()
+        .chain(w.segments.iter().map(|s| s.1))
+        .collect();
+    let last = files.last().copied();
+    let mut samples_total = 0u64;
+    let mut unknown: BTreeMap<u8, u64> = BTreeMap::new();
+    for &file in &files {
+        let bytes = match read_all(set, file) {
+            Ok(b) => b,
+            Err(e) => {
+                out.messages
+                    .push((file, Severity::Error, format!("read error: {e}")));
+                continue;
+            }
+        };
+        let mut stats = wal::SegmentStats::default();
+        let mut bad: Vec<(u64, String)> = Vec::new();
+        let mut read = wal::SegmentStats::default();
+        wal::records(
+            &bytes,
+            |at, rec| {
+                if let Err(e) = log.record(rec, &mut read) {
+                    bad.push((at, format!("{e}; the record is skipped")));
+                }
+            },
+            &mut stats,
+        );
+        stats.samples = read.samples;
+        stats.unknown = read.unknown;
+        stats.problems.extend(bad);
+        stats.problems.sort_by_key(|p| p.0);
+        for (at, message) in stats.problems.iter().take(MAX_CHUNK_PROBLEMS) {
+            out.messages
+                .push((file, Severity::Error, format!("at byte {at}: {message}")));
+        }
+        if stats.problems.len() > MAX_CHUNK_PROBLEMS {
+            out.messages.push((
+                file,
+                Severity::Error,
+                format!(
+                    "{} more damaged records in this file",
+                    stats.problems.len() - MAX_CHUNK_PROBLEMS
+                ),
+            ));
+        }
+        let mut note = format!("{} records, {} samples", stats.records, stats.samples);
+        if stats.torn_tail {
+            if Some(file) == last {
+                note.push_str(
+                    "; its last record is cut off, as Prometheus leaves it when stopped or \
+                     copied while writing (everything before it is read)",
+                );
+            } else {
+                out.messages.push((
+                    file,
+                    Severity::Error,
+                    "its last record is cut off, and it is not the newest segment: a record \
+                     is lost"
+                        .into(),
+                ));
+            }
+        }
+        for (t, n) in stats.unknown {
+            *unknown.entry(t).or_default() += n;
+        }
+        samples_total += stats.samples;
+        out.parts
+            .push((file, bytes.len() as u64, stats.samples, Some(note)));
+    }
+    let (parsed, orphans, deleted) = log.finish();
+    for (t, n) in unknown {
+        out.messages.push((
+            files.first().copied().unwrap_or_default(),
+            Severity::Warning,
+            format!(
+                "{n} WAL records of type {t} ({}) not read: podsift does not decode them yet",
+                wal::record_type_name(t)
+            ),
+        ));
+    }
+    if !orphans.is_empty() {
+        let n: u64 = orphans.values().sum();
+        out.messages.push((
+            files.first().copied().unwrap_or_default(),
+            Severity::Error,
+            format!(
+                "{n} samples of {} series refs that no series record names (the WAL's start \
+                 is missing?); not read",
+                orphans.len()
+            ),
+        ));
+    }
+    let mut note = format!(
+        "Prometheus WAL {}: {} segment files{}, {} series, {samples_total} samples",
+        wal_dir_shown(set, w),
+        w.segments.len(),
+        if w.checkpoint.is_empty() {
+            String::new()
+        } else {
+            " after a checkpoint".to_string()
+        },
+        parsed.series.len()
+    );
+    if deleted > 0 {
+        note.push_str(&format!(", {deleted} deleted by tombstone records"));
+    }
+    // The first file speaks for the WAL: its row says what the WAL held, then what it held.
+    let file = files.first().copied().unwrap_or_default();
+    if let Some(Some(own)) = out.parts.iter().find(|p| p.0 == file).map(|p| &p.3) {
+        note.push_str("; this file: ");
+        note.push_str(own);
+    }
+    out.note = note;
+    FileRead {
+        file,
+        bytes: set.entries().get(file).map_or(0, |e| e.size),
+        parsed,
+        read_error: None,
+        block: Some(out),
+    }
+}
+
 /// Reads a TSDB block: its index and tombstones, then its chunk segments one at a time (only
 /// one is held at once), into one [`Parsed`].
 fn read_block(
@@ -998,6 +1139,7 @@ pub fn read_metrics(
                 scrapes: 1,
                 target: String::new(),
             };
+            merge.tsdb_files.insert(r.file as u32);
             merge.file(r, plan.files[r.file].meta.node.as_ref(), times, format);
             continue;
         }
@@ -1050,6 +1192,7 @@ fn parse_files(set: &FileSet, plan: &Plan, options: &MetricsOptions) -> Vec<File
                 .with_max_len(1)
                 .map(|b| read_block(set, b, &filter)),
         );
+        reads.par_extend(plan.wals.par_iter().map(|w| read_wal(set, w)));
         reads
     };
     #[cfg(target_arch = "wasm32")]
@@ -1057,6 +1200,7 @@ fn parse_files(set: &FileSet, plan: &Plan, options: &MetricsOptions) -> Vec<File
         .iter()
         .map(|&(i, m)| read_file(set, i, m))
         .chain(plan.blocks.iter().map(|b| read_block(set, b, &filter)))
+        .chain(plan.wals.iter().map(|w| read_wal(set, w)))
         .collect();
 
     reads
@@ -1335,6 +1479,9 @@ struct Merge {
     series_index: HashMap<(String, String, Labels), u32, RandomState>,
     /// Per sample: the file and line it came from (for duplicate messages).
     origin: Vec<(u32, u32)>,
+    /// Files of Prometheus's storage (a block's index, a WAL's first file): overlapping blocks,
+    /// a WAL and a snapshot of it hold the same samples by design.
+    tsdb_files: std::collections::HashSet<u32>,
 }
 
 impl Merge {
@@ -1351,6 +1498,7 @@ impl Merge {
             fam_index,
             series_index,
             origin,
+            ..
         } = self;
         let p = &mut r.parsed;
         let target = times.target;
@@ -1440,6 +1588,7 @@ impl Merge {
         let Merge {
             mut store,
             mut origin,
+            tsdb_files,
             ..
         } = self;
         let sorted = store
@@ -1461,6 +1610,7 @@ impl Merge {
         let mut w = 0usize;
         let mut reported = 0usize;
         let mut conflicting = 0u64;
+        let mut tsdb_overlap = 0u64;
         for r in 0..store.len() {
             if w > 0
                 && store.sample_series[w - 1] == store.sample_series[r]
@@ -1468,6 +1618,14 @@ impl Merge {
             {
                 store.duplicates += 1;
                 let same = store.sample_value[w - 1].to_bits() == store.sample_value[r].to_bits();
+                if same
+                    && tsdb_files.contains(&origin[r].0)
+                    && tsdb_files.contains(&origin[w - 1].0)
+                {
+                    // Prometheus's querier merges these without a word.
+                    tsdb_overlap += 1;
+                    continue;
+                }
                 conflicting += u64::from(!same);
                 if reported < MAX_PROBLEMS_PER_FILE {
                     reported += 1;
@@ -1512,14 +1670,16 @@ impl Merge {
         store.histograms.sort_by_key(|h| (h.0, h.1));
         let before = store.histograms.len();
         store.histograms.dedup_by_key(|h| (h.0, h.1));
+        // Histograms come from Prometheus's storage only: overlaps, merged as it merges them.
         store.duplicates += (before - store.histograms.len()) as u64;
-        if store.duplicates as usize > reported {
+        tsdb_overlap += (before - store.histograms.len()) as u64;
+        if (store.duplicates - tsdb_overlap) as usize > reported {
             diagnostics.push(Diagnostic::file(
             "metrics",
             Severity::Warning,
             format!(
                 "{} duplicate samples in all ({conflicting} with a different value), each kept once",
-                store.duplicates
+                store.duplicates - tsdb_overlap
             ),
         ));
         }

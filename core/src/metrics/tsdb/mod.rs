@@ -15,6 +15,7 @@
 pub mod chunk;
 pub(crate) mod dec;
 pub mod index;
+pub mod wal;
 
 use std::collections::{BTreeMap, HashMap};
 
