@@ -542,3 +542,42 @@ fn a_growing_file_is_read_as_it_was_listed() {
     let f = &tables.accounting.files[0];
     assert_eq!((f.lines, f.entries), (2, 2));
 }
+
+/// A Prometheus data directory as the browser viewer gets it (a .tar.gz of it, streamed a step
+/// at a time): the same series and samples as read natively from the folder.
+#[test]
+fn a_prometheus_data_directory_in_a_tarball_reads_in_the_browser_as_natively() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/prometheus/data");
+    let mut files = Vec::new();
+    let mut todo = vec![root.clone()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.push((format!("prometheus/{rel}"), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    let whole = Bundle::open(set_of(&files), &OpenOptions::default())
+        .read(&ReadOptions::default(), &Progress::default())
+        .unwrap();
+    assert!(whole.metrics.len() > 2500);
+    assert!(whole.metrics.histograms.len() > 400);
+    let mut set = FileSet::new();
+    set.add_bytes("prometheus.tar.gz", tar_gz(&files));
+    let (done, _, _) = run_steps(&mut steps_of(set, true));
+    let m = &done.tables.metrics;
+    assert_eq!(m.series.len(), whole.metrics.series.len());
+    assert_eq!(m.sample_ts, whole.metrics.sample_ts);
+    assert_eq!(m.sample_value.len(), whole.metrics.sample_value.len());
+    assert_eq!(m.histograms, whole.metrics.histograms);
+    assert!(done.skipped.is_empty(), "{:?}", done.skipped);
+}

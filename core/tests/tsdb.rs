@@ -651,6 +651,42 @@ fn a_selector_and_a_range_read_only_the_chunks_asked_for() {
     // Without the selector, the damage is found.
     let (_, report) = read(&MetricsOptions::default());
     assert_eq!(errors(&report).len(), 21);
+
+    // In a large segment, only the part holding the chunks asked for is read: the same
+    // samples as from the whole file.
+    let Some((mut files, _)) = snapshot_files() else { return };
+    file_mut(&mut files, "chunks/000001").extend(std::iter::repeat_n(0u8, 4 << 20));
+    let mut set = FileSet::new();
+    for (name, bytes) in &files {
+        set.add_bytes(format!("data/01BLOCK/{name}"), bytes.clone());
+    }
+    let big = podsift_core::sources::plan::plan(&set, &PlanOptions::default());
+    let select = |sel: Option<&str>| {
+        let mut report = Accounting::default();
+        let options = MetricsOptions {
+            select: sel.map(|s| Selector::parse(s).unwrap()),
+            ..MetricsOptions::default()
+        };
+        let store = read_metrics(&set, &big, &options, &mut report);
+        assert!(errors(&report).is_empty(), "{:?}", errors(&report));
+        let chunks = set
+            .entries()
+            .iter()
+            .position(|e| e.path.ends_with("chunks/000001"))
+            .unwrap();
+        (dump(&store), report.files[chunks].bytes)
+    };
+    let (part, read_bytes) = select(Some(r#"{__name__=~"up|flag"}"#));
+    let (whole, whole_bytes) = select(None);
+    assert!(read_bytes < 200 * 1024, "{read_bytes} bytes read");
+    assert!(whole_bytes > 4 << 20);
+    let want: String = whole
+        .lines()
+        .filter(|l| l.contains("__name__=\"up\"") || l.contains("__name__=\"flag\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(want.lines().count() > 600);
+    assert_eq!(part, want);
 }
 
 /// The native histograms of `store`, sample by sample, against what the scrape target served.

@@ -307,6 +307,18 @@ impl FileSet {
         }
     }
 
+    /// Up to `len` stored bytes of a file from `offset` (files on disk seek; members of
+    /// archives are read up to there): for formats read in place by offset, such as TSDB chunk
+    /// segments, which are never compressed on their own.
+    pub(crate) fn read_range(&self, index: usize, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+        let e = &self.entries[index];
+        let len = len.min(e.size.saturating_sub(offset));
+        let r = self.open_origin(e.origin, offset)?;
+        let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0).min(64 << 20));
+        r.take(len).read_to_end(&mut buf)?;
+        Ok(buf)
+    }
+
     /// Starts a pass over the files: compressed files read whole count towards `--max-unpacked`
     /// again from the archives' total (a second pass over the same files is not a bomb).
     pub(crate) fn start_pass(&self) {

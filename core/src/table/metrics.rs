@@ -844,6 +844,36 @@ fn read_wal(set: &FileSet, w: &crate::sources::plan::TsdbWal) -> FileRead {
     }
 }
 
+/// The part of a chunk segment holding the chunks at `offsets` (sorted): (its bytes, its
+/// offset in the file), its header checked; `None` to read the whole file instead (the part
+/// would be most of it, or the header is not a segment's, or a read failed).
+fn read_chunks_part(set: &FileSet, file: usize, offsets: &[u32]) -> Option<(Vec<u8>, u32)> {
+    use crate::metrics::tsdb::chunk;
+    let (&first, &last) = (offsets.first()?, offsets.last()?);
+    let size = set.entries()[file].size;
+    // XOR chunks stay under 1 KiB; the margin covers the last chunk, else a second read does.
+    let mut end = (u64::from(last) + 64 * 1024).min(size);
+    if end.saturating_sub(u64::from(first)) * 2 > size {
+        return None;
+    }
+    let header = set.read_range(file, 0, chunk::HEADER_LEN as u64).ok()?;
+    chunk::check_header(&header).ok()?;
+    let base = first.max(chunk::HEADER_LEN as u32);
+    let mut part = set
+        .read_range(file, u64::from(base), end - u64::from(base))
+        .ok()?;
+    if let Some(need) = chunk::chunk_end(&part, last, base)
+        && need > end
+        && need <= size
+    {
+        end = need;
+        part = set
+            .read_range(file, u64::from(base), end - u64::from(base))
+            .ok()?;
+    }
+    Some((part, base))
+}
+
 /// Reads a TSDB block: its index and tombstones, then its chunk segments one at a time (only
 /// one is held at once), into one [`Parsed`].
 fn read_block(
@@ -932,15 +962,27 @@ fn read_block(
             continue;
         };
         used[seg as usize] = true;
-        let bytes = match read_all(set, file) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                out.messages
-                    .push((file, Severity::Error, format!("read error: {e}")));
-                continue;
-            }
+        // Only some series or times asked for: read the part of the segment their chunks are
+        // in (one series' chunks sit together), not the whole file.
+        let selective =
+            filter.select.is_some() || filter.min_ts != i64::MIN || filter.max_ts != i64::MAX;
+        let part = if selective {
+            read_chunks_part(set, file, &block.chunk_offsets(seg))
+        } else {
+            None
         };
-        let r = block.read_segment(seg, &bytes);
+        let (bytes, base) = match part {
+            Some(p) => p,
+            None => match read_all(set, file) {
+                Ok(bytes) => (bytes, 0),
+                Err(e) => {
+                    out.messages
+                        .push((file, Severity::Error, format!("read error: {e}")));
+                    continue;
+                }
+            },
+        };
+        let r = block.read_segment_part(seg, &bytes, base);
         samples += r.samples;
         deleted += r.deleted;
         let mut note = format!("{} chunks, {} samples", r.chunks, r.samples);

@@ -29,6 +29,15 @@ pub fn encoding_name(e: u8) -> &'static str {
 /// The XOR float encoding.
 pub const XOR: u8 = 1;
 
+/// Where the chunk at `offset` ends (its length, encoding, data and checksum), read from the
+/// bytes of the segment from `base` on; `None` when its length is not in them.
+pub fn chunk_end(part: &[u8], offset: u32, base: u32) -> Option<u64> {
+    let at = (offset as usize).checked_sub(base as usize)?;
+    let mut d = Dec::new(part.get(at..)?);
+    let len = d.uvarint()?;
+    Some(u64::from(offset) + d.pos() as u64 + 1 + len + 4)
+}
+
 /// Checks a segment's header.
 pub fn check_header(seg: &[u8]) -> Result<(), String> {
     if seg.len() < HEADER_LEN {
@@ -61,14 +70,19 @@ pub struct RawChunk<'a> {
 
 /// The chunk at `offset` of segment `seg`, its checksum checked.
 pub fn chunk_at(seg: &[u8], offset: u32) -> Result<RawChunk<'_>, String> {
+    chunk_in(seg, offset, 0)
+}
+
+/// The chunk at `offset` of a segment of which `part` holds the bytes from `base` on.
+pub fn chunk_in(part: &[u8], offset: u32, base: u32) -> Result<RawChunk<'_>, String> {
     let off = offset as usize;
-    if off < HEADER_LEN || off >= seg.len() {
+    if off < HEADER_LEN || off < base as usize || off - base as usize >= part.len() {
         return Err(format!(
             "the index points at offset {off}, outside the segment's {} bytes",
-            seg.len()
+            base as usize + part.len()
         ));
     }
-    let mut d = Dec::new(&seg[off..]);
+    let mut d = Dec::new(&part[off - base as usize..]);
     let len = d
         .uvarint()
         .ok_or("the chunk's length is cut or malformed")?;

@@ -308,18 +308,37 @@ impl Block {
 
     /// Decodes the chunks of segment `seg` (the bytes of its file) into [`Block::parsed`].
     pub fn read_segment(&mut self, seg: u32, bytes: &[u8]) -> SegmentRead {
+        self.read_segment_part(seg, bytes, 0)
+    }
+
+    /// The offsets of the chunks to read in segment `seg`, in order.
+    pub fn chunk_offsets(&self, seg: u32) -> Vec<u32> {
+        let mut v: Vec<u32> = self
+            .by_segment
+            .get(&seg)
+            .map(|l| l.iter().map(|c| c.2.offset()).collect())
+            .unwrap_or_default();
+        v.sort_unstable();
+        v
+    }
+
+    /// [`Block::read_segment`] given only the bytes of the segment from `base` on (its header
+    /// checked apart when `base` is past it).
+    pub fn read_segment_part(&mut self, seg: u32, bytes: &[u8], base: u32) -> SegmentRead {
         let mut out = SegmentRead::default();
         let Some(list) = self.by_segment.get(&seg) else {
             return out;
         };
-        if let Err(e) = chunk::check_header(bytes) {
+        if base == 0
+            && let Err(e) = chunk::check_header(bytes)
+        {
             out.problems
                 .push((0, format!("{e}: its {} chunks are not read", list.len())));
             return out;
         }
         let parsed = &mut self.parsed;
         for &(id, k, meta) in list {
-            let raw = match chunk::chunk_at(bytes, meta.offset()) {
+            let raw = match chunk::chunk_in(bytes, meta.offset(), base) {
                 Ok(raw) => raw,
                 Err(e) => {
                     out.problems.push((
