@@ -546,6 +546,7 @@ fn a_growing_file_is_read_as_it_was_listed() {
 /// A Prometheus data directory as the browser viewer gets it (a .tar.gz of it, streamed a step
 /// at a time): the same series and samples as read natively from the folder.
 #[test]
+#[allow(clippy::disallowed_methods)] // the test reads the repo's data directory
 fn a_prometheus_data_directory_in_a_tarball_reads_in_the_browser_as_natively() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/prometheus/data");
     let mut files = Vec::new();
