@@ -654,7 +654,9 @@ fn a_selector_and_a_range_read_only_the_chunks_asked_for() {
 
     // In a large segment, only the part holding the chunks asked for is read: the same
     // samples as from the whole file.
-    let Some((mut files, _)) = snapshot_files() else { return };
+    let Some((mut files, _)) = snapshot_files() else {
+        return;
+    };
     file_mut(&mut files, "chunks/000001").extend(std::iter::repeat_n(0u8, 4 << 20));
     let mut set = FileSet::new();
     for (name, bytes) in &files {

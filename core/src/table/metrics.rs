@@ -63,6 +63,8 @@ pub struct MetricsFileInfo {
     pub time: TimeSource,
     /// That, in words (also the file's note in `sources`).
     pub time_note: String,
+    /// Its first and last sample's time (ms), native histograms included.
+    pub span: Option<(i64, i64)>,
 }
 
 /// A series of the merged set.
@@ -1544,6 +1546,12 @@ impl Merge {
         } = self;
         let p = &mut r.parsed;
         let target = times.target;
+        let times_of = p.sample_ts.iter().chain(p.histograms.iter().map(|h| &h.1));
+        let span = times_of.fold(None, |acc: Option<(i64, i64)>, &t| {
+            Some(acc.map_or((t, t), |(a, b)| (a.min(t), b.max(t))))
+        });
+        let all_samples = (p.samples() + p.histograms.len()) as u64;
+
         let fam_map: Vec<u32> = p
             .families
             .iter()
@@ -1614,11 +1622,12 @@ impl Merge {
         store.files.push(MetricsFileInfo {
             file: r.file,
             format,
-            samples: p.samples() as u64,
+            samples: all_samples,
             series: p.series.len() as u64,
             scrapes: times.scrapes,
             time: times.time,
             time_note: times.note,
+            span,
         });
         // The file's samples are in the store now.
         *p = Parsed::default();

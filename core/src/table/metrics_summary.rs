@@ -128,6 +128,68 @@ pub fn summary(
         ])?,
     ));
 
+    // Prometheus's storage: each block and WAL with the time it covers.
+    let tsdb: Vec<_> = files
+        .iter()
+        .filter(|f| f.format == "prometheus-tsdb")
+        .collect();
+    if !tsdb.is_empty() {
+        let what = |f: &super::metrics::MetricsFileInfo| -> String {
+            let path = set.entries()[f.file].path.as_str();
+            let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+            if name == "index" {
+                format!("block {}", dir.rsplit('/').next().unwrap_or(dir))
+            } else {
+                let wal = dir
+                    .trim_end_matches(|c: char| c != '/')
+                    .trim_end_matches('/');
+                let wal = if dir.ends_with("wal") || dir.ends_with("wbl") {
+                    dir
+                } else {
+                    wal
+                };
+                format!("WAL {wal}")
+            }
+        };
+        let t = |v: Option<i64>| v.map(crate::time::format_rfc3339_ms);
+        sections.push((
+            "Prometheus storage".into(),
+            DataFrame::new(vec![
+                Column::new("".into(), tsdb.iter().map(|f| what(f)).collect::<Vec<_>>()),
+                Column::new(
+                    "from".into(),
+                    tsdb.iter()
+                        .map(|f| t(f.span.map(|s| s.0)))
+                        .collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "to".into(),
+                    tsdb.iter()
+                        .map(|f| t(f.span.map(|s| s.1)))
+                        .collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "duration".into(),
+                    tsdb.iter()
+                        .map(|f| {
+                            f.span
+                                .map(|(a, b)| human_duration(b.saturating_sub(a)))
+                                .unwrap_or_default()
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "series".into(),
+                    tsdb.iter().map(|f| f.series).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "samples".into(),
+                    tsdb.iter().map(|f| f.samples).collect::<Vec<_>>(),
+                ),
+            ])?,
+        ));
+    }
+
     // Overview.
     let mut label_values: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
     let mut label_bytes: HashMap<&str, u64> = HashMap::new();
@@ -145,8 +207,14 @@ pub fn summary(
             *pairs.entry((k, v)).or_default() += 1;
         }
     }
-    let first = store.sample_ts.iter().min().copied();
-    let last = store.sample_ts.iter().max().copied();
+    let all_ts = || {
+        store
+            .sample_ts
+            .iter()
+            .chain(store.histograms.iter().map(|h| &h.1))
+    };
+    let first = all_ts().min().copied();
+    let last = all_ts().max().copied();
     let range = match (first, last) {
         (Some(f), Some(l)) => format!(
             "{} to {} ({})",
@@ -159,6 +227,10 @@ pub fn summary(
     let overview: Vec<(&str, String)> = vec![
         ("series", store.series.len().to_string()),
         ("samples", store.len().to_string()),
+        (
+            "native histogram samples",
+            store.histograms.len().to_string(),
+        ),
         ("metric names", per_name.len().to_string()),
         ("metric families", store.families.len().to_string()),
         ("label names", label_values.len().to_string()),
