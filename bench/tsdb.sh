@@ -28,14 +28,14 @@ if [ ! -f "$om.count" ]; then
 fi
 want=$(cat "$om.count")
 db="$data/tsdb-$gb"
-if [ ! -f "$db/.done" ]; then
+if [ ! -f "$db.done" ]; then
     rm -rf "$db"
     mkdir -p "$db/wal"
     promtool tsdb create-blocks-from openmetrics "$om" "$db" > /dev/null
-    touch "$db/.done"
+    touch "$db.done"
 fi
 chunk_bytes=$(cat "$db"/*/chunks/* | wc -c)
-echo "input: $db: $(ls -d "$db"/*/ | wc -l) blocks written by promtool from $om, $want samples, $(awk "BEGIN {printf \"%.1f MB\", $chunk_bytes/1e6}") of chunks"
+echo "input: $db: $(ls "$db"/*/meta.json | wc -l) blocks written by promtool from $om, $want samples, $(awk "BEGIN {printf \"%.1f MB\", $chunk_bytes/1e6}") of chunks"
 echo "machine: $(nproc) cores, $(uname -r), $(lscpu | sed -n 's/^Model name: *//p')"
 echo "promtool: $(promtool --version 2>&1 | head -1)"
 

@@ -27,6 +27,16 @@ pub fn go_float(v: f64) -> String {
             "0".into()
         };
     }
+    // Between 1e-4 and 1e6 Go writes the shortest digits without an exponent, as Rust's
+    // `Display` does.
+    if (1e-4..1e6).contains(&v.abs()) {
+        return v.to_string();
+    }
+    go_float_by_exponent(v)
+}
+
+/// [`go_float`] for every finite non-zero value, from the shortest digits and their exponent.
+fn go_float_by_exponent(v: f64) -> String {
     // Shortest round-trip digits and the decimal exponent.
     let e = format!("{v:e}");
     let (mantissa, exp) = e.split_once('e').expect("{:e} has an exponent");
@@ -194,30 +204,31 @@ pub fn write_dump_all(
     histograms: &[(u32, i64, &NativeHistogram)],
 ) -> io::Result<()> {
     let (mut i, mut j) = (0, 0);
+    // The series text, made once per run of its samples.
+    let mut last = u32::MAX;
+    let mut text = String::new();
     while i < samples.len() || j < histograms.len() {
         let float_first = match (samples.get(i), histograms.get(j)) {
             (Some(a), Some(b)) => (a.0, a.1) <= (b.0, b.1),
             (a, _) => a.is_some(),
         };
-        if float_first {
-            let (s, t, v) = samples[i];
+        let s = if float_first {
+            samples[i].0
+        } else {
+            histograms[j].0
+        };
+        if s != last {
             let d = &series[s as usize];
-            writeln!(
-                out,
-                "{} {} {t}",
-                dump_series(&d.name, &d.labels),
-                go_float(v)
-            )?;
+            text = dump_series(&d.name, &d.labels);
+            last = s;
+        }
+        if float_first {
+            let (_, t, v) = samples[i];
+            writeln!(out, "{text} {} {t}", go_float(v))?;
             i += 1;
         } else {
-            let (s, t, h) = histograms[j];
-            let d = &series[s as usize];
-            writeln!(
-                out,
-                "{} {} {t}",
-                dump_series(&d.name, &d.labels),
-                histogram_text(h)
-            )?;
+            let (_, t, h) = histograms[j];
+            writeln!(out, "{text} {} {t}", histogram_text(h))?;
             j += 1;
         }
     }
@@ -376,6 +387,26 @@ mod tests {
             (0.013300656000000001, "0.013300656000000001"),
         ] {
             assert_eq!(go_float(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn the_short_way_writes_what_the_exponent_way_writes() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for i in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Spread over the range written without an exponent, its edges included.
+            let e = (x % 11) as i32 - 4;
+            let v = (x >> 11) as f64 / (1u64 << 53) as f64 * 10f64.powi(e);
+            let v = if i % 2 == 0 { v } else { -v };
+            if (1e-4..1e6).contains(&v.abs()) {
+                assert_eq!(go_float(v), go_float_by_exponent(v), "{v:e}");
+            }
+        }
+        for v in [1e-4, 999_999.999_999_999_9, 1e6 - 1.0, 0.1, 123_456.0] {
+            assert_eq!(go_float(v), go_float_by_exponent(v), "{v:e}");
         }
     }
 
