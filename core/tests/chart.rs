@@ -201,3 +201,48 @@ fn a_long_series_is_thinned_to_what_a_chart_shows() {
     assert!(points.iter().any(|p| p[1] == 1000.0), "the spike is kept");
     assert!(points.windows(2).all(|w| w[0][0] < w[1][0]));
 }
+
+/// A series of native histograms (read from a real Prometheus's WAL) is charted as its count of
+/// observations, a counter, so the rate mode gives observations per second.
+#[test]
+#[allow(clippy::disallowed_methods)] // the test reads the repo's data directory
+fn native_histogram_series_chart_their_counts() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/prometheus/data");
+    let bundle = podsift_core::bundle::Bundle::open_paths(
+        &[dir],
+        &podsift_core::bundle::OpenOptions::default(),
+    )
+    .unwrap();
+    let mut report = Accounting::default();
+    let store = bundle.read_metrics(&Default::default(), &mut report);
+    let index = SeriesIndex::new(&store);
+    let api = index
+        .series
+        .iter()
+        .find(|s| s.title.starts_with("demo_latency_seconds{") && s.title.contains("/api"))
+        .unwrap();
+    assert!(
+        api.title.ends_with(" (native histogram: count)"),
+        "{}",
+        api.title
+    );
+    assert!(api.counter);
+    let want: Vec<(i64, f64)> = store
+        .histograms
+        .iter()
+        .filter(|h| h.0 == api.id)
+        .map(|h| (h.1, h.2.count))
+        .collect();
+    assert_eq!(api.samples, want.len());
+    let (ts, vs) = index.samples(&store, api.id);
+    let got: Vec<(i64, f64)> = ts.iter().copied().zip(vs.iter().copied()).collect();
+    assert_eq!(got, want);
+    // Series with float samples are untouched.
+    let up = index
+        .series
+        .iter()
+        .find(|s| s.title.starts_with("up{"))
+        .unwrap();
+    assert!(!up.title.contains("histogram"));
+    assert_eq!(index.samples(&store, up.id).0.len(), up.samples);
+}

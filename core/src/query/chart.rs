@@ -211,6 +211,12 @@ pub struct SeriesIndex {
     pub series: Vec<SeriesInfo>,
     /// Series `i`'s samples are `starts[i]..starts[i + 1]` of the store's sample vectors.
     starts: Vec<usize>,
+    /// For series of native histograms only: their observation counts over time (what
+    /// PromQL's `histogram_count` gives), charted in their place; series `i`'s are
+    /// `hist_starts[i]..hist_starts[i + 1]`.
+    hist_ts: Vec<i64>,
+    hist_count: Vec<f64>,
+    hist_starts: Vec<usize>,
 }
 
 impl SeriesIndex {
@@ -222,6 +228,22 @@ impl SeriesIndex {
         }
         for i in 0..store.series.len() {
             starts[i + 1] += starts[i];
+        }
+        // Series with native histograms and no float samples: their counts, in (series, time)
+        // order as the store keeps its histograms.
+        let mut hist_starts = vec![0usize; store.series.len() + 1];
+        let mut hist_ts = Vec::new();
+        let mut hist_count = Vec::new();
+        for (s, t, h) in &store.histograms {
+            let i = *s as usize;
+            if starts[i + 1] == starts[i] {
+                hist_starts[i + 1] += 1;
+                hist_ts.push(*t);
+                hist_count.push(h.count);
+            }
+        }
+        for i in 0..store.series.len() {
+            hist_starts[i + 1] += hist_starts[i];
         }
         type NameAndLabels<'a> = (&'a str, &'a [(String, String)]);
         let mut names: BTreeMap<NameAndLabels<'_>, usize> = BTreeMap::new();
@@ -262,22 +284,44 @@ impl SeriesIndex {
                     MetricType::Unknown => s.name.ends_with("_total"),
                     _ => false,
                 };
+                let histograms = hist_starts[i + 1] - hist_starts[i];
+                if histograms > 0 {
+                    // What is charted is the count of observations: a counter, unless the
+                    // histogram is a gauge histogram.
+                    title.push_str(" (native histogram: count)");
+                }
                 SeriesInfo {
                     id: i as u32,
                     title,
                     kind,
-                    counter,
-                    unit: Unit::of(&s.name, family.and_then(|f| f.unit.as_deref())),
-                    samples: starts[i + 1] - starts[i],
+                    counter: counter || (histograms > 0 && kind != MetricType::GaugeHistogram),
+                    unit: if histograms > 0 {
+                        Unit::None
+                    } else {
+                        Unit::of(&s.name, family.and_then(|f| f.unit.as_deref()))
+                    },
+                    samples: starts[i + 1] - starts[i] + histograms,
                 }
             })
             .collect();
-        SeriesIndex { series, starts }
+        SeriesIndex {
+            series,
+            starts,
+            hist_ts,
+            hist_count,
+            hist_starts,
+        }
     }
 
-    /// Series `id`'s samples as (ts_ms, value) slices.
-    pub fn samples<'a>(&self, store: &'a MetricsStore, id: u32) -> (&'a [i64], &'a [f64]) {
+    /// Series `id`'s samples as (ts_ms, value) slices (for a series of native histograms,
+    /// their counts).
+    pub fn samples<'a>(&'a self, store: &'a MetricsStore, id: u32) -> (&'a [i64], &'a [f64]) {
         let i = id as usize;
+        if let (Some(&a), Some(&b)) = (self.hist_starts.get(i), self.hist_starts.get(i + 1))
+            && b > a
+        {
+            return (&self.hist_ts[a..b], &self.hist_count[a..b]);
+        }
         match (self.starts.get(i), self.starts.get(i + 1)) {
             (Some(&a), Some(&b)) if b <= store.sample_ts.len() => {
                 (&store.sample_ts[a..b], &store.sample_value[a..b])
