@@ -1099,3 +1099,78 @@ fn wal_records_of_every_kind_read_as_prometheus_writes_them() {
         )]
     );
 }
+
+/// Series picked through an index's postings are exactly those a scan of every entry and the
+/// selector pick, in index formats 1 and 2.
+#[test]
+fn postings_pick_the_series_a_scan_picks() {
+    let Some(root) = prometheus() else { return };
+    let snap = std::fs::read(snapshot(&root).0.join("index")).unwrap();
+    let v1 = std::fs::read(v1_block(&root).join("index")).unwrap();
+    let run = std::fs::read(
+        std::fs::read_dir(prometheus_run().join("data/snapshots"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+            .read_dir()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+            .join("index"),
+    )
+    .unwrap();
+    let names = |idx: &index::Index| -> Vec<Vec<(String, String)>> {
+        idx.series.iter().map(|s| s.labels.clone()).collect()
+    };
+    for (bytes, selectors) in [
+        (
+            &snap,
+            &[
+                "up",
+                r#"{job="vmagent"}"#,
+                r#"{__name__=~"vm_.*", job!="vmagent"}"#,
+                r#"{__name__=~".+"}"#,
+                r#"flag{name="bigMergeConcurrency"} "#,
+                r#"{job="", instance=~".+"}"#,
+                r#"{job=~"vm.*|none", instance=~".*:8429"}"#,
+                r#"nothing_by_this_name"#,
+            ][..],
+        ),
+        (
+            &v1,
+            &[
+                r#"{bar="1"}"#,
+                r#"{bar=~"1.*"}"#,
+                r#"{bar!="1", bar=~".+"}"#,
+            ][..],
+        ),
+        (&run, &["demo_latency_seconds", r#"{room=~"a|c"}"#][..]),
+    ] {
+        let whole = index::read(bytes, false);
+        for text in selectors {
+            let sel = Selector::parse(text).unwrap();
+            let picked = index::read_matching(bytes, false, Some(&sel));
+            assert!(picked.problems.is_empty(), "{text}: {:?}", picked.problems);
+            let matches = |l: &Vec<(String, String)>| {
+                let name = l
+                    .iter()
+                    .find(|x| x.0 == "__name__")
+                    .map_or("", |x| x.1.as_str());
+                let rest: Vec<(String, String)> =
+                    l.iter().filter(|x| x.0 != "__name__").cloned().collect();
+                sel.matches(name, &rest)
+            };
+            let want: Vec<_> = names(&whole).into_iter().filter(|l| matches(l)).collect();
+            let got: Vec<_> = names(&picked).into_iter().filter(|l| matches(l)).collect();
+            assert_eq!(got, want, "{text}");
+            // Every valid selector needs some label in each group: postings were used, and
+            // only the series they name were decoded.
+            assert!(picked.by_postings, "{text}");
+            assert!(picked.series.len() <= whole.series.len());
+        }
+    }
+}

@@ -93,6 +93,27 @@ impl Selector {
 
 /// `text` with what is inside quotes (`"..."`, `'...'`, `` `...` ``, escapes honoured)
 /// blanked out, so that a label value holding `[` or `offset` is not taken for syntax.
+impl Selector {
+    /// For an index's postings: per group (any group may match), the matchers a series must
+    /// have the label for (those that refuse the empty value), as (label name, test of a
+    /// value). `None` when some group has none: only a scan of every series answers it.
+    pub(crate) fn postings_terms(&self) -> Option<Vec<Vec<(&str, &Matcher)>>> {
+        let mut out = Vec::with_capacity(self.groups.len());
+        for g in &self.groups {
+            let terms: Vec<(&str, &Matcher)> = g
+                .iter()
+                .filter(|m| !m.is_match(""))
+                .map(|m| (m.name.as_str(), m))
+                .collect();
+            if terms.is_empty() {
+                return None;
+            }
+            out.push(terms);
+        }
+        Some(out)
+    }
+}
+
 fn outside_quotes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut quote = None;

@@ -64,6 +64,8 @@ pub struct Index {
     /// It says format 1 but was written in format 2 by Prometheus 2.1 (its `meta.json` says
     /// version 2), and was read as format 2.
     pub repaired: bool,
+    /// Only the series the postings named were read (see [`read_matching`]).
+    pub by_postings: bool,
 }
 
 /// The table of contents.
@@ -84,6 +86,19 @@ struct Toc {
 /// indexes in format 2 that say 1; such an index is read as format 2, as Prometheus repairs
 /// it.
 pub fn read(b: &[u8], written_as_v2: bool) -> Index {
+    read_matching(b, written_as_v2, None)
+}
+
+/// [`read`], keeping only series `select` may match: with a selector whose every group needs
+/// some label (`up`, `{job="a"}`, `{__name__=~"kube_.*"}`), the postings of the labels' values
+/// name the series, and only their entries are decoded (formats 1 and 2; format 3 and a
+/// damaged postings table fall back to reading every entry). Series are kept or dropped by
+/// the caller's full match either way.
+pub fn read_matching(
+    b: &[u8],
+    written_as_v2: bool,
+    select: Option<&crate::metrics::selector::Selector>,
+) -> Index {
     let mut out = Index::default();
     if b.len() < 5 || u32::from_be_bytes([b[0], b[1], b[2], b[3]]) != MAGIC {
         out.problems
@@ -123,8 +138,94 @@ pub fn read(b: &[u8], written_as_v2: bool) -> Index {
         }
     };
     out.symbols = symbols.len();
-    read_series(b, &toc, &symbols, &mut out);
+    let picked = select
+        .filter(|_| out.version <= 2)
+        .and_then(|sel| sel.postings_terms())
+        .and_then(|terms| postings_refs(b, &toc, &terms));
+    out.by_postings = picked.is_some();
+    match picked {
+        Some(refs) => {
+            for r in refs {
+                let pos = if out.version == 1 {
+                    r as usize
+                } else {
+                    r as usize * 16
+                };
+                read_entry(b, pos, b.len() - TOC_LEN, &symbols, &mut out);
+            }
+        }
+        None => read_series(b, &toc, &symbols, &mut out),
+    }
     out
+}
+
+/// The series refs the postings give for `terms` (groups of (label, matcher): within a group
+/// all, across groups any), sorted; `None` when the postings offset table or a list is
+/// damaged.
+fn postings_refs(
+    b: &[u8],
+    toc: &Toc,
+    terms: &[Vec<(&str, &promql_parser::label::Matcher)>],
+) -> Option<Vec<u32>> {
+    if toc.postings_table == 0 {
+        return Some(Vec::new());
+    }
+    let wanted: std::collections::HashSet<&str> =
+        terms.iter().flatten().map(|(name, _)| *name).collect();
+    // (name, value) -> offset of its postings list, for the names asked about.
+    let mut table: HashMap<&str, Vec<(Cow<'_, str>, u64)>> = HashMap::new();
+    let body = section(b, toc.postings_table).ok()?;
+    let mut d = Dec::new(body);
+    let n = d.be32()?;
+    for _ in 0..n {
+        if d.byte()? != 2 {
+            return None;
+        }
+        let name = d.uvarint_bytes()?;
+        let value = d.uvarint_bytes()?;
+        let off = d.uvarint()?;
+        let name = std::str::from_utf8(name).ok()?;
+        if let Some(&key) = wanted.get(name) {
+            table
+                .entry(key)
+                .or_default()
+                .push((String::from_utf8_lossy(value), off));
+        }
+    }
+    let list = |off: u64| -> Option<Vec<u32>> {
+        let body = section(b, off).ok()?;
+        let mut d = Dec::new(body);
+        let n = d.be32()? as usize;
+        if d.left() != n.checked_mul(4)? {
+            return None;
+        }
+        (0..n).map(|_| d.be32()).collect()
+    };
+    let mut all: Vec<u32> = Vec::new();
+    for group in terms {
+        let mut acc: Option<Vec<u32>> = None;
+        for (name, m) in group {
+            let mut refs: Vec<u32> = Vec::new();
+            for (value, off) in table.get(name).map(Vec::as_slice).unwrap_or_default() {
+                if m.is_match(value) {
+                    refs.extend(list(*off)?);
+                }
+            }
+            refs.sort_unstable();
+            refs.dedup();
+            acc = Some(match acc {
+                None => refs,
+                Some(a) => {
+                    let keep: std::collections::HashSet<u32> = refs.into_iter().collect();
+                    a.into_iter().filter(|r| keep.contains(r)).collect()
+                }
+            });
+        }
+        all.extend(acc.unwrap_or_default());
+    }
+    all.sort_unstable();
+    all.dedup();
+    Some(all)
 }
 
 fn toc(b: &[u8]) -> Option<Toc> {
@@ -249,63 +350,82 @@ fn read_series(b: &[u8], toc: &Toc, symbols: &Symbols<'_>, out: &mut Index) {
             pos += 1;
             continue;
         }
-        let mut d = Dec::new(&b[pos..end]);
-        let Some(len) = d.uvarint() else {
-            out.problems.push((
-                pos as u64,
-                "series section: an entry's length is cut; the series after it are lost".into(),
-            ));
-            return;
-        };
-        let start = pos + d.pos();
-        let Some(body_end) = usize::try_from(len).ok().and_then(|l| start.checked_add(l)) else {
-            return;
-        };
-        if body_end + 4 > end {
-            out.problems.push((
-                pos as u64,
-                format!(
-                    "series section: an entry of {len} bytes runs past the section's end; \
-                     the series from here on are lost"
-                ),
-            ));
-            return;
+        match read_entry(b, pos, end, symbols, out) {
+            Some(next) => pos = next,
+            None => return,
         }
-        let body = &b[start..body_end];
-        let want = u32::from_be_bytes(b[body_end..body_end + 4].try_into().unwrap_or_default());
-        let series_ref = if out.version == 1 {
-            pos as u64
-        } else {
-            pos as u64 / 16
-        };
-        if out.version >= 2 && !pos.is_multiple_of(16) {
-            out.problems.push((
-                pos as u64,
-                "series entry not aligned to 16 bytes (format 2 aligns them)".into(),
-            ));
-        }
-        if crc32c(body) != want {
-            out.problems.push((
-                pos as u64,
-                format!(
-                    "series entry fails its checksum; that series (ref {series_ref}) is skipped"
-                ),
-            ));
-        } else {
-            match decode_series(body, symbols) {
-                Ok((labels, chunks)) => out.series.push(IndexSeries {
-                    series_ref,
-                    labels,
-                    chunks,
-                }),
-                Err(e) => out.problems.push((
-                    pos as u64,
-                    format!("series entry (ref {series_ref}): {e}; skipped"),
-                )),
-            }
-        }
-        pos = body_end + 4;
     }
+}
+
+/// Reads the series entry at `pos` (the section ends at `end`) into `out`; where the next
+/// entry may start, or `None` when the entries after this one cannot be found.
+fn read_entry(
+    b: &[u8],
+    pos: usize,
+    end: usize,
+    symbols: &Symbols<'_>,
+    out: &mut Index,
+) -> Option<usize> {
+    let Some(mut d) = b.get(pos..end).map(Dec::new) else {
+        out.problems.push((
+            pos as u64,
+            "a series reference points past the index's series; skipped".into(),
+        ));
+        return None;
+    };
+    let Some(len) = d.uvarint() else {
+        out.problems.push((
+            pos as u64,
+            "series section: an entry's length is cut; the series after it are lost".into(),
+        ));
+        return None;
+    };
+    let start = pos + d.pos();
+    let body_end = usize::try_from(len)
+        .ok()
+        .and_then(|l| start.checked_add(l))?;
+    if body_end + 4 > end {
+        out.problems.push((
+            pos as u64,
+            format!(
+                "series section: an entry of {len} bytes runs past the section's end; \
+                 the series from here on are lost"
+            ),
+        ));
+        return None;
+    }
+    let body = &b[start..body_end];
+    let want = u32::from_be_bytes(b[body_end..body_end + 4].try_into().unwrap_or_default());
+    let series_ref = if out.version == 1 {
+        pos as u64
+    } else {
+        pos as u64 / 16
+    };
+    if out.version >= 2 && !pos.is_multiple_of(16) {
+        out.problems.push((
+            pos as u64,
+            "series entry not aligned to 16 bytes (format 2 aligns them)".into(),
+        ));
+    }
+    if crc32c(body) != want {
+        out.problems.push((
+            pos as u64,
+            format!("series entry fails its checksum; that series (ref {series_ref}) is skipped"),
+        ));
+    } else {
+        match decode_series(body, symbols) {
+            Ok((labels, chunks)) => out.series.push(IndexSeries {
+                series_ref,
+                labels,
+                chunks,
+            }),
+            Err(e) => out.problems.push((
+                pos as u64,
+                format!("series entry (ref {series_ref}): {e}; skipped"),
+            )),
+        }
+    }
+    Some(body_end + 4)
 }
 
 type Decoded = (Vec<(String, String)>, Vec<ChunkMeta>);

@@ -217,8 +217,18 @@ impl Block {
         meta: Option<&Meta>,
         filter: &Filter<'_>,
     ) -> Block {
-        let idx = index::read(index_bytes, meta.is_some_and(|m| m.version == 2));
+        let idx = index::read_matching(
+            index_bytes,
+            meta.is_some_and(|m| m.version == 2),
+            filter.select,
+        );
         let repaired = idx.repaired;
+        // Read through the postings, the index gave only the series asked for: the block's
+        // count is meta.json's.
+        let listed = match meta {
+            Some(m) if idx.by_postings && m.series > 0 => m.series as usize,
+            _ => idx.series.len(),
+        };
         let mut problems = idx.problems;
         let stones = match tombstones.map(read_tombstones) {
             Some(Ok(t)) => t,
@@ -237,7 +247,7 @@ impl Block {
         let mut deleted = HashMap::new();
         let mut names = Vec::with_capacity(idx.series.len());
         let mut chunks = 0u64;
-        let series = idx.series.len();
+        let series = listed;
         for (k, s) in idx.series.into_iter().enumerate() {
             let mut name = String::new();
             let labels: Vec<(String, String)> = s
