@@ -1210,3 +1210,56 @@ fn mutated_wal_segments_never_panic() {
         assert!(store.len() <= whole.len() + 64, "round {round}");
     }
 }
+
+/// The head's chunk file of the real Prometheus run: with only the WAL's series records to
+/// name its series, its samples are WAL samples, value for value.
+#[test]
+fn head_chunk_files_hold_what_the_wal_holds() {
+    use podsift_core::metrics::tsdb::{chunk, wal};
+    let run = prometheus_run();
+    let seg = std::fs::read(run.join("data/wal/00000000")).unwrap();
+    let heads = std::fs::read(run.join("data/chunks_head/000001")).unwrap();
+    let rows = |p: podsift_core::metrics::Parsed| -> std::collections::BTreeSet<String> {
+        (0..p.samples())
+            .map(|i| {
+                let s = &p.series[p.sample_series[i] as usize];
+                format!(
+                    "{}{:?} {} {}",
+                    s.name, s.labels, p.sample_ts[i], p.sample_value[i]
+                )
+            })
+            .chain(p.histograms.iter().map(|(s, t, h)| {
+                let s = &p.series[*s as usize];
+                format!("{}{:?} {t} {}", s.name, s.labels, h.count)
+            }))
+            .collect()
+    };
+    let mut stats = wal::SegmentStats::default();
+    let mut all = wal::Wal::default();
+    let mut names_only = wal::Wal::default();
+    wal::records(
+        &seg,
+        |_, rec| {
+            let mut s = wal::SegmentStats::default();
+            all.record(rec, &mut s).unwrap();
+            if rec.first() == Some(&1) {
+                names_only.record(rec, &mut s).unwrap();
+            }
+        },
+        &mut stats,
+    );
+    assert!(stats.problems.is_empty());
+    let mut from_chunks = 0;
+    let (n, problems) = chunk::head_chunks(&heads, |r, enc, data| {
+        from_chunks += names_only.head_chunk(r, enc, data).unwrap();
+    });
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(n, 16);
+    let wal_rows = rows(all.finish().0);
+    let (parsed, orphans, _) = names_only.finish();
+    assert!(orphans.is_empty());
+    let chunk_rows = rows(parsed);
+    assert_eq!(chunk_rows.len() as u64, from_chunks);
+    assert!(from_chunks > 1000);
+    assert!(chunk_rows.is_subset(&wal_rows));
+}

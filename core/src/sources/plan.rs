@@ -292,6 +292,9 @@ pub struct TsdbWal {
     pub checkpoint: Vec<usize>,
     /// The segments after the checkpoint, in number order: (number, file).
     pub segments: Vec<(u64, usize)>,
+    /// The head chunk files beside it (`chunks_head/000001...`), in number order: their
+    /// series are named in the WAL.
+    pub head_chunks: Vec<usize>,
 }
 
 /// The files of one Prometheus TSDB block (a folder holding `index`, `meta.json`,
@@ -832,6 +835,7 @@ impl Planner<'_> {
                 dir,
                 checkpoint,
                 segments: kept,
+                head_chunks: Vec::new(),
             });
         }
         // The head's m-mapped chunks hold what the WAL beside them holds.
@@ -850,15 +854,22 @@ impl Planner<'_> {
                 } else {
                     format!("{d}/wal")
                 };
-                wals.iter()
-                    .find(|w| w.dir == want)
-                    .and_then(|w| w.checkpoint.first().or(w.segments.first().map(|s| &s.1)))
+                wals.iter_mut().find(|w| w.dir == want)
             });
-            if let Some(&first) = wal {
-                files[i].status = FileStatus::Duplicate(first);
+            if let Some(w) = wal {
+                files[i].status = FileStatus::Read;
                 files[i].note = Some(
-                    "a Prometheus head chunk file: the same samples as the WAL beside it, which \
-                     is read"
+                    "a Prometheus head chunk file, read with the WAL beside it (which names \
+                     its series and holds the same samples while it is whole)"
+                        .into(),
+                );
+                w.head_chunks.push(i);
+                let by_path = |&j: &usize| entries[j].layout_path.clone();
+                w.head_chunks.sort_by_key(by_path);
+            } else {
+                files[i].status = FileStatus::Skipped(
+                    "a Prometheus head chunk file without the WAL beside it: its series are \
+                     named only in the WAL"
                         .into(),
                 );
             }

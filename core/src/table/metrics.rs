@@ -793,6 +793,46 @@ fn read_wal(set: &FileSet, w: &crate::sources::plan::TsdbWal) -> FileRead {
         out.parts
             .push((file, bytes.len() as u64, stats.samples, Some(note)));
     }
+    for &file in &w.head_chunks {
+        let bytes = match read_all(set, file) {
+            Ok(b) => b,
+            Err(e) => {
+                out.messages
+                    .push((file, Severity::Error, format!("read error: {e}")));
+                continue;
+            }
+        };
+        let mut samples = 0u64;
+        let mut bad: Vec<String> = Vec::new();
+        let (chunks, problems) =
+            crate::metrics::tsdb::chunk::head_chunks(&bytes, |r, encoding, data| {
+                match log.head_chunk(r, encoding, data) {
+                    Ok(n) => samples += n,
+                    Err(e) => bad.push(format!("a head chunk of series ref {r}: {e}")),
+                }
+            });
+        for (at, message) in problems {
+            out.messages
+                .push((file, Severity::Error, format!("at byte {at}: {message}")));
+        }
+        let more = bad.len().saturating_sub(MAX_CHUNK_PROBLEMS);
+        for message in bad.into_iter().take(MAX_CHUNK_PROBLEMS) {
+            out.messages.push((file, Severity::Error, message));
+        }
+        if more > 0 {
+            out.messages.push((
+                file,
+                Severity::Error,
+                format!("{more} more damaged head chunks in this file"),
+            ));
+        }
+        out.parts.push((
+            file,
+            bytes.len() as u64,
+            samples,
+            Some(format!("{chunks} head chunks, {samples} samples")),
+        ));
+    }
     let (parsed, orphans, deleted) = log.finish();
     for (t, n) in unknown {
         out.messages.push((

@@ -38,6 +38,68 @@ pub fn chunk_end(part: &[u8], offset: u32, base: u32) -> Option<u64> {
     Some(u64::from(offset) + d.pos() as u64 + 1 + len + 4)
 }
 
+/// Decodes a head chunk file (`chunks_head/000001`: chunks with their series ref and time
+/// range, no index), calling `chunk(series_ref, encoding, data)` for each, in file order.
+/// Returns the chunks read and the damage found: (byte offset, message). The file ends at
+/// its first zero series ref past the last chunk (files are written ahead of their chunks).
+pub fn head_chunks(
+    file: &[u8],
+    mut chunk: impl FnMut(u64, u8, &[u8]),
+) -> (u64, Vec<(u64, String)>) {
+    let mut problems = Vec::new();
+    if file.len() < HEADER_LEN
+        || u32::from_be_bytes([file[0], file[1], file[2], file[3]]) != super::HEAD_CHUNKS_MAGIC
+    {
+        problems.push((0, "not a head chunk file (magic number)".into()));
+        return (0, problems);
+    }
+    let mut pos = HEADER_LEN;
+    let mut n = 0;
+    // series ref, mint, maxt, encoding, then the length.
+    const META: usize = 8 + 8 + 8 + 1;
+    while pos + META < file.len() {
+        let head = &file[pos..pos + META];
+        if head.iter().all(|&b| b == 0) {
+            break;
+        }
+        let series = u64::from_be_bytes(head[..8].try_into().unwrap_or_default());
+        // The top bit marks an out-of-order chunk; the encoding is the rest.
+        let encoding = head[24] & 0x7f;
+        let mut d = Dec::new(&file[pos + META..]);
+        let Some(len) = d.uvarint() else {
+            problems.push((
+                pos as u64,
+                "a head chunk's length is cut; the rest of the file is lost".into(),
+            ));
+            break;
+        };
+        let data_start = pos + META + d.pos();
+        let Some(end) = usize::try_from(len)
+            .ok()
+            .and_then(|l| data_start.checked_add(l))
+            .filter(|&e| e + 4 <= file.len())
+        else {
+            problems.push((
+                pos as u64,
+                format!("a head chunk of {len} bytes runs past the file's end; the rest of the file is lost"),
+            ));
+            break;
+        };
+        let want = u32::from_be_bytes(file[end..end + 4].try_into().unwrap_or_default());
+        if crc32c(&file[pos..end]) != want {
+            problems.push((
+                pos as u64,
+                "a head chunk fails its checksum; the rest of the file is lost".into(),
+            ));
+            break;
+        }
+        chunk(series, encoding, &file[data_start..end]);
+        n += 1;
+        pos = end + 4;
+    }
+    (n, problems)
+}
+
 /// Checks a segment's header.
 pub fn check_header(seg: &[u8]) -> Result<(), String> {
     if seg.len() < HEADER_LEN {

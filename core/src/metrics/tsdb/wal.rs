@@ -344,6 +344,38 @@ impl Wal {
         Ok(())
     }
 
+    /// Adds the samples of a head chunk (`chunks_head/`) of series `r`; the WAL holds them too
+    /// while it is whole, and the repeats are merged away. Returns the samples it held, or
+    /// what is wrong with it.
+    pub fn head_chunk(&mut self, r: u64, encoding: u8, data: &[u8]) -> Result<u64, String> {
+        use super::chunk;
+        let mut n = 0u64;
+        let pending = &mut self.pending;
+        let parsed = &mut self.parsed;
+        let id = self.refs.get(&r).copied();
+        match encoding {
+            chunk::XOR => chunk::xor_samples(data, |t, v| {
+                n += 1;
+                match id {
+                    Some(id) => parsed.push_sample(id, t, v, 0),
+                    None => pending.push((r, t, Pending::Float(v))),
+                }
+            })
+            .map(|_| n),
+            chunk::HISTOGRAM | chunk::FLOAT_HISTOGRAM => {
+                chunk::histogram_samples(data, encoding == chunk::FLOAT_HISTOGRAM, |t, h| {
+                    n += 1;
+                    pending.push((r, t, Pending::Histogram(Box::new(h.clone()))));
+                })
+                .map(|_| n)
+            }
+            other => Err(format!(
+                "head chunk encoding {} is not one podsift decodes",
+                chunk::encoding_name(other)
+            )),
+        }
+    }
+
     /// The series and samples read, tombstones applied; samples of refs no series record
     /// named are counted in [`Wal::orphans`].
     pub fn finish(mut self) -> (Parsed, BTreeMap<u64, u64>, u64) {
