@@ -185,7 +185,8 @@ pub fn metrics_file(data: &[u8]) {
 /// into a block's `index`, `chunks/000001` and `tombstones` (each part's length a
 /// little-endian u32 before it, the last part the rest), planned and read into the metrics
 /// store; the chunk part is also decoded directly as one XOR chunk; then the whole input is
-/// read as a WAL segment after a checkpoint holding its first part.
+/// read as a WAL segment after a checkpoint holding its first part, with the chunk part as a
+/// head chunk file beside it.
 pub fn tsdb(data: &[u8]) {
     let mut parts: Vec<&[u8]> = Vec::with_capacity(3);
     let mut rest = data;
@@ -228,6 +229,12 @@ pub fn tsdb(data: &[u8]) {
     let mut set = FileSet::new();
     set.add_bytes("data/wal/00000003", data.to_vec());
     set.add_bytes("data/wal/checkpoint.00000002/00000000", parts[0].to_vec());
+    if let Some(chunks) = parts.get(1) {
+        // A head chunk file's magic before the chunk part, so it is planned as one.
+        let mut head = vec![0x01, 0x30, 0xBC, 0x91, 1, 0, 0, 0];
+        head.extend_from_slice(chunks);
+        set.add_bytes("data/chunks_head/000001", head);
+    }
     let plan = crate::sources::plan::plan(&set, &crate::sources::plan::PlanOptions::default());
     let mut accounting = crate::ingest::Accounting::default();
     let store = crate::table::metrics::read_metrics(
