@@ -212,14 +212,7 @@ pub fn tsdb(data: &[u8]) {
         "data/01B/meta.json",
         br#"{"ulid":"01B","minTime":0,"maxTime":7200000,"version":1}"#.to_vec(),
     );
-    let plan = crate::sources::plan::plan(&set, &crate::sources::plan::PlanOptions::default());
-    let mut accounting = crate::ingest::Accounting::default();
-    let store = crate::table::metrics::read_metrics(
-        &set,
-        &plan,
-        &MetricsOptions::default(),
-        &mut accounting,
-    );
+    let store = metrics_of(&set);
     let _ = store.export(crate::table::metrics::ExportOrder::LabelSet);
     if let Some(chunk) = parts.get(1) {
         let _ = metrics::tsdb::chunk::xor_samples(chunk, |_, _| {});
@@ -235,15 +228,15 @@ pub fn tsdb(data: &[u8]) {
         head.extend_from_slice(chunks);
         set.add_bytes("data/chunks_head/000001", head);
     }
-    let plan = crate::sources::plan::plan(&set, &crate::sources::plan::PlanOptions::default());
-    let mut accounting = crate::ingest::Accounting::default();
-    let store = crate::table::metrics::read_metrics(
-        &set,
-        &plan,
-        &MetricsOptions::default(),
-        &mut accounting,
-    );
+    let store = metrics_of(&set);
     let _ = store.frames(&set);
+}
+
+/// The metrics store of `set`, planned and read as `podsift metrics` reads it.
+fn metrics_of(set: &FileSet) -> crate::table::metrics::MetricsStore {
+    let plan = crate::sources::plan::plan(set, &crate::sources::plan::PlanOptions::default());
+    let mut accounting = crate::ingest::Accounting::default();
+    crate::table::metrics::read_metrics(set, &plan, &MetricsOptions::default(), &mut accounting)
 }
 
 /// One search query (the viewer's and `--query`'s language), its chips, and its evaluation on

@@ -72,9 +72,14 @@ fn block_files(dir: &Path) -> Files {
 
 /// Reads `files` (paths inside a block folder `data/<ULID>/`) into the metrics store.
 fn read(files: &[(String, Vec<u8>)]) -> (MetricsStore, Accounting, FileSet) {
+    read_under("data/01BLOCK", files)
+}
+
+/// Reads `files` (paths inside the folder `dir`) into the metrics store.
+fn read_under(dir: &str, files: &[(String, Vec<u8>)]) -> (MetricsStore, Accounting, FileSet) {
     let mut set = FileSet::new();
     for (name, bytes) in files {
-        set.add_bytes(format!("data/01BLOCK/{name}"), bytes.clone());
+        set.add_bytes(format!("{dir}/{name}"), bytes.clone());
     }
     let plan = plan(&set, &PlanOptions::default());
     let mut report = Accounting::default();
@@ -497,37 +502,42 @@ fn mutated_blocks_never_panic() {
         return;
     };
     let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
     for round in 0..60 {
         let mut f = files.clone();
-        let k = (next() % f.len() as u64) as usize;
-        let b = &mut f[k].1;
-        if b.is_empty() {
-            continue;
-        }
-        match round % 3 {
-            0 => {
-                for _ in 0..8 {
-                    let i = (next() % b.len() as u64) as usize;
-                    b[i] = next() as u8;
-                }
-            }
-            1 => {
-                let n = (next() % b.len() as u64) as usize;
-                b.truncate(n);
-            }
-            _ => {
-                let i = (next() % b.len() as u64) as usize;
-                b.splice(i..i, (0..16).map(|_| next() as u8));
-            }
-        }
+        let k = (seed % f.len() as u64) as usize;
+        mutate(&mut f[k].1, round, &mut seed, 8);
         let (store, _, _) = read(&f);
         assert!(store.len() <= 2434);
+    }
+}
+
+/// Mutates `b` in round `round`'s way (bytes overwritten, cut, or inserted), from `seed`.
+fn mutate(b: &mut Vec<u8>, round: usize, seed: &mut u64, bytes: usize) {
+    let mut next = || {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    };
+    if b.is_empty() {
+        return;
+    }
+    match round % 3 {
+        0 => {
+            for _ in 0..bytes {
+                let i = (next() % b.len() as u64) as usize;
+                b[i] = next() as u8;
+            }
+        }
+        1 => {
+            let n = (next() % b.len() as u64) as usize;
+            b.truncate(n);
+        }
+        _ => {
+            let i = (next() % b.len() as u64) as usize;
+            let new: Vec<u8> = (0..bytes * 2).map(|_| next() as u8).collect();
+            b.splice(i..i, new);
+        }
     }
 }
 
@@ -811,14 +821,7 @@ fn wal_files() -> Files {
 }
 
 fn read_data(files: &[(String, Vec<u8>)]) -> (MetricsStore, Accounting, FileSet) {
-    let mut set = FileSet::new();
-    for (name, bytes) in files {
-        set.add_bytes(format!("prom/{name}"), bytes.clone());
-    }
-    let plan = plan(&set, &PlanOptions::default());
-    let mut report = Accounting::default();
-    let store = read_metrics(&set, &plan, &MetricsOptions::default(), &mut report);
-    (store, report, set)
+    read_under("prom", files)
 }
 
 #[test]
@@ -1181,31 +1184,9 @@ fn mutated_wal_segments_never_panic() {
     let files = wal_files();
     let (whole, _, _) = read_data(&files);
     let mut seed = 0x1234_5678_9ABC_DEF1u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
     for round in 0..60 {
         let mut f = files.clone();
-        let b = &mut f[0].1;
-        match round % 3 {
-            0 => {
-                for _ in 0..16 {
-                    let i = (next() % b.len() as u64) as usize;
-                    b[i] = next() as u8;
-                }
-            }
-            1 => {
-                let n = (next() % b.len() as u64) as usize;
-                b.truncate(n);
-            }
-            _ => {
-                let i = (next() % b.len() as u64) as usize;
-                b.splice(i..i, (0..32).map(|_| next() as u8));
-            }
-        }
+        mutate(&mut f[0].1, round, &mut seed, 16);
         let (store, _, _) = read_data(&f);
         assert!(store.len() <= whole.len() + 64, "round {round}");
     }

@@ -96,18 +96,7 @@ impl<'a> Dec<'a> {
 
     /// Go's `binary.Uvarint`: at most 10 bytes, no overflow.
     pub(crate) fn uvarint(&mut self) -> Option<u64> {
-        let mut x = 0u64;
-        for i in 0..10 {
-            let b = self.byte()?;
-            if i == 9 && b > 1 {
-                return None;
-            }
-            x |= u64::from(b & 0x7f) << (7 * i);
-            if b < 0x80 {
-                return Some(x);
-            }
-        }
-        None
+        uvarint_of(|| self.byte())
     }
 
     /// Go's `binary.Varint` (zig-zag).
@@ -120,6 +109,22 @@ impl<'a> Dec<'a> {
         let n = self.uvarint()?;
         self.bytes(usize::try_from(n).ok()?)
     }
+}
+
+/// Go's unsigned varint from the bytes `next` gives: at most 10 bytes, no overflow.
+fn uvarint_of(mut next: impl FnMut() -> Option<u8>) -> Option<u64> {
+    let mut x = 0u64;
+    for i in 0..10 {
+        let b = next()?;
+        if i == 9 && b > 1 {
+            return None;
+        }
+        x |= u64::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            return Some(x);
+        }
+    }
+    None
 }
 
 fn unzigzag(u: u64) -> i64 {
@@ -182,18 +187,7 @@ impl<'a> Bits<'a> {
 
     /// Go's `binary.ReadUvarint` over the bit stream's bytes.
     pub(crate) fn uvarint(&mut self) -> Option<u64> {
-        let mut x = 0u64;
-        for i in 0..10 {
-            let b = self.byte()?;
-            if i == 9 && b > 1 {
-                return None;
-            }
-            x |= u64::from(b & 0x7f) << (7 * i);
-            if b < 0x80 {
-                return Some(x);
-            }
-        }
-        None
+        uvarint_of(|| self.byte())
     }
 
     pub(crate) fn varint(&mut self) -> Option<i64> {

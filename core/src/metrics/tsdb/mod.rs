@@ -186,11 +186,15 @@ pub struct Block {
     by_segment: BTreeMap<u32, Vec<(u32, u32, index::ChunkMeta)>>,
     /// Per index series: the tombstones' deleted ranges.
     deleted: HashMap<u32, Vec<(i64, i64)>>,
-    /// The labels of each index series as text, for messages.
-    names: Vec<String>,
     /// Samples outside this range (ms, inclusive) are not kept.
     min_ts: i64,
     max_ts: i64,
+}
+
+/// Series `id` of `p` as text, for messages (made only when there is one to write).
+fn series_text(p: &Parsed, id: u32) -> String {
+    let s = &p.series[id as usize];
+    super::write::om_series(&s.name, &s.labels)
 }
 
 /// What one segment gave.
@@ -245,7 +249,6 @@ impl Block {
         let mut interner = SeriesInterner::default();
         let mut by_segment: BTreeMap<u32, Vec<(u32, u32, index::ChunkMeta)>> = BTreeMap::new();
         let mut deleted = HashMap::new();
-        let mut names = Vec::with_capacity(idx.series.len());
         let mut chunks = 0u64;
         let series = listed;
         for (k, s) in idx.series.into_iter().enumerate() {
@@ -266,10 +269,8 @@ impl Block {
                 .select
                 .is_some_and(|sel| !sel.matches(&name, &labels))
             {
-                names.push(String::new());
                 continue;
             }
-            names.push(super::write::om_series(&name, &labels));
             let id = interner.id(&mut parsed, name, labels, MetricType::Unknown);
             if let Some(d) = stones.get(&s.series_ref) {
                 deleted.insert(k as u32, d.clone());
@@ -296,7 +297,6 @@ impl Block {
             parsed,
             by_segment,
             deleted,
-            names,
         }
     }
 
@@ -353,7 +353,7 @@ impl Block {
                 Err(e) => {
                     out.problems.push((
                         u64::from(meta.offset()),
-                        format!("{e}; chunk of {} skipped", self.names[k as usize]),
+                        format!("{e}; chunk of {} skipped", series_text(parsed, id)),
                     ));
                     continue;
                 }
@@ -410,7 +410,7 @@ impl Block {
                     u64::from(meta.offset()),
                     format!(
                         "{e} (series {}); the samples before the cut are kept",
-                        self.names[k as usize]
+                        series_text(parsed, id)
                     ),
                 ));
             }
