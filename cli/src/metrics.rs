@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::{Result, bail};
 use podsift_core::ingest::Accounting;
 use podsift_core::metrics::selector::Selector;
-use podsift_core::metrics::write::{write_dump_all, write_openmetrics};
+use podsift_core::metrics::write::write_openmetrics;
 use podsift_core::table::metrics::ExportOrder;
 use podsift_core::table::metrics_summary::{series_rows, summary};
 use podsift_core::time::TimeBound;
@@ -14,6 +14,10 @@ use podsift_core::time::TimeBound;
 use crate::args::{MetricsArgs, MetricsOutput, TableFormat};
 use crate::input::{load, metrics_options, nothing_read, report_problems, with_progress};
 use crate::{stdout, write_sections, write_table_format};
+
+/// What "nothing read" says.
+const NO_METRICS: &str = "no metrics (Prometheus or OpenMetrics text, promtool dumps, API JSON, \
+                          VictoriaMetrics or InfluxDB exports, kubectl top) under the given paths";
 
 /// Reads the metrics under `paths`, keeping the series any of `matchers` selects.
 pub(crate) fn cmd_metrics(a: &MetricsArgs) -> Result<bool> {
@@ -40,14 +44,23 @@ pub(crate) fn cmd_metrics(a: &MetricsArgs) -> Result<bool> {
     options.min_ts = time("since", &a.since)?;
     options.max_ts = time("until", &a.until)?;
     let mut report = Accounting::default();
+    if a.output == MetricsOutput::Dump {
+        // Written as read: Prometheus's storage never sits in memory whole.
+        let mut out = stdout(false)?;
+        let files = loaded
+            .bundle
+            .write_metrics_dump(&options, &mut report, &mut out)?;
+        out.flush()?;
+        if files == 0 {
+            return Ok(nothing_read(NO_METRICS));
+        }
+        return Ok(report_problems(&loaded, Some(&report), false));
+    }
     let store = with_progress(loaded.progress_when, "reading", |_| {
         loaded.bundle.read_metrics(&options, &mut report)
     });
     if store.files.is_empty() {
-        return Ok(nothing_read(
-            "no metrics (Prometheus or OpenMetrics text, promtool dumps, API JSON, \
-             VictoriaMetrics or InfluxDB exports, kubectl top) under the given paths",
-        ));
+        return Ok(nothing_read(NO_METRICS));
     }
     match a.output {
         MetricsOutput::Table => write_sections(summary(&store, loaded.bundle.set(), a.top)?)?,
@@ -60,12 +73,8 @@ pub(crate) fn cmd_metrics(a: &MetricsArgs) -> Result<bool> {
             };
             write_table_format(&df, format, 0)?;
         }
-        MetricsOutput::Dump => {
-            let e = store.export(ExportOrder::LabelSet);
-            let mut out = stdout(false)?;
-            write_dump_all(&mut out, &e.series, &e.samples, &e.histograms)?;
-            out.flush()?;
-        }
+        // Written as it was read, above.
+        MetricsOutput::Dump => {}
         MetricsOutput::Openmetrics => {
             let e = store.export(ExportOrder::Name);
             let mut out = stdout(false)?;

@@ -181,7 +181,8 @@ pub fn metrics_file(data: &[u8]) {
     let _ = parsed.samples();
 }
 
-/// Prometheus's storage read as `podsift metrics` reads a data directory: the input is split
+/// Prometheus's storage read as `podsift metrics` reads a data directory (and as `-o dump`
+/// writes it, and as `--match` reads it by range): the input is split
 /// into a block's `index`, `chunks/000001` and `tombstones` (each part's length a
 /// little-endian u32 before it, the last part the rest), planned and read into the metrics
 /// store; the chunk part is also decoded directly as one XOR chunk; then the whole input is
@@ -214,6 +215,17 @@ pub fn tsdb(data: &[u8]) {
     );
     let store = metrics_of(&set);
     let _ = store.export(crate::table::metrics::ExportOrder::LabelSet);
+    // Some series asked for: the index read by range through its postings.
+    if let Ok(select) = metrics::selector::Selector::parse(r#"{__name__=~".+", job!="x"}"#) {
+        let plan = crate::sources::plan::plan(&set, &crate::sources::plan::PlanOptions::default());
+        let options = MetricsOptions {
+            select: Some(select),
+            min_ts: Some(1000),
+            ..MetricsOptions::default()
+        };
+        let mut accounting = crate::ingest::Accounting::default();
+        let _ = crate::table::metrics::read_metrics(&set, &plan, &options, &mut accounting);
+    }
     if let Some(chunk) = parts.get(1) {
         let _ = metrics::tsdb::chunk::xor_samples(chunk, |_, _| {});
     }
@@ -232,11 +244,16 @@ pub fn tsdb(data: &[u8]) {
     let _ = store.frames(&set);
 }
 
-/// The metrics store of `set`, planned and read as `podsift metrics` reads it.
+/// The metrics store of `set`, planned and read as `podsift metrics` reads it; and its dump
+/// written as `-o dump` writes it (from storage, without the store).
 fn metrics_of(set: &FileSet) -> crate::table::metrics::MetricsStore {
     let plan = crate::sources::plan::plan(set, &crate::sources::plan::PlanOptions::default());
     let mut accounting = crate::ingest::Accounting::default();
-    crate::table::metrics::read_metrics(set, &plan, &MetricsOptions::default(), &mut accounting)
+    let options = MetricsOptions::default();
+    let mut dumped = crate::ingest::Accounting::default();
+    let _ =
+        crate::table::metrics::write_dump(set, &plan, &options, &mut dumped, &mut std::io::sink());
+    crate::table::metrics::read_metrics(set, &plan, &options, &mut accounting)
 }
 
 /// One search query (the viewer's and `--query`'s language), its chips, and its evaluation on

@@ -17,7 +17,9 @@ use podsift_core::metrics::write::write_dump_all;
 use podsift_core::metrics::{MetricsFormat, parse};
 use podsift_core::sources::FileSet;
 use podsift_core::sources::plan::{FileStatus, PlanOptions, plan};
-use podsift_core::table::metrics::{ExportOrder, MetricsOptions, MetricsStore, read_metrics};
+use podsift_core::table::metrics::{
+    ExportOrder, MetricsOptions, MetricsStore, read_metrics, write_dump,
+};
 
 fn prometheus() -> Option<PathBuf> {
     podsift_testgen::need::realdata().map(|p| p.join("05_prometheus"))
@@ -84,7 +86,69 @@ fn read_under(dir: &str, files: &[(String, Vec<u8>)]) -> (MetricsStore, Accounti
     let plan = plan(&set, &PlanOptions::default());
     let mut report = Accounting::default();
     let store = read_metrics(&set, &plan, &MetricsOptions::default(), &mut report);
+    same_when_streamed(&set, &plan, &MetricsOptions::default(), &store, &report);
     (store, report, set)
+}
+
+/// `-o dump` of the storage written series by series (without the tables) gives the lines
+/// the tables give, and the same accounting and messages.
+fn same_when_streamed(
+    set: &FileSet,
+    plan: &podsift_core::sources::plan::Plan,
+    options: &MetricsOptions,
+    store: &MetricsStore,
+    report: &Accounting,
+) {
+    same_as_streamed(store, report, |streamed, out| {
+        write_dump(set, plan, options, streamed, out).unwrap()
+    });
+}
+
+/// [`same_when_streamed`] with the dump written by `stream`.
+fn same_as_streamed(
+    store: &MetricsStore,
+    report: &Accounting,
+    stream: impl FnOnce(&mut Accounting, &mut Vec<u8>) -> usize,
+) {
+    let mut streamed = Accounting::default();
+    let mut out = Vec::new();
+    let files = stream(&mut streamed, &mut out);
+    assert_eq!(files > 0, !store.files.is_empty());
+    assert!(
+        String::from_utf8(out).unwrap() == dump(store),
+        "streamed dump differs"
+    );
+    let sorted = |r: &Accounting| {
+        let mut m = messages(r);
+        m.sort_by(|a, b| (&a.1, &a.2).cmp(&(&b.1, &b.2)));
+        m
+    };
+    assert_eq!(sorted(&streamed), sorted(report));
+    let rows = |r: &Accounting| {
+        r.files
+            .iter()
+            .map(|f| {
+                (
+                    f.read,
+                    f.entries,
+                    f.errors,
+                    f.first_ts,
+                    f.last_ts,
+                    f.time_note.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&streamed), rows(report));
+    // Chunk files are read by batch of series, each part about once.
+    for (s, t) in streamed.files.iter().zip(&report.files) {
+        assert!(
+            s.bytes <= t.bytes + t.bytes / 10 + 8192,
+            "{} read, {} stored",
+            s.bytes,
+            t.bytes
+        );
+    }
 }
 
 fn dump(store: &MetricsStore) -> String {
@@ -265,16 +329,10 @@ fn snapshot_files() -> Option<(Files, index::Index)> {
 }
 
 /// The text podsift gives series in messages.
-fn series_text(s: &index::IndexSeries) -> String {
-    let name = s
-        .labels
-        .iter()
-        .find(|l| l.0 == "__name__")
-        .unwrap()
-        .1
-        .clone();
-    let rest: Vec<String> = s
-        .labels
+fn series_text(idx: &index::Index, s: &index::IndexSeries) -> String {
+    let labels = idx.labels(s);
+    let name = labels.iter().find(|l| l.0 == "__name__").unwrap().1.clone();
+    let rest: Vec<String> = labels
         .iter()
         .filter(|l| l.0 != "__name__")
         .map(|(k, v)| format!("{k}=\"{v}\""))
@@ -296,7 +354,7 @@ fn a_flipped_byte_in_a_chunk_costs_that_chunk() {
         errors(&report),
         vec![format!(
             "data/01BLOCK/chunks/000001: at byte {at}: chunk fails its checksum; chunk of {} skipped",
-            series_text(victim)
+            series_text(&idx, victim)
         )]
     );
     assert_eq!(report.files.iter().map(|f| f.errors).sum::<u64>(), 1);
@@ -421,6 +479,51 @@ fn tsdb_crc(b: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+/// Two blocks holding the same samples (blocks not yet compacted, a snapshot copied beside
+/// its data directory) read as one: one sample per series and time, as Prometheus's querier
+/// merges them; a different value at the same time is named, the first block's kept.
+#[test]
+fn overlapping_blocks_give_one_sample_per_time() {
+    let Some((files, idx)) = snapshot_files() else {
+        return;
+    };
+    let (one, _, _) = read(&files);
+    let mut other = files.clone();
+    // The one sample of series 7's chunk, its value's last bit flipped (the chunk's last byte
+    // is the bit stream's padding), the checksum made anew.
+    let seg = file_mut(&mut other, "chunks/000001");
+    let at = idx.series[7].chunks[0].offset() as usize;
+    let len = seg[at] as usize;
+    assert!(len < 0x80);
+    let body = at + 1..at + 2 + len;
+    seg[body.end - 2] ^= 1;
+    let crc = tsdb_crc(&seg[body.clone()]);
+    seg[body.end..body.end + 4].copy_from_slice(&crc.to_be_bytes());
+    let twice: Files = files
+        .iter()
+        .map(|(n, b)| (format!("01AAAAAAAAAAAAAAAAAAAAAAAA/{n}"), b.clone()))
+        .chain(
+            other
+                .into_iter()
+                .map(|(n, b)| (format!("01BBBBBBBBBBBBBBBBBBBBBBBB/{n}"), b)),
+        )
+        .collect();
+    let (store, report, _) = read_under("data", &twice);
+    assert!(dump(&store) == dump(&one));
+    let found = messages(&report);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (severity, path, message) = &found[0];
+    assert_eq!(*severity, Severity::Warning);
+    assert_eq!(path, "data/01BBBBBBBBBBBBBBBBBBBBBBBB/index");
+    assert!(message.starts_with(&format!(
+        "duplicate sample of {}",
+        series_text(&idx, &idx.series[7])
+    )));
+    assert!(
+        message.ends_with("kept from data/01AAAAAAAAAAAAAAAAAAAAAAAA/index): not counted twice")
+    );
 }
 
 #[test]
@@ -559,6 +662,10 @@ fn read_dir_metrics(dir: &Path) -> (MetricsStore, Accounting) {
     let bundle = Bundle::open_paths(&[dir], &OpenOptions::default()).unwrap();
     let mut report = Accounting::default();
     let store = bundle.read_metrics(&MetricsOptions::default(), &mut report);
+    same_as_streamed(&store, &report, |streamed, out| {
+        let options = MetricsOptions::default();
+        bundle.write_metrics_dump(&options, streamed, out).unwrap()
+    });
     (store, report)
 }
 
@@ -615,7 +722,11 @@ fn a_selector_and_a_range_read_only_the_chunks_asked_for() {
         .series
         .iter()
         .enumerate()
-        .filter(|(_, s)| s.labels.iter().any(|l| l.0 == "__name__" && l.1 == "up"))
+        .filter(|(_, s)| {
+            idx.labels(s)
+                .iter()
+                .any(|l| l.0 == "__name__" && l.1 == "up")
+        })
         .map(|(k, _)| k)
         .collect();
     assert_eq!(keep.len(), 3);
@@ -633,6 +744,7 @@ fn a_selector_and_a_range_read_only_the_chunks_asked_for() {
     let read = |options: &MetricsOptions| {
         let mut report = Accounting::default();
         let store = read_metrics(&set, &plan, options, &mut report);
+        same_when_streamed(&set, &plan, options, &store, &report);
         (store, report)
     };
     let (store, report) = read(&MetricsOptions {
@@ -680,6 +792,7 @@ fn a_selector_and_a_range_read_only_the_chunks_asked_for() {
             ..MetricsOptions::default()
         };
         let store = read_metrics(&set, &big, &options, &mut report);
+        same_when_streamed(&set, &big, &options, &store, &report);
         assert!(errors(&report).is_empty(), "{:?}", errors(&report));
         let chunks = set
             .entries()
@@ -1127,7 +1240,7 @@ fn postings_pick_the_series_a_scan_picks() {
     )
     .unwrap();
     let names = |idx: &index::Index| -> Vec<Vec<(String, String)>> {
-        idx.series.iter().map(|s| s.labels.clone()).collect()
+        idx.series.iter().map(|s| idx.labels(s)).collect()
     };
     for (bytes, selectors) in [
         (
@@ -1174,7 +1287,38 @@ fn postings_pick_the_series_a_scan_picks() {
             // only the series they name were decoded.
             assert!(picked.by_postings, "{text}");
             assert!(picked.series.len() <= whole.series.len());
+            // Read by range, the same series come out, and the series section is not read.
+            let src = Ranges(bytes, std::cell::Cell::new(0));
+            let ranged = index::read_selected(&src, false, &sel).unwrap();
+            assert_eq!(names(&ranged), names(&picked), "{text}");
+            assert_eq!(ranged.problems, picked.problems);
+            let read = src.1.get() as usize;
+            assert!(read <= bytes.len());
+            if bytes.len() > 100_000 && picked.series.len() <= 3 {
+                // The symbol table and the postings offset table, about a third of it.
+                assert!(
+                    read * 100 < bytes.len() * 35,
+                    "{text}: {read} of {} bytes read",
+                    bytes.len()
+                );
+            }
         }
+    }
+}
+
+/// An index in memory read by range, counting the bytes read.
+struct Ranges<'a>(&'a [u8], std::cell::Cell<u64>);
+
+impl index::IndexRanges for Ranges<'_> {
+    fn size(&self) -> u64 {
+        self.0.len() as u64
+    }
+
+    fn read(&self, at: u64, len: u64) -> Option<Vec<u8>> {
+        let from = (at as usize).min(self.0.len());
+        let to = (at.saturating_add(len) as usize).min(self.0.len());
+        self.1.set(self.1.get() + (to - from) as u64);
+        Some(self.0[from..to].to_vec())
     }
 }
 

@@ -376,6 +376,18 @@ impl Bundle {
         read_metrics(&self.set, &self.plan, options, accounting)
     }
 
+    /// Writes the metrics as `promtool tsdb dump` does, Prometheus's storage series by series
+    /// in bounded memory (see [`crate::table::metrics::write_dump`]); returns the metrics
+    /// files read.
+    pub fn write_metrics_dump(
+        &self,
+        options: &MetricsOptions,
+        accounting: &mut Accounting,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<usize> {
+        crate::table::metrics::write_dump(&self.set, &self.plan, options, accounting, out)
+    }
+
     /// The time of the last entry of the container and plain logs (what `--since 15m` counts
     /// back from): one extra pass that parses only the framing.
     pub fn last_entry_ts(&self, progress: &Progress) -> Option<i64> {

@@ -307,6 +307,24 @@ impl FileSet {
         }
     }
 
+    /// Whether [`FileSet::read_range`] costs only the range: a file on disk or in memory, a
+    /// member of an uncompressed tar or stored in a zip, or a compressed tar's member held
+    /// whole. Other members are decompressed from their start at each read: read them once.
+    pub(crate) fn ranges_are_cheap(&self, index: usize) -> bool {
+        match self.entries[index].origin {
+            Origin::Memory(_) | Origin::Source { .. } | Origin::Slice { .. } => true,
+            Origin::Zip { method, .. } => method == 0,
+            Origin::Stream {
+                stream,
+                offset,
+                len,
+            } => self.streams[stream]
+                .head(offset)
+                .is_some_and(|h| h.len() as u64 == len),
+            Origin::Nowhere => false,
+        }
+    }
+
     /// Up to `len` stored bytes of a file from `offset` (files on disk seek; members of
     /// archives are read up to there): for formats read in place by offset, such as TSDB chunk
     /// segments, which are never compressed on their own.

@@ -20,6 +20,9 @@ use crate::schema::metrics as col;
 use crate::sources::FileSet;
 use crate::sources::plan::{FileRole, FileStatus, Plan};
 
+mod dump;
+pub use dump::write_dump;
+
 /// How metrics are read.
 #[derive(Clone, Debug, Default)]
 pub struct MetricsOptions {
@@ -893,39 +896,67 @@ fn read_chunks_part(set: &FileSet, file: usize, offsets: &[u32]) -> Option<(Vec<
     use crate::metrics::tsdb::chunk;
     let (&first, &last) = (offsets.first()?, offsets.last()?);
     let size = set.entries()[file].size;
-    // XOR chunks stay under 1 KiB; the margin covers the last chunk, else a second read does.
-    let mut end = (u64::from(last) + 64 * 1024).min(size);
-    if end.saturating_sub(u64::from(first)) * 2 > size {
+    if (u64::from(last) + CHUNK_MARGIN)
+        .min(size)
+        .saturating_sub(u64::from(first))
+        * 2
+        > size
+    {
         return None;
     }
     let header = set.read_range(file, 0, chunk::HEADER_LEN as u64).ok()?;
     chunk::check_header(&header).ok()?;
-    let base = first.max(chunk::HEADER_LEN as u32);
-    let mut part = set
-        .read_range(file, u64::from(base), end - u64::from(base))
-        .ok()?;
+    read_chunk_range(set, file, first, last, CHUNK_MARGIN).ok()
+}
+
+/// Past the last chunk's offset, the bytes read with it: XOR chunks stay under 1 KiB, and a
+/// longer chunk costs a second read.
+const CHUNK_MARGIN: u64 = 64 * 1024;
+
+/// The bytes of a chunk segment from the chunk at `first` to the end of the one at `last`,
+/// with where they start: read to `margin` past `last`, and again when its chunk is longer.
+fn read_chunk_range(
+    set: &FileSet,
+    file: usize,
+    first: u32,
+    last: u32,
+    margin: u64,
+) -> std::io::Result<(Vec<u8>, u32)> {
+    use crate::metrics::tsdb::chunk;
+    let size = set.entries()[file].size;
+    let end = (u64::from(last) + margin).min(size);
+    // Past the end of a cut file, nothing to read: the part is empty at its end.
+    let base = u64::from(first.max(chunk::HEADER_LEN as u32)).min(size) as u32;
+    let mut part = set.read_range(file, u64::from(base), end.saturating_sub(u64::from(base)))?;
     if let Some(need) = chunk::chunk_end(&part, last, base)
         && need > end
         && need <= size
     {
-        end = need;
-        part = set
-            .read_range(file, u64::from(base), end - u64::from(base))
-            .ok()?;
+        part.extend(set.read_range(file, end, need - end)?);
     }
-    Some((part, base))
+    Ok((part, base))
 }
 
-/// Reads a TSDB block: its index and tombstones, then its chunk segments one at a time (only
-/// one is held at once), into one [`Parsed`].
-fn read_block(
+/// A block's index, tombstones and meta.json read, its chunks not yet.
+struct OpenBlock {
+    block: crate::metrics::tsdb::Block,
+    /// What the block's files gave so far.
+    out: BlockRead,
+    /// meta.json, when read.
+    meta: Option<crate::metrics::tsdb::Meta>,
+    /// The index's size.
+    index_len: u64,
+}
+
+/// Reads a block's index, tombstones and meta.json; a [`FileRead`] of the error when the
+/// index cannot be read.
+fn open_block(
     set: &FileSet,
     b: &crate::sources::plan::TsdbBlock,
     filter: &crate::metrics::tsdb::Filter<'_>,
-) -> FileRead {
+) -> Result<OpenBlock, Box<FileRead>> {
     use crate::metrics::tsdb;
     let mut out = BlockRead::default();
-    let ulid = b.dir.rsplit('/').next().unwrap_or(&b.dir).to_string();
     let meta = b.meta.map(|m| {
         (
             m,
@@ -942,17 +973,37 @@ fn read_block(
         )),
         Some((_, Ok(_))) => {}
     }
-    let index = match read_all(set, b.index) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            return FileRead {
+    let written_as_v2 = meta
+        .as_ref()
+        .and_then(|m| m.1.as_ref().ok())
+        .is_some_and(|m| m.version == 2);
+    // Asked for some series: their entries through the postings, read by range (a large
+    // index is mostly series entries); else, or when that fails, the whole file.
+    let selected = filter
+        .select
+        .filter(|_| set.ranges_are_cheap(b.index))
+        .and_then(|sel| {
+            let src = IndexFile {
+                set,
                 file: b.index,
-                bytes: 0,
-                parsed: Parsed::default(),
-                read_error: Some(e),
-                block: Some(out),
+                read: std::cell::Cell::new(0),
             };
-        }
+            tsdb::index::read_selected(&src, written_as_v2, sel).map(|idx| (idx, src.read.get()))
+        });
+    let index = match &selected {
+        Some(_) => Vec::new(),
+        None => match read_all(set, b.index) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                return Err(Box::new(FileRead {
+                    file: b.index,
+                    bytes: 0,
+                    parsed: Parsed::default(),
+                    read_error: Some(e),
+                    block: Some(out),
+                }));
+            }
+        },
     };
     let stones = b.tombstones.map(|t| (t, read_all(set, t)));
     let stone_bytes = match &stones {
@@ -964,8 +1015,17 @@ fn read_block(
         Some((_, Ok(bytes))) => Some(bytes.as_slice()),
         None => None,
     };
-    let meta_read = meta.as_ref().and_then(|(_, m)| m.as_ref().ok());
-    let mut block = tsdb::Block::open(&index, stone_bytes, meta_read, filter);
+    let meta = meta.and_then(|(_, m)| m.ok());
+    let (mut block, index_len) = match selected {
+        Some((idx, read)) => (
+            tsdb::Block::from_index(idx, stone_bytes, meta.as_ref(), filter),
+            read,
+        ),
+        None => (
+            tsdb::Block::open(&index, stone_bytes, meta.as_ref(), filter),
+            index.len() as u64,
+        ),
+    };
     if block.repaired {
         out.messages.push((
             b.index,
@@ -984,88 +1044,101 @@ fn read_block(
         out.messages
             .push((b.index, Severity::Error, format!("{at}{message}")));
     }
-    let mut samples = 0u64;
-    let mut deleted = 0u64;
-    let segments: Vec<u32> = block.segments().collect();
-    let mut used = vec![false; b.chunks.len()];
-    for seg in segments {
-        let Some(&file) = b.chunks.get(seg as usize) else {
-            let (chunks, series) = block.segment_refs(seg);
-            out.messages.push((
-                b.index,
-                Severity::Error,
-                format!(
-                    "refers to chunk segment {} of the block (chunks/{:06} when numbered from 1), \
-                     which is not there: {chunks} chunks of {series} series not read",
-                    seg + 1,
-                    seg + 1
-                ),
-            ));
-            continue;
-        };
-        used[seg as usize] = true;
-        // Only some series or times asked for: read the part of the segment their chunks are
-        // in (one series' chunks sit together), not the whole file.
-        let selective =
-            filter.select.is_some() || filter.min_ts != i64::MIN || filter.max_ts != i64::MAX;
-        let part = if selective {
-            read_chunks_part(set, file, &block.chunk_offsets(seg))
-        } else {
-            None
-        };
-        let (bytes, base) = match part {
-            Some(p) => p,
-            None => match read_all(set, file) {
-                Ok(bytes) => (bytes, 0),
-                Err(e) => {
-                    out.messages
-                        .push((file, Severity::Error, format!("read error: {e}")));
-                    continue;
-                }
-            },
-        };
-        let r = block.read_segment_part(seg, &bytes, base);
-        samples += r.samples;
-        deleted += r.deleted;
-        let mut note = format!("{} chunks, {} samples", r.chunks, r.samples);
-        if r.deleted > 0 {
-            note.push_str(&format!(", {} deleted by tombstones", r.deleted));
-        }
-        for (encoding, n) in &r.not_decoded {
-            let what = match *encoding {
-                "histogram" | "floathistogram" => "native histogram",
-                _ => "newer",
-            };
-            out.messages.push((
-                file,
-                Severity::Warning,
-                format!(
-                    "{n} {what} chunks (encoding {encoding}) not read: podsift does not decode \
-                     them yet"
-                ),
-            ));
-            note.push_str(&format!(", {n} {encoding} chunks not read"));
-        }
-        for (offset, message) in r.problems.iter().take(MAX_CHUNK_PROBLEMS) {
-            out.messages.push((
-                file,
-                Severity::Error,
-                format!("at byte {offset}: {message}"),
-            ));
-        }
-        if r.problems.len() > MAX_CHUNK_PROBLEMS {
-            out.messages.push((
-                file,
-                Severity::Error,
-                format!(
-                    "{} more damaged chunks in this file",
-                    r.problems.len() - MAX_CHUNK_PROBLEMS
-                ),
-            ));
-        }
-        out.parts
-            .push((file, bytes.len() as u64, r.samples, Some(note)));
+    Ok(OpenBlock {
+        block,
+        out,
+        meta,
+        index_len,
+    })
+}
+
+/// An index file read by range, counting the bytes read.
+struct IndexFile<'a> {
+    set: &'a FileSet,
+    file: usize,
+    read: std::cell::Cell<u64>,
+}
+
+impl crate::metrics::tsdb::index::IndexRanges for IndexFile<'_> {
+    fn size(&self) -> u64 {
+        self.set.entries()[self.file].size
     }
+
+    fn read(&self, at: u64, len: u64) -> Option<Vec<u8>> {
+        let bytes = self.set.read_range(self.file, at, len).ok()?;
+        self.read.set(self.read.get() + bytes.len() as u64);
+        Some(bytes)
+    }
+}
+
+/// The message for a chunk segment the index refers to that is not in the block.
+fn missing_segment(block: &crate::metrics::tsdb::Block, seg: u32) -> String {
+    let (chunks, series) = block.segment_refs(seg);
+    format!(
+        "refers to chunk segment {} of the block (chunks/{:06} when numbered from 1), which is \
+         not there: {chunks} chunks of {series} series not read",
+        seg + 1,
+        seg + 1
+    )
+}
+
+/// Adds one chunk file's [`SegmentRead`] to the block's messages and parts.
+fn account_segment(
+    out: &mut BlockRead,
+    file: usize,
+    bytes: u64,
+    r: &crate::metrics::tsdb::SegmentRead,
+) {
+    let mut note = format!("{} chunks, {} samples", r.chunks, r.samples);
+    if r.deleted > 0 {
+        note.push_str(&format!(", {} deleted by tombstones", r.deleted));
+    }
+    for (encoding, n) in &r.not_decoded {
+        let what = match *encoding {
+            "histogram" | "floathistogram" => "native histogram",
+            _ => "newer",
+        };
+        out.messages.push((
+            file,
+            Severity::Warning,
+            format!(
+                "{n} {what} chunks (encoding {encoding}) not read: podsift does not decode them yet"
+            ),
+        ));
+        note.push_str(&format!(", {n} {encoding} chunks not read"));
+    }
+    for (offset, message) in r.problems.iter().take(MAX_CHUNK_PROBLEMS) {
+        out.messages.push((
+            file,
+            Severity::Error,
+            format!("at byte {offset}: {message}"),
+        ));
+    }
+    if r.problems.len() > MAX_CHUNK_PROBLEMS {
+        out.messages.push((
+            file,
+            Severity::Error,
+            format!(
+                "{} more damaged chunks in this file",
+                r.problems.len() - MAX_CHUNK_PROBLEMS
+            ),
+        ));
+    }
+    out.parts.push((file, bytes, r.samples, Some(note)));
+}
+
+/// The block's note and last parts once its chunks are read: `samples` kept and `deleted`,
+/// `used` the chunk files read.
+fn finish_block(
+    set: &FileSet,
+    b: &crate::sources::plan::TsdbBlock,
+    ob: &mut OpenBlock,
+    filter: &crate::metrics::tsdb::Filter<'_>,
+    (samples, deleted): (u64, u64),
+    used: &[bool],
+) {
+    let out = &mut ob.out;
+    let block = &ob.block;
     let size = |file: usize| set.entries()[file].size;
     for (k, &file) in b.chunks.iter().enumerate() {
         if !used[k] {
@@ -1080,7 +1153,8 @@ fn read_block(
     for file in [b.tombstones, b.meta].into_iter().flatten() {
         out.parts.push((file, size(file), 0, None));
     }
-    let selected = block.parsed.series.len();
+    let ulid = b.dir.rsplit('/').next().unwrap_or(&b.dir);
+    let selected = block.kept();
     let series = if selected == block.series {
         format!("{} series", block.series)
     } else {
@@ -1092,7 +1166,7 @@ fn read_block(
         block.chunks,
         b.chunks.len()
     );
-    if let Some((_, Ok(m))) = &meta {
+    if let Some(m) = &ob.meta {
         note.push_str(&format!(
             "; meta.json: {} to {}, level {}",
             crate::time::format_rfc3339_ms(m.min_time),
@@ -1114,12 +1188,63 @@ fn read_block(
         }
     }
     out.note = note;
+}
+
+/// Reads a TSDB block: its index and tombstones, then its chunk segments one at a time (only
+/// one is held at once), into one [`Parsed`].
+fn read_block(
+    set: &FileSet,
+    b: &crate::sources::plan::TsdbBlock,
+    filter: &crate::metrics::tsdb::Filter<'_>,
+) -> FileRead {
+    let mut ob = match open_block(set, b, filter) {
+        Ok(ob) => ob,
+        Err(r) => return *r,
+    };
+    let mut samples = 0u64;
+    let mut deleted = 0u64;
+    let segments: Vec<u32> = ob.block.segments().collect();
+    let mut used = vec![false; b.chunks.len()];
+    for seg in segments {
+        let Some(&file) = b.chunks.get(seg as usize) else {
+            let message = missing_segment(&ob.block, seg);
+            ob.out.messages.push((b.index, Severity::Error, message));
+            continue;
+        };
+        used[seg as usize] = true;
+        // Only some series or times asked for: read the part of the segment their chunks are
+        // in (one series' chunks sit together), not the whole file.
+        let selective =
+            filter.select.is_some() || filter.min_ts != i64::MIN || filter.max_ts != i64::MAX;
+        let part = if selective {
+            read_chunks_part(set, file, &ob.block.chunk_offsets(seg))
+        } else {
+            None
+        };
+        let (bytes, base) = match part {
+            Some(p) => p,
+            None => match read_all(set, file) {
+                Ok(bytes) => (bytes, 0),
+                Err(e) => {
+                    ob.out
+                        .messages
+                        .push((file, Severity::Error, format!("read error: {e}")));
+                    continue;
+                }
+            },
+        };
+        let r = ob.block.read_segment_part(seg, &bytes, base);
+        samples += r.samples;
+        deleted += r.deleted;
+        account_segment(&mut ob.out, file, bytes.len() as u64, &r);
+    }
+    finish_block(set, b, &mut ob, filter, (samples, deleted), &used);
     FileRead {
         file: b.index,
-        bytes: index.len() as u64,
-        parsed: block.finish(),
+        bytes: ob.index_len,
+        parsed: ob.block.finish(),
         read_error: None,
-        block: Some(out),
+        block: Some(ob.out),
     }
 }
 
@@ -1209,8 +1334,10 @@ pub fn read_metrics(
         }
         if let Some(block) = r.block.take() {
             let format = "prometheus-tsdb";
+            let ts = r.parsed.sample_ts.iter();
+            let span = ts.clone().min().zip(ts.max()).map(|(a, b)| (*a, *b));
             account_block(
-                &r.parsed,
+                span,
                 r.file,
                 &block,
                 set,
@@ -1514,7 +1641,7 @@ fn account(
 /// A TSDB block's files into their `sources` rows, and its messages. The index's row counts
 /// the series it lists; each chunk segment's row the samples read from it.
 fn account_block(
-    p: &Parsed,
+    span: Option<(i64, i64)>,
     index_file: usize,
     block: &BlockRead,
     set: &FileSet,
@@ -1543,16 +1670,8 @@ fn account_block(
     let stats = &mut files[index_file];
     stats.metrics_format = Some("prometheus-tsdb");
     stats.time_note = Some(block.note.clone());
-    stats.first_ts = p
-        .sample_ts
-        .iter()
-        .min()
-        .map(|t| t.saturating_mul(1_000_000));
-    stats.last_ts = p
-        .sample_ts
-        .iter()
-        .max()
-        .map(|t| t.saturating_mul(1_000_000));
+    stats.first_ts = span.map(|s| s.0.saturating_mul(1_000_000));
+    stats.last_ts = span.map(|s| s.1.saturating_mul(1_000_000));
 }
 
 /// Metrics files merged into one store: families by name, series by target, name and labels.
@@ -1723,6 +1842,17 @@ impl Merge {
                     let (file, line) = origin[r];
                     let (f0, l0) = origin[w - 1];
                     let s = &store.series[store.sample_series[r] as usize];
+                    if tsdb_files.contains(&file) && tsdb_files.contains(&f0) {
+                        // Storage has no lines to name.
+                        diagnostics.push(tsdb_conflict(
+                            &set.entries()[file as usize].path,
+                            &set.entries()[f0 as usize].path,
+                            &crate::metrics::write::om_series(&s.name, &s.labels),
+                            store.sample_ts[r],
+                            (store.sample_value[r], store.sample_value[w - 1]),
+                        ));
+                        continue;
+                    }
                     diagnostics.push(Diagnostic::line(
                     set.entries()[file as usize].path.clone(),
                     u64::from(line),
@@ -1776,6 +1906,22 @@ impl Merge {
         }
         store
     }
+}
+
+/// A sample of Prometheus's storage at a time an earlier block (or the WAL) holds with
+/// another value: `(here, kept)`.
+fn tsdb_conflict(path: &str, first: &str, series: &str, ts: i64, values: (f64, f64)) -> Diagnostic {
+    Diagnostic::file(
+        path.to_string(),
+        Severity::Warning,
+        format!(
+            "duplicate sample of {series} at {} (value {} here, {} kept from {first}): not \
+             counted twice",
+            crate::time::format_rfc3339_ms(ts),
+            values.0,
+            values.1
+        ),
+    )
 }
 
 /// Whether the file's samples needed a scrape time (before they were given one).

@@ -44,8 +44,9 @@ pub struct IndexSeries {
     /// Its reference (what postings and tombstones name it by): the entry's offset over 16
     /// (format 1: the offset).
     pub series_ref: u64,
-    /// Labels as stored (`__name__` among them), sorted by name.
-    pub labels: Vec<(String, String)>,
+    /// Labels as stored (`__name__` among them), sorted by name: (name, value) as numbers in
+    /// [`Index::symbols`] (the strings are held once).
+    pub labels: Vec<(u32, u32)>,
     /// Its chunks, in time order.
     pub chunks: Vec<ChunkMeta>,
 }
@@ -57,8 +58,8 @@ pub struct Index {
     pub version: u8,
     /// Series, in the index's (label set) order.
     pub series: Vec<IndexSeries>,
-    /// Symbols in the symbol table.
-    pub symbols: usize,
+    /// The symbol table.
+    pub symbols: SymbolTable,
     /// What was damaged or odd, with the byte offset it was found at (0: the file).
     pub problems: Vec<(u64, String)>,
     /// It says format 1 but was written in format 2 by Prometheus 2.1 (its `meta.json` says
@@ -66,6 +67,52 @@ pub struct Index {
     pub repaired: bool,
     /// Only the series the postings named were read (see [`read_matching`]).
     pub by_postings: bool,
+}
+
+impl Index {
+    /// A series' labels as text.
+    pub fn labels(&self, s: &IndexSeries) -> Vec<(String, String)> {
+        s.labels
+            .iter()
+            .map(|&(n, v)| (self.symbols.get(n).into(), self.symbols.get(v).into()))
+            .collect()
+    }
+}
+
+/// Strings by number, held in one buffer.
+#[derive(Clone, Debug, Default)]
+pub struct SymbolTable {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl SymbolTable {
+    /// Symbol `i` (the empty string when there is none: labels are checked when read).
+    pub fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        let Some(&end) = self.ends.get(i) else {
+            return "";
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.text
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    /// Symbols held.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u32);
+    }
 }
 
 /// The table of contents.
@@ -137,11 +184,13 @@ pub fn read_matching(
             return out;
         }
     };
-    out.symbols = symbols.len();
+
     let picked = select
         .filter(|_| out.version <= 2)
         .and_then(|sel| sel.postings_terms())
-        .and_then(|terms| postings_refs(b, &toc, &terms));
+        .and_then(|terms| {
+            postings_refs(&|at| section(b, at).ok().map(Cow::Borrowed), &toc, &terms)
+        });
     out.by_postings = picked.is_some();
     match picked {
         Some(refs) => {
@@ -151,19 +200,117 @@ pub fn read_matching(
                 } else {
                     r as usize * 16
                 };
-                read_entry(b, pos, b.len() - TOC_LEN, &symbols, &mut out);
+                let end = b.len() - TOC_LEN;
+                read_entry(
+                    b.get(pos..).unwrap_or_default(),
+                    pos,
+                    end,
+                    &symbols,
+                    &mut out,
+                );
             }
         }
         None => read_series(b, &toc, &symbols, &mut out),
     }
+    out.symbols = symbols.strings;
     out
+}
+
+/// Where [`read_selected`] gets an index's bytes: ranges of the file, read when needed.
+pub trait IndexRanges {
+    /// The file's size.
+    fn size(&self) -> u64;
+    /// Up to `len` bytes at `at` (fewer at the end of the file); `None` when they cannot be
+    /// read.
+    fn read(&self, at: u64, len: u64) -> Option<Vec<u8>>;
+}
+
+/// [`read_matching`] with a selector, reading only what its postings need: the table of
+/// contents, the symbol table, the postings offset table, the postings lists of the values
+/// asked about and the series entries they name; never the rest of the series section,
+/// which is most of a large index. `None` when the index cannot be read this way (format 3,
+/// a selector the postings cannot answer, a damaged table of contents, symbol table or
+/// postings): the caller reads the whole file then, and finds what is wrong with it.
+pub fn read_selected(
+    src: &dyn IndexRanges,
+    written_as_v2: bool,
+    select: &crate::metrics::selector::Selector,
+) -> Option<Index> {
+    let head = src.read(0, 5).filter(|h| h.len() == 5)?;
+    if u32::from_be_bytes([head[0], head[1], head[2], head[3]]) != MAGIC {
+        return None;
+    }
+    let mut out = Index {
+        version: head[4],
+        ..Index::default()
+    };
+    if out.version == 1 && written_as_v2 {
+        out.version = 2;
+        out.repaired = true;
+    }
+    if !(1..=2).contains(&out.version) {
+        return None;
+    }
+    let terms = select.postings_terms()?;
+    let toc_start = src.size().checked_sub(TOC_LEN as u64)?;
+    let toc = toc_in(&src.read(toc_start, TOC_LEN as u64)?, toc_start)?;
+    let symbols = if toc.symbols == 0 {
+        Symbols::parse(&[0, 0, 0, 0], 0, out.version).ok()?
+    } else {
+        Symbols::parse(
+            &section_read(src, toc.symbols).ok()?,
+            toc.symbols,
+            out.version,
+        )
+        .ok()?
+    };
+    let refs = postings_refs(
+        &|at| section_read(src, at).ok().map(Cow::Owned),
+        &toc,
+        &terms,
+    )?;
+    out.by_postings = true;
+    let end = series_end(&toc, toc_start) as usize;
+    // Entries named one after another often sit together: one read covers several.
+    let mut window: (usize, Vec<u8>) = (0, Vec::new());
+    for r in refs {
+        let pos = if out.version == 1 {
+            r as usize
+        } else {
+            r as usize * 16
+        };
+        let covers = |w: &(usize, Vec<u8>), from: usize, len: usize| {
+            w.0 <= from && from + len <= w.0 + w.1.len()
+        };
+        if pos < end && !covers(&window, pos, 16.min(end - pos)) {
+            let len = (end - pos).min(4096);
+            window = (pos, src.read(pos as u64, len as u64)?);
+        }
+        if pos < end {
+            let mut d = Dec::new(&window.1[pos - window.0..]);
+            if let Some(len) = d.uvarint().and_then(|l| usize::try_from(l).ok()) {
+                let need = d.pos().saturating_add(len).saturating_add(4);
+                if !covers(&window, pos, need) && need <= end - pos {
+                    window = (pos, src.read(pos as u64, need as u64)?);
+                }
+            }
+        }
+        let w = window
+            .1
+            .get(pos.saturating_sub(window.0)..)
+            .unwrap_or_default();
+        let w = if pos >= window.0 { w } else { &[] };
+        read_entry(w, pos, end, &symbols, &mut out);
+    }
+    out.symbols = symbols.strings;
+    Some(out)
 }
 
 /// The series refs the postings give for `terms` (groups of (label, matcher): within a group
 /// all, across groups any), sorted; `None` when the postings offset table or a list is
 /// damaged.
-fn postings_refs(
-    b: &[u8],
+fn postings_refs<'a>(
+    section: &dyn Fn(u64) -> Option<Cow<'a, [u8]>>,
     toc: &Toc,
     terms: &[Vec<(&str, &promql_parser::label::Matcher)>],
 ) -> Option<Vec<u32>> {
@@ -174,8 +321,8 @@ fn postings_refs(
         terms.iter().flatten().map(|(name, _)| *name).collect();
     // (name, value) -> offset of its postings list, for the names asked about.
     let mut table: HashMap<&str, Vec<(Cow<'_, str>, u64)>> = HashMap::new();
-    let body = section(b, toc.postings_table).ok()?;
-    let mut d = Dec::new(body);
+    let body = section(toc.postings_table)?;
+    let mut d = Dec::new(&body);
     let n = d.be32()?;
     for _ in 0..n {
         if d.byte()? != 2 {
@@ -193,8 +340,8 @@ fn postings_refs(
         }
     }
     let list = |off: u64| -> Option<Vec<u32>> {
-        let body = section(b, off).ok()?;
-        let mut d = Dec::new(body);
+        let body = section(off)?;
+        let mut d = Dec::new(&body);
         let n = d.be32()? as usize;
         if d.left() != n.checked_mul(4)? {
             return None;
@@ -230,10 +377,14 @@ fn postings_refs(
 
 fn toc(b: &[u8]) -> Option<Toc> {
     let start = b.len().checked_sub(TOC_LEN)?;
-    if start < 5 {
+    toc_in(&b[start..], start as u64)
+}
+
+/// The table of contents from its bytes `t`, which start at `start` in the file.
+fn toc_in(t: &[u8], start: u64) -> Option<Toc> {
+    if start < 5 || t.len() != TOC_LEN {
         return None;
     }
-    let t = &b[start..];
     let want = u32::from_be_bytes(t[48..52].try_into().ok()?);
     if crc32c(&t[..48]) != want {
         return None;
@@ -247,7 +398,7 @@ fn toc(b: &[u8]) -> Option<Toc> {
         postings: d.be64()?,
         postings_table: d.be64()?,
     };
-    let end = start as u64;
+    let end = start;
     let refs = [
         toc.symbols,
         toc.series,
@@ -274,27 +425,51 @@ fn section(b: &[u8], at: u64) -> Result<&[u8], String> {
     Ok(body)
 }
 
+/// [`section`] read by range from `src`.
+fn section_read(src: &dyn IndexRanges, at: u64) -> Result<Vec<u8>, String> {
+    let head = src.read(at, 4).filter(|h| h.len() == 4);
+    let head = head.ok_or("cut before its length")?;
+    let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    let mut body = src
+        .read(at + 4, len as u64 + 4)
+        .filter(|b| b.len() == len + 4)
+        .ok_or("cut: its length runs past the end of the file")?;
+    let want = u32::from_be_bytes([body[len], body[len + 1], body[len + 2], body[len + 3]]);
+    body.truncate(len);
+    if crc32c(&body) != want {
+        return Err("checksum mismatch".into());
+    }
+    Ok(body)
+}
+
 /// The symbol table: strings by number (format 2 and 3) or by their offset in the file
 /// (format 1).
-struct Symbols<'a> {
-    strings: Vec<Cow<'a, str>>,
+struct Symbols {
+    strings: SymbolTable,
     /// Format 1: offset of each symbol's length in the file, to its number.
     by_offset: Option<HashMap<u32, u32>>,
 }
 
-impl<'a> Symbols<'a> {
-    fn read(b: &'a [u8], at: u64, version: u8) -> Result<Self, String> {
+impl Symbols {
+    fn read(b: &[u8], at: u64, version: u8) -> Result<Self, String> {
         if at == 0 {
             return Ok(Symbols {
-                strings: Vec::new(),
+                strings: SymbolTable::default(),
                 by_offset: (version == 1).then(HashMap::new),
             });
         }
-        let body = section(b, at)?;
+        Self::parse(section(b, at)?, at, version)
+    }
+
+    /// The symbol table from its section's contents, which start after the length at `at`.
+    fn parse(body: &[u8], at: u64, version: u8) -> Result<Self, String> {
         let mut d = Dec::new(body);
         let count = d.be32().ok_or("cut before its count")? as usize;
         // Each symbol takes at least one byte: a count past that is a lie.
-        let mut strings = Vec::with_capacity(count.min(d.left()));
+        let mut strings = SymbolTable {
+            text: String::with_capacity(d.left()),
+            ends: Vec::with_capacity(count.min(d.left())),
+        };
         let mut by_offset = (version == 1).then(HashMap::new);
         // The body starts after the 4-byte length.
         let base = at as usize + 4;
@@ -303,7 +478,7 @@ impl<'a> Symbols<'a> {
             let s = d
                 .uvarint_bytes()
                 .ok_or_else(|| format!("cut at symbol {} of {count}", i + 1))?;
-            strings.push(String::from_utf8_lossy(s));
+            strings.push(&String::from_utf8_lossy(s));
             if let Some(m) = &mut by_offset {
                 m.insert(offset as u32, i as u32);
             }
@@ -311,16 +486,13 @@ impl<'a> Symbols<'a> {
         Ok(Symbols { strings, by_offset })
     }
 
-    fn len(&self) -> usize {
-        self.strings.len()
-    }
-
-    fn get(&self, r: u64) -> Option<&str> {
+    /// The number of the symbol a series entry refers to as `r`.
+    fn number(&self, r: u64) -> Option<u32> {
         let i = match &self.by_offset {
-            Some(m) => *m.get(&u32::try_from(r).ok()?)? as usize,
-            None => usize::try_from(r).ok()?,
+            Some(m) => *m.get(&u32::try_from(r).ok()?)?,
+            None => u32::try_from(r).ok()?,
         };
-        self.strings.get(i).map(|s| s.as_ref())
+        ((i as usize) < self.strings.len()).then_some(i)
     }
 }
 
@@ -338,7 +510,7 @@ fn series_end(toc: &Toc, toc_start: u64) -> u64 {
     .unwrap_or(toc_start)
 }
 
-fn read_series(b: &[u8], toc: &Toc, symbols: &Symbols<'_>, out: &mut Index) {
+fn read_series(b: &[u8], toc: &Toc, symbols: &Symbols, out: &mut Index) {
     if toc.series == 0 {
         return;
     }
@@ -350,23 +522,25 @@ fn read_series(b: &[u8], toc: &Toc, symbols: &Symbols<'_>, out: &mut Index) {
             pos += 1;
             continue;
         }
-        match read_entry(b, pos, end, symbols, out) {
+        match read_entry(&b[pos..], pos, end, symbols, out) {
             Some(next) => pos = next,
             None => return,
         }
     }
 }
 
-/// Reads the series entry at `pos` (the section ends at `end`) into `out`; where the next
-/// entry may start, or `None` when the entries after this one cannot be found.
+/// Reads the series entry at `pos` (the section ends at `end`) into `out` from `w`, the
+/// file's bytes from `pos` on; where the next entry may start, or `None` when the entries
+/// after this one cannot be found.
 fn read_entry(
-    b: &[u8],
+    w: &[u8],
     pos: usize,
     end: usize,
-    symbols: &Symbols<'_>,
+    symbols: &Symbols,
     out: &mut Index,
 ) -> Option<usize> {
-    let Some(mut d) = b.get(pos..end).map(Dec::new) else {
+    let in_section = end.checked_sub(pos).map(|n| &w[..n.min(w.len())]);
+    let Some(mut d) = in_section.map(Dec::new) else {
         out.problems.push((
             pos as u64,
             "a series reference points past the index's series; skipped".into(),
@@ -380,11 +554,11 @@ fn read_entry(
         ));
         return None;
     };
-    let start = pos + d.pos();
+    let start = d.pos();
     let body_end = usize::try_from(len)
         .ok()
         .and_then(|l| start.checked_add(l))?;
-    if body_end + 4 > end {
+    if pos + body_end + 4 > end || body_end + 4 > w.len() {
         out.problems.push((
             pos as u64,
             format!(
@@ -394,8 +568,8 @@ fn read_entry(
         ));
         return None;
     }
-    let body = &b[start..body_end];
-    let want = u32::from_be_bytes(b[body_end..body_end + 4].try_into().unwrap_or_default());
+    let body = &w[start..body_end];
+    let want = u32::from_be_bytes(w[body_end..body_end + 4].try_into().unwrap_or_default());
     let series_ref = if out.version == 1 {
         pos as u64
     } else {
@@ -425,12 +599,12 @@ fn read_entry(
             )),
         }
     }
-    Some(body_end + 4)
+    Some(pos + body_end + 4)
 }
 
-type Decoded = (Vec<(String, String)>, Vec<ChunkMeta>);
+type Decoded = (Vec<(u32, u32)>, Vec<ChunkMeta>);
 
-fn decode_series(body: &[u8], symbols: &Symbols<'_>) -> Result<Decoded, String> {
+fn decode_series(body: &[u8], symbols: &Symbols) -> Result<Decoded, String> {
     let mut d = Dec::new(body);
     let cut = || "cut short".to_string();
     let n = d.uvarint().ok_or_else(cut)?;
@@ -439,12 +613,12 @@ fn decode_series(body: &[u8], symbols: &Symbols<'_>) -> Result<Decoded, String> 
         let name = d.uvarint().ok_or_else(cut)?;
         let value = d.uvarint().ok_or_else(cut)?;
         let name = symbols
-            .get(name)
+            .number(name)
             .ok_or_else(|| format!("label name refers to symbol {name}, which is not there"))?;
         let value = symbols
-            .get(value)
+            .number(value)
             .ok_or_else(|| format!("label value refers to symbol {value}, which is not there"))?;
-        labels.push((name.to_string(), value.to_string()));
+        labels.push((name, value));
     }
     let k = d.uvarint().ok_or_else(cut)?;
     // Each chunk takes at least three bytes.

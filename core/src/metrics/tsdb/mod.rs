@@ -19,7 +19,7 @@ pub mod wal;
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{MetricType, Parsed, SeriesInterner};
+use super::{MetricType, Parsed};
 
 /// The tombstones file's magic number.
 pub const TOMBSTONES_MAGIC: u32 = 0x0130_BA30;
@@ -179,9 +179,15 @@ pub struct Block {
     pub problems: Vec<(u64, String)>,
     /// The index says format 1 but was read as format 2 (see [`index::read`]).
     pub repaired: bool,
-    /// Series and the samples read so far.
-    pub parsed: Parsed,
-    /// Per segment (index among the chunk files): (series in `parsed`, its index series
+    /// The samples read so far (its series are made by [`Block::finish`]).
+    parsed: Parsed,
+    /// The index's strings.
+    symbols: index::SymbolTable,
+    /// The series kept, as the index holds them: labels (`__name__` among them) as symbol
+    /// numbers, sorted by name; and whether a histogram chunk (1) or a gauge histogram chunk
+    /// (2) of it was read.
+    kept: Vec<(Vec<(u32, u32)>, u8)>,
+    /// Per segment (index among the chunk files): (series in `kept`, its index series
     /// number, the chunk).
     by_segment: BTreeMap<u32, Vec<(u32, u32, index::ChunkMeta)>>,
     /// Per index series: the tombstones' deleted ranges.
@@ -189,12 +195,6 @@ pub struct Block {
     /// Samples outside this range (ms, inclusive) are not kept.
     min_ts: i64,
     max_ts: i64,
-}
-
-/// Series `id` of `p` as text, for messages (made only when there is one to write).
-fn series_text(p: &Parsed, id: u32) -> String {
-    let s = &p.series[id as usize];
-    super::write::om_series(&s.name, &s.labels)
 }
 
 /// What one segment gave.
@@ -226,6 +226,16 @@ impl Block {
             meta.is_some_and(|m| m.version == 2),
             filter.select,
         );
+        Block::from_index(idx, tombstones, meta, filter)
+    }
+
+    /// [`Block::open`] given the index read (all of it, or through [`index::read_selected`]).
+    pub fn from_index(
+        idx: index::Index,
+        tombstones: Option<&[u8]>,
+        meta: Option<&Meta>,
+        filter: &Filter<'_>,
+    ) -> Block {
         let repaired = idx.repaired;
         // Read through the postings, the index gave only the series asked for: the block's
         // count is meta.json's.
@@ -242,36 +252,20 @@ impl Block {
             }
             None => Tombstones::new(),
         };
-        let mut parsed = Parsed {
-            format: Some(super::MetricsFormat::TsdbBlock),
-            ..Parsed::default()
-        };
-        let mut interner = SeriesInterner::default();
+        let symbols = idx.symbols;
+        let mut kept = Vec::new();
         let mut by_segment: BTreeMap<u32, Vec<(u32, u32, index::ChunkMeta)>> = BTreeMap::new();
         let mut deleted = HashMap::new();
         let mut chunks = 0u64;
-        let series = listed;
         for (k, s) in idx.series.into_iter().enumerate() {
-            let mut name = String::new();
-            let labels: Vec<(String, String)> = s
-                .labels
-                .into_iter()
-                .filter_map(|(n, v)| {
-                    if n == "__name__" {
-                        name = v;
-                        None
-                    } else {
-                        Some((n, v))
-                    }
-                })
-                .collect();
-            if filter
-                .select
-                .is_some_and(|sel| !sel.matches(&name, &labels))
-            {
-                continue;
+            if let Some(sel) = filter.select {
+                let (name, labels) = named(&symbols, &s.labels);
+                if !sel.matches(&name, &labels) {
+                    continue;
+                }
             }
-            let id = interner.id(&mut parsed, name, labels, MetricType::Unknown);
+            let id = kept.len() as u32;
+            kept.push((s.labels, 0));
             if let Some(d) = stones.get(&s.series_ref) {
                 deleted.insert(k as u32, d.clone());
             }
@@ -291,13 +285,48 @@ impl Block {
             repaired,
             min_ts: filter.min_ts,
             max_ts: filter.max_ts,
-            series,
+            series: listed,
             chunks,
             problems,
-            parsed,
+            parsed: Parsed {
+                format: Some(super::MetricsFormat::TsdbBlock),
+                ..Parsed::default()
+            },
+            symbols,
+            kept,
             by_segment,
             deleted,
         }
+    }
+
+    /// Series kept (asked for): ids `0..kept()`.
+    pub fn kept(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// Series `id`'s labels with `__name__` among them, sorted by name (as promtool orders
+    /// series).
+    pub fn labelset(&self, id: u32) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.kept[id as usize]
+            .0
+            .iter()
+            .map(|&(n, v)| (self.symbols.get(n), self.symbols.get(v)))
+    }
+
+    /// Series `id` as [`super::SeriesDef`] (name apart, family 0).
+    pub fn series_def(&self, id: u32) -> super::SeriesDef {
+        let (name, labels) = named(&self.symbols, &self.kept[id as usize].0);
+        super::SeriesDef {
+            name,
+            labels,
+            family: 0,
+        }
+    }
+
+    /// Series `id` as text, for messages.
+    fn series_text(&self, id: u32) -> String {
+        let (name, labels) = named(&self.symbols, &self.kept[id as usize].0);
+        super::write::om_series(&name, &labels)
     }
 
     /// The segments (indexes among the block's chunk files, in name order) the index refers
@@ -346,80 +375,215 @@ impl Block {
                 .push((0, format!("{e}: its {} chunks are not read", list.len())));
             return out;
         }
-        let parsed = &mut self.parsed;
+        let range = (self.min_ts, self.max_ts);
         for &(id, k, meta) in list {
-            let raw = match chunk::chunk_in(bytes, meta.offset(), base) {
-                Ok(raw) => raw,
-                Err(e) => {
-                    out.problems.push((
-                        u64::from(meta.offset()),
-                        format!("{e}; chunk of {} skipped", series_text(parsed, id)),
-                    ));
-                    continue;
-                }
-            };
-            let deleted = self.deleted.get(&k);
-            let (min_ts, max_ts) = (self.min_ts, self.max_ts);
-            let outside = |t: i64| t < min_ts || t > max_ts;
-            let is_deleted =
-                |t: i64| deleted.is_some_and(|d| d.iter().any(|&(a, b)| a <= t && t <= b));
-            let (mut kept, mut dropped) = (0u64, 0u64);
-            let r = match raw.encoding {
-                chunk::XOR => chunk::xor_samples(raw.data, |t, v| {
-                    if outside(t) {
-                    } else if is_deleted(t) {
-                        dropped += 1;
-                    } else {
-                        kept += 1;
-                        parsed.push_sample(id, t, v, 0);
-                    }
-                }),
-                chunk::HISTOGRAM | chunk::FLOAT_HISTOGRAM => {
-                    let float = raw.encoding == chunk::FLOAT_HISTOGRAM;
-                    let mut gauge = false;
-                    let r = chunk::histogram_samples(raw.data, float, |t, h| {
-                        gauge |= h.counter_reset == super::CounterReset::Gauge;
-                        if outside(t) {
-                        } else if is_deleted(t) {
-                            dropped += 1;
-                        } else {
-                            kept += 1;
-                            parsed.histograms.push((id, t, h.clone()));
-                        }
-                    });
-                    let family = parsed.series[id as usize].family as usize;
-                    parsed.families[family].kind = if gauge {
-                        MetricType::GaugeHistogram
-                    } else {
-                        MetricType::Histogram
-                    };
-                    r
-                }
-                other => {
-                    *out.not_decoded
-                        .entry(chunk::encoding_name(other))
-                        .or_default() += 1;
-                    continue;
-                }
-            };
-            out.chunks += 1;
-            out.samples += kept;
-            out.deleted += dropped;
-            if let Err(e) = r {
-                out.problems.push((
-                    u64::from(meta.offset()),
-                    format!(
-                        "{e} (series {}); the samples before the cut are kept",
-                        series_text(parsed, id)
-                    ),
-                ));
+            let deleted = self.deleted.get(&k).map(Vec::as_slice);
+            let mut gauge = None;
+            let parsed = &mut self.parsed;
+            let mut histograms = std::mem::take(&mut parsed.histograms);
+            let d = decode_chunk(
+                bytes,
+                base,
+                meta,
+                deleted,
+                range,
+                &mut |t, v| parsed.push_sample(id, t, v, 0),
+                &mut |t, h, g| {
+                    gauge = Some(gauge.unwrap_or(false) | g);
+                    histograms.push((id, t, h.clone()));
+                },
+            );
+            parsed.histograms = histograms;
+            if let Some(g) = gauge {
+                let kind = &mut self.kept[id as usize].1;
+                *kind = (*kind).max(1 + u8::from(g));
+            }
+            d.add_to(&mut out, meta, || self.series_text(id));
+        }
+        out
+    }
+
+    /// Per series kept: its chunks to read, as (segment, the series' number
+    /// in the index, the chunk), by segment and offset.
+    pub fn series_chunks(&self) -> Vec<Vec<(u32, u32, index::ChunkMeta)>> {
+        let mut out = vec![Vec::new(); self.kept.len()];
+        for (&seg, list) in &self.by_segment {
+            for &(id, k, meta) in list {
+                out[id as usize].push((seg, k, meta));
             }
         }
         out
     }
 
+    /// Decodes one chunk of [`Block::series_chunks`] from `part` (the bytes of its segment
+    /// from `base` on): float samples to `float`, histograms to `hist` (with whether the
+    /// chunk is a gauge histogram's), deleted and out-of-range samples left out; what it gave
+    /// and any damage (named with `series`) added to `out`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decode(
+        &self,
+        chunk: (u32, index::ChunkMeta),
+        part: &[u8],
+        base: u32,
+        out: &mut SegmentRead,
+        series: impl FnOnce() -> String,
+        float: &mut dyn FnMut(i64, f64),
+        hist: &mut dyn FnMut(i64, &super::NativeHistogram, bool),
+    ) {
+        let (k, meta) = chunk;
+        let deleted = self.deleted.get(&k).map(Vec::as_slice);
+        let range = (self.min_ts, self.max_ts);
+        decode_chunk(part, base, meta, deleted, range, float, hist).add_to(out, meta, series);
+    }
+
     /// The series and samples read.
     pub fn finish(self) -> Parsed {
-        self.parsed
+        let mut parsed = self.parsed;
+        let mut families: HashMap<String, u32> = HashMap::new();
+        for (labels, kind) in &self.kept {
+            let (name, labels) = named(&self.symbols, labels);
+            let family = *families.entry(name.clone()).or_insert_with(|| {
+                parsed.families.push(super::Family {
+                    name: name.clone(),
+                    kind: MetricType::Unknown,
+                    help: None,
+                    unit: None,
+                });
+                (parsed.families.len() - 1) as u32
+            });
+            let f = &mut parsed.families[family as usize];
+            match kind {
+                2 => f.kind = MetricType::GaugeHistogram,
+                1 if f.kind != MetricType::GaugeHistogram => f.kind = MetricType::Histogram,
+                _ => {}
+            }
+            parsed.series.push(super::SeriesDef {
+                name,
+                labels,
+                family,
+            });
+        }
+        parsed
     }
+}
+
+/// Labels as the index holds them (symbol numbers, `__name__` among them) as (name, the other
+/// labels).
+fn named(symbols: &index::SymbolTable, labels: &[(u32, u32)]) -> (String, super::Labels) {
+    let mut name = String::new();
+    let mut out = Vec::with_capacity(labels.len());
+    for &(n, v) in labels {
+        let (n, v) = (symbols.get(n), symbols.get(v));
+        if n == "__name__" {
+            name = v.to_string();
+        } else {
+            out.push((n.to_string(), v.to_string()));
+        }
+    }
+    (name, out)
+}
+
+/// What decoding one chunk gave, before it is added to a [`SegmentRead`].
+struct ChunkDecode {
+    /// The chunk was decoded (perhaps cut short).
+    decoded: bool,
+    kept: u64,
+    dropped: u64,
+    /// An encoding podsift does not decode.
+    not_decoded: Option<&'static str>,
+    /// Damage: the message, and whether the samples before it were kept (a cut chunk) or
+    /// the chunk was skipped.
+    problem: Option<(String, bool)>,
+}
+
+impl ChunkDecode {
+    fn add_to(
+        self,
+        out: &mut SegmentRead,
+        meta: index::ChunkMeta,
+        series: impl FnOnce() -> String,
+    ) {
+        out.chunks += u64::from(self.decoded);
+        out.samples += self.kept;
+        out.deleted += self.dropped;
+        if let Some(e) = self.not_decoded {
+            *out.not_decoded.entry(e).or_default() += 1;
+        }
+        if let Some((e, cut)) = self.problem {
+            let message = if cut {
+                format!(
+                    "{e} (series {}); the samples before the cut are kept",
+                    series()
+                )
+            } else {
+                format!("{e}; chunk of {} skipped", series())
+            };
+            out.problems.push((u64::from(meta.offset()), message));
+        }
+    }
+}
+
+/// Decodes the chunk `meta` points at in `part` (a segment's bytes from `base` on): samples
+/// in `range` (ms, inclusive) and not `deleted` go to `float` or `hist` (with whether it is a
+/// gauge histogram).
+fn decode_chunk(
+    part: &[u8],
+    base: u32,
+    meta: index::ChunkMeta,
+    deleted: Option<&[(i64, i64)]>,
+    range: (i64, i64),
+    float: &mut dyn FnMut(i64, f64),
+    hist: &mut dyn FnMut(i64, &super::NativeHistogram, bool),
+) -> ChunkDecode {
+    let mut d = ChunkDecode {
+        decoded: false,
+        kept: 0,
+        dropped: 0,
+        not_decoded: None,
+        problem: None,
+    };
+    let raw = match chunk::chunk_in(part, meta.offset(), base) {
+        Ok(raw) => raw,
+        Err(e) => {
+            d.problem = Some((e, false));
+            return d;
+        }
+    };
+    let outside = |t: i64| t < range.0 || t > range.1;
+    let is_deleted = |t: i64| deleted.is_some_and(|d| d.iter().any(|&(a, b)| a <= t && t <= b));
+    let (mut kept, mut dropped) = (0u64, 0u64);
+    let r = match raw.encoding {
+        chunk::XOR => chunk::xor_samples(raw.data, |t, v| {
+            if outside(t) {
+            } else if is_deleted(t) {
+                dropped += 1;
+            } else {
+                kept += 1;
+                float(t, v);
+            }
+        }),
+        chunk::HISTOGRAM | chunk::FLOAT_HISTOGRAM => {
+            let float = raw.encoding == chunk::FLOAT_HISTOGRAM;
+            chunk::histogram_samples(raw.data, float, |t, h| {
+                if outside(t) {
+                } else if is_deleted(t) {
+                    dropped += 1;
+                } else {
+                    kept += 1;
+                    hist(t, h, h.counter_reset == super::CounterReset::Gauge);
+                }
+            })
+        }
+        other => {
+            d.not_decoded = Some(chunk::encoding_name(other));
+            return d;
+        }
+    };
+    d.decoded = true;
+    d.kept = kept;
+    d.dropped = dropped;
+    if let Err(e) = r {
+        d.problem = Some((e, true));
+    }
+    d
 }
