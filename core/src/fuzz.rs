@@ -257,13 +257,33 @@ fn metrics_of(set: &FileSet) -> crate::table::metrics::MetricsStore {
 }
 
 /// One search query (the viewer's and `--query`'s language), its chips, and its evaluation on
-/// a small `logs` table; a series selector (`--match`).
+/// a small `logs` table; a series selector (`--match`); a PromQL expression evaluated over a
+/// few series.
 pub fn query(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let _ = crate::query::search::chips(text);
     let _ = metrics::selector::Selector::parse(text);
+    if let Ok(expr) = crate::promql::parse(text) {
+        thread_local! {
+            static SERIES: crate::promql::Storage = crate::promql::Storage {
+                series: (0..3)
+                    .map(|k| crate::promql::Series {
+                        labels: vec![
+                            ("__name__".into(), "x".into()),
+                            ("le".into(), ["1", "2", "+Inf"][k].into()),
+                        ],
+                        samples: (0..20).map(|i| (i * 15_000, (i * (k as i64 + 1)) as f64)).collect(),
+                    })
+                    .collect(),
+            };
+        }
+        SERIES.with(|s| {
+            let _ = crate::promql::eval_instant(s, &expr, 300_000, 300_000);
+            let _ = crate::promql::eval_range(s, &expr, (0, 300_000, 60_000), 300_000);
+        });
+    }
     let Ok(q) = crate::Query::parse(text) else {
         return;
     };

@@ -48,6 +48,7 @@ pub mod fuzz;
 pub mod ingest;
 pub mod level;
 pub mod metrics;
+pub mod promql;
 pub mod query;
 pub mod report;
 pub mod schema;

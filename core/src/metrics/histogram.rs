@@ -6,8 +6,11 @@ pub const CUSTOM_BUCKETS_SCHEMA: i32 = -53;
 
 /// Prometheus's staleness marker.
 pub fn is_stale_nan(v: f64) -> bool {
-    v.to_bits() == 0x7ff0_0000_0000_0002
+    v.to_bits() == STALE_NAN_BITS
 }
+
+/// The bits of the NaN Prometheus writes as a stale marker.
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
 
 /// What a histogram sample says about a counter reset before it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
