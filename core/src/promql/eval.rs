@@ -497,17 +497,20 @@ impl Engine<'_> {
         }
         let one_to_one = matches!(card, VectorMatchCardinality::OneToOne);
         let include: &[String] = card.labels().map_or(&[], |l| &l.labels);
+        // `fill(v)`, `fill_left(v)`, `fill_right(v)`: a series without a match on the other
+        // side meets this value instead (Prometheus 3's experimental fill modifiers).
+        let fill = modifier.map(|m| &m.fill_values);
+        let (fill_many, fill_one) = match fill {
+            Some(f) if swapped => (f.rhs, f.lhs),
+            Some(f) => (f.lhs, f.rhs),
+            None => (None, None),
+        };
         let mut seen: HashMap<Labels, ()> = HashMap::new();
+        let mut matched: std::collections::HashSet<Labels> = std::collections::HashSet::new();
         let mut out = Vec::new();
-        for (l, v) in many {
-            let sig = signature(&l);
-            let Some((ol, ov)) = one_by.get(&sig) else {
-                continue;
-            };
-            let (a, c) = if swapped { (*ov, v) } else { (v, *ov) };
-            let r = arith(op, a, c)?;
-            // The result's labels.
-            let drop = !comparison || return_bool;
+        let drop = !comparison || return_bool;
+        // The result's labels, from the series `l` of the many side (or an unmatched one).
+        let result_labels = |l: &Labels, sig: &Labels, ol: Option<&Labels>| -> Labels {
             let mut labels = if one_to_one {
                 match matching {
                     Some(LabelModifier::Include(_)) => sig.clone(),
@@ -525,27 +528,54 @@ impl Engine<'_> {
                 labels = drop_name(labels);
             }
             for name in include {
-                set_label(&mut labels, name, label(ol, name));
+                set_label(&mut labels, name, ol.map_or("", |ol| label(ol, name)));
             }
-            if one_to_one && seen.insert(labels.clone(), ()).is_some() {
-                return Err(Error::Invalid(
-                    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
-                ));
-            }
-            if !one_to_one && seen.insert(labels.clone(), ()).is_some() {
-                return Err(Error::Invalid(
-                    "multiple matches for labels: grouping labels must ensure unique matches"
-                        .into(),
-                ));
+            labels
+        };
+        let mut emit = |labels: Labels, a: f64, c: f64| -> Result<(), Error> {
+            let r = arith(op, a, c)?;
+            if seen.insert(labels.clone(), ()).is_some() {
+                return Err(Error::Invalid(if one_to_one {
+                    "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into()
+                } else {
+                    "multiple matches for labels: grouping labels must ensure unique matches".into()
+                }));
             }
             if comparison {
                 if return_bool {
                     out.push((labels, f64::from(u8::from(r != 0.0))));
                 } else if r != 0.0 {
-                    out.push((labels, if swapped { c } else { a }));
+                    out.push((labels, a));
                 }
             } else {
                 out.push((labels, r));
+            }
+            Ok(())
+        };
+        for (l, v) in many {
+            let sig = signature(&l);
+            let (ol, ov) = match one_by.get(&sig) {
+                Some((ol, ov)) => (Some(ol), *ov),
+                None => match fill_one {
+                    Some(f) => (None, f),
+                    None => continue,
+                },
+            };
+            if ol.is_some() {
+                matched.insert(sig.clone());
+            }
+            let (a, c) = if swapped { (ov, v) } else { (v, ov) };
+            emit(result_labels(&l, &sig, ol), a, c)?;
+        }
+        if let Some(f) = fill_many {
+            let mut unmatched: Vec<_> = one_by
+                .iter()
+                .filter(|(sig, _)| !matched.contains(*sig))
+                .collect();
+            unmatched.sort_by(|x, y| x.0.cmp(y.0));
+            for (sig, (ol, ov)) in unmatched {
+                let (a, c) = if swapped { (*ov, f) } else { (f, *ov) };
+                emit(result_labels(ol, sig, Some(ol)), a, c)?;
             }
         }
         Ok(Value::Vector(out))
