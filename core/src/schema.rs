@@ -382,6 +382,11 @@ pub mod tests {
 ///
 /// `samples` joined with `series`: `ts`, `name`, `labels`, `value`, `series_id`, `node`,
 /// `namespace`, `pod`, `container`, `target`.
+///
+/// ## `histogram_floats` (SQL only)
+///
+/// Each `histograms` row as the two samples a classic histogram would hold, `<name>_count`
+/// (its `count`) and `<name>_sum` (its `sum`), with the columns of `metrics`.
 pub mod metrics {
     #![allow(missing_docs)]
     pub const SERIES_ID: &str = "series_id";

@@ -925,6 +925,52 @@ fn a_data_directory_reads_its_wal_as_promtool_reads_the_head() {
     assert_eq!(kind("demo_latency_seconds"), MetricType::Histogram);
 }
 
+/// Native histograms in SQL: each `histograms` row is a `<name>_count` and a `<name>_sum`
+/// sample of `histogram_floats`, with the histogram's count and sum.
+#[test]
+fn native_histograms_read_as_count_and_sum_floats_in_sql() {
+    use podsift_core::bundle::ReadOptions;
+    use podsift_core::ingest::Progress;
+    use polars::prelude::DataType;
+    let dir = prometheus_run().join("data/snapshots");
+    let bundle = Bundle::open_paths(&[dir.as_path()], &OpenOptions::default()).unwrap();
+    let tables = bundle
+        .read(&ReadOptions::default(), &Progress::default())
+        .unwrap();
+    let one = |q: &str| -> f64 {
+        let df = tables.sql(&bundle, q).unwrap();
+        let c = df.get_columns()[0].cast(&DataType::Float64).unwrap();
+        c.f64().unwrap().get(0).unwrap()
+    };
+    let histograms = one("SELECT COUNT(*) FROM histograms");
+    assert_eq!(histograms, 400.0);
+    assert_eq!(
+        one("SELECT COUNT(*) FROM histogram_floats"),
+        2.0 * histograms
+    );
+    assert_eq!(
+        one("SELECT COUNT(*) FROM histogram_floats WHERE name = 'demo_latency_seconds_count'"),
+        histograms
+    );
+    assert_eq!(
+        one("SELECT SUM(value) FROM histogram_floats WHERE name LIKE '%_sum'"),
+        one("SELECT SUM(sum) FROM histograms")
+    );
+    assert_eq!(
+        one("SELECT MAX(value) FROM histogram_floats WHERE name LIKE '%_count'"),
+        one("SELECT MAX(count) FROM histograms")
+    );
+    // The series' labels come along, for joins.
+    assert_eq!(
+        one("SELECT COUNT(*) FROM histogram_floats WHERE labels IS NULL"),
+        0.0
+    );
+    assert_eq!(
+        one("SELECT COUNT(DISTINCT series_id) FROM histogram_floats"),
+        one("SELECT COUNT(DISTINCT series_id) FROM histograms")
+    );
+}
+
 /// The WAL segment of testdata/prometheus, as a set of files of a data directory.
 fn wal_files() -> Files {
     vec![(

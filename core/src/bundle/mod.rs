@@ -529,8 +529,9 @@ impl Problems {
 impl Tables {
     /// Runs a SQL query over every table: `logs`, `sources` (from `bundle`, with this read's
     /// accounting), `fields`, `audit`, `events`, `pods`, `nodes`, `node_conditions`, `tests`, `series`, `samples`,
-    /// `metric_families`, `exemplars`, `histograms`, and `metrics` (samples joined with their series, built
-    /// only when the query names it). The tables are not copied (polars' columns are shared).
+    /// `metric_families`, `exemplars`, `histograms`, `metrics` (samples joined with their series) and
+    /// `histogram_floats` (native histograms as `_count` and `_sum` samples), the views built
+    /// only when the query names them. The tables are not copied (polars' columns are shared).
     pub fn sql(&self, bundle: &Bundle, query: &str) -> crate::Result<DataFrame> {
         let sources = bundle.sources(Some(&self.accounting))?;
         let m = self.metrics.frames(bundle.set())?;
@@ -544,6 +545,9 @@ impl Tables {
         ];
         if mentions_table(query, "metrics") {
             more.push(("metrics", m.metrics_view()?));
+        }
+        if mentions_table(query, "histogram_floats") {
+            more.push(("histogram_floats", m.histogram_floats_view()?));
         }
         more.extend([
             ("series", m.series),

@@ -615,9 +615,64 @@ impl MetricsFrames {
 
     /// The `metrics` view: `samples` joined with `series`.
     pub(crate) fn metrics_view(&self) -> crate::Result<DataFrame> {
-        Ok(self
-            .samples
-            .clone()
+        self.with_series(self.samples.clone(), polars::prelude::col(col::NAME))
+    }
+
+    /// The `histogram_floats` view: each native histogram sample as the `<name>_count` and
+    /// `<name>_sum` samples a classic histogram would have, with the `metrics` view's columns
+    /// (for those who want floats: `rate` of a count, `avg` of sum over count).
+    pub(crate) fn histogram_floats_view(&self) -> crate::Result<DataFrame> {
+        let names: HashMap<u32, String> = self
+            .series
+            .column(col::SERIES_ID)?
+            .u32()?
+            .into_iter()
+            .zip(
+                self.series
+                    .column(col::NAME)?
+                    .cast(&DataType::String)?
+                    .str()?
+                    .into_iter(),
+            )
+            .filter_map(|(id, name)| Some((id?, name.unwrap_or_default().to_string())))
+            .collect();
+        let h = &self.histograms;
+        let ids = h.column(col::SERIES_ID)?.u32()?;
+        let ts_type = h.column(col::TS)?.dtype().clone();
+        let ts_ms = h.column(col::TS)?.cast(&DataType::Int64)?;
+        let ts = ts_ms.i64()?;
+        let (mut out_id, mut out_ts, mut out_name, mut out_value) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (column, suffix) in [(col::COUNT, "_count"), (col::SUM, "_sum")] {
+            let values = h.column(column)?.f64()?;
+            for ((id, t), v) in ids.into_iter().zip(ts).zip(values) {
+                let (Some(id), Some(t)) = (id, t) else {
+                    continue;
+                };
+                out_id.push(id);
+                out_ts.push(t);
+                out_value.push(v);
+                let name = names.get(&id).map_or("", String::as_str);
+                out_name.push(format!("{name}{suffix}"));
+            }
+        }
+        let floats = DataFrame::new(vec![
+            Column::new(col::SERIES_ID.into(), out_id),
+            Column::new(col::TS.into(), out_ts).cast(&ts_type)?,
+            Column::new("histogram_name".into(), out_name)
+                .cast(&crate::schema::categorical_dtype())?,
+            Column::new(col::VALUE.into(), out_value),
+        ])?
+        .sort([col::SERIES_ID, col::TS], SortMultipleOptions::default())?;
+        self.with_series(
+            floats,
+            polars::prelude::col("histogram_name").alias(col::NAME),
+        )
+    }
+
+    /// `frame` (`series_id`, `ts`, `value`) joined with `series`, its name given by `name`.
+    fn with_series(&self, frame: DataFrame, name: Expr) -> crate::Result<DataFrame> {
+        Ok(frame
             .lazy()
             .join(
                 self.series.clone().lazy().select([
@@ -640,7 +695,7 @@ impl MetricsFrames {
             )
             .select([
                 polars::prelude::col(col::TS),
-                polars::prelude::col(col::NAME),
+                name,
                 polars::prelude::col(col::LABELS),
                 polars::prelude::col(col::VALUE),
                 polars::prelude::col(col::SERIES_ID),
