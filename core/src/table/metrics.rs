@@ -631,8 +631,7 @@ impl MetricsFrames {
                 self.series
                     .column(col::NAME)?
                     .cast(&DataType::String)?
-                    .str()?
-                    .into_iter(),
+                    .str()?,
             )
             .filter_map(|(id, name)| Some((id?, name.unwrap_or_default().to_string())))
             .collect();
