@@ -53,6 +53,10 @@ pub(crate) enum Command {
     /// Summarize metrics (Prometheus scrapes, OpenMetrics, promtool dumps, API JSON, ...):
     /// series per metric, label cardinality, time range; or write them out as a dump.
     Metrics(MetricsArgs),
+    /// Evaluate a PromQL expression over the metrics read (a Prometheus data directory or
+    /// snapshot, scrapes, dumps, exports), as Prometheus's query API would: at one time, or at
+    /// each step of a range.
+    Promql(PromqlArgs),
     /// List the line formats podsift reads (built in and defined as data), or check a file of
     /// format definitions against its samples.
     Formats(FormatsArgs),
@@ -218,6 +222,55 @@ pub(crate) struct MetricsArgs {
     /// create-blocks-from openmetrics`).
     #[arg(short = 'o', long, value_enum, default_value_t = MetricsOutput::Table)]
     pub(crate) output: MetricsOutput,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PromqlArgs {
+    /// The expression (`rate(http_requests_total[5m])`, `sum by (pod) (...)`).
+    #[arg(value_name = "EXPR")]
+    pub(crate) expr: String,
+
+    /// Files or folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+
+    /// Evaluate at this time (RFC 3339, a date, `YYYY-MM-DD hh:mm`, @epoch); default: the
+    /// last sample's time.
+    #[arg(long, value_name = "TIME", conflicts_with_all = ["start", "end"])]
+    pub(crate) time: Option<String>,
+
+    /// A range query from this time (default: the first sample's time when --end or --step
+    /// is given).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) start: Option<String>,
+
+    /// A range query to this time (default: the last sample's time when --start or --step
+    /// is given).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) end: Option<String>,
+
+    /// The range query's step (`15s`, `1m`); default: the range over 250.
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) step: Option<String>,
+
+    /// How far back an instant selector looks for a sample.
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub(crate) lookback: String,
+
+    /// Output: text (as `promtool query` prints it) or json (the query API's `data`).
+    #[arg(short = 'o', long, value_enum, default_value_t = PromqlOutput::Text)]
+    pub(crate) output: PromqlOutput,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PromqlOutput {
+    /// `{labels} => value @[time]` lines.
+    Text,
+    /// `{"resultType": ..., "result": [...]}`.
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -187,6 +187,50 @@ fn check_durations(text: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// A result as the Prometheus HTTP API's `data` writes it: `{"resultType":"vector","result":
+/// [{"metric":{...},"value":[1700000000.5,"1"]}]}` (`at` the evaluation time, ms, for a
+/// vector or scalar).
+pub fn api_json(v: &Value, at: i64) -> String {
+    let metric = |l: &Labels| {
+        let m: serde_json::Map<String, serde_json::Value> = l
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        serde_json::Value::Object(m)
+    };
+    let point = |t: i64, x: f64| serde_json::json!([t as f64 / 1000.0, format_value(x)]);
+    let (kind, result) = match v {
+        Value::Scalar(x) => ("scalar", point(at, *x)),
+        Value::String(s) => ("string", serde_json::json!([at as f64 / 1000.0, s])),
+        Value::Vector(v) => (
+            "vector",
+            serde_json::Value::Array(
+                v.iter()
+                    .map(|(l, x)| serde_json::json!({"metric": metric(l), "value": point(at, *x)}))
+                    .collect(),
+            ),
+        ),
+        Value::Matrix(m) => (
+            "matrix",
+            serde_json::Value::Array(
+                m.iter()
+                    .map(|(l, pts)| {
+                        let values: Vec<serde_json::Value> =
+                            pts.iter().map(|&(t, x)| point(t, x)).collect();
+                        serde_json::json!({"metric": metric(l), "values": values})
+                    })
+                    .collect(),
+            ),
+        ),
+    };
+    serde_json::json!({"resultType": kind, "result": result}).to_string()
+}
+
+/// A sample value as Prometheus writes it in text (`+Inf`, `NaN`, shortest round trip).
+pub fn format_value(v: f64) -> String {
+    eval::format_value(v)
+}
+
 /// The value of a stale marker, as Prometheus writes it.
 pub(crate) fn is_stale(v: f64) -> bool {
     crate::metrics::histogram::is_stale_nan(v)

@@ -202,6 +202,32 @@ impl MetricsStore {
         self.exemplars.retain(|e| (min..=max).contains(&e.1));
     }
 
+    /// The float series as the PromQL engine reads them (`__name__` among the labels); series
+    /// of two targets under the same labels get a `podsift_target` label, as in the dumps.
+    pub fn promql_storage(&self) -> crate::promql::Storage {
+        let e = self.export(ExportOrder::LabelSet);
+        let mut series: Vec<crate::promql::Series> = e
+            .series
+            .into_iter()
+            .map(|d| {
+                let mut labels = d.labels;
+                if !d.name.is_empty() {
+                    labels.push(("__name__".into(), d.name));
+                }
+                labels.sort();
+                crate::promql::Series {
+                    labels,
+                    samples: Vec::new(),
+                }
+            })
+            .collect();
+        for (s, t, v) in e.samples {
+            series[s as usize].samples.push((t, v));
+        }
+        series.retain(|s| !s.samples.is_empty());
+        crate::promql::Storage { series }
+    }
+
     /// Samples in (series, time) order as (series, ts_ms, value).
     pub fn samples(&self) -> impl Iterator<Item = (u32, i64, f64)> + '_ {
         self.sample_series
