@@ -56,7 +56,7 @@ pub(crate) enum Command {
     /// Evaluate a PromQL expression over the metrics read (a Prometheus data directory or
     /// snapshot, scrapes, dumps, exports), as Prometheus's query API would: at one time, or at
     /// each step of a range.
-    Promql(PromqlArgs),
+    Query(QueryArgs),
     /// List the line formats podsift reads (built in and defined as data), or check a file of
     /// format definitions against its samples.
     Formats(FormatsArgs),
@@ -225,7 +225,7 @@ pub(crate) struct MetricsArgs {
 }
 
 #[derive(Debug, Args)]
-pub(crate) struct PromqlArgs {
+pub(crate) struct QueryArgs {
     /// The expression (`rate(http_requests_total[5m])`, `sum by (pod) (...)`).
     #[arg(value_name = "EXPR")]
     pub(crate) expr: String,
@@ -237,8 +237,8 @@ pub(crate) struct PromqlArgs {
     #[command(flatten)]
     pub(crate) input: InputArgs,
 
-    /// Evaluate at this time (RFC 3339, a date, `YYYY-MM-DD hh:mm`, @epoch); default: the
-    /// last sample's time.
+    /// Evaluate at this time: RFC 3339, a date, `YYYY-MM-DD hh:mm`, unix seconds, `end` or
+    /// `end-1h` (back from the last sample); default: the last sample's time.
     #[arg(long, value_name = "TIME", conflicts_with_all = ["start", "end"])]
     pub(crate) time: Option<String>,
 
@@ -260,17 +260,18 @@ pub(crate) struct PromqlArgs {
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub(crate) lookback: String,
 
-    /// Output: text (as `promtool query` prints it) or json (the query API's `data`).
-    #[arg(short = 'o', long, value_enum, default_value_t = PromqlOutput::Text)]
-    pub(crate) output: PromqlOutput,
+    /// Output: table (`{labels} => value @[time]`, as `promtool query` prints it) or
+    /// prom-json (the Prometheus HTTP API's response body).
+    #[arg(short = 'o', long, value_enum, default_value_t = QueryOutput::Table)]
+    pub(crate) output: QueryOutput,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum PromqlOutput {
+pub(crate) enum QueryOutput {
     /// `{labels} => value @[time]` lines.
-    Text,
-    /// `{"resultType": ..., "result": [...]}`.
-    Json,
+    Table,
+    /// `{"status":"success","data":{"resultType": ..., "result": [...]}}`.
+    PromJson,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -7,7 +7,7 @@
 mod args;
 mod input;
 mod metrics;
-mod promql;
+mod query;
 mod serve;
 
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -59,7 +59,7 @@ fn main() -> ExitCode {
         Command::Nodes(a) => cmd_nodes(&a),
         Command::Tests(a) => cmd_tests(&a),
         Command::Metrics(a) => metrics::cmd_metrics(&a),
-        Command::Promql(a) => promql::cmd_promql(&a),
+        Command::Query(a) => query::cmd_query(&a),
         Command::Serve(a) => match std::time::Duration::try_from_secs_f64(a.timeout) {
             Ok(t) if !t.is_zero() => serve::cmd_serve(a.port, &a.paths, t),
             _ => Err(anyhow::anyhow!("--timeout is a number of seconds above 0")),

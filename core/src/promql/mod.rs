@@ -226,6 +226,12 @@ pub fn api_json(v: &Value, at: i64) -> String {
     serde_json::json!({"resultType": kind, "result": result}).to_string()
 }
 
+/// The Prometheus HTTP API's whole response body for a result: `{"status":"success","data":
+/// ...}` with [`api_json`]'s `data`.
+pub fn api_response(v: &Value, at: i64) -> String {
+    format!(r#"{{"status":"success","data":{}}}"#, api_json(v, at))
+}
+
 /// A sample value as Prometheus writes it in text (`+Inf`, `NaN`, shortest round trip).
 pub fn format_value(v: f64) -> String {
     eval::format_value(v)

@@ -1,5 +1,5 @@
-//! `podsift promql`: a PromQL expression evaluated over the metrics read, at one time or over
-//! a range, printed as `promtool query` prints it or as the query API's JSON.
+//! `podsift query`: a PromQL expression evaluated over the metrics read, at one time or over
+//! a range, printed as `promtool query` prints it or as the query API's response.
 
 use std::io::Write;
 
@@ -8,12 +8,12 @@ use podsift_core::ingest::Accounting;
 use podsift_core::promql::{self, Value};
 use podsift_core::time::{TimeBound, parse_duration_with_unit};
 
-use crate::args::{PromqlArgs, PromqlOutput};
+use crate::args::{QueryArgs, QueryOutput};
 use crate::input::{load, metrics_options, nothing_read, report_problems, with_progress};
 use crate::stdout;
 
 /// Reads the metrics under the paths and evaluates the expression over them.
-pub(crate) fn cmd_promql(a: &PromqlArgs) -> Result<bool> {
+pub(crate) fn cmd_query(a: &QueryArgs) -> Result<bool> {
     let expr = promql::parse(&a.expr).map_err(|e| anyhow::anyhow!("{}: {e}", a.expr))?;
     let lookback = duration_ms("lookback", &a.lookback)?;
     let loaded = load(&a.paths, &a.input)?;
@@ -36,21 +36,13 @@ pub(crate) fn cmd_promql(a: &PromqlArgs) -> Result<bool> {
         .fold(None, |acc: Option<(i64, i64)>, &(t, _)| {
             Some(acc.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))))
         });
-    let time = |flag: &str, t: &Option<String>| -> Result<Option<i64>> {
-        match t.as_deref().map(TimeBound::parse).transpose()? {
-            None => Ok(None),
-            Some(TimeBound::At(ns)) => Ok(Some(ns.div_euclid(1_000_000))),
-            Some(TimeBound::BeforeEnd(_)) => {
-                bail!("--{flag} takes a time here, not a duration back from the end: {t:?}")
-            }
-        }
-    };
     let (first, last) = span.unwrap_or((0, 0));
+    let time = |t: &Option<String>| t.as_deref().map(|t| query_time(t, last)).transpose();
     let ranged = a.start.is_some() || a.end.is_some() || a.step.is_some();
     let mut out = stdout(false)?;
     if ranged {
-        let start = time("start", &a.start)?.unwrap_or(first);
-        let end = time("end", &a.end)?.unwrap_or(last);
+        let start = time(&a.start)?.unwrap_or(first);
+        let end = time(&a.end)?.unwrap_or(last);
         if end < start {
             bail!("--end is before --start");
         }
@@ -62,13 +54,35 @@ pub(crate) fn cmd_promql(a: &PromqlArgs) -> Result<bool> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         write_value(&mut out, &v, end, a.output)?;
     } else {
-        let at = time("time", &a.time)?.unwrap_or(last);
+        let at = time(&a.time)?.unwrap_or(last);
         let v = promql::eval_instant(&storage, &expr, at, lookback)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         write_value(&mut out, &v, at, a.output)?;
     }
     out.flush()?;
     Ok(report_problems(&loaded, Some(&report), false))
+}
+
+/// A time given to `--time`, `--start` or `--end` (ms): unix seconds, `end` or `end-1h` (back
+/// from `last`, the last sample's time), or any form of `--since`.
+fn query_time(text: &str, last: i64) -> Result<i64> {
+    let t = text.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        if secs.is_finite() && secs.abs() < 1e13 {
+            return Ok((secs * 1000.0).round() as i64);
+        }
+        bail!("time out of range: {text:?}");
+    }
+    if t == "end" {
+        return Ok(last);
+    }
+    if let Some(back) = t.strip_prefix("end-") {
+        return Ok(last - duration_ms("time", back)?);
+    }
+    match TimeBound::parse(t)? {
+        TimeBound::At(ns) => Ok(ns.div_euclid(1_000_000)),
+        TimeBound::BeforeEnd(ns) => Ok(last - ns / 1_000_000),
+    }
 }
 
 fn duration_ms(flag: &str, s: &str) -> Result<i64> {
@@ -92,9 +106,9 @@ fn labels_text(l: &promql::Labels) -> String {
     format!("{}{{{}}}", name.unwrap_or(""), rest.join(", "))
 }
 
-fn write_value(out: &mut dyn Write, v: &Value, at: i64, output: PromqlOutput) -> Result<()> {
-    if output == PromqlOutput::Json {
-        writeln!(out, "{}", promql::api_json(v, at))?;
+fn write_value(out: &mut dyn Write, v: &Value, at: i64, output: QueryOutput) -> Result<()> {
+    if output == QueryOutput::PromJson {
+        writeln!(out, "{}", promql::api_response(v, at))?;
         return Ok(());
     }
     let stamp = |t: i64| format!("@[{:.3}]", t as f64 / 1000.0);

@@ -1,4 +1,4 @@
-//! End-to-end tests of the `podsift` binary: `podsift promql` over a real Prometheus's data
+//! End-to-end tests of the `podsift` binary: `podsift query` over a real Prometheus's data
 //! directory (testdata/prometheus), against what that Prometheus answers to the same queries
 //! through its HTTP API (Debian's prometheus 2.42, started on a copy of the directory).
 
@@ -182,11 +182,12 @@ fn promql_answers_as_prometheus_answers_over_the_same_data() {
         )
         .unwrap();
         assert_eq!(theirs["status"], "success", "{q}: {theirs}");
-        let out = podsift(&["promql", q, d, "--time", &format!("@{AT}"), "-o", "json"]);
+        let out = podsift(&["query", q, d, "--time", AT, "-o", "prom-json"]);
         assert!(out.status.success(), "{q}: {}", stderr(&out));
         let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(ours["status"], "success");
         let (tk, ts) = series(&theirs["data"]);
-        let (ok, os) = series(&ours);
+        let (ok, os) = series(&ours["data"]);
         assert_eq!(ok, tk, "{q}");
         assert_eq!(
             os.iter().map(|s| &s.0).collect::<Vec<_>>(),
@@ -221,7 +222,7 @@ fn promql_answers_as_prometheus_answers_over_the_same_data() {
     )
     .unwrap();
     let out = podsift(&[
-        "promql",
+        "query",
         q,
         d,
         "--start",
@@ -231,12 +232,12 @@ fn promql_answers_as_prometheus_answers_over_the_same_data() {
         "--step",
         "2s",
         "-o",
-        "json",
+        "prom-json",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
     let (tk, ts) = series(&theirs["data"]);
-    let (ok, os) = series(&ours);
+    let (ok, os) = series(&ours["data"]);
     assert_eq!((ok.as_str(), os.len()), (tk.as_str(), ts.len()));
     assert_eq!(os[0].1.len(), 15);
     for (a, b) in os[0].1.iter().zip(&ts[0].1) {
@@ -248,27 +249,38 @@ fn promql_answers_as_prometheus_answers_over_the_same_data() {
 }
 
 #[test]
-fn promql_text_output_and_errors() {
+fn query_table_output_times_and_errors() {
     let data = repo().join("testdata/prometheus/data");
     let d = data.to_str().unwrap();
-    let out = podsift(&[
-        "promql",
-        "count(demo_requests_total)",
-        d,
-        "--time",
-        &format!("@{AT}"),
-    ]);
+    let out = podsift(&["query", "count(demo_requests_total)", d, "--time", AT]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         format!("{{}} => 4 @[{AT}]\n")
     );
+    // `end`, `end-10s`, and the default: the last sample's time.
+    for (time, want) in [
+        (None, AT),
+        (Some("end"), AT),
+        (Some("end-10s"), "1796487439.524"),
+    ] {
+        let mut args = vec!["query", "scalar(count(up))", d];
+        if let Some(t) = time {
+            args.extend(["--time", t]);
+        }
+        let out = podsift(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("scalar: 1 @[{want}]\n")
+        );
+    }
     // A query that does not parse: exit 2, the parser's words.
-    let out = podsift(&["promql", "rate(x[5m", d]);
+    let out = podsift(&["query", "rate(x[5m", d]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("rate(x[5m"), "{}", stderr(&out));
     // What the engine does not do yet says so.
-    let out = podsift(&["promql", "histogram_count(demo_latency_seconds)", d]);
+    let out = podsift(&["query", "histogram_count(demo_latency_seconds)", d]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("not supported yet"),
