@@ -6,19 +6,23 @@ use std::io::{self, Write};
 
 use super::{NativeHistogram, SeriesDef};
 
+/// NaN and ±Inf as Prometheus writes them (`NaN`, `+Inf`, `-Inf`); `None` for a finite value.
+pub fn non_finite(v: f64) -> Option<&'static str> {
+    if v.is_nan() {
+        Some("NaN")
+    } else if v.is_infinite() {
+        Some(if v > 0.0 { "+Inf" } else { "-Inf" })
+    } else {
+        None
+    }
+}
+
 /// A float as Go's `%g` prints it (what promtool writes): the shortest digits that read back
 /// the same, with an exponent (`1.0267820369e+10`, `1e-05`) when the decimal exponent is below
 /// -4 or at least 6.
 pub fn go_float(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
+    if let Some(s) = non_finite(v) {
+        return s.into();
     }
     if v == 0.0 {
         return if v.is_sign_negative() {

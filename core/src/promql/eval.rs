@@ -296,21 +296,8 @@ impl Engine<'_> {
         let Value::Vector(input) = self.eval(&a.expr, t)? else {
             return Err(Error::Invalid(format!("{op} takes an instant vector")));
         };
-        let key = |l: &Labels| -> Labels {
-            match &a.modifier {
-                None => Vec::new(),
-                Some(LabelModifier::Include(names)) => l
-                    .iter()
-                    .filter(|(k, _)| names.labels.iter().any(|n| n == k))
-                    .cloned()
-                    .collect(),
-                Some(LabelModifier::Exclude(names)) => l
-                    .iter()
-                    .filter(|(k, _)| k != "__name__" && !names.labels.iter().any(|n| n == k))
-                    .cloned()
-                    .collect(),
-            }
-        };
+        let key =
+            |l: &Labels| -> Labels { a.modifier.as_ref().map_or_else(Vec::new, |m| grouped(l, m)) };
         let mut groups: Vec<(Labels, Vec<(Labels, f64)>)> = Vec::new();
         let mut index: HashMap<Labels, usize> = HashMap::new();
         for (l, v) in input {
@@ -361,14 +348,7 @@ impl Engine<'_> {
                 };
                 let top = op == "topk";
                 for (_, mut members) in groups {
-                    // NaN last either way.
-                    members.sort_by(|a, b| match (a.1.is_nan(), b.1.is_nan()) {
-                        (true, true) => std::cmp::Ordering::Equal,
-                        (true, false) => std::cmp::Ordering::Greater,
-                        (false, true) => std::cmp::Ordering::Less,
-                        _ if top => b.1.total_cmp(&a.1),
-                        _ => a.1.total_cmp(&b.1),
-                    });
+                    members.sort_by(|a, b| by_value(a.1, b.1, top));
                     out.extend(members.into_iter().take(k));
                 }
             }
@@ -443,17 +423,8 @@ impl Engine<'_> {
         let return_bool = modifier.is_some_and(|m| m.return_bool);
         let signature = |l: &Labels| -> Labels {
             match matching {
-                Some(LabelModifier::Include(on)) => l
-                    .iter()
-                    .filter(|(k, _)| on.labels.iter().any(|n| n == k))
-                    .cloned()
-                    .collect(),
-                Some(LabelModifier::Exclude(ign)) => l
-                    .iter()
-                    .filter(|(k, _)| k != "__name__" && !ign.labels.iter().any(|n| n == k))
-                    .cloned()
-                    .collect(),
-                None => l.iter().filter(|(k, _)| k != "__name__").cloned().collect(),
+                Some(m) => grouped(l, m),
+                None => drop_name(l.clone()),
             }
         };
         match op {
@@ -724,17 +695,35 @@ pub(super) fn quantile(q: f64, mut v: Vec<f64>) -> f64 {
 
 /// A value as Go's `strconv.FormatFloat(v, 'f', -1, 64)` writes it.
 pub(super) fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
+    match crate::metrics::write::non_finite(v) {
+        Some(s) => s.into(),
+        None => format!("{v}"),
     }
-    if v.is_infinite() {
-        return if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
+}
+
+/// Samples ordered by value, ascending or `desc`, NaN last either way (`topk`, `sort`).
+pub(super) fn by_value(a: f64, b: f64, desc: bool) -> std::cmp::Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => std::cmp::Ordering::Equal,
+        (true, false) => std::cmp::Ordering::Greater,
+        (false, true) => std::cmp::Ordering::Less,
+        _ if desc => b.total_cmp(&a),
+        _ => a.total_cmp(&b),
     }
-    format!("{v}")
+}
+
+/// The labels `by (...)`/`on (...)` keep, or those `without (...)`/`ignoring (...)` leave
+/// (`__name__` left out too).
+fn grouped(l: &Labels, m: &LabelModifier) -> Labels {
+    let listed = |k: &String| m.labels().labels.iter().any(|n| n == k);
+    match m {
+        LabelModifier::Include(_) => l.iter().filter(|(k, _)| listed(k)).cloned().collect(),
+        LabelModifier::Exclude(_) => l
+            .iter()
+            .filter(|(k, _)| k != "__name__" && !listed(k))
+            .cloned()
+            .collect(),
+    }
 }
 
 pub(super) fn valid_label_name(s: &str) -> bool {

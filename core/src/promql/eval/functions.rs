@@ -2,7 +2,7 @@
 
 use promql_parser::parser::{Call, Expr};
 
-use super::{Engine, kahan_sum, label, mean, ms, quantile, set_label, variance};
+use super::{Engine, by_value, kahan_sum, label, mean, ms, quantile, set_label, variance};
 use crate::promql::{Error, Labels, Value, drop_name};
 
 type Vector = Vec<(Labels, f64)>;
@@ -130,13 +130,7 @@ pub(super) fn call(e: &Engine<'_>, c: &Call, t: i64) -> Result<Value, Error> {
         "sort" | "sort_desc" => {
             let mut v = vector(0)?;
             let desc = name == "sort_desc";
-            v.sort_by(|a, b| match (a.1.is_nan(), b.1.is_nan()) {
-                (true, true) => std::cmp::Ordering::Equal,
-                (true, false) => std::cmp::Ordering::Greater,
-                (false, true) => std::cmp::Ordering::Less,
-                _ if desc => b.1.total_cmp(&a.1),
-                _ => a.1.total_cmp(&b.1),
-            });
+            v.sort_by(|a, b| by_value(a.1, b.1, desc));
             Ok(Value::Vector(v))
         }
         "label_replace" => {
